@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# voxhire set-up: system packages (and, as later issues land, models).
+# Idempotent: safe to run again. Needs root (or sudo) for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+APT_PACKAGES=(
+  sip-tester        # SIPp 3.6 (/usr/bin/sipp): the independent SIP peer in tests
+  espeak-ng sox     # test-audio generation
+  libopus-dev pkg-config  # Opus codec (audiopus links the system libopus)
+  iproute2          # `ip netns` for the RFC 4475 socket test (nothing leaves loopback)
+  tcpdump
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: system packages present"
+fi
+
+echo "setup: done"
