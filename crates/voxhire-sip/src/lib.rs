@@ -1,1 +1,10 @@
-//! placeholder
+//! Sans-IO SIP user agent for voxhire.
+#![forbid(unsafe_code)]
+
+pub mod message;
+mod method;
+mod status;
+
+pub use message::{Request, Response, SipMessage};
+pub use method::Method;
+pub use status::StatusCode;
