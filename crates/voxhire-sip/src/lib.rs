@@ -8,3 +8,5 @@ mod status;
 pub use message::{Request, Response, SipMessage};
 pub use method::Method;
 pub use status::StatusCode;
+pub mod auth;
+pub mod sdp;

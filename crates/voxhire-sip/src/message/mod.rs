@@ -7,7 +7,7 @@
 //! message reaching the transaction layer is well-formed.
 
 mod header;
-mod uri;
+pub(crate) mod uri;
 
 pub use header::{CSeq, Header, Headers, NameAddr, Via, BRANCH_MAGIC_COOKIE};
 pub use uri::{Host, Params, SipUri, Uri};
