@@ -10,3 +10,4 @@ pub use method::Method;
 pub use status::StatusCode;
 pub mod auth;
 pub mod sdp;
+pub mod transaction;
