@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 pub mod codec;
+pub mod dtmf;
 pub mod g711;
 pub mod opus;
+pub mod rtcp;
 pub mod rtp;
 
 /// Sample rate of all call audio inside voxhire.
