@@ -9,5 +9,7 @@ pub use message::{Request, Response, SipMessage};
 pub use method::Method;
 pub use status::StatusCode;
 pub mod auth;
+pub mod dialog;
 pub mod sdp;
 pub mod transaction;
+pub mod ua;

@@ -1,0 +1,178 @@
+//! Dialog state (RFC 3261 §12): identifiers, CSeq, route set and remote target, and
+//! construction of in-dialog requests.
+
+use std::net::SocketAddr;
+
+use crate::message::{Headers, NameAddr, Request, Response, Uri, Via};
+use crate::Method;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DialogId {
+    pub call_id: String,
+    pub local_tag: String,
+    pub remote_tag: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dialog {
+    pub id: DialogId,
+    /// Our From (UAC) / To (UAS) URI, with display name.
+    pub local_uri: NameAddr,
+    pub remote_uri: NameAddr,
+    pub local_seq: u32,
+    pub remote_seq: Option<u32>,
+    pub remote_target: Uri,
+    /// Loose routes to put in Route, in order (§12.1.1 / §12.1.2).
+    pub route_set: Vec<NameAddr>,
+    /// The transport address the dialog was set up with; used when neither a route
+    /// nor the remote target is an IP literal this Sans-IO core can send to.
+    pub peer: SocketAddr,
+}
+
+fn contact_uri(headers: &Headers) -> Option<Uri> {
+    headers
+        .list("Contact")
+        .next()
+        .and_then(NameAddr::parse)
+        .map(|n| n.uri)
+}
+
+fn record_routes(headers: &Headers) -> Vec<NameAddr> {
+    headers
+        .list("Record-Route")
+        .filter_map(NameAddr::parse)
+        .collect()
+}
+
+impl Dialog {
+    /// UAS side, from the INVITE we answer (§12.1.1).
+    pub fn from_request(
+        request: &Request,
+        local_tag: &str,
+        local_seq: u32,
+        peer: SocketAddr,
+    ) -> Option<Dialog> {
+        let from = request.from()?;
+        let mut to = request.to()?;
+        to.params.remove("tag");
+        let mut remote_uri = from.clone();
+        remote_uri.params.remove("tag");
+        Some(Dialog {
+            id: DialogId {
+                call_id: request.call_id().to_string(),
+                local_tag: local_tag.to_string(),
+                remote_tag: from.tag().unwrap_or_default().to_string(),
+            },
+            local_uri: to,
+            remote_uri,
+            local_seq,
+            remote_seq: request.cseq().map(|c| c.seq),
+            remote_target: contact_uri(&request.headers).unwrap_or_else(|| from.uri.clone()),
+            route_set: record_routes(&request.headers),
+            peer,
+        })
+    }
+
+    /// UAC side, from a 2xx (or tagged 1xx) to our INVITE (§12.1.2): the route set is
+    /// the Record-Route list reversed.
+    pub fn from_response(
+        invite: &Request,
+        response: &Response,
+        peer: SocketAddr,
+    ) -> Option<Dialog> {
+        let mut local = invite.from()?;
+        let local_tag = local.tag()?.to_string();
+        local.params.remove("tag");
+        let to = response.to()?;
+        let remote_tag = to.tag()?.to_string();
+        let mut remote_uri = to.clone();
+        remote_uri.params.remove("tag");
+        let mut route_set = record_routes(&response.headers);
+        route_set.reverse();
+        Some(Dialog {
+            id: DialogId {
+                call_id: invite.call_id().to_string(),
+                local_tag,
+                remote_tag,
+            },
+            local_uri: local,
+            remote_uri,
+            local_seq: invite.cseq()?.seq,
+            remote_seq: None,
+            remote_target: contact_uri(&response.headers).unwrap_or_else(|| invite.uri.clone()),
+            route_set,
+            peer,
+        })
+    }
+
+    /// Where in-dialog requests go: the first route, else the remote target, else the peer.
+    pub fn next_hop(&self) -> SocketAddr {
+        self.route_set
+            .first()
+            .and_then(|r| r.uri.socket_addr())
+            .or_else(|| self.remote_target.socket_addr())
+            .unwrap_or(self.peer)
+    }
+
+    /// Builds an in-dialog request (§12.2.1.1). ACK reuses the INVITE's CSeq number;
+    /// everything else takes the next local CSeq.
+    pub fn request(
+        &mut self,
+        method: Method,
+        via: Via,
+        contact: &str,
+        ack_of: Option<u32>,
+    ) -> Request {
+        let seq = match ack_of {
+            Some(seq) => seq,
+            None => {
+                self.local_seq = self.local_seq.wrapping_add(1);
+                self.local_seq
+            }
+        };
+        let mut headers = Headers::new();
+        headers.push("Via", via.to_string());
+        headers.push("Max-Forwards", "70");
+        let mut from = self.local_uri.clone();
+        from.params.set("tag", Some(&self.id.local_tag));
+        let mut to = self.remote_uri.clone();
+        to.params.set("tag", Some(&self.id.remote_tag));
+        headers.push("From", from.to_string());
+        headers.push("To", to.to_string());
+        headers.push("Call-ID", self.id.call_id.clone());
+        headers.push("CSeq", format!("{seq} {method}"));
+        for route in &self.route_set {
+            headers.push("Route", route.to_string());
+        }
+        if matches!(method, Method::Invite) {
+            headers.push("Contact", contact);
+        }
+        Request {
+            method,
+            uri: self.remote_target.clone(),
+            headers,
+            body: Vec::new(),
+        }
+    }
+
+    /// Checks a remote in-dialog request's CSeq (§12.2.2): lower than seen → 500.
+    pub fn accept_remote_seq(&mut self, seq: u32, method: &Method) -> bool {
+        if matches!(method, Method::Ack | Method::Cancel) {
+            return true;
+        }
+        match self.remote_seq {
+            Some(last) if seq < last => false,
+            _ => {
+                self.remote_seq = Some(seq);
+                true
+            }
+        }
+    }
+
+    /// Refreshes the remote target from a target-refresh request or response (§12.2).
+    pub fn refresh_target(&mut self, headers: &Headers) {
+        if let Some(uri) = contact_uri(headers) {
+            self.remote_target = uri;
+        }
+    }
+}

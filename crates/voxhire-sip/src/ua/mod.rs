@@ -1,0 +1,603 @@
+//! The user agent core (RFC 3261 §8, §12–§15, §22): calls in both directions,
+//! registration, and the UAS rules for what to refuse.
+//!
+//! Sans-IO: feed it datagrams and `now`, drain what it wants sent and what happened.
+//! ```
+//! use std::time::Instant;
+//! use voxhire_sip::ua::{UaConfig, UserAgent};
+//!
+//! let mut ua = UserAgent::new(UaConfig::new("127.0.0.1:5060".parse().unwrap()), 7);
+//! let now = Instant::now();
+//! let options = b"OPTIONS sip:voxhire@127.0.0.1 SIP/2.0\r\n\
+//! Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n\
+//! To: <sip:voxhire@127.0.0.1>\r\nCall-ID: doc\r\nCSeq: 1 OPTIONS\r\n\r\n";
+//! ua.handle_datagram(now, "127.0.0.1:5070".parse().unwrap(), options);
+//! while let Some(t) = ua.poll_transmit() {
+//!     assert!(t.payload.starts_with(b"SIP/2.0 200 OK"));
+//!     // socket.send_to(&t.payload, t.dst)
+//! }
+//! while let Some(_event) = ua.poll_event() { /* calls ringing, answered, ended … */ }
+//! if let Some(deadline) = ua.poll_timeout() { /* sleep until then, */ ua.handle_timeout(deadline); }
+//! ```
+
+mod register;
+mod uac;
+mod uas;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::auth::{Challenge, Credentials};
+use crate::dialog::Dialog;
+use crate::message::{Headers, NameAddr, Request, Response, SipMessage, Via};
+use crate::transaction::{
+    InviteClientTransaction, InviteServerTransaction, NonInviteClientTransaction,
+    NonInviteServerTransaction, TimerConfig, TransactionKey, TxOutput,
+};
+use crate::{Method, StatusCode};
+
+pub use register::RegisterParams;
+pub use uac::InviteParams;
+
+/// Methods this UA implements (the Allow header).
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+
+#[derive(Debug, Clone)]
+pub struct UaConfig {
+    /// The bound SIP socket: Via sent-by and Contact.
+    pub local_addr: SocketAddr,
+    /// User part of our Contact.
+    pub contact_user: String,
+    pub user_agent: String,
+    pub timers: TimerConfig,
+    pub credentials: Option<Credentials>,
+}
+
+impl UaConfig {
+    pub fn new(local_addr: SocketAddr) -> Self {
+        UaConfig {
+            local_addr,
+            contact_user: "voxhire".into(),
+            user_agent: concat!("voxhire/", env!("CARGO_PKG_VERSION")).into(),
+            timers: TimerConfig::default(),
+            credentials: None,
+        }
+    }
+}
+
+/// A call, as the application refers to it (not the SIP Call-ID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallHandle(pub u64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    Local,
+    Remote,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A new INVITE: answer with [`UserAgent::answer`], or [`UserAgent::reject`].
+    IncomingCall {
+        call: CallHandle,
+        call_id: String,
+        from: NameAddr,
+        to: NameAddr,
+        offer: Option<Vec<u8>>,
+    },
+    /// 180/183 on an outgoing call; a body is early media SDP.
+    Progress {
+        call: CallHandle,
+        status: StatusCode,
+        sdp: Option<Vec<u8>>,
+    },
+    /// Our INVITE got a 2xx (the ACK is already on its way).
+    Answered {
+        call: CallHandle,
+        sdp: Vec<u8>,
+    },
+    /// The ACK for our 2xx arrived.
+    Confirmed {
+        call: CallHandle,
+    },
+    /// An outgoing call ended without being answered: its final status (487 after
+    /// our CANCEL, 408 on Timer B).
+    Failed {
+        call: CallHandle,
+        status: StatusCode,
+        reason: String,
+    },
+    /// The caller cancelled before we answered.
+    Cancelled {
+        call: CallHandle,
+    },
+    /// An established call ended with a BYE from `by` (or our 2xx was never ACKed).
+    Ended {
+        call: CallHandle,
+        by: Party,
+    },
+    /// A re-INVITE brought a new remote SDP (already answered with ours).
+    RemoteSdp {
+        call: CallHandle,
+        sdp: Vec<u8>,
+    },
+    Registered {
+        expires: u32,
+    },
+    RegistrationFailed {
+        status: StatusCode,
+        reason: String,
+    },
+}
+
+/// A datagram to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    pub dst: SocketAddr,
+    pub payload: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallState {
+    /// UAC: INVITE sent, nothing but 100 back. UAS: INVITE received, not answered.
+    Initial,
+    /// A provisional response with a tag was sent or received.
+    Early,
+    Confirmed,
+    /// We sent BYE and wait for its response.
+    Terminating,
+    Terminated,
+}
+
+#[derive(Debug)]
+struct Call {
+    state: CallState,
+    role: Party,
+    call_id: String,
+    local_tag: String,
+    peer: SocketAddr,
+    dialog: Option<Dialog>,
+    /// UAC: the INVITE in flight (for CANCEL and authorised retries). UAS: the INVITE received.
+    invite: Request,
+    invite_key: TransactionKey,
+    local_sdp: Vec<u8>,
+    sdp_version: u64,
+    /// UAC: CANCEL wanted; sent once a provisional arrives (§9.1).
+    cancel_wanted: bool,
+    cancel_sent: bool,
+    got_provisional: bool,
+    auth: Option<AuthState>,
+    /// UAC: our ACK for the 2xx, re-sent on 2xx retransmissions (§13.2.2.4).
+    ack: Option<Vec<u8>>,
+    /// UAS: 2xx retransmission until the ACK arrives (§13.3.1.4).
+    ok_retransmit: Option<OkRetransmit>,
+    /// When a terminated call is forgotten (late retransmissions are absorbed till then).
+    purge_at: Option<Instant>,
+}
+
+/// The challenge an authorised INVITE answered: a second rejection ends the call.
+#[derive(Debug)]
+struct AuthState {
+    challenge: Challenge,
+}
+
+#[derive(Debug)]
+struct OkRetransmit {
+    response: Vec<u8>,
+    next: Instant,
+    interval: Duration,
+    give_up: Instant,
+}
+
+#[derive(Debug)]
+enum ClientTx {
+    Invite(InviteClientTransaction),
+    NonInvite(NonInviteClientTransaction),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Invite,
+    Cancel,
+    Bye,
+    Register,
+}
+
+#[derive(Debug)]
+struct ClientEntry {
+    tx: ClientTx,
+    dst: SocketAddr,
+    call: Option<CallHandle>,
+    purpose: Purpose,
+}
+
+#[derive(Debug)]
+enum ServerTx {
+    Invite(InviteServerTransaction),
+    NonInvite(NonInviteServerTransaction),
+}
+
+#[derive(Debug)]
+struct ServerEntry {
+    tx: ServerTx,
+    dst: SocketAddr,
+}
+
+/// The Sans-IO SIP user agent: see the module docs for the run loop.
+#[derive(Debug)]
+pub struct UserAgent {
+    config: UaConfig,
+    rng: StdRng,
+    next_handle: u64,
+    calls: HashMap<CallHandle, Call>,
+    clients: HashMap<TransactionKey, ClientEntry>,
+    servers: HashMap<TransactionKey, ServerEntry>,
+    registration: Option<register::Registration>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+}
+
+impl UserAgent {
+    /// `seed` drives every tag, branch and Call-ID, so a run can be replayed.
+    pub fn new(config: UaConfig, seed: u64) -> Self {
+        UserAgent {
+            config,
+            rng: StdRng::seed_from_u64(seed),
+            next_handle: 1,
+            calls: HashMap::new(),
+            clients: HashMap::new(),
+            servers: HashMap::new(),
+            registration: None,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    pub fn config(&self) -> &UaConfig {
+        &self.config
+    }
+
+    /// Calls not yet terminated.
+    pub fn active_calls(&self) -> usize {
+        self.calls
+            .values()
+            .filter(|c| c.state != CallState::Terminated)
+            .count()
+    }
+
+    /// The SIP Call-ID of a call.
+    pub fn call_id(&self, call: CallHandle) -> Option<&str> {
+        self.calls.get(&call).map(|c| c.call_id.as_str())
+    }
+
+    pub fn handle_datagram(&mut self, now: Instant, src: SocketAddr, bytes: &[u8]) {
+        match SipMessage::parse(bytes) {
+            Ok(SipMessage::Request(r)) => self.handle_request(now, src, r),
+            Ok(SipMessage::Response(r)) => self.handle_response(now, r),
+            Err(err) => {
+                tracing::debug!(%src, %err, "rejecting unparseable datagram");
+                if let crate::message::ParseError::BadRequest {
+                    status, headers, ..
+                } = &err
+                {
+                    let is_ack = bytes.starts_with(b"ACK ");
+                    if !is_ack {
+                        // Stateless error response, to the source (§18.2.2 via `received`).
+                        let response = Response::for_request_headers(*status, headers);
+                        let dst = response_addr(response.top_via().as_ref(), src);
+                        self.transmit(dst, response.to_bytes());
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let keys: Vec<TransactionKey> = self
+            .clients
+            .iter()
+            .filter(|(_, e)| client_timeout(&e.tx).is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            if let Some(entry) = self.clients.get_mut(&key) {
+                match &mut entry.tx {
+                    ClientTx::Invite(t) => t.handle_timeout(now),
+                    ClientTx::NonInvite(t) => t.handle_timeout(now),
+                }
+            }
+            self.drain_client(now, &key);
+        }
+        let keys: Vec<TransactionKey> = self
+            .servers
+            .iter()
+            .filter(|(_, e)| server_timeout(&e.tx).is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            if let Some(entry) = self.servers.get_mut(&key) {
+                match &mut entry.tx {
+                    ServerTx::Invite(t) => t.handle_timeout(now),
+                    ServerTx::NonInvite(t) => t.handle_timeout(now),
+                }
+            }
+            self.drain_server(&key);
+        }
+        self.handle_call_timers(now);
+        self.handle_registration_timer(now);
+    }
+
+    /// The earliest instant `handle_timeout` has work to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let clients = self.clients.values().filter_map(|e| client_timeout(&e.tx));
+        let servers = self.servers.values().filter_map(|e| server_timeout(&e.tx));
+        let calls = self.calls.values().flat_map(|c| {
+            [c.ok_retransmit.as_ref().map(|o| o.next), c.purge_at]
+                .into_iter()
+                .flatten()
+        });
+        let reg = self.registration.as_ref().and_then(|r| r.refresh_at);
+        clients.chain(servers).chain(calls).chain(reg).min()
+    }
+
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    // ---- internals shared by the UAC and UAS halves ----
+
+    fn transmit(&mut self, dst: SocketAddr, payload: Vec<u8>) {
+        self.transmits.push_back(Transmit { dst, payload });
+    }
+
+    fn new_handle(&mut self) -> CallHandle {
+        let h = CallHandle(self.next_handle);
+        self.next_handle += 1;
+        h
+    }
+
+    fn random_hex(&mut self, len: usize) -> String {
+        (0..len)
+            .map(|_| char::from_digit(self.rng.random_range(0..16u32), 16).unwrap_or('0'))
+            .collect()
+    }
+
+    fn new_tag(&mut self) -> String {
+        self.random_hex(10)
+    }
+
+    fn new_via(&mut self) -> Via {
+        let branch = format!(
+            "{}{}",
+            crate::message::BRANCH_MAGIC_COOKIE,
+            self.random_hex(16)
+        );
+        Via {
+            transport: "UDP".into(),
+            host: crate::message::Host::Ip(self.config.local_addr.ip()),
+            port: Some(self.config.local_addr.port()),
+            params: crate::message::Params(vec![
+                ("branch".into(), Some(branch)),
+                ("rport".into(), None),
+            ]),
+        }
+    }
+
+    fn contact(&self) -> String {
+        let host = crate::message::Host::Ip(self.config.local_addr.ip());
+        format!(
+            "<sip:{}@{}:{}>",
+            self.config.contact_user,
+            host,
+            self.config.local_addr.port()
+        )
+    }
+
+    fn start_client(
+        &mut self,
+        now: Instant,
+        request: Request,
+        dst: SocketAddr,
+        call: Option<CallHandle>,
+        purpose: Purpose,
+    ) {
+        let Some(key) = uac::client_key(&request) else {
+            return;
+        };
+        let tx = match request.method {
+            Method::Invite => ClientTx::Invite(InviteClientTransaction::new(
+                now,
+                request,
+                self.config.timers,
+            )),
+            _ => ClientTx::NonInvite(NonInviteClientTransaction::new(
+                now,
+                request,
+                self.config.timers,
+            )),
+        };
+        self.clients.insert(
+            key.clone(),
+            ClientEntry {
+                tx,
+                dst,
+                call,
+                purpose,
+            },
+        );
+        self.drain_client(now, &key);
+    }
+
+    /// Moves a client transaction's outputs to the wire / the TU, and forgets it once terminated.
+    fn drain_client(&mut self, now: Instant, key: &TransactionKey) {
+        loop {
+            let Some(entry) = self.clients.get_mut(key) else {
+                return;
+            };
+            let output = match &mut entry.tx {
+                ClientTx::Invite(t) => t.poll_output(),
+                ClientTx::NonInvite(t) => t.poll_output(),
+            };
+            let Some(output) = output else { break };
+            let (dst, call, purpose) = (entry.dst, entry.call, entry.purpose);
+            match output {
+                TxOutput::Send(bytes) => self.transmit(dst, bytes),
+                TxOutput::Response(r) => self.on_client_response(now, purpose, call, key, r),
+                TxOutput::Timeout => self.on_client_timeout(now, purpose, call),
+            }
+        }
+        let done = self.clients.get(key).is_some_and(|e| match &e.tx {
+            ClientTx::Invite(t) => t.is_terminated(),
+            ClientTx::NonInvite(t) => t.is_terminated(),
+        });
+        if done {
+            self.clients.remove(key);
+        }
+    }
+
+    fn drain_server(&mut self, key: &TransactionKey) {
+        let mut timed_out = false;
+        loop {
+            let Some(entry) = self.servers.get_mut(key) else {
+                return;
+            };
+            let output = match &mut entry.tx {
+                ServerTx::Invite(t) => t.poll_output(),
+                ServerTx::NonInvite(t) => t.poll_output(),
+            };
+            let dst = entry.dst;
+            match output {
+                Some(TxOutput::Send(bytes)) => self.transmit(dst, bytes),
+                Some(TxOutput::Timeout) => timed_out = true,
+                Some(TxOutput::Response(_)) => {}
+                None => break,
+            }
+        }
+        if timed_out {
+            tracing::debug!("no ACK for a final response (Timer H)");
+        }
+        let done = self.servers.get(key).is_some_and(|e| match &e.tx {
+            ServerTx::Invite(t) => t.is_terminated(),
+            ServerTx::NonInvite(t) => t.is_terminated(),
+        });
+        if done {
+            self.servers.remove(key);
+        }
+    }
+
+    /// Marks a call terminated; it is forgotten after 64·T1 so late retransmissions
+    /// still find their dialog.
+    fn terminate(&mut self, now: Instant, call: CallHandle) {
+        let purge = now + self.config.timers.t1x64();
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.state = CallState::Terminated;
+            c.ok_retransmit = None;
+            c.purge_at = Some(purge);
+        }
+    }
+
+    fn handle_call_timers(&mut self, now: Instant) {
+        let mut to_send = Vec::new();
+        let mut unacked = Vec::new();
+        self.calls.retain(|_, c| c.purge_at.is_none_or(|p| p > now));
+        for (handle, call) in &mut self.calls {
+            let Some(ok) = &mut call.ok_retransmit else {
+                continue;
+            };
+            if ok.next > now {
+                continue;
+            }
+            if now >= ok.give_up {
+                unacked.push(*handle);
+                continue;
+            }
+            to_send.push((call.peer, ok.response.clone()));
+            ok.interval = (ok.interval * 2).min(self.config.timers.t2);
+            ok.next = now + ok.interval;
+        }
+        for (dst, bytes) in to_send {
+            self.transmit(dst, bytes);
+        }
+        for call in unacked {
+            // §13.3.1.4: no ACK within 64·T1 — confirm the dialog then end it with BYE.
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.ok_retransmit = None;
+            }
+            self.send_bye(now, call);
+            self.events.push_back(Event::Ended {
+                call,
+                by: Party::Local,
+            });
+        }
+    }
+
+    fn find_dialog(
+        &self,
+        call_id: &str,
+        local_tag: &str,
+        remote_tag: Option<&str>,
+    ) -> Option<CallHandle> {
+        self.calls.iter().find_map(|(h, c)| {
+            let d = c.dialog.as_ref()?;
+            let matches = d.id.call_id == call_id
+                && d.id.local_tag == local_tag
+                && remote_tag.is_none_or(|r| r == d.id.remote_tag);
+            matches.then_some(*h)
+        })
+    }
+}
+
+fn client_timeout(tx: &ClientTx) -> Option<Instant> {
+    match tx {
+        ClientTx::Invite(t) => t.poll_timeout(),
+        ClientTx::NonInvite(t) => t.poll_timeout(),
+    }
+}
+
+fn server_timeout(tx: &ServerTx) -> Option<Instant> {
+    match tx {
+        ServerTx::Invite(t) => t.poll_timeout(),
+        ServerTx::NonInvite(t) => t.poll_timeout(),
+    }
+}
+
+/// RFC 3261 §18.2.2 with RFC 3581: responses go to the source IP (the `received`
+/// address), to the source port when `rport` was asked for, else the sent-by port.
+fn response_addr(via: Option<&Via>, src: SocketAddr) -> SocketAddr {
+    match via {
+        Some(v) if v.params.get("rport").is_none() => {
+            SocketAddr::new(src.ip(), v.port.unwrap_or(5060))
+        }
+        _ => src,
+    }
+}
+
+/// §18.2.1 / RFC 3581: stamp `received` (and `rport`) on the top Via of a response.
+fn stamp_via(headers: &mut Headers, src: SocketAddr) {
+    let vias: Vec<String> = headers.list("Via").map(str::to_string).collect();
+    let Some(first) = vias.first().and_then(|v| Via::parse(v)) else {
+        return;
+    };
+    let mut top = first;
+    if top.host != crate::message::Host::Ip(src.ip()) {
+        top.params.set("received", Some(&src.ip().to_string()));
+    }
+    if top.params.get("rport").is_some() {
+        top.params.set("rport", Some(&src.port().to_string()));
+    }
+    headers.remove("Via");
+    headers.push("Via", top.to_string());
+    for v in &vias[1..] {
+        headers.push("Via", v.clone());
+    }
+}

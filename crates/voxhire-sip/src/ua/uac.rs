@@ -1,0 +1,440 @@
+//! The UAC half: placing calls (RFC 3261 §8.1, §13.2), CANCEL (§9.1), BYE (§15.1.1),
+//! and retrying with credentials after 401/407 (§22.2).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::{
+    AuthState, Call, CallHandle, CallState, ClientTx, Event, Party, Purpose, UserAgent, ALLOW,
+};
+use crate::auth::Challenge;
+use crate::dialog::Dialog;
+use crate::message::{Headers, NameAddr, Request, Response, Uri};
+use crate::transaction::TransactionKey;
+use crate::{Method, StatusCode};
+
+/// What to call, and how.
+#[derive(Debug, Clone)]
+pub struct InviteParams {
+    pub target: Uri,
+    /// Next hop: the target itself, or the trunk's proxy.
+    pub dst: SocketAddr,
+    /// Our identity (From), without tag.
+    pub from: NameAddr,
+    pub sdp: Vec<u8>,
+}
+
+impl UserAgent {
+    /// Sends an INVITE with our SDP offer.
+    pub fn invite(&mut self, now: Instant, params: InviteParams) -> CallHandle {
+        let handle = self.new_handle();
+        let local_tag = self.new_tag();
+        let call_id = format!("{}@{}", self.random_hex(24), self.config.local_addr.ip());
+        let mut from = params.from.clone();
+        from.params.set("tag", Some(&local_tag));
+        let mut headers = Headers::new();
+        headers.push("Via", self.new_via().to_string());
+        headers.push("Max-Forwards", "70");
+        headers.push("From", from.to_string());
+        headers.push("To", NameAddr::new(params.target.clone()).to_string());
+        headers.push("Call-ID", call_id.clone());
+        headers.push("CSeq", "1 INVITE");
+        headers.push("Contact", self.contact());
+        headers.push("Allow", ALLOW);
+        headers.push("User-Agent", self.config.user_agent.clone());
+        headers.push("Content-Type", "application/sdp");
+        let invite = Request {
+            method: Method::Invite,
+            uri: params.target,
+            headers,
+            body: params.sdp.clone(),
+        };
+        let Some(key) = client_key(&invite) else {
+            return handle;
+        };
+        self.calls.insert(
+            handle,
+            Call {
+                state: CallState::Initial,
+                role: Party::Local,
+                call_id,
+                local_tag,
+                peer: params.dst,
+                dialog: None,
+                invite: invite.clone(),
+                invite_key: key,
+                local_sdp: params.sdp,
+                sdp_version: 0,
+                cancel_wanted: false,
+                cancel_sent: false,
+                got_provisional: false,
+                auth: None,
+                ack: None,
+                ok_retransmit: None,
+                purge_at: None,
+            },
+        );
+        self.start_client(now, invite, params.dst, Some(handle), Purpose::Invite);
+        handle
+    }
+
+    /// Gives up on an outgoing call that has not been answered (§9.1). The CANCEL
+    /// waits for a provisional response, as the RFC requires.
+    pub fn cancel(&mut self, now: Instant, call: CallHandle) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if c.role != Party::Local || !matches!(c.state, CallState::Initial | CallState::Early) {
+            return;
+        }
+        c.cancel_wanted = true;
+        if c.got_provisional {
+            self.send_cancel(now, call);
+        }
+    }
+
+    /// Ends a call: BYE when established, CANCEL while ringing out, 480 while
+    /// ringing in.
+    pub fn hangup(&mut self, now: Instant, call: CallHandle) {
+        let Some(c) = self.calls.get(&call) else {
+            return;
+        };
+        match (c.role, c.state) {
+            (_, CallState::Confirmed) => {
+                self.send_bye(now, call);
+            }
+            (Party::Local, CallState::Initial | CallState::Early) => self.cancel(now, call),
+            (Party::Remote, CallState::Initial | CallState::Early) => {
+                self.reject(now, call, StatusCode::TEMPORARILY_UNAVAILABLE, &[])
+            }
+            (_, CallState::Terminating | CallState::Terminated) => {}
+        }
+    }
+
+    fn send_cancel(&mut self, now: Instant, call: CallHandle) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if c.cancel_sent {
+            return;
+        }
+        c.cancel_sent = true;
+        let invite = &c.invite;
+        // §9.1: same Request-URI, Call-ID, From, To (no tag), CSeq number, top Via, Route.
+        let mut headers = Headers::new();
+        if let Some(v) = invite.headers.list("Via").next() {
+            headers.push("Via", v);
+        }
+        headers.push("Max-Forwards", "70");
+        for name in ["From", "To", "Call-ID"] {
+            if let Some(v) = invite.headers.get(name) {
+                headers.push(name, v);
+            }
+        }
+        let seq = invite.cseq().map(|s| s.seq).unwrap_or(1);
+        headers.push("CSeq", format!("{seq} CANCEL"));
+        for r in invite.headers.all("Route") {
+            headers.push("Route", r);
+        }
+        let cancel = Request {
+            method: Method::Cancel,
+            uri: invite.uri.clone(),
+            headers,
+            body: Vec::new(),
+        };
+        let dst = c.peer;
+        self.start_client(now, cancel, dst, Some(call), Purpose::Cancel);
+    }
+
+    pub(super) fn send_bye(&mut self, now: Instant, call: CallHandle) {
+        let via = self.new_via();
+        let contact = self.contact();
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(dialog) = c.dialog.as_mut() else {
+            return;
+        };
+        let bye = dialog.request(Method::Bye, via, &contact, None);
+        let dst = dialog.next_hop();
+        c.state = CallState::Terminating;
+        c.ok_retransmit = None;
+        self.start_client(now, bye, dst, Some(call), Purpose::Bye);
+    }
+
+    pub(super) fn handle_response(&mut self, now: Instant, response: Response) {
+        // §8.1.3.3: a response with more than one Via was not meant for us (RFC 4475 §3.3.10).
+        if response.headers.list("Via").count() != 1 {
+            return;
+        }
+        let Some(key) = TransactionKey::for_response(&response) else {
+            return;
+        };
+        if let Some(entry) = self.clients.get_mut(&key) {
+            match &mut entry.tx {
+                ClientTx::Invite(t) => t.handle_response(now, response),
+                ClientTx::NonInvite(t) => t.handle_response(now, response),
+            }
+            self.drain_client(now, &key);
+            return;
+        }
+        // A 2xx retransmitted after the transaction ended: re-ACK within the dialog.
+        let is_invite_2xx = response.status.is_success()
+            && response.cseq().is_some_and(|c| c.method == Method::Invite);
+        if is_invite_2xx {
+            let tags = response.from().and_then(|f| f.tag().map(str::to_string));
+            let remote = response.to().and_then(|t| t.tag().map(str::to_string));
+            if let Some(call) =
+                tags.and_then(|t| self.find_dialog(response.call_id(), &t, remote.as_deref()))
+            {
+                self.on_invite_success(now, call, response);
+            }
+        }
+    }
+
+    pub(super) fn on_client_timeout(
+        &mut self,
+        now: Instant,
+        purpose: Purpose,
+        call: Option<CallHandle>,
+    ) {
+        match (purpose, call) {
+            (Purpose::Invite, Some(call)) => {
+                let already = self
+                    .calls
+                    .get(&call)
+                    .is_some_and(|c| c.state != CallState::Initial && c.state != CallState::Early);
+                if !already {
+                    self.events.push_back(Event::Failed {
+                        call,
+                        status: StatusCode::REQUEST_TIMEOUT,
+                        reason: "no final response (Timer B)".into(),
+                    });
+                    self.terminate(now, call);
+                }
+            }
+            (Purpose::Bye, Some(call)) => self.bye_done(now, call),
+            (Purpose::Register, _) => self.on_register_timeout(now),
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_client_response(
+        &mut self,
+        now: Instant,
+        purpose: Purpose,
+        call: Option<CallHandle>,
+        key: &TransactionKey,
+        response: Response,
+    ) {
+        match (purpose, call) {
+            (Purpose::Invite, Some(call)) => self.on_invite_response(now, call, key, response),
+            (Purpose::Bye, Some(call)) if response.status.is_final() => self.bye_done(now, call),
+            (Purpose::Register, _) => self.on_register_response(now, response),
+            _ => {}
+        }
+    }
+
+    fn bye_done(&mut self, now: Instant, call: CallHandle) {
+        let ending = self
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.state == CallState::Terminating);
+        if ending {
+            self.events.push_back(Event::Ended {
+                call,
+                by: Party::Local,
+            });
+            self.terminate(now, call);
+        }
+    }
+
+    fn on_invite_response(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        key: &TransactionKey,
+        response: Response,
+    ) {
+        let status = response.status;
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        // A late response for an INVITE we already replaced with an authorised retry.
+        if &c.invite_key != key {
+            return;
+        }
+        if status.is_provisional() {
+            if status == StatusCode::TRYING {
+                return;
+            }
+            c.got_provisional = true;
+            if c.state == CallState::Initial {
+                c.state = CallState::Early;
+            }
+            let sdp = (!response.body.is_empty()).then(|| response.body.clone());
+            let cancel = c.cancel_wanted;
+            self.events.push_back(Event::Progress { call, status, sdp });
+            if cancel {
+                self.send_cancel(now, call);
+            }
+            return;
+        }
+        if status.is_success() {
+            self.on_invite_success(now, call, response);
+            return;
+        }
+        if matches!(status.code(), 401 | 407) && self.retry_with_credentials(now, call, &response) {
+            return;
+        }
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if matches!(c.state, CallState::Initial | CallState::Early) {
+            let reason = if response.reason.is_empty() {
+                status.reason().to_string()
+            } else {
+                response.reason.clone()
+            };
+            self.events.push_back(Event::Failed {
+                call,
+                status,
+                reason,
+            });
+            self.terminate(now, call);
+        }
+    }
+
+    fn on_invite_success(&mut self, now: Instant, call: CallHandle, response: Response) {
+        let via = self.new_via();
+        let contact = self.contact();
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        // A retransmitted 2xx: our ACK got lost, send it again (§13.2.2.4).
+        if let Some(ack) = &c.ack {
+            let dst = c.dialog.as_ref().map_or(c.peer, Dialog::next_hop);
+            let ack = ack.clone();
+            self.transmit(dst, ack);
+            return;
+        }
+        let Some(mut dialog) = Dialog::from_response(&c.invite, &response, c.peer) else {
+            return;
+        };
+        let seq = dialog.local_seq;
+        let mut ack = dialog.request(Method::Ack, via, &contact, Some(seq));
+        // The ACK carries the same credentials as the INVITE it acknowledges (§22.1).
+        for name in ["Authorization", "Proxy-Authorization"] {
+            if let Some(v) = c.invite.headers.get(name) {
+                ack.headers.push(name, v);
+            }
+        }
+        let dst = dialog.next_hop();
+        let ack = ack.to_bytes();
+        c.ack = Some(ack.clone());
+        c.dialog = Some(dialog);
+        let cancelled = c.cancel_wanted;
+        c.state = CallState::Confirmed;
+        self.transmit(dst, ack);
+        if cancelled {
+            // CANCEL lost the race with the 2xx: the call is up, so end it with BYE (§9.1).
+            self.events.push_back(Event::Failed {
+                call,
+                status: StatusCode::REQUEST_TERMINATED,
+                reason: "answered while cancelling; hung up".into(),
+            });
+            self.send_bye(now, call);
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.state = CallState::Terminated;
+                c.purge_at = Some(now + self.config.timers.t1x64());
+            }
+            return;
+        }
+        self.events.push_back(Event::Answered {
+            call,
+            sdp: response.body,
+        });
+    }
+
+    /// Re-sends the INVITE with an Authorization header; false when we have no
+    /// credentials or the same challenge failed already.
+    fn retry_with_credentials(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        response: &Response,
+    ) -> bool {
+        let Some(creds) = self.config.credentials.clone() else {
+            return false;
+        };
+        let proxy = response.status.code() == 407;
+        let header = if proxy {
+            "Proxy-Authenticate"
+        } else {
+            "WWW-Authenticate"
+        };
+        let Some(challenge) = response
+            .headers
+            .all(header)
+            .find_map(|h| Challenge::parse(h).ok())
+        else {
+            return false;
+        };
+        let cnonce = self.random_hex(16);
+        let via = self.new_via();
+        let Some(c) = self.calls.get_mut(&call) else {
+            return false;
+        };
+        if let Some(prev) = &c.auth {
+            // Same nonce rejected again and not stale: the password is wrong.
+            if prev.challenge.nonce == challenge.nonce || !challenge.stale {
+                return false;
+            }
+        }
+        let mut invite = c.invite.clone();
+        let seq = invite.cseq().map(|s| s.seq).unwrap_or(1) + 1;
+        invite.headers.set("CSeq", format!("{seq} INVITE"));
+        invite.headers.remove("Via");
+        let mut headers = Headers::new();
+        headers.push("Via", via.to_string());
+        for h in invite.headers.iter() {
+            headers.push(&h.name, h.value.clone());
+        }
+        invite.headers = headers;
+        let value = challenge.authorization(&creds, "INVITE", &invite.uri.to_string(), 1, &cnonce);
+        let auth_header = if proxy {
+            "Proxy-Authorization"
+        } else {
+            "Authorization"
+        };
+        invite.headers.set(auth_header, value);
+        let Some(key) = client_key(&invite) else {
+            return false;
+        };
+        c.invite = invite.clone();
+        c.invite_key = key;
+        c.auth = Some(AuthState { challenge });
+        let dst = c.peer;
+        self.start_client(now, invite, dst, Some(call), Purpose::Invite);
+        true
+    }
+
+    /// Whether an outgoing INVITE transaction is still alive (tests and the driver).
+    pub fn invite_in_progress(&self, call: CallHandle) -> bool {
+        self.calls.get(&call).is_some_and(|c| {
+            matches!(
+                self.clients.get(&c.invite_key).map(|e| &e.tx),
+                Some(ClientTx::Invite(_))
+            )
+        })
+    }
+}
+
+pub(super) fn client_key(request: &Request) -> Option<TransactionKey> {
+    let via = request.top_via()?;
+    Some(TransactionKey::Rfc3261 {
+        branch: via.branch()?.to_string(),
+        sent_by: via.sent_by(),
+        method: request.method.clone(),
+    })
+}
