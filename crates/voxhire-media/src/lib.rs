@@ -6,6 +6,7 @@ use std::time::Duration;
 pub mod codec;
 pub mod dtmf;
 pub mod g711;
+pub mod jitter;
 pub mod opus;
 pub mod rtcp;
 pub mod rtp;
