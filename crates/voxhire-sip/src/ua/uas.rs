@@ -175,6 +175,8 @@ impl UserAgent {
         let (Some(from), Some(to)) = (request.from(), request.to()) else {
             return;
         };
+        // The transaction's own 100 Trying goes out now (§17.2.1).
+        self.drain_server(&key);
         let offer = (!request.body.is_empty()).then(|| request.body.clone());
         self.events.push_back(Event::IncomingCall {
             call: handle,
