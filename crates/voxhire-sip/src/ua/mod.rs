@@ -274,6 +274,11 @@ impl UserAgent {
         self.calls.get(&call).map(|c| c.call_id.as_str())
     }
 
+    /// The dialog identifiers of an established call.
+    pub fn dialog_id(&self, call: CallHandle) -> Option<&crate::dialog::DialogId> {
+        self.calls.get(&call)?.dialog.as_ref().map(|d| &d.id)
+    }
+
     pub fn handle_datagram(&mut self, now: Instant, src: SocketAddr, bytes: &[u8]) {
         match SipMessage::parse(bytes) {
             Ok(SipMessage::Request(r)) => self.handle_request(now, src, r),

@@ -248,17 +248,18 @@ impl UserAgent {
             Method::Bye => {
                 let r = self.response(&request, StatusCode::OK, src, Some(local_tag));
                 self.respond(now, &key, &r);
-                // BYE glare: if ours is in flight too, the call still ends exactly once.
-                let already = self
+                // BYE glare: if ours is in flight too, the call still ends exactly once,
+                // credited to whoever hung up first.
+                let ours_first = self
                     .calls
                     .get(&handle)
                     .is_some_and(|c| c.state == CallState::Terminating);
-                if !already {
-                    self.events.push_back(Event::Ended {
-                        call: handle,
-                        by: Party::Remote,
-                    });
-                }
+                let by = if ours_first {
+                    Party::Local
+                } else {
+                    Party::Remote
+                };
+                self.events.push_back(Event::Ended { call: handle, by });
                 self.terminate(now, handle);
             }
             Method::Invite => self.handle_reinvite(now, src, key, request, handle),
