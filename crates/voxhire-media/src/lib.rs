@@ -8,8 +8,10 @@ pub mod dtmf;
 pub mod g711;
 pub mod jitter;
 pub mod opus;
+pub mod resample;
 pub mod rtcp;
 pub mod rtp;
+pub mod wav;
 
 /// Sample rate of all call audio inside voxhire.
 pub const PCM_RATE: u32 = 8000;
