@@ -195,21 +195,22 @@ impl Sipp {
         self.guard.try_status().is_some()
     }
 
-    /// Cumulative SuccessfulCall(C) / FailedCall(C) from the -stf CSV.
-    pub fn call_counts(&self) -> (Option<u64>, Option<u64>) {
-        let text = std::fs::read_to_string(self.logs.join("stats.csv")).unwrap_or_default();
+    /// A column of the last row of the `-stf` statistics CSV, e.g.
+    /// "SuccessfulCall(C)", "CallRate(C)", "Retransmissions(C)",
+    /// "ResponseTime1(C)" (INVITE -> 200, the scenario's rtd).
+    pub fn stat(&self, column: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.logs.join("stats.csv")).ok()?;
         let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-        let Some(header) = lines.next() else { return (None, None) };
-        let Some(last) = lines.last() else { return (None, None) };
-        let cols: Vec<&str> = header.split(';').collect();
-        let vals: Vec<&str> = last.split(';').collect();
-        let get = |name: &str| {
-            cols.iter()
-                .position(|c| *c == name)
-                .and_then(|i| vals.get(i))
-                .and_then(|v| v.trim().parse().ok())
-        };
-        (get("SuccessfulCall(C)"), get("FailedCall(C)"))
+        let header = lines.next()?;
+        let last = lines.last()?;
+        let i = header.split(';').position(|c| c == column)?;
+        last.split(';').nth(i).map(|v| v.trim().to_string())
+    }
+
+    /// Cumulative SuccessfulCall(C) / FailedCall(C).
+    pub fn call_counts(&self) -> (Option<u64>, Option<u64>) {
+        let n = |c: &str| self.stat(c).and_then(|v| v.parse().ok());
+        (n("SuccessfulCall(C)"), n("FailedCall(C)"))
     }
 
     /// Lines the scenario wrote with `<log message=.../>`.

@@ -66,6 +66,7 @@ pair uas-auth/wrong-user        1 0 "-sf uas-auth.xml"          "-sf validate/ua
 pair uac-call/sn-uas            0 0 "-sn uas"                   "-sf uac-call.xml -rtp_echo -d 2000"
 pair uac-call-or-503/sn-uas     0 0 "-sn uas"                   "-sf uac-call-or-503.xml -d 1000" "outcome=200$"
 pair uac-call-or-503/503        0 0 "-sf validate/uas-503.xml"  "-sf uac-call-or-503.xml -d 1000" "outcome=503 retry_after=5$"
+pair uac-call-remote-bye/hangup 0 0 "-sf validate/uas-hangup.xml -d 1000" "-sf uac-call-remote-bye.xml -rtp_echo"
 pair uac-call/503-fails         0 1 "-sf validate/uas-503.xml"  "-sf uac-call.xml -d 1000"
 
 if [ "$failures" -ne 0 ]; then

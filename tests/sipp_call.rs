@@ -1,0 +1,152 @@
+//! `voxhire call` against SIPp UAS scenarios (tests/sipp/uas-*.xml) over real
+//! UDP on 127.0.0.1: answered with speech (the recording must contain the
+//! candidate's sentence), busy, declined, unanswered (CANCEL), and digest
+//! authentication through a trunk file.
+//!
+//!   cargo test --test sipp_call -- --nocapture
+
+mod common;
+
+use common::audio::{locate, read_wav, RATE, SAME_SPEECH_MIN_SEGMENT_CORR};
+use common::ports::free_udp_port;
+use common::sipp::{Sipp, SippConfig};
+use common::voxhire::{rtp, run_call, CallRun};
+use common::{audio_fixture, repo_root, require_sipp, Scratch};
+use std::time::Duration;
+
+/// Every test bounds each wait; nothing here sleeps blindly.
+const CALL_DEADLINE: Duration = Duration::from_secs(40);
+const SIPP_EXIT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// `voxhire call <uri> --bind 127.0.0.1:<free> <extra...>`
+fn call(sipp: &Sipp, scratch: &Scratch, tag: &str, extra: &[&str]) -> CallRun {
+    let mut args = vec![
+        sipp.uri("candidate"),
+        "--bind".to_string(),
+        format!("127.0.0.1:{}", free_udp_port()),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    run_call(&args, scratch.path(), tag, CALL_DEADLINE)
+}
+
+fn path_arg(p: &std::path::Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn answered_call_records_the_candidate_speech() {
+    require_sipp();
+    let scratch = Scratch::new("call-answer");
+    let mut sipp = Sipp::start(SippConfig::uas("uas-answer-speech.xml"), scratch.path(), "uas");
+    let record = scratch.join("remote.wav");
+    let agent = path_arg(&audio_fixture("agent-en.wav"));
+    // The candidate's sentence lasts 6.0 s from the ACK; stay 8 s.
+    let run = call(
+        &sipp,
+        &scratch,
+        "call",
+        &["--from", "sip:voxhire@127.0.0.1", "--play", &agent, "--record", &path_arg(&record), "--hangup-after", "8"],
+    );
+    let v = run.json();
+    sipp.assert_success(SIPP_EXIT_DEADLINE);
+    let ctx = run.diagnostics();
+
+    assert_eq!(v["outcome"], "answered", "{v}\n{ctx}");
+    assert_eq!(v["sip_status"], 200, "{v}");
+    assert_eq!(v["codec"], "PCMU", "{v}");
+    assert!(v["call_id"].as_str().is_some_and(|s| !s.is_empty()), "call_id: {v}");
+    let duration = v["duration_ms"].as_u64().unwrap_or(0);
+    assert!((7_500..=15_000).contains(&duration), "duration_ms {duration} for --hangup-after 8: {v}");
+    // SIPp streams exactly 300 packets (48000 µ-law bytes / 160); loopback loses none.
+    assert!(rtp(&v, "received") > 100, "rtp.received: {v}");
+    assert!(rtp(&v, "received") >= 280, "expected ~300 packets from SIPp: {v}");
+    assert!(rtp(&v, "sent") > 100, "rtp.sent: {v}");
+    assert_eq!(rtp(&v, "lost"), 0, "rtp.lost on loopback: {v}");
+    assert!(v["rtp"]["jitter_ms"].is_number(), "rtp.jitter_ms: {v}");
+
+    let wav = read_wav(&record);
+    assert_eq!(wav.rate, RATE, "--record must be 8 kHz");
+    assert_eq!(wav.channels.len(), 1, "--record must be mono");
+    assert!((6.0..=12.0).contains(&wav.duration_s()), "recording lasts {:.2} s", wav.duration_s());
+    let recording = &wav.channels[0];
+    let candidate = read_wav(&audio_fixture("candidate-en.wav")).channels.remove(0);
+    let agent_ref = read_wav(&audio_fixture("agent-en.wav")).channels.remove(0);
+    let hit = locate(&candidate, recording, RATE, 1.0);
+    let control = locate(&agent_ref, recording, RATE, 1.0);
+    eprintln!("call recording vs candidate-en.wav: {hit}");
+    eprintln!("call recording vs agent-en.wav (control): {control}");
+    assert!(
+        hit.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR,
+        "the recording does not contain the candidate's sentence: {hit} (kept at {})",
+        record.display()
+    );
+    assert!(
+        control.segment_corr < SAME_SPEECH_MIN_SEGMENT_CORR,
+        "the agent greeting must not match the candidate recording: {control}"
+    );
+}
+
+#[test]
+fn busy_here_486_is_outcome_busy() {
+    require_sipp();
+    let scratch = Scratch::new("call-busy");
+    let mut sipp = Sipp::start(SippConfig::uas("uas-busy.xml"), scratch.path(), "uas");
+    let run = call(&sipp, &scratch, "call", &["--ring-timeout", "10"]);
+    let v = run.json();
+    sipp.assert_success(SIPP_EXIT_DEADLINE); // SIPp got the ACK for the 486
+    assert_eq!(v["outcome"], "busy", "{v}\n{}", run.diagnostics());
+    assert_eq!(v["sip_status"], 486, "{v}");
+    assert!(run.elapsed < Duration::from_secs(8), "a 486 must end the call at once ({:?})", run.elapsed);
+}
+
+#[test]
+fn decline_603_is_outcome_rejected() {
+    require_sipp();
+    let scratch = Scratch::new("call-decline");
+    let mut sipp = Sipp::start(SippConfig::uas("uas-decline.xml"), scratch.path(), "uas");
+    let run = call(&sipp, &scratch, "call", &["--ring-timeout", "10"]);
+    let v = run.json();
+    sipp.assert_success(SIPP_EXIT_DEADLINE);
+    assert_eq!(v["outcome"], "rejected", "{v}\n{}", run.diagnostics());
+    assert_eq!(v["sip_status"], 603, "{v}");
+}
+
+#[test]
+fn ring_timeout_cancels_and_is_outcome_no_answer() {
+    require_sipp();
+    let scratch = Scratch::new("call-no-answer");
+    let mut sipp = Sipp::start(SippConfig::uas("uas-no-answer.xml"), scratch.path(), "uas");
+    let run = call(&sipp, &scratch, "call", &["--ring-timeout", "2"]);
+    let v = run.json();
+    // SIPp exits 0 only if it received the CANCEL, and the ACK for its 487.
+    sipp.assert_success(SIPP_EXIT_DEADLINE);
+    assert!(sipp.messages().contains("CANCEL sip:"), "SIPp never logged a CANCEL");
+    assert_eq!(v["outcome"], "no_answer", "{v}\n{}", run.diagnostics());
+    assert_eq!(v["sip_status"], 487, "{v}");
+    assert!(
+        run.elapsed >= Duration::from_millis(1900) && run.elapsed < Duration::from_secs(8),
+        "--ring-timeout 2 should end the call after ~2 s, took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn digest_challenge_is_answered_with_trunk_credentials() {
+    require_sipp();
+    let scratch = Scratch::new("call-auth");
+    // uas-auth.xml fails the call (SIPp exit 1) unless the re-INVITE carries a
+    // correct qop=auth digest for alice/secret in realm voxhire.test.
+    let mut sipp = Sipp::start(SippConfig::uas("uas-auth.xml"), scratch.path(), "uas");
+    let trunk = path_arg(&repo_root().join("tests/sipp/trunk-auth.toml"));
+    let agent = path_arg(&audio_fixture("agent-en.wav"));
+    let run = call(&sipp, &scratch, "call", &["--trunk", &trunk, "--play", &agent, "--hangup-after", "3"]);
+    let v = run.json();
+    sipp.assert_success(SIPP_EXIT_DEADLINE);
+    assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
+    assert_eq!(v["sip_status"], 200, "{v}");
+    assert_eq!(v["codec"], "PCMU", "{v}");
+    assert!(rtp(&v, "received") > 100, "{v}");
+    let trace = sipp.messages();
+    assert!(trace.contains("401 Unauthorized"), "SIPp never challenged");
+    assert!(trace.contains("Authorization: Digest"), "no Authorization header reached SIPp");
+}
