@@ -192,7 +192,7 @@ impl JitterBuffer {
         if discontinuity {
             // The sender restarted its sequence numbers or the network held packets
             // for longer than the buffer spans: start over from this packet.
-            self.restart();
+            self.reset();
             self.stats.resyncs += 1;
             return self.accept(now, self.extend(seq), entry, PushOutcome::Resynced);
         }
@@ -228,7 +228,8 @@ impl JitterBuffer {
         outcome
     }
 
-    fn restart(&mut self) {
+    /// Forgets all packets and playout state (a new source), keeping the counters.
+    pub fn reset(&mut self) {
         self.packets.clear();
         self.highest = None;
         self.next = None;
