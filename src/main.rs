@@ -1,1 +1,70 @@
-fn main() {}
+//! voxhire: a telephony voice agent for structured job-screening interviews.
+#![forbid(unsafe_code)]
+
+mod call_cmd;
+mod media_task;
+mod redact;
+mod rtp_ports;
+mod serve_cmd;
+mod sip_endpoint;
+mod trunk;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "voxhire",
+    version,
+    about = "Telephony voice agent for job-screening interviews (SIP/RTP)",
+    long_about = "voxhire places and answers SIP calls and streams RTP audio.\n\n\
+        stdout carries machine-readable JSON lines; logs go to stderr \
+        (set RUST_LOG=debug for SIP details, which also un-redacts phone numbers)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Place one call, play a WAV into it, record the far end, print a JSON summary.
+    Call(call_cmd::CallArgs),
+    /// Answer inbound calls: play a WAV (or echo), record each call, log a JSON line per call.
+    Serve(serve_cmd::ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "voxhire=info".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Call(args) => call_cmd::run(args).await,
+            Command::Serve(args) => serve_cmd::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -94,12 +94,14 @@ impl StatusCode {
             603 => "Decline",
             604 => "Does Not Exist Anywhere",
             606 => "Not Acceptable",
-            100..=199 => "Session Progress",
-            200..=299 => "OK",
-            300..=399 => "Redirection",
-            400..=499 => "Client Error",
-            500..=599 => "Server Error",
-            _ => "Global Failure",
+            _ => match self.0 / 100 {
+                1 => "Session Progress",
+                2 => "OK",
+                3 => "Redirection",
+                4 => "Client Error",
+                5 => "Server Error",
+                _ => "Global Failure",
+            },
         }
     }
 }

@@ -284,6 +284,22 @@ impl fmt::Display for Uri {
     }
 }
 
+/// Parses `a="b, c", d=e` auth-param lists (RFC 3261 §25.1), unquoting values.
+pub(crate) fn split_params_list(s: &str) -> Vec<(String, String)> {
+    split_unquoted(s, ',')
+        .into_iter()
+        .filter_map(|p| {
+            let (n, v) = p.split_once('=')?;
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .unwrap_or(v);
+            Some((n.trim().to_string(), v.replace("\\\"", "\"")))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,20 +351,4 @@ mod tests {
         assert_eq!(sip.host, Host::Name("example.com".into()));
         assert!(sip.password.is_some());
     }
-}
-
-/// Parses `a="b, c", d=e` auth-param lists (RFC 3261 §25.1), unquoting values.
-pub(crate) fn split_params_list(s: &str) -> Vec<(String, String)> {
-    split_unquoted(s, ',')
-        .into_iter()
-        .filter_map(|p| {
-            let (n, v) = p.split_once('=')?;
-            let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|x| x.strip_suffix('"'))
-                .unwrap_or(v);
-            Some((n.trim().to_string(), v.replace("\\\"", "\"")))
-        })
-        .collect()
 }

@@ -80,6 +80,7 @@ pub enum Party {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // a few events per call; boxing buys nothing
 pub enum Event {
     /// A new INVITE: answer with [`UserAgent::answer`], or [`UserAgent::reject`].
     IncomingCall {
@@ -195,8 +196,8 @@ struct OkRetransmit {
 
 #[derive(Debug)]
 enum ClientTx {
-    Invite(InviteClientTransaction),
-    NonInvite(NonInviteClientTransaction),
+    Invite(Box<InviteClientTransaction>),
+    NonInvite(Box<NonInviteClientTransaction>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,8 +218,8 @@ struct ClientEntry {
 
 #[derive(Debug)]
 enum ServerTx {
-    Invite(InviteServerTransaction),
-    NonInvite(NonInviteServerTransaction),
+    Invite(Box<InviteServerTransaction>),
+    NonInvite(Box<NonInviteServerTransaction>),
 }
 
 #[derive(Debug)]
@@ -420,16 +421,16 @@ impl UserAgent {
             return;
         };
         let tx = match request.method {
-            Method::Invite => ClientTx::Invite(InviteClientTransaction::new(
+            Method::Invite => ClientTx::Invite(Box::new(InviteClientTransaction::new(
                 now,
                 request,
                 self.config.timers,
-            )),
-            _ => ClientTx::NonInvite(NonInviteClientTransaction::new(
+            ))),
+            _ => ClientTx::NonInvite(Box::new(NonInviteClientTransaction::new(
                 now,
                 request,
                 self.config.timers,
-            )),
+            ))),
         };
         self.clients.insert(
             key.clone(),

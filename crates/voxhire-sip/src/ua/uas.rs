@@ -51,11 +51,13 @@ impl UserAgent {
     ) {
         let dst = response_addr(request.top_via().as_ref(), src);
         let tx = match request.method {
-            Method::Invite => ServerTx::Invite(InviteServerTransaction::new(
+            Method::Invite => ServerTx::Invite(Box::new(InviteServerTransaction::new(
                 request.clone(),
                 self.config.timers,
-            )),
-            _ => ServerTx::NonInvite(NonInviteServerTransaction::new(self.config.timers)),
+            ))),
+            _ => ServerTx::NonInvite(Box::new(NonInviteServerTransaction::new(
+                self.config.timers,
+            ))),
         };
         self.servers.insert(key.clone(), ServerEntry { tx, dst });
 
@@ -358,7 +360,9 @@ impl UserAgent {
         self.servers.insert(
             key.clone(),
             ServerEntry {
-                tx: ServerTx::NonInvite(NonInviteServerTransaction::new(self.config.timers)),
+                tx: ServerTx::NonInvite(Box::new(NonInviteServerTransaction::new(
+                    self.config.timers,
+                ))),
                 dst,
             },
         );

@@ -1,0 +1,356 @@
+//! `voxhire call`: one outbound call, end to end.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use tokio::net::UdpSocket;
+use voxhire_sip::message::{NameAddr, Uri};
+use voxhire_sip::sdp::{self, SessionDescription};
+use voxhire_sip::ua::{CallHandle, Event, InviteParams, UaConfig};
+use voxhire_sip::StatusCode;
+
+use crate::media_task::{MediaHandle, MediaParams, MediaReport, Recording};
+use crate::redact::Redacted;
+use crate::rtp_ports::RtpPorts;
+use crate::sip_endpoint::{self, SipEndpoint};
+use crate::trunk::Trunk;
+
+#[derive(clap::Args)]
+pub struct CallArgs {
+    /// Who to call, e.g. sip:candidate@127.0.0.1:5080
+    uri: String,
+    /// Local SIP address to bind (port 0 = any free port).
+    #[arg(long, default_value = "0.0.0.0:0")]
+    bind: SocketAddr,
+    /// Our identity in From (default: the trunk's `from`, else sip:voxhire@<bound address>).
+    #[arg(long)]
+    from: Option<String>,
+    /// Trunk file (TOML): proxy, credentials, codecs.
+    #[arg(long)]
+    trunk: Option<PathBuf>,
+    /// WAV to play once the call is answered (any rate, mono or stereo; resampled to 8 kHz).
+    #[arg(long)]
+    play: Option<PathBuf>,
+    /// Where to record the far end's audio (8 kHz mono WAV).
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// Hang up this many seconds after the answer (default: when the WAV has played,
+    /// or when the far end hangs up if nothing is played).
+    #[arg(long, value_name = "SECS")]
+    hangup_after: Option<f64>,
+    /// Give up (CANCEL) if not answered within this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    ring_timeout: f64,
+    /// RTP port range.
+    #[arg(long, default_value = "16384-32767", value_name = "LO-HI")]
+    rtp_ports: String,
+}
+
+/// The one JSON line `voxhire call` prints; `voxhire serve` prints the same shape per call.
+#[derive(Debug, Serialize)]
+pub struct CallSummary {
+    pub call_id: String,
+    pub outcome: &'static str,
+    pub sip_status: u16,
+    pub codec: Option<&'static str>,
+    pub duration_ms: u64,
+    pub rtp: RtpSummary,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub dtmf: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct RtpSummary {
+    pub sent: u64,
+    pub received: u64,
+    pub lost: u64,
+    pub jitter_ms: f64,
+    pub invalid: u64,
+}
+
+impl RtpSummary {
+    pub fn from_report(r: Option<&MediaReport>) -> RtpSummary {
+        r.map(|r| RtpSummary {
+            sent: r.rtp.sent,
+            received: r.rtp.received,
+            lost: r.rtp.lost,
+            jitter_ms: (r.rtp.jitter_ms * 100.0).round() / 100.0,
+            invalid: r.rtp.invalid,
+        })
+        .unwrap_or_default()
+    }
+}
+
+fn seconds(s: f64, what: &str) -> Result<Duration> {
+    if !s.is_finite() || s < 0.0 {
+        bail!("{what} must be a non-negative number of seconds, got {s}");
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+pub fn load_play(path: &Option<PathBuf>) -> Result<Option<Arc<Vec<i16>>>> {
+    path.as_ref()
+        .map(|p| {
+            voxhire_media::wav::read_wav_mono(p, voxhire_media::PCM_RATE)
+                .map(Arc::new)
+                .with_context(|| format!("reading --play {}", p.display()))
+        })
+        .transpose()
+}
+
+pub async fn run(args: CallArgs) -> Result<()> {
+    let target = Uri::parse(&args.uri)
+        .filter(|u| u.sip().is_some())
+        .with_context(|| {
+            format!(
+                "{:?} is not a sip: URI (e.g. sip:alice@127.0.0.1:5080)",
+                args.uri
+            )
+        })?;
+    let trunk = match &args.trunk {
+        Some(p) => Trunk::load(p)?,
+        None => Trunk::default(),
+    };
+    let ring_timeout = seconds(args.ring_timeout, "--ring-timeout")?;
+    let hangup_after = args
+        .hangup_after
+        .map(|s| seconds(s, "--hangup-after"))
+        .transpose()?;
+    let play = load_play(&args.play)?;
+    let ports = RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?;
+
+    let dst = match trunk.proxy {
+        Some(p) => p,
+        None => target.socket_addr().with_context(|| {
+            format!(
+                "{} has no IP address host; give a trunk with a proxy",
+                Redacted(&args.uri)
+            )
+        })?,
+    };
+    let local_ip =
+        sip_endpoint::advertised_ip(args.bind, dst).context("finding the local address")?;
+    let socket = UdpSocket::bind(args.bind)
+        .await
+        .with_context(|| format!("binding SIP socket {}", args.bind))?;
+    let local = SocketAddr::new(local_ip, socket.local_addr()?.port());
+    let from = match (&args.from, &trunk.from) {
+        (Some(f), _) => {
+            NameAddr::parse(f).with_context(|| format!("--from {f:?} is not a SIP address"))?
+        }
+        (None, Some(uri)) => NameAddr::new(uri.clone()),
+        (None, None) => {
+            NameAddr::parse(&format!("<sip:voxhire@{local}>")).context("building From")?
+        }
+    };
+    let mut config = UaConfig::new(local);
+    config.credentials = trunk.credentials.clone();
+    let seed = rand::random();
+    let (sip, mut events) = sip_endpoint::spawn(socket, config, seed);
+
+    let (rtp, rtcp) = ports.bind(local_ip).await?;
+    let rtp_addr = SocketAddr::new(local_ip, rtp.local_addr()?.port());
+    let offer = sdp::offer(seed >> 1, rtp_addr, &trunk.codecs);
+    tracing::info!(to = %Redacted(&args.uri), via = %dst, "calling");
+    let (call, call_id) = sip
+        .invite(InviteParams {
+            target,
+            dst,
+            from,
+            sdp: offer.to_bytes(),
+        })
+        .await?;
+    let span = tracing::info_span!("call", %call_id);
+    let _guard = span.enter();
+
+    let mut outbound = Outbound {
+        sip: &sip,
+        call,
+        codecs: trunk.codecs.clone(),
+        sockets: Some((rtp, rtcp)),
+        media: None,
+        play,
+        record: args.record.clone(),
+        seed,
+        codec: None,
+    };
+    let started = Instant::now();
+    let ring_deadline = tokio::time::Instant::now() + ring_timeout;
+    let mut answered_at: Option<Instant> = None;
+    let mut cancelled_for_timeout = false;
+    let mut interrupted = false;
+    let mut status = 0u16;
+    let mut outcome = "failed";
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+
+    loop {
+        let playback_done = async {
+            match (&outbound.media, answered_at, hangup_after) {
+                (Some(m), Some(_), None) if outbound.play.is_some() => {
+                    let mut rx = m.prompts_played.clone();
+                    let _ = rx.wait_for(|n| *n >= 1).await;
+                }
+                _ => std::future::pending::<()>().await,
+            }
+        };
+        let hangup_timer = async {
+            match (answered_at, hangup_after) {
+                (Some(at), Some(after)) => {
+                    tokio::time::sleep_until(tokio::time::Instant::from_std(at + after)).await
+                }
+                _ => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            ev = events.recv() => {
+                let Some(ev) = ev else { bail!("the SIP task stopped unexpectedly") };
+                match ev {
+                    Event::Progress { status: s, sdp, .. } => {
+                        tracing::info!(status = s.code(), "progress");
+                        status = s.code();
+                        if let Some(sdp) = sdp {
+                            outbound.start_media(&sdp).await?; // early media (183)
+                        }
+                    }
+                    Event::Answered { sdp, .. } => {
+                        status = 200;
+                        tracing::info!("answered");
+                        outbound.start_media(&sdp).await?;
+                        if let (Some(m), Some(play)) = (&outbound.media, &outbound.play) {
+                            m.play(play.clone()).await;
+                        }
+                        answered_at = Some(Instant::now());
+                        outcome = "answered";
+                    }
+                    Event::Failed { status: s, reason, .. } => {
+                        status = s.code();
+                        outcome = classify_failure(s, cancelled_for_timeout, interrupted);
+                        tracing::info!(status = s.code(), %reason, outcome, "call not answered");
+                        break;
+                    }
+                    Event::Ended { by, .. } => {
+                        tracing::info!(?by, "call ended");
+                        break;
+                    }
+                    Event::RemoteSdp { sdp, .. } => outbound.remote_sdp(&sdp).await,
+                    _ => {}
+                }
+            }
+            _ = tokio::time::sleep_until(ring_deadline), if answered_at.is_none() && !cancelled_for_timeout => {
+                tracing::info!(secs = ring_timeout.as_secs_f64(), "ring timeout; cancelling");
+                cancelled_for_timeout = true;
+                sip.hangup(call).await?;
+            }
+            _ = playback_done => {
+                tracing::info!("prompt played; hanging up");
+                sip.hangup(call).await?;
+                outbound.play = None;
+            }
+            _ = hangup_timer => {
+                tracing::info!("hang-up time reached");
+                sip.hangup(call).await?;
+                answered_at = None;
+            }
+            _ = &mut ctrl_c, if !interrupted => {
+                tracing::info!("interrupted; hanging up");
+                interrupted = true;
+                sip.hangup(call).await?;
+            }
+        }
+    }
+    let report = match outbound.media.take() {
+        Some(m) => Some(m.stop().await?),
+        None => None,
+    };
+    let summary = CallSummary {
+        call_id,
+        outcome,
+        sip_status: status,
+        codec: outbound.codec,
+        duration_ms: started.elapsed().as_millis() as u64,
+        rtp: RtpSummary::from_report(report.as_ref()),
+        dtmf: report.map(|r| r.dtmf).unwrap_or_default(),
+        recording: args.record.as_ref().map(|p| p.display().to_string()),
+    };
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+fn classify_failure(
+    status: StatusCode,
+    cancelled_for_timeout: bool,
+    interrupted: bool,
+) -> &'static str {
+    match status.code() {
+        486 | 600 => "busy",
+        487 if interrupted => "cancelled",
+        487 if cancelled_for_timeout => "no_answer",
+        487 => "cancelled",
+        408 | 480 if cancelled_for_timeout => "no_answer",
+        480 => "no_answer",
+        408 | 500..=599 => "failed",
+        _ => "rejected",
+    }
+}
+
+struct Outbound<'a> {
+    sip: &'a SipEndpoint,
+    call: CallHandle,
+    codecs: Vec<voxhire_sip::sdp::Codec>,
+    sockets: Option<(UdpSocket, UdpSocket)>,
+    media: Option<MediaHandle>,
+    play: Option<Arc<Vec<i16>>>,
+    record: Option<PathBuf>,
+    seed: u64,
+    codec: Option<&'static str>,
+}
+
+impl Outbound<'_> {
+    /// Starts media on the first SDP answer (early or final); later answers move it.
+    async fn start_media(&mut self, sdp: &[u8]) -> Result<()> {
+        let answer = SessionDescription::parse(sdp).context("the answer's SDP")?;
+        let negotiated = match sdp::accept_answer(&answer, &self.codecs) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "unusable SDP answer; hanging up");
+                self.sip.hangup(self.call).await?;
+                return Ok(());
+            }
+        };
+        if let Some(m) = &self.media {
+            m.update_remote(negotiated.remote).await;
+            return Ok(());
+        }
+        let Some((rtp, rtcp)) = self.sockets.take() else {
+            return Ok(());
+        };
+        self.codec = Some(negotiated.codec.name());
+        tracing::info!(codec = negotiated.codec.name(), remote = %negotiated.remote, "media starting");
+        self.media = Some(MediaHandle::start(
+            rtp,
+            rtcp,
+            MediaParams {
+                negotiated,
+                echo: false,
+                recording: self.record.clone().map(Recording::Remote),
+                seed: self.seed,
+            },
+        )?);
+        Ok(())
+    }
+
+    async fn remote_sdp(&mut self, sdp: &[u8]) {
+        if let (Some(m), Ok(s)) = (&self.media, SessionDescription::parse(sdp)) {
+            if let Some(addr) = s.audio_addr() {
+                m.update_remote(addr).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! One call's media: RTP and RTCP sockets around a Sans-IO [`MediaSession`], the
+//! WAV being played, echo, the recording and the statistics.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use voxhire_media::codec::CodecKind;
+use voxhire_media::session::{MediaConfig, MediaEvent, MediaSession, TransmitKind};
+use voxhire_media::stats::RtpStats;
+use voxhire_media::wav::{WavChannels, WavWriter};
+use voxhire_sip::sdp::{Codec, NegotiatedAudio};
+
+/// What the media does with audio besides sending the queued prompt.
+#[derive(Debug, Clone)]
+pub enum Recording {
+    /// The remote party only, mono.
+    Remote(PathBuf),
+    /// Stereo: left = what we sent, right = what we received.
+    Stereo(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct MediaParams {
+    pub negotiated: NegotiatedAudio,
+    pub echo: bool,
+    pub recording: Option<Recording>,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaReport {
+    pub rtp: RtpStats,
+    pub dtmf: String,
+}
+
+enum Control {
+    Play(Arc<Vec<i16>>),
+    UpdateRemote(SocketAddr),
+    Stop,
+}
+
+pub struct MediaHandle {
+    control: mpsc::Sender<Control>,
+    /// Counts prompts that have been sent completely.
+    pub prompts_played: watch::Receiver<u32>,
+    task: JoinHandle<Result<MediaReport>>,
+}
+
+pub fn codec_kind(c: Codec) -> CodecKind {
+    match c {
+        Codec::Pcmu => CodecKind::Pcmu,
+        Codec::Pcma => CodecKind::Pcma,
+        Codec::Opus => CodecKind::Opus,
+    }
+}
+
+impl MediaHandle {
+    pub fn start(rtp: UdpSocket, rtcp: UdpSocket, params: MediaParams) -> Result<MediaHandle> {
+        let neg = &params.negotiated;
+        let mut config = MediaConfig::new(
+            codec_kind(neg.codec),
+            neg.remote,
+            params.seed,
+            std::time::SystemTime::now(),
+        );
+        config.payload_type = neg.payload_type;
+        config.dtmf_payload_type = neg.dtmf_payload_type;
+        let session =
+            MediaSession::new(config, Instant::now()).context("starting the RTP session")?;
+        let (control_tx, control_rx) = mpsc::channel(8);
+        let (played_tx, played_rx) = watch::channel(0);
+        let task = tokio::spawn(run(rtp, rtcp, session, params, control_rx, played_tx));
+        Ok(MediaHandle {
+            control: control_tx,
+            prompts_played: played_rx,
+            task,
+        })
+    }
+
+    /// Queues audio (8 kHz mono) after whatever is already queued.
+    pub async fn play(&self, samples: Arc<Vec<i16>>) {
+        let _ = self.control.send(Control::Play(samples)).await;
+    }
+
+    pub async fn update_remote(&self, remote: SocketAddr) {
+        let _ = self.control.send(Control::UpdateRemote(remote)).await;
+    }
+
+    /// Stops the media (RTCP BYE), finalises the recording and returns the figures.
+    pub async fn stop(self) -> Result<MediaReport> {
+        let _ = self.control.send(Control::Stop).await;
+        self.task.await.context("media task panicked")?
+    }
+}
+
+/// The recording, written one 20 ms frame per playout tick so both channels stay
+/// aligned: the left channel mirrors what was queued for sending, in send order.
+struct Recorder {
+    writer: WavWriter,
+    stereo: bool,
+    sent: std::collections::VecDeque<i16>,
+}
+
+impl Recorder {
+    fn open(rec: &Recording) -> Result<Recorder> {
+        let (path, stereo) = match rec {
+            Recording::Remote(p) => (p, false),
+            Recording::Stereo(p) => (p, true),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let layout = if stereo {
+            WavChannels::Stereo
+        } else {
+            WavChannels::Mono
+        };
+        let writer = WavWriter::create(path, layout)
+            .with_context(|| format!("creating recording {}", path.display()))?;
+        Ok(Recorder {
+            writer,
+            stereo,
+            sent: Default::default(),
+        })
+    }
+
+    fn mirror_sent(&mut self, samples: &[i16]) {
+        if self.stereo {
+            self.sent.extend(samples);
+        }
+    }
+
+    fn frame(&mut self, received: &[i16]) -> Result<()> {
+        if !self.stereo {
+            return Ok(self.writer.write_mono(received)?);
+        }
+        let n = received.len().min(self.sent.len());
+        let sent: Vec<i16> = self.sent.drain(..n).collect();
+        Ok(self.writer.write_stereo(&sent, received)?)
+    }
+}
+
+async fn run(
+    rtp: UdpSocket,
+    rtcp: UdpSocket,
+    mut session: MediaSession,
+    params: MediaParams,
+    mut control: mpsc::Receiver<Control>,
+    prompts_played: watch::Sender<u32>,
+) -> Result<MediaReport> {
+    let mut recorder = params.recording.as_ref().map(Recorder::open).transpose()?;
+    let mut prompt_playing = false;
+    let mut dtmf = String::new();
+    let mut rtp_buf = vec![0u8; 2048];
+    let mut rtcp_buf = vec![0u8; 2048];
+    loop {
+        while let Some(t) = session.poll_transmit() {
+            let socket = match t.kind {
+                TransmitKind::Rtp => &rtp,
+                TransmitKind::Rtcp => &rtcp,
+            };
+            if let Err(e) = socket.send_to(&t.payload, t.dst).await {
+                tracing::debug!(dst = %t.dst, error = %e, "RTP send failed");
+            }
+        }
+        while let Some(ev) = session.poll_event() {
+            match ev {
+                MediaEvent::Audio(frame) => {
+                    if params.echo {
+                        session.queue_audio(&frame);
+                        if let Some(r) = recorder.as_mut() {
+                            r.mirror_sent(&frame);
+                        }
+                    }
+                    if let Some(r) = recorder.as_mut() {
+                        r.frame(&frame)?;
+                    }
+                }
+                MediaEvent::Dtmf { digit, .. } => {
+                    tracing::info!(%digit, "DTMF received");
+                    dtmf.push(digit);
+                }
+                MediaEvent::RemoteLatched(addr) => {
+                    tracing::debug!(%addr, "RTP latched to the remote source")
+                }
+                MediaEvent::RemoteBye => tracing::debug!("remote RTP source sent RTCP BYE"),
+            }
+        }
+        if prompt_playing && session.queued_audio_ms() == 0 {
+            prompt_playing = false;
+            prompts_played.send_modify(|n| *n += 1);
+        }
+        let deadline = session.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            r = rtp.recv_from(&mut rtp_buf) => {
+                if let Ok((n, src)) = r {
+                    session.handle_rtp(Instant::now(), src, &rtp_buf[..n]);
+                }
+            }
+            r = rtcp.recv_from(&mut rtcp_buf) => {
+                if let Ok((n, src)) = r {
+                    session.handle_rtcp(Instant::now(), src, &rtcp_buf[..n]);
+                }
+            }
+            c = control.recv() => match c {
+                Some(Control::Play(samples)) => {
+                    session.queue_audio(&samples);
+                    if let Some(r) = recorder.as_mut() {
+                        r.mirror_sent(&samples);
+                    }
+                    prompt_playing = true;
+                }
+                Some(Control::UpdateRemote(addr)) => session.set_remote(addr),
+                Some(Control::Stop) | None => break,
+            },
+            _ = async { tokio::time::sleep_until(deadline.expect("guarded")).await }, if deadline.is_some() => {
+                session.handle_timeout(Instant::now());
+            }
+        }
+    }
+    session.bye(Instant::now());
+    while let Some(t) = session.poll_transmit() {
+        if matches!(t.kind, TransmitKind::Rtcp) {
+            let _ = rtcp.send_to(&t.payload, t.dst).await;
+        }
+    }
+    if let Some(r) = recorder {
+        r.writer.finalize().context("finalising the recording")?;
+    }
+    Ok(MediaReport {
+        rtp: session.stats(),
+        dtmf,
+    })
+}

@@ -1,0 +1,383 @@
+//! `voxhire serve`: answer inbound calls, play a WAV (or echo), record each call.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::net::UdpSocket;
+use voxhire_sip::sdp::{self, SessionDescription};
+use voxhire_sip::ua::{CallHandle, Event, RegisterParams, UaConfig};
+use voxhire_sip::StatusCode;
+
+use crate::call_cmd::{load_play, CallSummary, RtpSummary};
+use crate::media_task::{MediaHandle, MediaParams, Recording};
+use crate::redact::Redacted;
+use crate::rtp_ports::RtpPorts;
+use crate::sip_endpoint::{self, SipEndpoint};
+use crate::trunk::Trunk;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// SIP address to listen on.
+    #[arg(long, default_value = "0.0.0.0:5060")]
+    listen: SocketAddr,
+    /// RTP port range for calls (RTP on even ports, RTCP on the next odd one).
+    #[arg(long, default_value = "20000-20999", value_name = "LO-HI")]
+    rtp_ports: String,
+    /// WAV to play to each caller once answered.
+    #[arg(long, conflicts_with = "echo")]
+    play: Option<PathBuf>,
+    /// Echo each caller's audio back to them.
+    #[arg(long)]
+    echo: bool,
+    /// Directory for per-call recordings (stereo WAV: left = voxhire, right = caller).
+    #[arg(long)]
+    record_dir: Option<PathBuf>,
+    /// Calls handled at once; more get 503 with Retry-After.
+    #[arg(long, default_value_t = 32)]
+    max_calls: usize,
+    /// Trunk file: codecs offered, and a registrar to REGISTER with for inbound calls.
+    #[arg(long)]
+    trunk: Option<PathBuf>,
+}
+
+struct ActiveCall {
+    call_id: String,
+    started: Instant,
+    codec: &'static str,
+    media: Option<MediaHandle>,
+}
+
+const RETRY_AFTER_SECS: &str = "5";
+
+pub async fn run(args: ServeArgs) -> Result<()> {
+    let trunk = match &args.trunk {
+        Some(p) => Trunk::load(p)?,
+        None => Trunk::default(),
+    };
+    let play = load_play(&args.play)?;
+    let ports = RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?;
+    if args.max_calls == 0 {
+        anyhow::bail!("--max-calls must be at least 1");
+    }
+    if let Some(dir) = &args.record_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating --record-dir {}", dir.display()))?;
+    }
+    let socket = UdpSocket::bind(args.listen)
+        .await
+        .with_context(|| format!("binding SIP socket {}", args.listen))?;
+    let bound = socket.local_addr()?;
+    let toward = trunk
+        .proxy
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
+    let local_ip = sip_endpoint::advertised_ip(bound, toward)?;
+    let mut config = UaConfig::new(SocketAddr::new(local_ip, bound.port()));
+    config.credentials = trunk.credentials.clone();
+    let (sip, mut events) = sip_endpoint::spawn(socket, config, rand::random());
+    if let (Some(registrar), Some(dst)) = (
+        &trunk.registrar,
+        trunk
+            .proxy
+            .or_else(|| trunk.registrar.as_ref().and_then(|r| r.socket_addr())),
+    ) {
+        let aor = trunk.from.clone().unwrap_or_else(|| registrar.clone());
+        sip.register(RegisterParams {
+            registrar: registrar.clone(),
+            dst,
+            aor,
+            expires: trunk.register_expires,
+        })
+        .await?;
+    }
+    println!(
+        "{}",
+        serde_json::json!({"event": "listening", "sip": bound.to_string()})
+    );
+    tracing::info!(%bound, max_calls = args.max_calls, "serving");
+
+    let mut server = Server {
+        sip: &sip,
+        args: &args,
+        trunk: &trunk,
+        ports: &ports,
+        play,
+        local_ip,
+        calls: HashMap::new(),
+        finishing: tokio::task::JoinSet::new(),
+    };
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut draining: Option<tokio::time::Instant> = None;
+    loop {
+        if draining.is_some() && server.calls.is_empty() {
+            break;
+        }
+        let drain_deadline = async {
+            match draining {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(ev) => server.handle(ev).await?,
+                None => anyhow::bail!("the SIP task stopped unexpectedly"),
+            },
+            _ = &mut shutdown, if draining.is_none() => {
+                tracing::info!(calls = server.calls.len(), "shutting down: hanging up calls in progress");
+                for call in server.calls.keys() {
+                    sip.hangup(*call).await?;
+                }
+                if trunk.registrar.is_some() {
+                    sip.unregister().await?;
+                }
+                // BYE transactions take at most 64·T1 = 32 s; don't wait longer than that.
+                draining = Some(tokio::time::Instant::now() + Duration::from_secs(32));
+            }
+            _ = drain_deadline => {
+                tracing::warn!(calls = server.calls.len(), "calls did not end in time; exiting");
+                let pending: Vec<CallHandle> = server.calls.keys().copied().collect();
+                for call in pending {
+                    server.finish(call, "answered", 200);
+                }
+                break;
+            }
+            Some(done) = server.finishing.join_next(), if !server.finishing.is_empty() => print_summary(done),
+        }
+    }
+    while let Some(done) = server.finishing.join_next().await {
+        print_summary(done);
+    }
+    Ok(())
+}
+
+fn print_summary(done: Result<Result<CallSummary>, tokio::task::JoinError>) {
+    match done {
+        Ok(Ok(summary)) => {
+            let mut line = serde_json::to_value(&summary).unwrap_or_default();
+            line["event"] = "call".into();
+            println!("{line}");
+        }
+        Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "finishing a call failed"),
+        Err(e) => tracing::error!(error = %e, "call task panicked"),
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+struct Server<'a> {
+    sip: &'a SipEndpoint,
+    args: &'a ServeArgs,
+    trunk: &'a Trunk,
+    ports: &'a RtpPorts,
+    play: Option<Arc<Vec<i16>>>,
+    local_ip: std::net::IpAddr,
+    calls: HashMap<CallHandle, ActiveCall>,
+    finishing: tokio::task::JoinSet<Result<CallSummary>>,
+}
+
+impl Server<'_> {
+    async fn handle(&mut self, ev: Event) -> Result<()> {
+        match ev {
+            Event::IncomingCall {
+                call,
+                call_id,
+                from,
+                offer,
+                ..
+            } => {
+                tracing::info!(%call_id, from = %Redacted(&from.uri.to_string()), "incoming call");
+                self.incoming(call, call_id, offer).await?;
+            }
+            Event::Confirmed { call } => {
+                if let (Some(c), Some(play)) = (self.calls.get(&call), &self.play) {
+                    if let Some(m) = &c.media {
+                        m.play(play.clone()).await;
+                    }
+                }
+            }
+            Event::Ended { call, by } => {
+                tracing::info!(?by, "call ended");
+                self.finish(call, "answered", 200);
+            }
+            Event::Cancelled { call } => self.finish(call, "cancelled", 487),
+            Event::RemoteSdp { call, sdp } => {
+                let addr = SessionDescription::parse(&sdp)
+                    .ok()
+                    .and_then(|s| s.audio_addr());
+                if let (Some(c), Some(addr)) = (self.calls.get(&call), addr) {
+                    if let Some(m) = &c.media {
+                        m.update_remote(addr).await;
+                    }
+                }
+            }
+            Event::Registered { expires } => tracing::info!(expires, "registered with the trunk"),
+            Event::RegistrationFailed { status, reason } => {
+                tracing::error!(status = status.code(), %reason, "registration failed")
+            }
+            Event::Progress { .. } | Event::Answered { .. } | Event::Failed { .. } => {}
+        }
+        Ok(())
+    }
+
+    async fn incoming(
+        &mut self,
+        call: CallHandle,
+        call_id: String,
+        offer: Option<Vec<u8>>,
+    ) -> Result<()> {
+        if self.calls.len() >= self.args.max_calls {
+            tracing::warn!(%call_id, active = self.calls.len(), "at capacity; 503");
+            self.sip
+                .reject(
+                    call,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    vec![("Retry-After".into(), RETRY_AFTER_SECS.into())],
+                )
+                .await?;
+            self.log_refused(call_id, 503);
+            return Ok(());
+        }
+        let Some(offer) = offer.and_then(|o| SessionDescription::parse(&o).ok()) else {
+            // Offerless INVITEs (offer in the ACK) are not supported: refuse clearly.
+            tracing::warn!(%call_id, "INVITE without a usable SDP offer; 488");
+            self.sip
+                .reject(call, StatusCode::NOT_ACCEPTABLE_HERE, Vec::new())
+                .await?;
+            self.log_refused(call_id, 488);
+            return Ok(());
+        };
+        let (rtp, rtcp) = match self.ports.bind(self.local_ip).await {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::error!(error = %e, "no RTP ports; 503");
+                self.sip
+                    .reject(
+                        call,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        vec![("Retry-After".into(), RETRY_AFTER_SECS.into())],
+                    )
+                    .await?;
+                self.log_refused(call_id, 503);
+                return Ok(());
+            }
+        };
+        let rtp_addr = SocketAddr::new(self.local_ip, rtp.local_addr()?.port());
+        let (answer, negotiated) = match sdp::answer(
+            &offer,
+            rand::random::<u32>() as u64,
+            rtp_addr,
+            &self.trunk.codecs,
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(%call_id, error = %e, "no common codec; 488");
+                self.sip
+                    .reject(call, StatusCode::NOT_ACCEPTABLE_HERE, Vec::new())
+                    .await?;
+                self.log_refused(call_id, 488);
+                return Ok(());
+            }
+        };
+        let recording = self
+            .args
+            .record_dir
+            .as_ref()
+            .map(|d| Recording::Stereo(d.join(format!("{}.wav", sanitise(&call_id)))));
+        let codec = negotiated.codec.name();
+        let media = MediaHandle::start(
+            rtp,
+            rtcp,
+            MediaParams {
+                negotiated,
+                echo: self.args.echo,
+                recording,
+                seed: rand::random(),
+            },
+        )?;
+        self.sip.ring(call).await?;
+        self.sip.answer(call, answer.to_bytes()).await?;
+        self.calls.insert(
+            call,
+            ActiveCall {
+                call_id,
+                started: Instant::now(),
+                codec,
+                media: Some(media),
+            },
+        );
+        Ok(())
+    }
+
+    fn log_refused(&mut self, call_id: String, status: u16) {
+        let summary = CallSummary {
+            call_id,
+            outcome: "rejected",
+            sip_status: status,
+            codec: None,
+            duration_ms: 0,
+            rtp: RtpSummary::default(),
+            dtmf: String::new(),
+            recording: None,
+        };
+        self.finishing.spawn(async move { Ok(summary) });
+    }
+
+    /// Stops the call's media in the background and queues its JSON line.
+    fn finish(&mut self, call: CallHandle, outcome: &'static str, status: u16) {
+        let Some(mut c) = self.calls.remove(&call) else {
+            return;
+        };
+        let recording = self
+            .args
+            .record_dir
+            .as_ref()
+            .map(|d| d.join(format!("{}.wav", sanitise(&c.call_id))));
+        let media = c.media.take();
+        self.finishing.spawn(async move {
+            let report = match media {
+                Some(m) => Some(m.stop().await?),
+                None => None,
+            };
+            let summary = CallSummary {
+                call_id: c.call_id,
+                outcome,
+                sip_status: status,
+                codec: Some(c.codec),
+                duration_ms: c.started.elapsed().as_millis() as u64,
+                rtp: RtpSummary::from_report(report.as_ref()),
+                dtmf: report.map(|r| r.dtmf).unwrap_or_default(),
+                recording: recording.map(|p| p.display().to_string()),
+            };
+            Ok(summary)
+        });
+    }
+}
+
+/// A Call-ID made safe for a file name.
+fn sanitise(call_id: &str) -> String {
+    call_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(96)
+        .collect()
+}

@@ -1,0 +1,159 @@
+//! The SIP trunk file (TOML): where to send calls and how to authenticate.
+//!
+//! ```toml
+//! proxy = "127.0.0.1:5060"          # next hop for out-of-dialog requests (optional)
+//! username = "alice"
+//! password_env = "VOXHIRE_TRUNK_PASSWORD"   # or: password = "secret"
+//! from = "sip:alice@127.0.0.1"
+//! codecs = ["PCMU", "PCMA", "opus"]
+//! registrar = "sip:127.0.0.1:5060"  # optional: REGISTER so the trunk sends inbound calls
+//! register_expires = 300
+//! ```
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use voxhire_sip::auth::Credentials;
+use voxhire_sip::message::Uri;
+use voxhire_sip::sdp::Codec;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrunkFile {
+    proxy: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    password_env: Option<String>,
+    from: Option<String>,
+    codecs: Option<Vec<String>>,
+    registrar: Option<String>,
+    register_expires: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Trunk {
+    pub proxy: Option<SocketAddr>,
+    pub credentials: Option<Credentials>,
+    pub from: Option<Uri>,
+    pub codecs: Vec<Codec>,
+    pub registrar: Option<Uri>,
+    pub register_expires: u32,
+}
+
+pub const DEFAULT_CODECS: [Codec; 3] = [Codec::Pcmu, Codec::Pcma, Codec::Opus];
+
+impl Default for Trunk {
+    fn default() -> Self {
+        Trunk {
+            proxy: None,
+            credentials: None,
+            from: None,
+            codecs: DEFAULT_CODECS.to_vec(),
+            registrar: None,
+            register_expires: 300,
+        }
+    }
+}
+
+impl Trunk {
+    pub fn load(path: &Path) -> Result<Trunk> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading trunk file {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in trunk file {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Trunk> {
+        // toml's error names the line, column and key at fault.
+        let file: TrunkFile = toml::from_str(text)?;
+        let proxy = file
+            .proxy
+            .map(|p| {
+                p.parse::<SocketAddr>()
+                    .with_context(|| format!("proxy: {p:?} is not an IP:port address"))
+            })
+            .transpose()?;
+        let password =
+            match (file.password, file.password_env) {
+                (Some(_), Some(_)) => bail!("give either password or password_env, not both"),
+                (Some(p), None) => Some(p),
+                (None, Some(var)) => Some(std::env::var(&var).with_context(|| {
+                    format!("password_env: environment variable {var} is not set")
+                })?),
+                (None, None) => None,
+            };
+        let credentials = match (file.username, password) {
+            (Some(username), Some(password)) => Some(Credentials { username, password }),
+            (None, None) => None,
+            (Some(_), None) => bail!("username is set but neither password nor password_env"),
+            (None, Some(_)) => bail!("a password is set but no username"),
+        };
+        let parse_uri = |key: &str, v: Option<String>| -> Result<Option<Uri>> {
+            v.map(|s| {
+                Uri::parse(&s)
+                    .filter(|u| u.sip().is_some())
+                    .with_context(|| format!("{key}: {s:?} is not a sip: URI"))
+            })
+            .transpose()
+        };
+        let from = parse_uri("from", file.from)?;
+        let registrar = parse_uri("registrar", file.registrar)?;
+        let codecs = match file.codecs {
+            None => DEFAULT_CODECS.to_vec(),
+            Some(names) => {
+                let mut out = Vec::new();
+                for n in &names {
+                    out.push(Codec::from_name(n).with_context(|| {
+                        format!("codecs: unknown codec {n:?} (supported: PCMU, PCMA, opus)")
+                    })?);
+                }
+                if out.is_empty() {
+                    bail!("codecs: the list is empty");
+                }
+                out
+            }
+        };
+        if registrar.is_some() && credentials.is_none() {
+            tracing::warn!(
+                "trunk has a registrar but no credentials; REGISTER will be sent unauthenticated"
+            );
+        }
+        Ok(Trunk {
+            proxy,
+            credentials,
+            from,
+            codecs,
+            registrar,
+            register_expires: file.register_expires.unwrap_or(300),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_file() {
+        let t = Trunk::parse(
+            "proxy = \"127.0.0.1:5080\"\nusername = \"alice\"\npassword = \"secret\"\nfrom = \"sip:alice@127.0.0.1\"\ncodecs = [\"PCMA\"]\n",
+        )
+        .unwrap();
+        assert_eq!(t.proxy, Some("127.0.0.1:5080".parse().unwrap()));
+        assert_eq!(t.codecs, vec![Codec::Pcma]);
+        assert_eq!(t.credentials.unwrap().username, "alice");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = format!("{:#}", Trunk::parse("codecs = [\"G729\"]").unwrap_err());
+        assert!(e.contains("codecs") && e.contains("G729"), "{e}");
+        let e = format!("{:#}", Trunk::parse("proxy = \"nowhere\"").unwrap_err());
+        assert!(e.contains("proxy"), "{e}");
+        let e = format!("{:#}", Trunk::parse("usernme = \"x\"").unwrap_err());
+        assert!(e.contains("usernme") && e.contains("line 1"), "{e}");
+        let e = format!("{:#}", Trunk::parse("username = \"x\"").unwrap_err());
+        assert!(e.contains("password"), "{e}");
+    }
+}
