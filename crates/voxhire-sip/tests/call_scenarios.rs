@@ -522,3 +522,72 @@ fn same_seed_same_bytes() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn register_with_digest_then_refresh_before_expiry() {
+    let mut cfg = UaConfig::new(ALICE.parse().unwrap());
+    cfg.credentials = Some(Credentials {
+        username: "alice".into(),
+        password: "secret".into(),
+    });
+    let mut ua = UserAgent::new(cfg, 3);
+    let t0 = Instant::now();
+    ua.register(
+        t0,
+        voxhire_sip::ua::RegisterParams {
+            registrar: Uri::parse("sip:127.0.0.1:5070").unwrap(),
+            dst: BOB.parse().unwrap(),
+            aor: Uri::parse("sip:alice@127.0.0.1").unwrap(),
+            expires: 120,
+        },
+    );
+    let first = take_request(&mut ua);
+    assert_eq!(first.method, voxhire_sip::Method::Register);
+    assert_eq!(first.headers.get("Expires"), Some("120"));
+    let mut challenge =
+        voxhire_sip::Response::for_request_headers(StatusCode::UNAUTHORIZED, &first.headers);
+    challenge.headers.push(
+        "WWW-Authenticate",
+        "Digest realm=\"voxhire.test\", nonce=\"n1\", qop=\"auth\"",
+    );
+    ua.handle_datagram(t0, BOB.parse().unwrap(), &challenge.to_bytes());
+    let second = take_request(&mut ua);
+    assert_eq!(second.cseq().unwrap().seq, 2);
+    assert_eq!(
+        second.call_id(),
+        first.call_id(),
+        "a registration keeps its Call-ID (RFC 3261 §10.2)"
+    );
+    assert!(second
+        .headers
+        .get("Authorization")
+        .unwrap()
+        .contains("nc=00000001"));
+    let mut ok = voxhire_sip::Response::for_request_headers(StatusCode::OK, &second.headers);
+    ok.headers
+        .push("Contact", "<sip:voxhire@127.0.0.1:5060>;expires=60");
+    ua.handle_datagram(t0, BOB.parse().unwrap(), &ok.to_bytes());
+    assert_eq!(ua.poll_event(), Some(Event::Registered { expires: 60 }));
+    // The registrar granted 60 s: the refresh goes out before then, reusing the nonce.
+    let (now, refresh) = loop {
+        let now = ua.poll_timeout().expect("a refresh is scheduled");
+        assert!(now < t0 + Duration::from_secs(60));
+        ua.handle_timeout(now);
+        if let Some(t) = ua.poll_transmit() {
+            if let Ok(SipMessage::Request(r)) = SipMessage::parse(&t.payload) {
+                break (now, r);
+            }
+        }
+    };
+    assert!(
+        now - t0 >= Duration::from_secs(45),
+        "refreshed too early: {:?}",
+        now - t0
+    );
+    assert_eq!(refresh.cseq().unwrap().seq, 3);
+    assert!(refresh
+        .headers
+        .get("Authorization")
+        .unwrap()
+        .contains("nc=00000002"));
+}
