@@ -198,9 +198,13 @@ impl JitterBuffer {
         }
         if let Some(next) = self.next.filter(|&n| ext < n) {
             let age = next - 1 - ext;
-            if age < HISTORY && self.history & (1 << age) != 0 {
-                self.stats.duplicates += 1;
-                return PushOutcome::Duplicate;
+            if age < HISTORY {
+                if self.history & (1 << age) != 0 {
+                    self.stats.duplicates += 1;
+                    return PushOutcome::Duplicate;
+                }
+                // Remembered, so a copy of this late packet counts as a duplicate.
+                self.history |= 1 << age;
             }
             self.stats.late += 1;
             return PushOutcome::Late;
@@ -415,8 +419,12 @@ mod tests {
         push_all(&mut jb, t0, &[0, 1, 3]);
         assert_eq!(play(&mut jb, t0 + 60 * MS, 3), ["0", "1", "-"]);
         assert_eq!(jb.push(t0 + 120 * MS, 2, vec![2]), PushOutcome::Late);
+        assert_eq!(jb.push(t0 + 120 * MS, 2, vec![2]), PushOutcome::Duplicate);
         assert_eq!(play(&mut jb, t0 + 120 * MS, 1), ["3"]);
-        assert_eq!((jb.stats().late, jb.stats().lost), (1, 1));
+        assert_eq!(
+            (jb.stats().late, jb.stats().lost, jb.stats().duplicates),
+            (1, 1, 1)
+        );
     }
 
     #[test]
