@@ -418,3 +418,47 @@ fn a_new_remote_ssrc_carries_on_playing() {
     assert_eq!((stats.received, stats.lost, stats.invalid), (100, 0, 0));
     assert!(audio_frames >= 90, "{audio_frames}");
 }
+
+#[test]
+fn a_reinvite_moves_the_remote_and_media_latches_again() {
+    let start = Instant::now();
+    let mut s = session(CodecKind::Pcmu, start);
+    let packet = |seq| {
+        RtpHeader {
+            marker: false,
+            payload_type: 0,
+            sequence_number: seq,
+            timestamp: u32::from(seq) * 160,
+            ssrc: 9,
+            csrc: vec![],
+        }
+        .serialize(&[0xff; 160])
+    };
+    let dst = |s: &mut MediaSession| -> Vec<SocketAddr> {
+        std::iter::from_fn(|| s.poll_transmit())
+            .map(|t| t.dst)
+            .collect()
+    };
+    s.handle_rtp(start, addr(A_RTP), &packet(1));
+    s.handle_timeout(start);
+    assert_eq!(dst(&mut s), [addr(A_RTP)]);
+
+    // The re-INVITE's SDP names a new address; RTP follows at once.
+    let moved = addr("192.0.2.9:6000");
+    s.set_remote(moved);
+    s.handle_timeout(start + PTIME);
+    assert_eq!(dst(&mut s), [moved]);
+    // Its media arrives from a NATed port: latching applies again.
+    let natted = addr("192.0.2.9:61000");
+    s.handle_rtp(start + PTIME, natted, &packet(2));
+    s.handle_timeout(start + PTIME * 2);
+    assert_eq!(dst(&mut s), [natted]);
+    let latched: Vec<_> = std::iter::from_fn(|| s.poll_event())
+        .filter_map(|e| match e {
+            MediaEvent::RemoteLatched(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(latched, [addr(A_RTP), natted]);
+    assert_eq!(s.stats().received, 2);
+}
