@@ -45,6 +45,9 @@ pub struct CallArgs {
     /// Give up (CANCEL) if not answered within this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     ring_timeout: f64,
+    /// DTMF digits (0-9, *, #, A-D) to send as RFC 4733 events once answered.
+    #[arg(long, value_name = "DIGITS")]
+    dtmf: Option<String>,
     /// RTP port range.
     #[arg(long, default_value = "16384-32767", value_name = "LO-HI")]
     rtp_ports: String,
@@ -123,6 +126,11 @@ pub async fn run(args: CallArgs) -> Result<()> {
         .map(|s| seconds(s, "--hangup-after"))
         .transpose()?;
     let play = load_play(&args.play)?;
+    if let Some(d) = &args.dtmf {
+        if let Some(bad) = d.chars().find(|c| !"0123456789*#ABCDabcd".contains(*c)) {
+            bail!("--dtmf: {bad:?} is not a DTMF digit (0-9, *, #, A-D)");
+        }
+    }
     let ports = RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?;
 
     let dst = match trunk.proxy {
@@ -225,6 +233,9 @@ pub async fn run(args: CallArgs) -> Result<()> {
                         outbound.start_media(&sdp).await?;
                         if let (Some(m), Some(play)) = (&outbound.media, &outbound.play) {
                             m.play(play.clone()).await;
+                        }
+                        if let (Some(m), Some(digits)) = (&outbound.media, &args.dtmf) {
+                            m.send_dtmf(digits.to_ascii_uppercase()).await;
                         }
                         answered_at = Some(Instant::now());
                         outcome = "answered";

@@ -17,6 +17,9 @@ use voxhire_media::stats::RtpStats;
 use voxhire_media::wav::{WavChannels, WavWriter};
 use voxhire_sip::sdp::{Codec, NegotiatedAudio};
 
+/// How long each sent DTMF digit lasts (RFC 4733 senders commonly use 100 ms).
+const DTMF_DIGIT: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// What the media does with audio besides sending the queued prompt.
 #[derive(Debug, Clone)]
 pub enum Recording {
@@ -42,6 +45,7 @@ pub struct MediaReport {
 
 enum Control {
     Play(Arc<Vec<i16>>),
+    Dtmf(String),
     UpdateRemote(SocketAddr),
     Stop,
 }
@@ -87,6 +91,11 @@ impl MediaHandle {
     /// Queues audio (8 kHz mono) after whatever is already queued.
     pub async fn play(&self, samples: Arc<Vec<i16>>) {
         let _ = self.control.send(Control::Play(samples)).await;
+    }
+
+    /// Sends RFC 4733 digits, 100 ms each (queued audio pauses meanwhile).
+    pub async fn send_dtmf(&self, digits: String) {
+        let _ = self.control.send(Control::Dtmf(digits)).await;
     }
 
     pub async fn update_remote(&self, remote: SocketAddr) {
@@ -216,6 +225,13 @@ async fn run(
                         r.mirror_sent(&samples);
                     }
                     prompt_playing = true;
+                }
+                Some(Control::Dtmf(digits)) => {
+                    for digit in digits.chars() {
+                        if let Err(e) = session.send_dtmf(digit, DTMF_DIGIT) {
+                            tracing::warn!(%digit, error = %e, "cannot send DTMF");
+                        }
+                    }
                 }
                 Some(Control::UpdateRemote(addr)) => session.set_remote(addr),
                 Some(Control::Stop) | None => break,
