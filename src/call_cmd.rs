@@ -186,6 +186,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
         play,
         record: args.record.clone(),
         seed,
+        call_id: call_id.clone(),
         codec: None,
     };
     let started = Instant::now();
@@ -320,6 +321,7 @@ struct Outbound<'a> {
     play: Option<Arc<Vec<i16>>>,
     record: Option<PathBuf>,
     seed: u64,
+    call_id: String,
     codec: Option<&'static str>,
 }
 
@@ -352,6 +354,7 @@ impl Outbound<'_> {
                 echo: false,
                 recording: self.record.clone().map(Recording::Remote),
                 seed: self.seed,
+                call_id: self.call_id.clone(),
             },
         )?);
         Ok(())

@@ -11,6 +11,7 @@ use serde::Serialize;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 use voxhire_media::codec::CodecKind;
 use voxhire_media::session::{MediaConfig, MediaEvent, MediaSession, TransmitKind};
 use voxhire_media::stats::RtpStats;
@@ -35,6 +36,8 @@ pub struct MediaParams {
     pub echo: bool,
     pub recording: Option<Recording>,
     pub seed: u64,
+    /// For the task's tracing span.
+    pub call_id: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,7 +83,9 @@ impl MediaHandle {
             MediaSession::new(config, Instant::now()).context("starting the RTP session")?;
         let (control_tx, control_rx) = mpsc::channel(8);
         let (played_tx, played_rx) = watch::channel(0);
-        let task = tokio::spawn(run(rtp, rtcp, session, params, control_rx, played_tx));
+        let span = tracing::info_span!("media", call_id = %params.call_id);
+        let task =
+            tokio::spawn(run(rtp, rtcp, session, params, control_rx, played_tx).instrument(span));
         Ok(MediaHandle {
             control: control_tx,
             prompts_played: played_rx,

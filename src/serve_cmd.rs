@@ -306,6 +306,7 @@ impl Server<'_> {
                 echo: self.args.echo,
                 recording,
                 seed: rand::random(),
+                call_id: call_id.clone(),
             },
         )?;
         self.sip.ring(call).await?;
