@@ -93,7 +93,10 @@ fn detector_accepts_the_candidate_and_rejects_everything_else() {
     let m_agent_in_cand = locate(&agent, &degraded(&candidate, 17), RATE, max_lag);
     show("agent searched in a candidate recording", &m_agent_in_cand);
 
-    assert!(m_clean.envelope_corr > 0.99 && m_clean.sample_corr > 0.99, "{m_clean}");
+    assert!(
+        m_clean.envelope_corr > 0.99 && m_clean.sample_corr > 0.99,
+        "{m_clean}"
+    );
     assert!((m_clean.lag_ms - 300.0).abs() <= 10.0, "lag {m_clean}");
     assert_eq!(m_clean.sample_lag, 2400, "{m_clean}");
     for m in [&m_degraded, &m_cut] {
@@ -122,9 +125,16 @@ fn ulaw_fixtures_match_their_wavs() {
     for name in ["candidate-en", "agent-en"] {
         let wav = mono(&format!("{name}.wav"));
         let raw = std::fs::read(audio_fixture(&format!("{name}.ulaw"))).expect("read .ulaw");
-        assert_eq!(raw.len() % 160, 0, "{name}.ulaw must be whole 20 ms packets");
+        assert_eq!(
+            raw.len() % 160,
+            0,
+            "{name}.ulaw must be whole 20 ms packets"
+        );
         assert!(raw.len() >= wav.len() && raw.len() < wav.len() + 160);
-        let decoded: Vec<f32> = raw.iter().map(|&b| ulaw_decode(b) as f32 / 32768.0).collect();
+        let decoded: Vec<f32> = raw
+            .iter()
+            .map(|&b| ulaw_decode(b) as f32 / 32768.0)
+            .collect();
         let m = locate(&wav, &decoded, RATE, 0.1);
         show(&format!("{name}.ulaw vs {name}.wav"), &m);
         assert!(m.sample_corr > 0.999 && m.sample_lag == 0, "{name}: {m}");

@@ -42,7 +42,11 @@ fn path_arg(p: &std::path::Path) -> String {
 fn answered_call_records_the_candidate_speech() {
     require_sipp();
     let scratch = Scratch::new("call-answer");
-    let mut sipp = Sipp::start(SippConfig::uas("uas-answer-speech.xml"), scratch.path(), "uas");
+    let mut sipp = Sipp::start(
+        SippConfig::uas("uas-answer-speech.xml"),
+        scratch.path(),
+        "uas",
+    );
     let record = scratch.join("remote.wav");
     let agent = path_arg(&audio_fixture("agent-en.wav"));
     // The candidate's sentence lasts 6.0 s from the ACK; stay 8 s.
@@ -50,7 +54,16 @@ fn answered_call_records_the_candidate_speech() {
         &sipp,
         &scratch,
         "call",
-        &["--from", "sip:voxhire@127.0.0.1", "--play", &agent, "--record", &path_arg(&record), "--hangup-after", "8"],
+        &[
+            "--from",
+            "sip:voxhire@127.0.0.1",
+            "--play",
+            &agent,
+            "--record",
+            &path_arg(&record),
+            "--hangup-after",
+            "8",
+        ],
     );
     let v = run.json();
     sipp.assert_success(SIPP_EXIT_DEADLINE);
@@ -59,12 +72,21 @@ fn answered_call_records_the_candidate_speech() {
     assert_eq!(v["outcome"], "answered", "{v}\n{ctx}");
     assert_eq!(v["sip_status"], 200, "{v}");
     assert_eq!(v["codec"], "PCMU", "{v}");
-    assert!(v["call_id"].as_str().is_some_and(|s| !s.is_empty()), "call_id: {v}");
+    assert!(
+        v["call_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "call_id: {v}"
+    );
     let duration = v["duration_ms"].as_u64().unwrap_or(0);
-    assert!((7_500..=15_000).contains(&duration), "duration_ms {duration} for --hangup-after 8: {v}");
+    assert!(
+        (7_500..=15_000).contains(&duration),
+        "duration_ms {duration} for --hangup-after 8: {v}"
+    );
     // SIPp streams exactly 300 packets (48000 µ-law bytes / 160); loopback loses none.
     assert!(rtp(&v, "received") > 100, "rtp.received: {v}");
-    assert!(rtp(&v, "received") >= 280, "expected ~300 packets from SIPp: {v}");
+    assert!(
+        rtp(&v, "received") >= 280,
+        "expected ~300 packets from SIPp: {v}"
+    );
     assert!(rtp(&v, "sent") > 100, "rtp.sent: {v}");
     assert_eq!(rtp(&v, "lost"), 0, "rtp.lost on loopback: {v}");
     assert!(v["rtp"]["jitter_ms"].is_number(), "rtp.jitter_ms: {v}");
@@ -72,9 +94,15 @@ fn answered_call_records_the_candidate_speech() {
     let wav = read_wav(&record);
     assert_eq!(wav.rate, RATE, "--record must be 8 kHz");
     assert_eq!(wav.channels.len(), 1, "--record must be mono");
-    assert!((6.0..=12.0).contains(&wav.duration_s()), "recording lasts {:.2} s", wav.duration_s());
+    assert!(
+        (6.0..=12.0).contains(&wav.duration_s()),
+        "recording lasts {:.2} s",
+        wav.duration_s()
+    );
     let recording = &wav.channels[0];
-    let candidate = read_wav(&audio_fixture("candidate-en.wav")).channels.remove(0);
+    let candidate = read_wav(&audio_fixture("candidate-en.wav"))
+        .channels
+        .remove(0);
     let agent_ref = read_wav(&audio_fixture("agent-en.wav")).channels.remove(0);
     let hit = locate(&candidate, recording, RATE, 1.0);
     let control = locate(&agent_ref, recording, RATE, 1.0);
@@ -101,7 +129,11 @@ fn busy_here_486_is_outcome_busy() {
     sipp.assert_success(SIPP_EXIT_DEADLINE); // SIPp got the ACK for the 486
     assert_eq!(v["outcome"], "busy", "{v}\n{}", run.diagnostics());
     assert_eq!(v["sip_status"], 486, "{v}");
-    assert!(run.elapsed < Duration::from_secs(8), "a 486 must end the call at once ({:?})", run.elapsed);
+    assert!(
+        run.elapsed < Duration::from_secs(8),
+        "a 486 must end the call at once ({:?})",
+        run.elapsed
+    );
 }
 
 #[test]
@@ -125,7 +157,10 @@ fn ring_timeout_cancels_and_is_outcome_no_answer() {
     let v = run.json();
     // SIPp exits 0 only if it received the CANCEL, and the ACK for its 487.
     sipp.assert_success(SIPP_EXIT_DEADLINE);
-    assert!(sipp.messages().contains("CANCEL sip:"), "SIPp never logged a CANCEL");
+    assert!(
+        sipp.messages().contains("CANCEL sip:"),
+        "SIPp never logged a CANCEL"
+    );
     assert_eq!(v["outcome"], "no_answer", "{v}\n{}", run.diagnostics());
     assert_eq!(v["sip_status"], 487, "{v}");
     assert!(
@@ -144,7 +179,12 @@ fn digest_challenge_is_answered_with_trunk_credentials() {
     let mut sipp = Sipp::start(SippConfig::uas("uas-auth.xml"), scratch.path(), "uas");
     let trunk = path_arg(&repo_root().join("tests/sipp/trunk-auth.toml"));
     let agent = path_arg(&audio_fixture("agent-en.wav"));
-    let run = call(&sipp, &scratch, "call", &["--trunk", &trunk, "--play", &agent, "--hangup-after", "3"]);
+    let run = call(
+        &sipp,
+        &scratch,
+        "call",
+        &["--trunk", &trunk, "--play", &agent, "--hangup-after", "3"],
+    );
     let v = run.json();
     sipp.assert_success(SIPP_EXIT_DEADLINE);
     assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
@@ -153,5 +193,8 @@ fn digest_challenge_is_answered_with_trunk_credentials() {
     assert!(rtp(&v, "received") > 100, "{v}");
     let trace = sipp.messages();
     assert!(trace.contains("401 Unauthorized"), "SIPp never challenged");
-    assert!(trace.contains("Authorization: Digest"), "no Authorization header reached SIPp");
+    assert!(
+        trace.contains("Authorization: Digest"),
+        "no Authorization header reached SIPp"
+    );
 }

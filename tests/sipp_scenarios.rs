@@ -14,7 +14,11 @@ use std::time::Duration;
 fn uas_answer_speech_streams_to_an_echoing_uac() {
     require_sipp();
     let scratch = Scratch::new("scen-speech");
-    let mut uas = Sipp::start(SippConfig::uas("uas-answer-speech.xml"), scratch.path(), "uas");
+    let mut uas = Sipp::start(
+        SippConfig::uas("uas-answer-speech.xml"),
+        scratch.path(),
+        "uas",
+    );
     let mut cfg = SippConfig::uac("uac-call.xml", uas.addr());
     cfg.rtp_echo = true;
     cfg.hold_ms = Some(1_000);
@@ -36,7 +40,13 @@ fn digest_check_rejects_a_wrong_password() {
         let mut uac = Sipp::start(cfg, scratch.path(), "uac");
         uac.assert_success(Duration::from_secs(20));
         let out = uas.finish(Duration::from_secs(10));
-        assert_eq!(out.code, Some(want), "password {password}: {:?}\n{}", out, uas.diagnostics());
+        assert_eq!(
+            out.code,
+            Some(want),
+            "password {password}: {:?}\n{}",
+            out,
+            uas.diagnostics()
+        );
     }
 }
 
@@ -44,8 +54,16 @@ fn digest_check_rejects_a_wrong_password() {
 fn uac_call_or_503_logs_the_retry_after() {
     require_sipp();
     let scratch = Scratch::new("scen-503");
-    let mut uas = Sipp::start(SippConfig::uas("validate/uas-503.xml"), scratch.path(), "uas");
-    let mut uac = Sipp::start(SippConfig::uac("uac-call-or-503.xml", uas.addr()), scratch.path(), "uac");
+    let mut uas = Sipp::start(
+        SippConfig::uas("validate/uas-503.xml"),
+        scratch.path(),
+        "uas",
+    );
+    let mut uac = Sipp::start(
+        SippConfig::uac("uac-call-or-503.xml", uas.addr()),
+        scratch.path(),
+        "uac",
+    );
     uac.assert_success(Duration::from_secs(20));
     uas.assert_success(Duration::from_secs(5));
     let log = uac.scenario_log();
@@ -57,8 +75,16 @@ fn uac_call_or_503_logs_the_retry_after() {
 fn uac_call_fails_on_503() {
     require_sipp();
     let scratch = Scratch::new("scen-503-fails");
-    let _uas = Sipp::start(SippConfig::uas("validate/uas-503.xml"), scratch.path(), "uas");
-    let mut uac = Sipp::start(SippConfig::uac("uac-call.xml", _uas.addr()), scratch.path(), "uac");
+    let _uas = Sipp::start(
+        SippConfig::uas("validate/uas-503.xml"),
+        scratch.path(),
+        "uas",
+    );
+    let mut uac = Sipp::start(
+        SippConfig::uac("uac-call.xml", _uas.addr()),
+        scratch.path(),
+        "uac",
+    );
     let out = uac.finish(Duration::from_secs(20));
     assert_eq!(out.code, Some(1), "{out:?}");
     assert_eq!((out.successful, out.failed), (Some(0), Some(1)));

@@ -41,14 +41,20 @@ fn serve(scratch: &Scratch, tag: &str, max_calls: u32, extra: &[&str]) -> (Serve
         max_calls.to_string(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
-    (Serve::start(&args, scratch.path(), tag, LISTEN_DEADLINE), rec)
+    (
+        Serve::start(&args, scratch.path(), tag, LISTEN_DEADLINE),
+        rec,
+    )
 }
 
 fn assert_answered(v: &Value, ctx: &str) {
     assert_eq!(v["outcome"], "answered", "{v}\n{ctx}");
     assert_eq!(v["sip_status"], 200, "{v}");
     assert_eq!(v["codec"], "PCMU", "{v}");
-    assert!(v["call_id"].as_str().is_some_and(|s| !s.is_empty()), "call_id: {v}");
+    assert!(
+        v["call_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "call_id: {v}"
+    );
 }
 
 fn stop_cleanly(serve: &mut Serve) {
@@ -82,26 +88,52 @@ fn serve_plays_agent_and_records_both_directions() {
     assert!(rtp(&v, "received") > 100, "rtp.received (SIPp echo): {v}");
     assert_eq!(rtp(&v, "lost"), 0, "rtp.lost on loopback: {v}");
     let duration = v["duration_ms"].as_u64().unwrap_or(0);
-    assert!((9_000..=15_000).contains(&duration), "duration_ms {duration} for a 9.5 s hold: {v}");
+    assert!(
+        (9_000..=15_000).contains(&duration),
+        "duration_ms {duration} for a 9.5 s hold: {v}"
+    );
 
-    let path = PathBuf::from(v["recording"].as_str().unwrap_or_else(|| panic!("no recording in {v}")));
+    let path = PathBuf::from(
+        v["recording"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no recording in {v}")),
+    );
     let wav = read_wav(&path);
     assert_eq!(wav.rate, RATE, "recording must be 8 kHz");
-    assert_eq!(wav.channels.len(), 2, "recording must be stereo (left sent, right received)");
+    assert_eq!(
+        wav.channels.len(),
+        2,
+        "recording must be stereo (left sent, right received)"
+    );
     let agent = read_wav(&audio_fixture("agent-en.wav")).channels.remove(0);
-    let candidate = read_wav(&audio_fixture("candidate-en.wav")).channels.remove(0);
+    let candidate = read_wav(&audio_fixture("candidate-en.wav"))
+        .channels
+        .remove(0);
     let left = locate(&agent, &wav.channels[0], RATE, 1.0);
     let right = locate(&agent, &wav.channels[1], RATE, 1.0);
     let control = locate(&candidate, &wav.channels[1], RATE, 1.0);
     let delay_ms = right.lag_ms - left.lag_ms;
-    eprintln!("serve recording {}: {:.2} s", path.display(), wav.duration_s());
+    eprintln!(
+        "serve recording {}: {:.2} s",
+        path.display(),
+        wav.duration_s()
+    );
     eprintln!("  left  (sent)  vs agent-en.wav: {left}");
     eprintln!("  right (echo)  vs agent-en.wav: {right}");
     eprintln!("  right (echo)  vs candidate-en.wav (control): {control}");
     eprintln!("  echo delay (right - left): {delay_ms:+.0} ms");
-    assert!(left.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR, "left channel lacks the agent speech: {left}");
-    assert!(right.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR, "right channel lacks the echoed agent speech: {right}");
-    assert!(control.segment_corr < SAME_SPEECH_MIN_SEGMENT_CORR, "control matched: {control}");
+    assert!(
+        left.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR,
+        "left channel lacks the agent speech: {left}"
+    );
+    assert!(
+        right.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR,
+        "right channel lacks the echoed agent speech: {right}"
+    );
+    assert!(
+        control.segment_corr < SAME_SPEECH_MIN_SEGMENT_CORR,
+        "control matched: {control}"
+    );
     assert!(
         (0.0..=1000.0).contains(&delay_ms),
         "the echo must arrive after what was sent, within 1 s: {delay_ms} ms"
@@ -129,10 +161,17 @@ fn serve_handles_50_concurrent_calls() {
     let calls = serve.calls(50, Duration::from_secs(15));
 
     let answered = calls.iter().filter(|v| v["outcome"] == "answered").count();
-    let (sent, received, lost): (u64, u64, u64) = calls
+    let (sent, received, lost): (u64, u64, u64) = calls.iter().fold((0, 0, 0), |acc, v| {
+        (
+            acc.0 + rtp(v, "sent"),
+            acc.1 + rtp(v, "received"),
+            acc.2 + rtp(v, "lost"),
+        )
+    });
+    let max_jitter = calls
         .iter()
-        .fold((0, 0, 0), |acc, v| (acc.0 + rtp(v, "sent"), acc.1 + rtp(v, "received"), acc.2 + rtp(v, "lost")));
-    let max_jitter = calls.iter().filter_map(|v| v["rtp"]["jitter_ms"].as_f64()).fold(0.0, f64::max);
+        .filter_map(|v| v["rtp"]["jitter_ms"].as_f64())
+        .fold(0.0, f64::max);
     let min_received = calls.iter().map(|v| rtp(v, "received")).min().unwrap_or(0);
     let stat = |c: &str| sipp.stat(c).unwrap_or_else(|| "?".to_string());
     eprintln!(
@@ -164,12 +203,28 @@ fn serve_handles_50_concurrent_calls() {
     );
     assert_eq!(outcome.successful, Some(50), "SIPp successful calls");
     assert_eq!(outcome.failed, Some(0), "SIPp failed calls");
-    assert_eq!(calls.len(), 50, "serve must print one call line per call\n{}", serve.diagnostics());
+    assert_eq!(
+        calls.len(),
+        50,
+        "serve must print one call line per call\n{}",
+        serve.diagnostics()
+    );
     assert_eq!(answered, 50, "all calls answered");
-    assert!(min_received > 100, "every call must receive SIPp's echo (min {min_received})");
-    assert!(lost * 100 <= received, "more than 1 % RTP loss on loopback: {lost}/{received}");
+    assert!(
+        min_received > 100,
+        "every call must receive SIPp's echo (min {min_received})"
+    );
+    assert!(
+        lost * 100 <= received,
+        "more than 1 % RTP loss on loopback: {lost}/{received}"
+    );
     let recordings = std::fs::read_dir(&rec).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(recordings, 50, "one recording per call in {}", rec.display());
+    assert_eq!(
+        recordings,
+        50,
+        "one recording per call in {}",
+        rec.display()
+    );
 
     stop_cleanly(&mut serve);
 }
@@ -193,8 +248,17 @@ fn serve_refuses_calls_beyond_max_calls_with_503() {
     let ok = log.iter().filter(|l| l.ends_with("outcome=200")).count();
     let refused: Vec<&String> = log.iter().filter(|l| l.contains("outcome=503")).collect();
     eprintln!("admission control: {log:?}");
-    assert_eq!(ok, 1, "exactly one call answered: {log:?}\n{}", serve.diagnostics());
-    assert_eq!(refused.len(), 1, "exactly one call refused with 503: {log:?}");
+    assert_eq!(
+        ok,
+        1,
+        "exactly one call answered: {log:?}\n{}",
+        serve.diagnostics()
+    );
+    assert_eq!(
+        refused.len(),
+        1,
+        "exactly one call refused with 503: {log:?}"
+    );
     let retry_after: u64 = refused[0]
         .rsplit("retry_after=")
         .next()
@@ -202,7 +266,9 @@ fn serve_refuses_calls_beyond_max_calls_with_503() {
         .unwrap_or_else(|| panic!("no numeric Retry-After in {:?}", refused[0]));
     assert!(retry_after > 0, "Retry-After must be positive");
 
-    let answered = serve.next_call(Duration::from_secs(5)).unwrap_or_else(|| panic!("no call line\n{}", serve.diagnostics()));
+    let answered = serve
+        .next_call(Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no call line\n{}", serve.diagnostics()));
     assert_answered(&answered, &serve.diagnostics());
     stop_cleanly(&mut serve);
 }
@@ -220,8 +286,17 @@ fn sigterm_hangs_up_calls_in_progress_then_exits_0() {
     // Wait (bounded) until SIPp has ACKed the 200, i.e. the call is up.
     let deadline = Instant::now() + Duration::from_secs(10);
     while !sipp.messages().contains("\nACK sip:") {
-        assert!(!sipp.has_exited(), "SIPp ended before the call was up\n{}", sipp.diagnostics());
-        assert!(Instant::now() < deadline, "call never established\n{}\n{}", sipp.diagnostics(), serve.diagnostics());
+        assert!(
+            !sipp.has_exited(),
+            "SIPp ended before the call was up\n{}",
+            sipp.diagnostics()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "call never established\n{}\n{}",
+            sipp.diagnostics(),
+            serve.diagnostics()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(1000)); // let some audio flow
@@ -229,10 +304,19 @@ fn sigterm_hangs_up_calls_in_progress_then_exits_0() {
     let status = serve.stop("TERM", STOP_DEADLINE);
     // SIPp exits 0 only if voxhire sent a BYE it could answer.
     sipp.assert_success(Duration::from_secs(10));
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "exit status {}\n{}", describe(status), serve.diagnostics());
-    let v = serve
-        .next_call(Duration::from_secs(1))
-        .unwrap_or_else(|| panic!("no call line for the call ended by SIGTERM\n{}", serve.diagnostics()));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "exit status {}\n{}",
+        describe(status),
+        serve.diagnostics()
+    );
+    let v = serve.next_call(Duration::from_secs(1)).unwrap_or_else(|| {
+        panic!(
+            "no call line for the call ended by SIGTERM\n{}",
+            serve.diagnostics()
+        )
+    });
     assert_answered(&v, &serve.diagnostics());
     serve.assert_stdout_is_json();
 }
@@ -242,7 +326,8 @@ fn options_gets_200_with_allow() {
     let scratch = Scratch::new("serve-options");
     let (mut serve, _rec) = serve(&scratch, "options", 4, &[]);
     let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    sock.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
+    sock.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
     let me = sock.local_addr().expect("addr");
     let request = format!(
         "OPTIONS sip:voxhire@{sip} SIP/2.0\r\n\
@@ -258,13 +343,20 @@ fn options_gets_200_with_allow() {
         sip = serve.sip,
         port = me.port()
     );
-    sock.send_to(request.as_bytes(), serve.sip).expect("send OPTIONS");
+    sock.send_to(request.as_bytes(), serve.sip)
+        .expect("send OPTIONS");
     let mut buf = [0u8; 4096];
-    let (n, from) = sock
-        .recv_from(&mut buf)
-        .unwrap_or_else(|e| panic!("no answer to OPTIONS within 3 s ({e})\n{}", serve.diagnostics()));
+    let (n, from) = sock.recv_from(&mut buf).unwrap_or_else(|e| {
+        panic!(
+            "no answer to OPTIONS within 3 s ({e})\n{}",
+            serve.diagnostics()
+        )
+    });
     let response = String::from_utf8_lossy(&buf[..n]).into_owned();
-    assert_eq!(from, serve.sip, "response must come from the listening socket");
+    assert_eq!(
+        from, serve.sip,
+        "response must come from the listening socket"
+    );
     assert!(response.starts_with("SIP/2.0 200"), "OPTIONS -> {response}");
     let allow = response
         .lines()
@@ -274,6 +366,9 @@ fn options_gets_200_with_allow() {
     for method in ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"] {
         assert!(allow.contains(method), "Allow lacks {method}: {allow}");
     }
-    assert!(response.contains("branch=z9hG4bK-options-"), "Via not echoed: {response}");
+    assert!(
+        response.contains("branch=z9hG4bK-options-"),
+        "Via not echoed: {response}"
+    );
     stop_cleanly(&mut serve);
 }

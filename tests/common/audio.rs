@@ -39,16 +39,23 @@ pub fn read_wav(path: &Path) -> Wav {
             .samples::<i16>()
             .map(|s| s.expect("WAV sample") as f32 / 32768.0)
             .collect(),
-        (hound::SampleFormat::Float, 32) => {
-            reader.samples::<f32>().map(|s| s.expect("WAV sample")).collect()
-        }
-        other => panic!("{}: unsupported WAV sample format {other:?}", path.display()),
+        (hound::SampleFormat::Float, 32) => reader
+            .samples::<f32>()
+            .map(|s| s.expect("WAV sample"))
+            .collect(),
+        other => panic!(
+            "{}: unsupported WAV sample format {other:?}",
+            path.display()
+        ),
     };
     let mut channels = vec![Vec::with_capacity(interleaved.len() / n.max(1)); n];
     for (i, s) in interleaved.into_iter().enumerate() {
         channels[i % n].push(s);
     }
-    Wav { rate: spec.sample_rate, channels }
+    Wav {
+        rate: spec.sample_rate,
+        channels,
+    }
 }
 
 pub fn write_wav_mono(path: &Path, rate: u32, samples: &[f32]) {
@@ -60,7 +67,8 @@ pub fn write_wav_mono(path: &Path, rate: u32, samples: &[f32]) {
     };
     let mut w = hound::WavWriter::create(path, spec).expect("create WAV");
     for &s in samples {
-        w.write_sample((s * 32767.0).round().clamp(-32768.0, 32767.0) as i16).expect("write WAV");
+        w.write_sample((s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
+            .expect("write WAV");
     }
     w.finalize().expect("finalize WAV");
 }
@@ -186,7 +194,9 @@ fn segmental(er: &[f64], ex: &[f64], lag: i64) -> f64 {
     let mean_all = er.iter().sum::<f64>() / er.len().max(1) as f64;
     let (mut sum, mut count, mut voiced) = (0.0, 0usize, 0usize);
     for (idx, chunk) in er.chunks(seg).enumerate() {
-        if chunk.len() < seg / 2 || chunk.iter().sum::<f64>() / (chunk.len() as f64) < 0.25 * mean_all {
+        if chunk.len() < seg / 2
+            || chunk.iter().sum::<f64>() / (chunk.len() as f64) < 0.25 * mean_all
+        {
             continue;
         }
         voiced += 1;
@@ -241,7 +251,13 @@ pub fn locate(reference: &[f32], recording: &[f32], rate: u32, max_lag_s: f64) -
         }
     }
     if best.0 == f64::MIN {
-        return SpeechMatch { envelope_corr: 0.0, segment_corr: 0.0, lag_ms: 0.0, sample_corr: 0.0, sample_lag: 0 };
+        return SpeechMatch {
+            envelope_corr: 0.0,
+            segment_corr: 0.0,
+            lag_ms: 0.0,
+            sample_corr: 0.0,
+            sample_lag: 0,
+        };
     }
 
     // Waveform correlation within ±2 frames of the envelope lag.
@@ -249,7 +265,9 @@ pub fn locate(reference: &[f32], recording: &[f32], rate: u32, max_lag_s: f64) -
     let mut best_s = (f64::MIN, center);
     for s in (center - 2 * frame)..=(center + 2 * frame) {
         let i0 = (-s).max(0) as usize;
-        let i1 = (reference.len() as i64).min(recording.len() as i64 - s).max(0) as usize;
+        let i1 = (reference.len() as i64)
+            .min(recording.len() as i64 - s)
+            .max(0) as usize;
         if i1 <= i0 + 1 {
             continue;
         }
@@ -261,7 +279,11 @@ pub fn locate(reference: &[f32], recording: &[f32], rate: u32, max_lag_s: f64) -
             sxx += x * x;
             syy += y * y;
         }
-        let c = if sxx > 1e-12 && syy > 1e-12 { sxy / (sxx * syy).sqrt() } else { 0.0 };
+        let c = if sxx > 1e-12 && syy > 1e-12 {
+            sxy / (sxx * syy).sqrt()
+        } else {
+            0.0
+        };
         if c > best_s.0 {
             best_s = (c, s);
         }

@@ -55,7 +55,10 @@ impl Scratch {
             let _ = dir.into_path();
             Scratch { dir: None, path }
         } else {
-            Scratch { dir: Some(dir), path }
+            Scratch {
+                dir: Some(dir),
+                path,
+            }
         }
     }
 
@@ -103,5 +106,8 @@ pub fn require_sipp() {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok();
-    assert!(ok, "SIPp is required for this test: run scripts/setup.sh (apt package sip-tester)");
+    assert!(
+        ok,
+        "SIPp is required for this test: run scripts/setup.sh (apt package sip-tester)"
+    );
 }

@@ -58,10 +58,11 @@ pub fn free_media_port() -> u16 {
 /// taken below the Linux ephemeral range (32768+) so that kernel-chosen ports
 /// (SIPp, `voxhire call`) cannot land inside it while the test runs.
 pub fn free_port_range(len: u16) -> (u16, u16) {
-    let seed = std::process::id() as u32 ^ (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0));
+    let seed = std::process::id() as u32
+        ^ (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0));
     let span = 30000u32 - 20000 - len as u32;
     for i in 0..200u32 {
         let lo = (20000 + (seed.wrapping_add(i.wrapping_mul(7919)) % span)) as u16 & !1;

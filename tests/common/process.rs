@@ -16,7 +16,11 @@ impl ChildGuard {
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
-        ChildGuard { name: name.to_string(), child, status: None }
+        ChildGuard {
+            name: name.to_string(),
+            child,
+            status: None,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -62,7 +66,10 @@ impl ChildGuard {
         let pid = self.pid().to_string();
         let status = Command::new("kill").args(["-s", sig, &pid]).status();
         if !matches!(status, Ok(s) if s.success()) {
-            eprintln!("warning: kill -s {sig} {pid} ({}) failed: {status:?}", self.name);
+            eprintln!(
+                "warning: kill -s {sig} {pid} ({}) failed: {status:?}",
+                self.name
+            );
         }
     }
 

@@ -55,7 +55,10 @@ impl SippConfig {
     }
 
     pub fn uac(scenario: &str, remote: SocketAddr) -> Self {
-        SippConfig { remote: Some(remote), ..SippConfig::uas(scenario) }
+        SippConfig {
+            remote: Some(remote),
+            ..SippConfig::uas(scenario)
+        }
     }
 }
 
@@ -124,7 +127,13 @@ impl Sipp {
             .stderr(File::create(logs.join("stderr.log")).expect("SIPp stderr file"));
 
         let guard = ChildGuard::spawn(&format!("sipp {}", config.scenario), &mut cmd);
-        let mut sipp = Sipp { guard, port, media_port, logs, config };
+        let mut sipp = Sipp {
+            guard,
+            port,
+            media_port,
+            logs,
+            config,
+        };
         if sipp.config.remote.is_none() {
             sipp.wait_bound(Duration::from_secs(5));
         }
@@ -171,7 +180,12 @@ impl Sipp {
             self.guard.kill();
         }
         let (successful, failed) = self.call_counts();
-        SippOutcome { status, code: status.and_then(|s| s.code()), successful, failed }
+        SippOutcome {
+            status,
+            code: status.and_then(|s| s.code()),
+            successful,
+            failed,
+        }
     }
 
     /// Asserts SIPp exited 0 (all calls succeeded) within `timeout`.

@@ -19,7 +19,9 @@ pub fn binary() -> &'static str {
 
 fn command(args: &[String]) -> Command {
     let mut cmd = Command::new(binary());
-    cmd.args(args).current_dir(super::repo_root()).stdin(Stdio::null());
+    cmd.args(args)
+        .current_dir(super::repo_root())
+        .stdin(Stdio::null());
     cmd
 }
 
@@ -43,7 +45,11 @@ impl CallRun {
             describe(self.status),
             self.diagnostics()
         );
-        let lines: Vec<&str> = self.stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+        let lines: Vec<&str> = self
+            .stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
         assert_eq!(
             lines.len(),
             1,
@@ -53,7 +59,11 @@ impl CallRun {
             self.diagnostics()
         );
         serde_json::from_str(lines[0]).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}): {}\n{}", lines[0], self.diagnostics())
+            panic!(
+                "stdout is not JSON ({e}): {}\n{}",
+                lines[0],
+                self.diagnostics()
+            )
         })
     }
 
@@ -82,8 +92,15 @@ pub fn run_call(args: &[String], scratch: &Path, tag: &str, timeout: Duration) -
     let status = guard.wait_timeout(timeout);
     let elapsed = started.elapsed();
     drop(guard); // kills it if the deadline passed
-    let stdout = String::from_utf8_lossy(&std::fs::read(&stdout_path).unwrap_or_default()).into_owned();
-    CallRun { status, elapsed, stdout, stderr_path, args: full }
+    let stdout =
+        String::from_utf8_lossy(&std::fs::read(&stdout_path).unwrap_or_default()).into_owned();
+    CallRun {
+        status,
+        elapsed,
+        stdout,
+        stderr_path,
+        args: full,
+    }
 }
 
 /// A running `voxhire serve`. Killed on drop; use [`Serve::stop`] to test the
@@ -106,7 +123,8 @@ impl Serve {
         let mut full = vec!["serve".to_string()];
         full.extend_from_slice(args);
         let mut cmd = command(&full);
-        cmd.stdout(Stdio::piped()).stderr(File::create(&stderr_path).expect("stderr file"));
+        cmd.stdout(Stdio::piped())
+            .stderr(File::create(&stderr_path).expect("stderr file"));
         let mut guard = ChildGuard::spawn("voxhire serve", &mut cmd);
         let stdout = guard.child_mut().stdout.take().expect("piped stdout");
 
@@ -119,7 +137,9 @@ impl Serve {
                 if line.trim().is_empty() {
                     continue;
                 }
-                raw.lock().unwrap_or_else(|e| e.into_inner()).push(line.clone());
+                raw.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line.clone());
                 match serde_json::from_str::<Value>(&line) {
                     Ok(v) => {
                         if tx.send(v).is_err() {
@@ -143,18 +163,31 @@ impl Serve {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match serve.events.recv_timeout(left.min(Duration::from_millis(100))) {
+            match serve
+                .events
+                .recv_timeout(left.min(Duration::from_millis(100)))
+            {
                 Ok(v) if v["event"] == "listening" => {
                     let sip = v["sip"].as_str().unwrap_or_default();
                     serve.sip = sip.parse().unwrap_or_else(|e| {
-                        panic!("listening event has a bad sip address {v} ({e})\n{}", serve.diagnostics())
+                        panic!(
+                            "listening event has a bad sip address {v} ({e})\n{}",
+                            serve.diagnostics()
+                        )
                     });
                     return serve;
                 }
-                Ok(v) => panic!("first stdout event must be `listening`, got {v}\n{}", serve.diagnostics()),
+                Ok(v) => panic!(
+                    "first stdout event must be `listening`, got {v}\n{}",
+                    serve.diagnostics()
+                ),
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some(st) = serve.guard.try_status() {
-                        panic!("voxhire serve exited before listening: {}\n{}", describe(Some(st)), serve.diagnostics());
+                        panic!(
+                            "voxhire serve exited before listening: {}\n{}",
+                            describe(Some(st)),
+                            serve.diagnostics()
+                        );
                     }
                     assert!(
                         Instant::now() < deadline,
@@ -164,7 +197,11 @@ impl Serve {
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     let st = serve.guard.wait_timeout(Duration::from_secs(1));
-                    panic!("voxhire serve closed stdout before listening: {}\n{}", describe(st), serve.diagnostics());
+                    panic!(
+                        "voxhire serve closed stdout before listening: {}\n{}",
+                        describe(st),
+                        serve.diagnostics()
+                    );
                 }
             }
         }
@@ -202,7 +239,9 @@ impl Serve {
         let lines = self.raw_lines.lock().unwrap_or_else(|e| e.into_inner());
         for l in lines.iter() {
             assert!(
-                serde_json::from_str::<Value>(l).map(|v| v.is_object()).unwrap_or(false),
+                serde_json::from_str::<Value>(l)
+                    .map(|v| v.is_object())
+                    .unwrap_or(false),
                 "voxhire serve printed a non-JSON line on stdout: {l:?}"
             );
         }
@@ -219,7 +258,11 @@ impl Serve {
     }
 
     pub fn diagnostics(&self) -> String {
-        let lines = self.raw_lines.lock().map(|l| l.join("\n")).unwrap_or_default();
+        let lines = self
+            .raw_lines
+            .lock()
+            .map(|l| l.join("\n"))
+            .unwrap_or_default();
         format!(
             "--- voxhire {}\n--- stdout:\n{}\n--- stderr ({}), last lines:\n{}",
             self.args.join(" "),
