@@ -174,15 +174,29 @@ fn serve_handles_50_concurrent_calls() {
         .fold(0.0, f64::max);
     let min_received = calls.iter().map(|v| rtp(v, "received")).min().unwrap_or(0);
     let stat = |c: &str| sipp.stat(c).unwrap_or_else(|| "?".to_string());
+    // Set-up rate: first INVITE sent -> last INVITE's 200 received.
+    let trace = sipp.timeline();
+    let first_invite = trace
+        .iter()
+        .filter(|m| m.sent && m.start.starts_with("INVITE "))
+        .map(|m| m.secs)
+        .fold(f64::INFINITY, f64::min);
+    let last_answer = trace
+        .iter()
+        .filter(|m| !m.sent && m.start.starts_with("SIP/2.0 200") && m.cseq.ends_with("INVITE"))
+        .map(|m| m.secs)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let setup_s = last_answer - first_invite;
     eprintln!(
-        "load: SIPp {} after {:.1} s wall; successful {:?}, failed {:?}, retransmissions {}, \
-         cumulative call rate {} calls/s (incl. the 5 s hold), INVITE->200 mean {} (stdev {})",
+        "load: SIPp {} after {:.1} s wall; successful {:?}, failed {:?}, retransmissions {}; \
+         50 calls set up in {:.3} s = {:.1} calls/s (SIPp -r 50); INVITE->200 mean {} (stdev {})",
         describe(outcome.status),
         sipp_wall.as_secs_f64(),
         outcome.successful,
         outcome.failed,
         stat("Retransmissions(C)"),
-        stat("CallRate(C)"),
+        setup_s,
+        50.0 / setup_s.max(1e-3),
         stat("ResponseTime1(C)"),
         stat("ResponseTime1StDev(C)"),
     );
@@ -266,10 +280,19 @@ fn serve_refuses_calls_beyond_max_calls_with_503() {
         .unwrap_or_else(|| panic!("no numeric Retry-After in {:?}", refused[0]));
     assert!(retry_after > 0, "Retry-After must be positive");
 
-    let answered = serve
-        .next_call(Duration::from_secs(5))
-        .unwrap_or_else(|| panic!("no call line\n{}", serve.diagnostics()));
-    assert_answered(&answered, &serve.diagnostics());
+    // Both calls get a line: the answered one and the refused one.
+    let lines = serve.calls(2, Duration::from_secs(5));
+    assert_eq!(
+        lines.len(),
+        2,
+        "one call line per call\n{}",
+        serve.diagnostics()
+    );
+    let answered: Vec<&Value> = lines.iter().filter(|v| v["sip_status"] == 200).collect();
+    let refused: Vec<&Value> = lines.iter().filter(|v| v["sip_status"] == 503).collect();
+    assert_eq!((answered.len(), refused.len()), (1, 1), "{lines:?}");
+    assert_answered(answered[0], &serve.diagnostics());
+    assert_eq!(refused[0]["outcome"], "rejected", "{}", refused[0]);
     stop_cleanly(&mut serve);
 }
 

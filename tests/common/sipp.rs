@@ -73,6 +73,19 @@ pub struct Sipp {
     config: SippConfig,
 }
 
+/// One SIP message from SIPp's trace.
+#[derive(Clone, Debug)]
+pub struct TracedMessage {
+    /// Time of day in seconds (SIPp's clock).
+    pub secs: f64,
+    /// Sent by SIPp (else received).
+    pub sent: bool,
+    /// "INVITE sip:... SIP/2.0" or "SIP/2.0 200 OK".
+    pub start: String,
+    /// "1 INVITE".
+    pub cseq: String,
+}
+
 /// How a SIPp run ended.
 #[derive(Debug)]
 pub struct SippOutcome {
@@ -240,6 +253,53 @@ impl Sipp {
     pub fn messages(&self) -> String {
         String::from_utf8_lossy(&std::fs::read(self.logs.join("messages.log")).unwrap_or_default())
             .into_owned()
+    }
+
+    /// The SIP message trace as (seconds of day, sent?, start line, CSeq
+    /// value) per message, parsed from SIPp's `-trace_msg` file.
+    pub fn timeline(&self) -> Vec<TracedMessage> {
+        let text = self.messages();
+        let mut out = Vec::new();
+        let mut lines = text.lines().peekable();
+        while let Some(line) = lines.next() {
+            let Some(stamp) = line.strip_prefix("----------------------------------------------- ")
+            else {
+                continue;
+            };
+            // "2026-11-25 22:19:44.072939"
+            let secs = stamp
+                .split_whitespace()
+                .nth(1)
+                .and_then(|t| {
+                    let mut it = t.split(':');
+                    let h: f64 = it.next()?.parse().ok()?;
+                    let m: f64 = it.next()?.parse().ok()?;
+                    let s: f64 = it.next()?.parse().ok()?;
+                    Some(h * 3600.0 + m * 60.0 + s)
+                })
+                .unwrap_or(f64::NAN);
+            let sent = lines.next().is_some_and(|l| l.contains("message sent"));
+            let mut start = String::new();
+            let mut cseq = String::new();
+            while let Some(l) = lines.peek() {
+                if l.starts_with("-----------------------------------------------") {
+                    break;
+                }
+                let l = lines.next().unwrap_or_default().trim_end_matches('\r');
+                if start.is_empty() && !l.trim().is_empty() {
+                    start = l.to_string();
+                } else if let Some(v) = l.strip_prefix("CSeq:") {
+                    cseq = v.trim().to_string();
+                }
+            }
+            out.push(TracedMessage {
+                secs,
+                sent,
+                start,
+                cseq,
+            });
+        }
+        out
     }
 
     /// Error log + the last SIP messages, for assertion messages.
