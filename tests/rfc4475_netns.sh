@@ -69,58 +69,92 @@ ip netns exec "$ns" ip link set lo up
 links=$(ip netns exec "$ns" ip -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')
 [ "$links" = "lo " ] || die "namespace $ns has interfaces other than lo: $links"
 
-# `ip netns exec` execs the command, so $! is voxhire's pid.
-ip netns exec "$ns" "$bin" serve --listen 127.0.0.2:5060 --rtp-ports 40000-40199 \
-    --play "$repo/tests/audio/agent-en.wav" --record-dir "$work/rec" --max-calls 32 \
-    >"$work/serve.stdout" 2>"$work/serve.stderr" &
-vpid=$!
-mkdir -p "$work/rec"
-
-for _ in $(seq 1 100); do
-    grep -q '"event" *: *"listening"' "$work/serve.stdout" 2>/dev/null && break
-    kill -0 "$vpid" 2>/dev/null || break
-    sleep 0.1
+verbose=()
+only=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        -v|--verbose) verbose=(-v) ;;
+        --only) only+=(--only "$2"); shift ;;
+        *) die "unknown argument $1 (use -v, --only FILE)" ;;
+    esac
+    shift
 done
-if ! grep -q '"event" *: *"listening"' "$work/serve.stdout" 2>/dev/null; then
+
+sender_args=(--dir "$dir" --expected "$expected")
+# Messages that share a transaction key (top Via branch + sent-by) go to
+# different voxhire processes: otherwise the second is, correctly, answered
+# as a retransmission of the first (RFC 3261 §17.2.3).
+mapfile -t rounds < <(python3 "$sender" "${sender_args[@]}" "${only[@]}" --plan)
+[ ${#rounds[@]} -gt 0 ] || die "no messages selected"
+
+serve_ok=1
+start_serve() { # $1 = round
+    # `ip netns exec` execs the command, so $! is voxhire's pid.
+    ip netns exec "$ns" "$bin" serve --listen 127.0.0.2:5060 --rtp-ports 40000-40199 \
+        --play "$repo/tests/audio/agent-en.wav" --record-dir "$work/rec" --max-calls 32 \
+        >"$work/serve-$1.stdout" 2>"$work/serve-$1.stderr" &
+    vpid=$!
+    for _ in $(seq 1 100); do
+        grep -q '"event" *: *"listening"' "$work/serve-$1.stdout" 2>/dev/null && return 0
+        kill -0 "$vpid" 2>/dev/null || break
+        sleep 0.1
+    done
     echo "voxhire serve did not print a listening line within 10 s" >&2
-    tail -20 "$work/serve.stderr" >&2
+    tail -20 "$work/serve-$1.stderr" >&2
     exit 1
-fi
-echo "voxhire serve (pid $vpid) listening in namespace $ns: $(head -1 "$work/serve.stdout")"
+}
 
-rc=0
-ip netns exec "$ns" python3 "$sender" --dir "$dir" --expected "$expected" \
-    --target 127.0.0.2:5060 --bind 127.0.0.1 --watch-pid "$vpid" "$@" || rc=$?
-
-if ! kill -0 "$vpid" 2>/dev/null; then
-    wait "$vpid" && st=0 || st=$?
-    echo "voxhire serve is gone (exit status $st); last stderr lines:"
-    tail -30 "$work/serve.stderr"
-    exit 1
-fi
-
-# Graceful shutdown must still work after the torture.
-kill -TERM "$vpid"
-st=
-for _ in $(seq 1 100); do
+stop_serve() { # $1 = round; graceful shutdown must still work after the torture
+    local st=
     if ! kill -0 "$vpid" 2>/dev/null; then
         wait "$vpid" && st=0 || st=$?
-        break
+        echo "voxhire serve DIED during round $1 (exit status $st); last stderr lines:"
+        tail -30 "$work/serve-$1.stderr"
+        vpid=; serve_ok=0; return
     fi
-    sleep 0.1
+    kill -TERM "$vpid"
+    for _ in $(seq 1 100); do
+        if ! kill -0 "$vpid" 2>/dev/null; then
+            wait "$vpid" && st=0 || st=$?
+            break
+        fi
+        sleep 0.1
+    done
+    if [ -z "$st" ]; then
+        echo "voxhire serve ignored SIGTERM for 10 s (round $1)"
+        kill -KILL "$vpid" 2>/dev/null || true
+        serve_ok=0
+    elif [ "$st" -ne 0 ]; then
+        echo "voxhire serve exited $st on SIGTERM (want 0), round $1; last stderr lines:"
+        tail -30 "$work/serve-$1.stderr"
+        serve_ok=0
+    fi
+    vpid=
+}
+
+mkdir -p "$work/rec"
+results=$work/results.tsv
+: >"$results"
+round=0
+for files in "${rounds[@]}"; do
+    round=$((round + 1))
+    start_serve "$round"
+    echo "== round $round/${#rounds[@]}: voxhire serve pid $vpid in namespace $ns, $(head -1 "$work/serve-$round.stdout")"
+    picks=()
+    for f in $files; do picks+=(--only "$f"); done
+    ip netns exec "$ns" python3 "$sender" "${sender_args[@]}" "${picks[@]}" "${verbose[@]}" \
+        --target 127.0.0.2:5060 --bind 127.0.0.1 --watch-pid "$vpid" --results "$results" || true
+    stop_serve "$round"
 done
-vpid_done=$vpid
-vpid=
-if [ -z "$st" ]; then
-    echo "voxhire serve (pid $vpid_done) ignored SIGTERM for 10 s"
-    kill -KILL "$vpid_done" 2>/dev/null || true
-    rc=1
-elif [ "$st" -ne 0 ]; then
-    echo "voxhire serve exited $st on SIGTERM (want 0)"
-    rc=1
+
+total=$(wc -l <"$results")
+failed=$(awk -F'\t' '$4 != "ok"' "$results" | wc -l)
+echo "== RFC 4475 over UDP: $((total - failed))/$total as expected"
+if [ "$failed" -ne 0 ]; then
+    awk -F'\t' '$4 != "ok" { printf "   FAIL %-22s got %-8s allowed %s\n", $1, $2, $3 }' "$results"
 fi
-if [ "$rc" -ne 0 ]; then
-    echo "--- voxhire stderr (last 30 lines):"
-    tail -30 "$work/serve.stderr"
+[ "$serve_ok" -eq 1 ] || echo "== voxhire serve did not survive/shut down cleanly (see above)"
+if [ "$failed" -ne 0 ] || [ "$serve_ok" -ne 1 ]; then
+    exit 1
 fi
-exit "$rc"
+exit 0

@@ -101,6 +101,39 @@ def contact_uri(raw):
     return m.group(1) if m else v.split(";")[0].strip()
 
 
+def transaction_key(raw):
+    """RFC 3261 §17.2.3: a server transaction is matched by the top Via's
+    branch (when it has the z9hG4bK cookie) and sent-by, plus the method.
+    Several RFC 4475 messages reuse branch + sent-by (e.g. cparam01/cparam02),
+    so a UA that is still in the first one's transaction lifetime (Timer J,
+    32 s) rightly treats the second as a retransmission and repeats the first
+    answer. Such messages must go to a fresh voxhire (see --plan). The method
+    is left out on purpose: mismatch01 has different request-line and CSeq
+    methods, and grouping without it is merely conservative."""
+    via = first(raw, "via", "v") or ""
+    branch = re.search(r"branch\s*=\s*([^;,\s]+)", via, re.I)
+    sent_by = re.match(r"SIP\s*/\s*2\.0\s*/\s*\w+\s+([^;,\s]+)", via, re.I)
+    if not branch or not branch.group(1).startswith("z9hG4bK") or not sent_by:
+        return None
+    return (branch.group(1), sent_by.group(1).lower())
+
+
+def plan(names, messages):
+    """Split the files into rounds in which no two share a transaction key."""
+    rounds = []
+    for name in names:
+        key = transaction_key(messages[name])
+        for r in rounds:
+            if key is None or key not in r["keys"]:
+                r["files"].append(name)
+                if key is not None:
+                    r["keys"].add(key)
+                break
+        else:
+            rounds.append({"files": [name], "keys": {key} if key else set()})
+    return [r["files"] for r in rounds]
+
+
 class Sender:
     def __init__(self, target, bind_ip, ports, verbose):
         self.target = target
@@ -202,6 +235,9 @@ class Sender:
                 rcid = call_id(resp)
                 if rcid is not None and rcid != cid:
                     if rcid in self.requests:
+                        if transaction_key(resp) == transaction_key(data):
+                            self.log("answer of an earlier message with the same transaction key: %r"
+                                     % resp.split(b"\r\n", 1)[0])
                         self.handle_stray(resp)
                         continue
                 if not resp.startswith(b"SIP/2.0"):
@@ -264,6 +300,9 @@ def main():
     ap.add_argument("--final-wait", type=float, default=4.0, help="seconds to wait for a final response after a 1xx")
     ap.add_argument("--watch-pid", type=int, help="voxhire's pid: fail if it dies")
     ap.add_argument("--only", action="append", help="run only these files (repeatable)")
+    ap.add_argument("--plan", action="store_true",
+                    help="print the rounds (one line of files each) that need a fresh voxhire, then exit")
+    ap.add_argument("--results", help="append one TSV line per file: file, outcome, allowed, ok|FAIL, responses")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
 
@@ -292,6 +331,11 @@ def main():
         path = os.path.join(args.dir, name)
         with open(path, "rb") as f:
             messages[name] = f.read()
+    if args.plan:
+        for files in plan([n for n, _, _ in expected], messages):
+            print(" ".join(files))
+        return 0
+
     ports = {5060, 5061} | {p for p in (top_via_port(m) for m in messages.values()) if p}
     sender = Sender(target, args.bind, ports, args.verbose)
     print("sending %d messages to %s:%d from %s:5060; listening on ports %s"
@@ -310,6 +354,9 @@ def main():
         failures += 0 if ok else 1
         trail = " ".join("%s@%d" % (c, p) for c, p in seen)
         print("%-22s %-10s %-14s %-6s %s" % (name, outcome, spec, "ok" if ok else "FAIL", trail))
+        if args.results:
+            with open(args.results, "a", encoding="utf-8") as f:
+                f.write("\t".join([name, outcome, spec, "ok" if ok else "FAIL", trail]) + "\n")
         if not ok:
             print("%-22s   expected: %s" % ("", note))
         if args.watch_pid and died_after is None and not alive(args.watch_pid):
