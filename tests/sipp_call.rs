@@ -8,7 +8,7 @@
 mod common;
 
 use common::audio::{locate, read_wav, RATE, SAME_SPEECH_MIN_SEGMENT_CORR};
-use common::ports::{free_port_range, free_udp_port};
+use common::ports::free_port_range;
 use common::sipp::{Sipp, SippConfig};
 use common::voxhire::{rtp, run_call, CallRun};
 use common::{audio_fixture, repo_root, require_sipp, Scratch};
@@ -18,15 +18,16 @@ use std::time::Duration;
 const CALL_DEADLINE: Duration = Duration::from_secs(40);
 const SIPP_EXIT_DEADLINE: Duration = Duration::from_secs(10);
 
-/// `voxhire call <uri> --bind 127.0.0.1:<free> --rtp-ports <free block> <extra...>`
-/// (an explicit RTP block keeps voxhire's media ports away from SIPp's and
+/// `voxhire call <uri> --bind 127.0.0.1:0 --rtp-ports <free block> <extra...>`
+/// (the kernel picks the SIP port, so no other test can take it between choice
+/// and bind; an explicit RTP block keeps voxhire's media ports away from SIPp's and
 /// from other tests running in parallel).
 fn call(sipp: &Sipp, scratch: &Scratch, tag: &str, extra: &[&str]) -> CallRun {
     let (lo, hi) = free_port_range(8);
     let mut args = vec![
         sipp.uri("candidate"),
         "--bind".to_string(),
-        format!("127.0.0.1:{}", free_udp_port()),
+        "127.0.0.1:0".to_string(),
         "--rtp-ports".to_string(),
         format!("{lo}-{hi}"),
     ];
