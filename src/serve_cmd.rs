@@ -108,12 +108,13 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         local_ip,
         calls: HashMap::new(),
         finishing: tokio::task::JoinSet::new(),
+        registered: false,
     };
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut draining: Option<tokio::time::Instant> = None;
     loop {
-        if draining.is_some() && server.calls.is_empty() {
+        if draining.is_some() && server.calls.is_empty() && !server.registered {
             break;
         }
         let drain_deadline = async {
@@ -132,7 +133,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 for call in server.calls.keys() {
                     sip.hangup(*call).await?;
                 }
-                if trunk.registrar.is_some() {
+                if server.registered {
                     sip.unregister().await?;
                 }
                 // BYE transactions take at most 64·T1 = 32 s; don't wait longer than that.
@@ -187,6 +188,8 @@ struct Server<'a> {
     local_ip: std::net::IpAddr,
     calls: HashMap<CallHandle, ActiveCall>,
     finishing: tokio::task::JoinSet<Result<CallSummary>>,
+    /// A binding exists at the trunk's registrar (removed on shutdown).
+    registered: bool,
 }
 
 impl Server<'_> {
@@ -224,9 +227,17 @@ impl Server<'_> {
                     }
                 }
             }
-            Event::Registered { expires } => tracing::info!(expires, "registered with the trunk"),
+            Event::Registered { expires } => {
+                tracing::info!(expires, "registered with the trunk");
+                self.registered = true;
+            }
+            Event::Unregistered => {
+                tracing::info!("registration removed");
+                self.registered = false;
+            }
             Event::RegistrationFailed { status, reason } => {
-                tracing::error!(status = status.code(), %reason, "registration failed")
+                tracing::error!(status = status.code(), %reason, "registration failed");
+                self.registered = false;
             }
             Event::Progress { .. } | Event::Answered { .. } | Event::Failed { .. } => {}
         }

@@ -129,6 +129,8 @@ pub enum Event {
     Registered {
         expires: u32,
     },
+    /// The binding was removed (our REGISTER with Expires: 0 succeeded).
+    Unregistered,
     RegistrationFailed {
         status: StatusCode,
         reason: String,

@@ -115,8 +115,9 @@ impl UserAgent {
         if status.is_success() {
             reg.awaiting_auth = false;
             let expires = granted_expires(&response, reg.params.expires);
-            if expires == 0 {
+            if expires == 0 || reg.params.expires == 0 {
                 self.registration = None;
+                self.events.push_back(Event::Unregistered);
                 return;
             }
             // Refresh well before expiry: halfway for short bindings, else 10 % early.
