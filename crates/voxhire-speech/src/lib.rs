@@ -1,0 +1,9 @@
+//! voxhire's ears and voice: voice activity detection, endpointing, speech
+//! recognition and synthesis with local models (no cloud).
+//!
+//! Models live under a model directory (default `models/` of the checkout, filled by
+//! `scripts/fetch-models.sh`); [`models::ModelDir`] finds them and says how to fetch
+//! what is missing.
+#![forbid(unsafe_code)]
+
+pub mod models;
