@@ -6,4 +6,6 @@
 //! what is missing.
 #![forbid(unsafe_code)]
 
+pub mod endpoint;
 pub mod models;
+pub mod vad;

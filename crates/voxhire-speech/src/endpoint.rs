@@ -1,0 +1,535 @@
+//! Endpointing: turns per-frame VAD decisions into utterances.
+//!
+//! Sans-IO and model-free: the caller feeds each VAD frame's decision and audio,
+//! the endpointer keeps its own clock from the samples it has seen (8 kHz, so a
+//! replayed recording gives the same decisions as the live call) and queues
+//! [`EndpointEvent`]s for [`Endpointer::poll_event`].
+//!
+//! ```
+//! use voxhire_speech::endpoint::{Endpointer, EndpointConfig, EndpointEvent};
+//! let mut ep = Endpointer::new(EndpointConfig::default());
+//! // In a call: `for f in vad.push(&rtp_frame)? { ep.handle_frame(f.is_speech, &f.samples) }`
+//! for i in 0..100 {
+//!     let speech = (10..60).contains(&i); // 32 ms frames: 1.6 s of speech
+//!     ep.handle_frame(speech, &[0i16; 256]);
+//!     while let Some(event) = ep.poll_event() {
+//!         match event {
+//!             EndpointEvent::SpeechStarted { at } => println!("barge-in at {at:?}"),
+//!             EndpointEvent::UtteranceProgress { audio, .. } => println!("partial over {} samples", audio.len()),
+//!             EndpointEvent::UtteranceEnded(u) => println!("final: {:?}..{:?} {:?}", u.start, u.end, u.reason),
+//!         }
+//!     }
+//! }
+//! ```
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Rate of the audio the endpointer sees (the call's rate).
+const RATE: u64 = voxhire_media::PCM_RATE as u64;
+
+/// Tunable per interview script (and per question): these decide whether the agent
+/// feels fast or rude.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EndpointConfig {
+    /// Speech needed before an utterance counts as started (filters coughs, clicks).
+    pub min_speech_ms: u32,
+    /// Silence after speech that ends the candidate's turn.
+    pub end_silence_ms: u32,
+    /// An utterance longer than this is cut (and the next one starts).
+    pub max_utterance_ms: u32,
+    /// Audio kept before the detected start (VAD onsets lag the first phoneme), and
+    /// the most trailing silence kept after the last speech.
+    pub pre_roll_ms: u32,
+    /// New audio between two [`EndpointEvent::UtteranceProgress`] events (partial ASR).
+    pub progress_ms: u32,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        EndpointConfig {
+            min_speech_ms: 200,
+            end_silence_ms: 600,
+            max_utterance_ms: 15_000,
+            pre_roll_ms: 200,
+            progress_ms: 700,
+        }
+    }
+}
+
+/// Why an utterance ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// `end_silence_ms` of silence after speech.
+    Silence,
+    /// `max_utterance_ms` reached while still speaking.
+    MaxLength,
+}
+
+/// A finished utterance and its timings (all on the stream's sample clock).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Utterance {
+    /// 8 kHz audio: pre-roll, the speech, and up to `pre_roll_ms` of the silence after it.
+    pub audio: Vec<i16>,
+    /// Stream time of `audio[0]`.
+    pub audio_start: Duration,
+    /// Start of the first speech frame.
+    pub start: Duration,
+    /// End of the last speech frame.
+    pub end: Duration,
+    /// When the endpoint fired: `end + end_silence` for [`EndReason::Silence`].
+    /// `detected_at - end` is the endpointing delay the candidate waits through.
+    pub detected_at: Duration,
+    pub reason: EndReason,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndpointEvent {
+    /// `min_speech_ms` of speech seen; `at` is when that speech began (for barge-in).
+    SpeechStarted {
+        at: Duration,
+    },
+    /// `progress_ms` more audio of the utterance in progress: time for a partial.
+    UtteranceProgress {
+        /// The utterance so far (from the pre-roll on).
+        audio: Vec<i16>,
+        start: Duration,
+        now: Duration,
+    },
+    UtteranceEnded(Utterance),
+}
+
+#[derive(Debug)]
+enum State {
+    /// No speech: only the pre-roll ring is kept.
+    Idle,
+    /// Speech seen, not yet `min_speech_ms` of it.
+    Onset {
+        /// Sample position of the first speech frame.
+        start: u64,
+        speech: u64,
+        silence: u64,
+    },
+    /// In an utterance.
+    Speaking {
+        start: u64,
+        /// Sample position just after the last speech frame.
+        last_speech_end: u64,
+        /// Speech position (sample clock) at the last progress event.
+        progressed: u64,
+    },
+}
+
+/// One call's endpointer.
+#[derive(Debug)]
+pub struct Endpointer {
+    config: EndpointConfig,
+    state: State,
+    /// Audio of the current onset/utterance, starting `pre_roll` before it; while
+    /// idle, the last `pre_roll` of audio.
+    audio: Vec<i16>,
+    /// Stream position of `audio[0]`.
+    audio_start: u64,
+    /// Samples seen so far: the clock.
+    now: u64,
+    events: VecDeque<EndpointEvent>,
+}
+
+fn samples(ms: u32) -> u64 {
+    u64::from(ms) * RATE / 1000
+}
+
+fn time(samples: u64) -> Duration {
+    Duration::from_micros(samples * 1_000_000 / RATE)
+}
+
+impl Endpointer {
+    pub fn new(config: EndpointConfig) -> Self {
+        Endpointer {
+            config,
+            state: State::Idle,
+            audio: Vec::new(),
+            audio_start: 0,
+            now: 0,
+            events: VecDeque::new(),
+        }
+    }
+
+    // Getters.
+
+    pub fn config(&self) -> EndpointConfig {
+        self.config
+    }
+
+    /// Stream time: the audio fed so far.
+    pub fn now(&self) -> Duration {
+        time(self.now)
+    }
+
+    /// Whether an utterance has started and not yet ended.
+    pub fn in_utterance(&self) -> bool {
+        matches!(self.state, State::Speaking { .. })
+    }
+
+    // Inputs.
+
+    /// Feeds one VAD frame: its decision and its 8 kHz audio (any length).
+    pub fn handle_frame(&mut self, is_speech: bool, frame: &[i16]) {
+        let frame_start = self.now;
+        let len = frame.len() as u64;
+        self.now += len;
+        self.audio.extend_from_slice(frame);
+        let c = self.config;
+        self.state = match std::mem::replace(&mut self.state, State::Idle) {
+            State::Idle if is_speech => self.onset_or_start(frame_start, len, 0),
+            State::Idle => {
+                self.trim_to_pre_roll();
+                State::Idle
+            }
+            State::Onset {
+                start,
+                speech,
+                silence,
+            } => {
+                if is_speech {
+                    self.onset_or_start(start, speech + len, silence)
+                } else if silence + len > samples(c.min_speech_ms) {
+                    // A blip (cough, click) followed by more silence than the speech
+                    // it needed: forget it.
+                    self.trim_to_pre_roll();
+                    State::Idle
+                } else {
+                    State::Onset {
+                        start,
+                        speech,
+                        silence: silence + len,
+                    }
+                }
+            }
+            State::Speaking {
+                start,
+                last_speech_end,
+                progressed,
+            } => {
+                let last_speech_end = if is_speech { self.now } else { last_speech_end };
+                if !is_speech && self.now - last_speech_end >= samples(c.end_silence_ms) {
+                    self.end(start, last_speech_end, EndReason::Silence);
+                    State::Idle
+                } else if self.now - start >= samples(c.max_utterance_ms) {
+                    self.end(start, last_speech_end, EndReason::MaxLength);
+                    State::Idle
+                } else {
+                    let progressed = self.maybe_progress(start, last_speech_end, progressed);
+                    State::Speaking {
+                        start,
+                        last_speech_end,
+                        progressed,
+                    }
+                }
+            }
+        };
+    }
+
+    /// Changes the tuning (e.g. per question); applies from the next frame.
+    pub fn set_config(&mut self, config: EndpointConfig) {
+        self.config = config;
+    }
+
+    /// Ends the utterance in progress now (the call hung up, or the agent decided the
+    /// candidate is done). Returns whether one was in progress.
+    pub fn flush(&mut self) -> bool {
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::Speaking {
+                start,
+                last_speech_end,
+                ..
+            } => {
+                self.end(start, last_speech_end, EndReason::Silence);
+                true
+            }
+            _ => {
+                self.trim_to_pre_roll();
+                false
+            }
+        }
+    }
+
+    // Outputs.
+
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<EndpointEvent> {
+        self.events.pop_front()
+    }
+
+    // Internals.
+
+    fn onset_or_start(&mut self, start: u64, speech: u64, silence: u64) -> State {
+        if speech >= samples(self.config.min_speech_ms) {
+            self.events
+                .push_back(EndpointEvent::SpeechStarted { at: time(start) });
+            State::Speaking {
+                start,
+                last_speech_end: self.now,
+                progressed: self.now,
+            }
+        } else {
+            State::Onset {
+                start,
+                speech,
+                silence,
+            }
+        }
+    }
+
+    /// A progress event once speech has advanced `progress_ms` past the last one.
+    /// Trailing silence doesn't count: a partial over it would only repeat the last
+    /// one while the final decode is about to start.
+    fn maybe_progress(&mut self, start: u64, last_speech_end: u64, progressed: u64) -> u64 {
+        let step = samples(self.config.progress_ms).max(1);
+        if last_speech_end >= progressed + step {
+            self.events.push_back(EndpointEvent::UtteranceProgress {
+                audio: self.audio.clone(),
+                start: time(start),
+                now: time(self.now),
+            });
+            last_speech_end
+        } else {
+            progressed
+        }
+    }
+
+    fn end(&mut self, start: u64, last_speech_end: u64, reason: EndReason) {
+        // Keep up to pre_roll of the closing silence: Whisper does better with a
+        // little silence after the last word, but every 20 ms costs decode time.
+        let keep_until = (last_speech_end + samples(self.config.pre_roll_ms)).min(self.now);
+        let keep = (keep_until.saturating_sub(self.audio_start)) as usize;
+        let tail = self.audio.split_off(keep.min(self.audio.len()));
+        let audio = std::mem::replace(&mut self.audio, tail);
+        self.events
+            .push_back(EndpointEvent::UtteranceEnded(Utterance {
+                audio,
+                audio_start: time(self.audio_start),
+                start: time(start),
+                end: time(last_speech_end),
+                detected_at: time(self.now),
+                reason,
+            }));
+        self.audio_start = keep_until.max(self.audio_start);
+        self.trim_to_pre_roll();
+    }
+
+    /// While idle: keep only the last `pre_roll` of audio.
+    fn trim_to_pre_roll(&mut self) {
+        let keep = samples(self.config.pre_roll_ms) as usize;
+        if self.audio.len() > keep {
+            let drop = self.audio.len() - keep;
+            self.audio.drain(..drop);
+            self.audio_start += drop as u64;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 32 ms VAD frames; each frame's samples carry its index so audio can be traced.
+    const FRAME: usize = 256;
+
+    fn frame(i: usize) -> Vec<i16> {
+        vec![i as i16; FRAME]
+    }
+
+    fn ms(frames: usize) -> Duration {
+        time((frames * FRAME) as u64)
+    }
+
+    /// Runs a VAD decision pattern ('#' speech, '.' silence) and collects the events.
+    fn run(config: EndpointConfig, pattern: &str) -> Vec<EndpointEvent> {
+        let mut ep = Endpointer::new(config);
+        let mut events = Vec::new();
+        for (i, c) in pattern.chars().filter(|c| !c.is_whitespace()).enumerate() {
+            ep.handle_frame(c == '#', &frame(i));
+            while let Some(e) = ep.poll_event() {
+                events.push(e);
+            }
+        }
+        events
+    }
+
+    fn no_progress() -> EndpointConfig {
+        EndpointConfig {
+            progress_ms: 1_000_000,
+            ..EndpointConfig::default()
+        }
+    }
+
+    fn ended(events: &[EndpointEvent]) -> Vec<&Utterance> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                EndpointEvent::UtteranceEnded(u) => Some(u),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_utterance_ends_after_the_silence() {
+        // 10 frames silence, 30 speech (~1 s), 25 silence (800 ms > 600).
+        let pattern = format!("{}{}{}", ".".repeat(10), "#".repeat(30), ".".repeat(25));
+        let events = run(no_progress(), &pattern);
+        assert_eq!(events[0], EndpointEvent::SpeechStarted { at: ms(10) });
+        let u = ended(&events);
+        assert_eq!(u.len(), 1);
+        let u = u[0];
+        assert_eq!(u.reason, EndReason::Silence);
+        assert_eq!(u.start, ms(10));
+        assert_eq!(u.end, ms(40));
+        // 600 ms of silence = 18.75 frames: fires at the end of the 19th silent frame.
+        assert_eq!(u.detected_at, ms(40 + 19));
+        // Pre-roll: 200 ms = 6.25 frames → starts 1600 samples before speech.
+        assert_eq!(u.audio_start, ms(10) - Duration::from_millis(200));
+        let expected_len = 1600 + 30 * FRAME + 1600;
+        assert_eq!(u.audio.len(), expected_len);
+        // The first speech frame's samples sit right after the pre-roll.
+        assert_eq!(u.audio[1600], 10);
+        assert_eq!(u.audio[1600 + 30 * FRAME - 1], 39);
+    }
+
+    #[test]
+    fn short_blips_are_not_speech() {
+        // 3 frames (96 ms) < 200 ms, twice, separated by silence.
+        let events = run(no_progress(), "....###.............###..............");
+        assert!(events.is_empty(), "{events:?}");
+    }
+
+    #[test]
+    fn onset_tolerates_a_short_gap() {
+        // 4 speech, 2 silence, 4 speech: 256 ms of speech within the onset.
+        let events = run(no_progress(), "..####..####......................");
+        assert_eq!(events[0], EndpointEvent::SpeechStarted { at: ms(2) });
+        assert_eq!(ended(&events).len(), 1);
+    }
+
+    #[test]
+    fn a_pause_shorter_than_end_silence_keeps_the_turn() {
+        // 300 ms pause (~9 frames) inside the answer.
+        let pattern = format!(
+            "{}{}{}{}",
+            "#".repeat(20),
+            ".".repeat(9),
+            "#".repeat(20),
+            ".".repeat(30)
+        );
+        let events = run(no_progress(), &pattern);
+        let u = ended(&events);
+        assert_eq!(u.len(), 1);
+        assert_eq!((u[0].start, u[0].end), (ms(0), ms(49)));
+    }
+
+    #[test]
+    fn long_speech_is_cut_at_max_length() {
+        let config = EndpointConfig {
+            max_utterance_ms: 2000,
+            ..no_progress()
+        };
+        // ~5 s of speech then silence: cut at 2 s, 2 s, then the rest ends by silence.
+        let pattern = format!("{}{}", "#".repeat(160), ".".repeat(30));
+        let events = run(config, &pattern);
+        let u = ended(&events);
+        let reasons: Vec<EndReason> = u.iter().map(|u| u.reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                EndReason::MaxLength,
+                EndReason::MaxLength,
+                EndReason::Silence
+            ]
+        );
+        for u in &u[..2] {
+            let dur = u.detected_at - u.start;
+            assert!(dur >= Duration::from_millis(2000) && dur < Duration::from_millis(2040));
+        }
+        // No audio is lost between cut pieces: each next one starts where speech resumes.
+        let started: Vec<Duration> = events
+            .iter()
+            .filter_map(|e| match e {
+                EndpointEvent::SpeechStarted { at } => Some(*at),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(started.len(), 3);
+        assert_eq!(started[1], u[0].detected_at);
+    }
+
+    #[test]
+    fn progress_every_700_ms_of_utterance() {
+        // 3 s of speech then silence.
+        let pattern = format!("{}{}", "#".repeat(94), ".".repeat(25));
+        let events = run(EndpointConfig::default(), &pattern);
+        let progress: Vec<(usize, Duration)> = events
+            .iter()
+            .filter_map(|e| match e {
+                EndpointEvent::UtteranceProgress { audio, now, .. } => Some((audio.len(), *now)),
+                _ => None,
+            })
+            .collect();
+        // Started after 7 frames (224 ms); then one per 700 ms of further speech
+        // (22 frames), up to the end of speech at frame 94: at frames 29, 51, 73.
+        // None in the trailing silence.
+        let at: Vec<usize> = progress.iter().map(|&(len, _)| len / FRAME).collect();
+        assert_eq!(at, [29, 51, 73]);
+        assert_eq!(progress[0].1, ms(29));
+        assert!(matches!(
+            events.last(),
+            Some(EndpointEvent::UtteranceEnded(_))
+        ));
+    }
+
+    #[test]
+    fn frame_size_does_not_change_decisions() {
+        // 20 ms RTP-sized frames give the same utterance bounds on the sample clock.
+        let mut ep = Endpointer::new(no_progress());
+        let mut ended_at = None;
+        for i in 0..150 {
+            ep.handle_frame((20..100).contains(&i), &[1i16; 160]);
+            while let Some(e) = ep.poll_event() {
+                if let EndpointEvent::UtteranceEnded(u) = e {
+                    ended_at = Some((u.start, u.end, u.detected_at));
+                }
+            }
+        }
+        let (start, end, detected) = ended_at.expect("an utterance");
+        assert_eq!(start, Duration::from_millis(400));
+        assert_eq!(end, Duration::from_millis(2000));
+        assert_eq!(detected, Duration::from_millis(2600));
+    }
+
+    #[test]
+    fn flush_ends_the_utterance_in_progress() {
+        let mut ep = Endpointer::new(no_progress());
+        for i in 0..20 {
+            ep.handle_frame(true, &frame(i));
+        }
+        assert!(ep.in_utterance());
+        assert!(ep.flush());
+        let mut events = Vec::new();
+        while let Some(e) = ep.poll_event() {
+            events.push(e);
+        }
+        assert_eq!(ended(&events).len(), 1);
+        assert!(!ep.flush());
+    }
+
+    #[test]
+    fn config_deserialises_partially() {
+        let c: EndpointConfig = serde_json::from_str(r#"{"end_silence_ms": 450}"#).unwrap();
+        assert_eq!(c.end_silence_ms, 450);
+        assert_eq!(c.min_speech_ms, 200);
+        assert!(serde_json::from_str::<EndpointConfig>(r#"{"end_silence": 1}"#).is_err());
+    }
+}
