@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use md5::{Digest as _, Md5};
 
-use crate::message::uri::split_params_list;
+use crate::message::uri::{quote, split_params_list};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -33,6 +33,8 @@ pub enum AuthError {
     Algorithm(String),
     #[error("qop {0:?} offered without \"auth\"")]
     Qop(String),
+    #[error("malformed challenge parameters")]
+    Syntax,
 }
 
 impl Challenge {
@@ -50,7 +52,7 @@ impl Challenge {
         let mut algorithm = None;
         let mut qop = None;
         let mut stale = false;
-        for (name, value) in split_params_list(rest) {
+        for (name, value) in split_params_list(rest).ok_or(AuthError::Syntax)? {
             match name.to_ascii_lowercase().as_str() {
                 "realm" => realm = Some(value),
                 "nonce" => nonce = Some(value),
@@ -102,15 +104,20 @@ impl Challenge {
         } else {
             md5_hex(&format!("{ha1}:{}:{ha2}", self.nonce))
         };
+        // Values are written back as quoted-strings with escapes, so a realm or nonce
+        // holding a quote reads back unchanged (RFC 2617 §3.2.2).
         let mut out = format!(
-            "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\", response=\"{response}\", algorithm=MD5",
-            creds.username, self.realm, self.nonce
+            "Digest username={}, realm={}, nonce={}, uri={}, response=\"{response}\", algorithm=MD5",
+            quote(&creds.username),
+            quote(&self.realm),
+            quote(&self.nonce),
+            quote(uri)
         );
         if self.qop_auth {
-            let _ = write!(out, ", qop=auth, nc={nc}, cnonce=\"{cnonce}\"");
+            let _ = write!(out, ", qop=auth, nc={nc}, cnonce={}", quote(cnonce));
         }
         if let Some(o) = &self.opaque {
-            let _ = write!(out, ", opaque=\"{o}\"");
+            let _ = write!(out, ", opaque={}", quote(o));
         }
         out
     }
@@ -164,5 +171,23 @@ mod tests {
         );
         let no_qop = Challenge::parse("Digest realm=\"x\", nonce=\"n\"").unwrap();
         assert!(!no_qop.qop_auth);
+        // Found by fuzzing: an unterminated quoted nonce used to leak its quote into
+        // the Authorization header.
+        assert_eq!(
+            Challenge::parse("Digest realm=\"r\", nonce=\"n"),
+            Err(AuthError::Syntax)
+        );
+    }
+
+    #[test]
+    fn escaped_quotes_survive_into_the_authorization() {
+        let c = Challenge::parse(r#"Digest realm="a\",b", nonce="n""#).unwrap();
+        assert_eq!(c.realm, "a\",b");
+        let creds = Credentials {
+            username: "alice".into(),
+            password: "secret".into(),
+        };
+        let h = c.authorization(&creds, "INVITE", "sip:b@127.0.0.1", 1, "c");
+        assert!(h.contains(r#"realm="a\",b""#), "{h}");
     }
 }

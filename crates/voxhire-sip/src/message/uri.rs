@@ -285,19 +285,50 @@ impl fmt::Display for Uri {
 }
 
 /// Parses `a="b, c", d=e` auth-param lists (RFC 3261 §25.1), unquoting values.
-pub(crate) fn split_params_list(s: &str) -> Vec<(String, String)> {
+/// `None` when a quoted value is unterminated or a parameter has no `=`.
+pub(crate) fn split_params_list(s: &str) -> Option<Vec<(String, String)>> {
     split_unquoted(s, ',')
         .into_iter()
-        .filter_map(|p| {
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
             let (n, v) = p.split_once('=')?;
             let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|x| x.strip_suffix('"'))
-                .unwrap_or(v);
-            Some((n.trim().to_string(), v.replace("\\\"", "\"")))
+            let value = match v.strip_prefix('"') {
+                Some(inner) => unquote(inner)?,
+                None => v.to_string(),
+            };
+            Some((n.trim().to_string(), value))
         })
         .collect()
+}
+
+/// The content of a quoted-string after its opening quote: quoted-pairs (`\x`)
+/// undone, `None` unless it ends exactly at the closing quote.
+fn unquote(inner: &str) -> Option<String> {
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?),
+            '"' => return chars.as_str().trim().is_empty().then_some(out),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Writes `s` as a quoted-string, escaping `"` and `\\` (RFC 3261 §25.1).
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
