@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use tokio::net::UdpSocket;
+use tracing::Instrument;
 use voxhire_sip::message::{NameAddr, Uri};
 use voxhire_sip::sdp::{self, SessionDescription};
 use voxhire_sip::ua::{CallHandle, Event, InviteParams, UaConfig};
@@ -160,7 +161,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
     let mut config = UaConfig::new(local);
     config.credentials = trunk.credentials.clone();
     let seed = rand::random();
-    let (sip, mut events) = sip_endpoint::spawn(socket, config, seed);
+    let (sip, events) = sip_endpoint::spawn(socket, config, seed);
 
     let (rtp, rtcp) = ports.bind(local_ip).await?;
     let rtp_addr = SocketAddr::new(local_ip, rtp.local_addr()?.port());
@@ -175,9 +176,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
         })
         .await?;
     let span = tracing::info_span!("call", %call_id);
-    let _guard = span.enter();
-
-    let mut outbound = Outbound {
+    let outbound = Outbound {
         sip: &sip,
         call,
         codecs: trunk.codecs.clone(),
@@ -189,11 +188,28 @@ pub async fn run(args: CallArgs) -> Result<()> {
         call_id: call_id.clone(),
         codec: None,
     };
+    let summary = drive(outbound, events, &args, ring_timeout, hangup_after)
+        .instrument(span)
+        .await?;
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+/// Runs one placed call to its end: ring timeout, media, hang-up rules, Ctrl-C.
+async fn drive(
+    mut outbound: Outbound<'_>,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,
+    args: &CallArgs,
+    ring_timeout: Duration,
+    hangup_after: Option<Duration>,
+) -> Result<CallSummary> {
+    let (sip, call) = (outbound.sip, outbound.call);
     let started = Instant::now();
     let ring_deadline = tokio::time::Instant::now() + ring_timeout;
     let mut answered_at: Option<Instant> = None;
     let mut cancelled_for_timeout = false;
     let mut interrupted = false;
+    let mut hung_up = false;
     let mut status = 0u16;
     let mut outcome = "failed";
     let ctrl_c = tokio::signal::ctrl_c();
@@ -260,15 +276,15 @@ pub async fn run(args: CallArgs) -> Result<()> {
                 cancelled_for_timeout = true;
                 sip.hangup(call).await?;
             }
-            _ = playback_done => {
+            _ = playback_done, if !hung_up => {
                 tracing::info!("prompt played; hanging up");
                 sip.hangup(call).await?;
-                outbound.play = None;
+                hung_up = true;
             }
-            _ = hangup_timer => {
+            _ = hangup_timer, if !hung_up => {
                 tracing::info!("hang-up time reached");
                 sip.hangup(call).await?;
-                answered_at = None;
+                hung_up = true;
             }
             _ = &mut ctrl_c, if !interrupted => {
                 tracing::info!("interrupted; hanging up");
@@ -281,8 +297,8 @@ pub async fn run(args: CallArgs) -> Result<()> {
         Some(m) => Some(m.stop().await?),
         None => None,
     };
-    let summary = CallSummary {
-        call_id,
+    Ok(CallSummary {
+        call_id: outbound.call_id,
         outcome,
         sip_status: status,
         codec: outbound.codec,
@@ -290,9 +306,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
         rtp: RtpSummary::from_report(report.as_ref()),
         dtmf: report.map(|r| r.dtmf).unwrap_or_default(),
         recording: args.record.as_ref().map(|p| p.display().to_string()),
-    };
-    println!("{}", serde_json::to_string(&summary)?);
-    Ok(())
+    })
 }
 
 fn classify_failure(
