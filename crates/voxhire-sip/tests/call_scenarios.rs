@@ -591,3 +591,36 @@ fn register_with_digest_then_refresh_before_expiry() {
         .unwrap()
         .contains("nc=00000002"));
 }
+
+#[test]
+fn unacked_200_ends_the_call_with_bye_exactly_once() {
+    let mut p = Pair::new();
+    // Every ACK is lost: Bob retransmits his 200 until 64·T1, then hangs up (§13.3.1.4).
+    p.drop = Box::new(|line| line.starts_with("ACK"));
+    let _a = p.call();
+    let b = p.bob_answers();
+    p.run_until_idle();
+    let ended: Vec<&Event> = p
+        .bob_events
+        .iter()
+        .filter(|e| matches!(e, Event::Ended { call, .. } if *call == b))
+        .collect();
+    assert_eq!(
+        ended,
+        vec![&Event::Ended {
+            call: b,
+            by: Party::Local
+        }]
+    );
+    assert!(
+        p.log
+            .iter()
+            .any(|l| l.starts_with(BOB) && l.contains(": BYE ")),
+        "{:#?}",
+        p.log
+    );
+    assert!(!has(&p.bob_events, |e| matches!(
+        e,
+        Event::Confirmed { .. }
+    )));
+}

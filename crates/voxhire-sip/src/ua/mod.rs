@@ -541,11 +541,9 @@ impl UserAgent {
             if let Some(c) = self.calls.get_mut(&call) {
                 c.ok_retransmit = None;
             }
+            // Ended is raised once, when this BYE completes (found by fuzzing: it
+            // used to be raised here and again on the BYE's response).
             self.send_bye(now, call);
-            self.events.push_back(Event::Ended {
-                call,
-                by: Party::Local,
-            });
         }
     }
 
