@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 pub mod dtmf;
 pub mod rtcp;
 pub mod rtp;
+pub mod media_session;
 pub mod sdp;
 pub mod sip_message;
 pub mod sip_ua;

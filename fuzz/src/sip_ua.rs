@@ -275,7 +275,7 @@ impl Harness {
                     // its terminal event; a second one is a double end.
                     let first = self.finished.insert(call);
                     assert!(
-                        first || crate::tolerate("ended-twice"),
+                        first || super::tolerate("ended-twice"),
                         "second terminal event {ev:?} for {call:?}"
                     );
                 }
