@@ -5,6 +5,7 @@ mod call_cmd;
 mod media_task;
 mod redact;
 mod rtp_ports;
+mod say_cmd;
 mod serve_cmd;
 mod sip_endpoint;
 mod trunk;
@@ -33,6 +34,8 @@ enum Command {
     Call(call_cmd::CallArgs),
     /// Answer inbound calls: play a WAV (or echo), record each call, log a JSON line per call.
     Serve(serve_cmd::ServeArgs),
+    /// Synthesise text to a WAV file with the interview voices (en: Piper, zh: Kokoro).
+    Say(say_cmd::SayArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Call(args) => call_cmd::run(args).await,
             Command::Serve(args) => serve_cmd::run(args).await,
+            Command::Say(args) => say_cmd::run(args),
         }
     });
     match result {

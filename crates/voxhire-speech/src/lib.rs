@@ -8,4 +8,5 @@
 
 pub mod endpoint;
 pub mod models;
+pub mod tts;
 pub mod vad;

@@ -1,0 +1,176 @@
+//! Text to speech: English with Piper (VITS), Mandarin with Kokoro-82M, both
+//! through ONNX Runtime, streamed sentence by sentence, and a cache of the fixed
+//! lines of an interview script.
+//!
+//! ```no_run
+//! # use voxhire_speech::{models::ModelDir, tts::{Lang, Tts, PromptCache}};
+//! let tts = Tts::load(&ModelDir::locate())?;
+//! let voice = tts.voice(Lang::En)?;
+//! // Each chunk (a sentence, or the first clause of a long first sentence) arrives
+//! // as soon as it is synthesised: hand it to the RTP sender, then pull the next.
+//! for chunk in voxhire_speech::tts::synthesize_stream(voice.clone(), "Hello! How many years of Java?", 8000)? {
+//!     let chunk = chunk?;
+//!     println!("{} samples of {:?}", chunk.samples.len(), chunk.text);
+//! }
+//! // Fixed script lines: synthesised once, shared by every call.
+//! let cache = PromptCache::new(PromptCache::DEFAULT_CAPACITY_SAMPLES);
+//! cache.warm(voice, ["Thank you for your time. Goodbye."])?;
+//! # Ok::<(), voxhire_speech::tts::TtsError>(())
+//! ```
+//!
+//! # espeak-ng and the licence of the voxhire binary
+//!
+//! Piper voices are trained on espeak-ng's IPA phonemes, so English needs espeak-ng.
+//! espeak-ng is GPL-3.0; linking it (`espeakng-sys`) would make the `voxhire`
+//! binary a GPL work. We run the Debian `espeak-ng` program as a separate process
+//! instead ([`espeak`]): text goes in on stdin, IPA comes out on stdout. That is
+//! "mere aggregation" under the GPL, so voxhire stays Apache-2.0 and espeak-ng is a
+//! runtime dependency installed by the system's package manager. The cost is one
+//! process start per sentence (≈ 15 ms here), small next to the synthesis itself.
+//! Mandarin needs no espeak-ng: its front end ([`zh`]) is jieba segmentation +
+//! pinyin, both MIT-licensed Rust crates, mapped to misaki's phoneme set.
+
+pub mod cache;
+pub mod espeak;
+pub mod piper;
+mod stream;
+pub mod text;
+
+use std::sync::Arc;
+
+pub use cache::PromptCache;
+pub use piper::PiperVoice;
+pub use stream::{synthesize, synthesize_stream, AudioChunk, SpeechStream};
+
+use crate::models::{ModelDir, ModelError};
+
+/// Language of a voice and of the text given to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::str::FromStr for Lang {
+    type Err = TtsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "en" | "en-us" | "english" => Ok(Lang::En),
+            "zh" | "zh-cn" | "cmn" | "mandarin" | "chinese" => Ok(Lang::Zh),
+            _ => Err(TtsError::UnknownLang(s.to_owned())),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TtsError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("nothing to say: the text is empty")]
+    EmptyText,
+    #[error("unknown language {0:?} (expected en or zh)")]
+    UnknownLang(String),
+    #[error("no {0} voice is loaded")]
+    NoVoice(Lang),
+    #[error(
+        "cannot run espeak-ng ({program}), the English phonemiser: {message}; \
+         install it with `apt-get install espeak-ng` or set VOXHIRE_ESPEAK"
+    )]
+    EspeakMissing { program: String, message: String },
+    #[error("espeak-ng failed: {0}")]
+    Espeak(String),
+    #[error("{path}: {message}")]
+    Config {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("{voice}: inference failed: {message}")]
+    Inference { voice: String, message: String },
+    #[error("{voice}: nothing to synthesise in {text:?} (no known phonemes)")]
+    NoPhonemes { voice: String, text: String },
+    #[error("resampling synthesised audio: {0}")]
+    Resample(#[from] voxhire_media::resample::ResampleError),
+}
+
+/// A loaded voice: turns one chunk of text (a sentence or a clause) into audio.
+///
+/// Implementations share one ONNX session per model among all calls; `synthesize_chunk`
+/// may block while another call's chunk is being synthesised.
+pub trait Voice: Send + Sync + std::fmt::Debug {
+    /// Stable name, e.g. `piper/en_US-joe-medium`; part of the prompt-cache key.
+    fn name(&self) -> &str;
+    fn lang(&self) -> Lang;
+    /// Native sample rate of [`Voice::synthesize_chunk`]'s output.
+    fn sample_rate(&self) -> u32;
+    /// Synthesises one chunk at the native rate, samples in [-1, 1]. `ends_sentence`
+    /// is false for the head of a sentence cut early for latency: it ends on a
+    /// pause, not a full stop.
+    fn synthesize_chunk(&self, text: &str, ends_sentence: bool) -> Result<Vec<f32>, TtsError>;
+
+    /// Where a long first sentence without a usable clause break may be cut (byte
+    /// offset), so its first words can be sent sooner; `None` keeps it whole.
+    fn phrase_cut(&self, _sentence: &str) -> Option<usize> {
+        None
+    }
+}
+
+/// The product's voices: English = Piper `en_US-joe-medium`, Mandarin = Kokoro
+/// `zf_xiaoxiao`.
+#[derive(Debug, Clone)]
+pub struct Tts {
+    voices: Vec<Arc<dyn Voice>>,
+}
+
+/// Kokoro voice used for Mandarin.
+pub const MANDARIN_VOICE: &str = "zf_xiaoxiao";
+
+impl Tts {
+    /// Loads both languages' voices.
+    pub fn load(models: &ModelDir) -> Result<Self, TtsError> {
+        Self::load_langs(models, &[Lang::En, Lang::Zh])
+    }
+
+    /// Loads only the voices of `langs` (each model takes a few hundred ms and
+    /// 100–200 MB to load).
+    pub fn load_langs(models: &ModelDir, langs: &[Lang]) -> Result<Self, TtsError> {
+        let mut voices: Vec<Arc<dyn Voice>> = Vec::new();
+        for &lang in langs {
+            if voices.iter().any(|v| v.lang() == lang) {
+                continue;
+            }
+            match lang {
+                Lang::En => voices.push(Arc::new(PiperVoice::load(models)?)),
+                Lang::Zh => return Err(TtsError::NoVoice(Lang::Zh)),
+            }
+        }
+        Ok(Tts { voices })
+    }
+
+    /// A set of voices assembled by the caller; the first of each language is used.
+    pub fn from_voices(voices: Vec<Arc<dyn Voice>>) -> Self {
+        Tts { voices }
+    }
+
+    /// The voice for `lang`.
+    pub fn voice(&self, lang: Lang) -> Result<&Arc<dyn Voice>, TtsError> {
+        self.voices
+            .iter()
+            .find(|v| v.lang() == lang)
+            .ok_or(TtsError::NoVoice(lang))
+    }
+}
