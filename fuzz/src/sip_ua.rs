@@ -236,6 +236,11 @@ impl Harness {
                 // Call-ID and CSeq as received (RFC 3261 §8.2.6.2), so it is as broken
                 // as they were. Anything else the UA sends must be well-formed.
                 Err(_) if is_error_response(&t.payload) => continue,
+                // Known bug (regressions/sip_ua/bye-empty-remote-tag): a dialog whose
+                // peer sent no From tag puts an empty `;tag=` in our requests' To.
+                Err(_) if super::tolerate("empty-remote-tag") && has_empty_tag(&t.payload) => {
+                    continue
+                }
                 Err(e) => panic!(
                     "the UA sent a datagram that does not parse: {e}\n{:?}",
                     String::from_utf8_lossy(&t.payload)
@@ -333,4 +338,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn is_error_response(payload: &[u8]) -> bool {
     payload.starts_with(b"SIP/2.0 4") || payload.starts_with(b"SIP/2.0 5")
+}
+
+fn has_empty_tag(payload: &[u8]) -> bool {
+    payload
+        .windows(6)
+        .any(|w| w == b";tag=\r" || w == b";tag=;" || w == b";tag=,")
 }
