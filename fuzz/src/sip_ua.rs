@@ -241,6 +241,14 @@ impl Harness {
                 Err(_) if super::tolerate("empty-remote-tag") && has_empty_tag(&t.payload) => {
                     continue
                 }
+                // Known bug (regressions/sip_ua/bye-request-uri-with-headers): the
+                // peer's Contact `?headers` end up in our in-dialog Request-URI.
+                Err(_)
+                    if super::tolerate("request-uri-headers")
+                        && t.payload.split(|&b| b == b'\n').next().is_some_and(|l| l.contains(&b'?')) =>
+                {
+                    continue
+                }
                 Err(e) => panic!(
                     "the UA sent a datagram that does not parse: {e}\n{:?}",
                     String::from_utf8_lossy(&t.payload)
