@@ -29,12 +29,19 @@ pub struct Dialog {
     pub peer: SocketAddr,
 }
 
+/// The remote target from a Contact. URI headers (`?Subject=…`) are dropped: they
+/// describe a request to build, and a Request-URI must not carry them (RFC 3261
+/// §19.1.5; found by fuzzing).
 fn contact_uri(headers: &Headers) -> Option<Uri> {
-    headers
+    let mut uri = headers
         .list("Contact")
         .next()
-        .and_then(NameAddr::parse)
-        .map(|n| n.uri)
+        .and_then(NameAddr::parse)?
+        .uri;
+    if let Uri::Sip(sip) = &mut uri {
+        sip.headers = None;
+    }
+    Some(uri)
 }
 
 fn record_routes(headers: &Headers) -> Vec<NameAddr> {
@@ -136,7 +143,11 @@ impl Dialog {
         let mut from = self.local_uri.clone();
         from.params.set("tag", Some(&self.id.local_tag));
         let mut to = self.remote_uri.clone();
-        to.params.set("tag", Some(&self.id.remote_tag));
+        // An RFC 2543 peer may have sent no From tag: then there is none to echo
+        // (an empty `tag=` would not parse; found by fuzzing).
+        if !self.id.remote_tag.is_empty() {
+            to.params.set("tag", Some(&self.id.remote_tag));
+        }
         headers.push("From", from.to_string());
         headers.push("To", to.to_string());
         headers.push("Call-ID", self.id.call_id.clone());
