@@ -8,6 +8,7 @@ mod rtp_ports;
 mod say_cmd;
 mod serve_cmd;
 mod sip_endpoint;
+mod transcribe_cmd;
 mod trunk;
 
 use std::process::ExitCode;
@@ -36,6 +37,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Synthesise text to a WAV file with the interview voices (en: Piper, zh: Kokoro).
     Say(say_cmd::SayArgs),
+    /// Transcribe a WAV file (English or Mandarin) with the call's VAD and Whisper ASR.
+    Transcribe(transcribe_cmd::TranscribeArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
             Command::Call(args) => call_cmd::run(args).await,
             Command::Serve(args) => serve_cmd::run(args).await,
             Command::Say(args) => say_cmd::run(args),
+            Command::Transcribe(args) => transcribe_cmd::run(args).await,
         }
     });
     match result {

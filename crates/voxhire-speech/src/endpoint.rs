@@ -16,6 +16,7 @@
 //!         match event {
 //!             EndpointEvent::SpeechStarted { at } => println!("barge-in at {at:?}"),
 //!             EndpointEvent::UtteranceProgress { audio, .. } => println!("partial over {} samples", audio.len()),
+//!             EndpointEvent::SpeechPaused { audio, .. } => println!("speculative final over {} samples", audio.len()),
 //!             EndpointEvent::UtteranceEnded(u) => println!("final: {:?}..{:?} {:?}", u.start, u.end, u.reason),
 //!         }
 //!     }
@@ -99,6 +100,16 @@ pub enum EndpointEvent {
         start: Duration,
         now: Duration,
     },
+    /// The candidate has paused for `pre_roll_ms`: `audio` is exactly what
+    /// [`EndpointEvent::UtteranceEnded`] will carry if the pause lasts to
+    /// `end_silence_ms`. Decoding it now hides the decode inside the rest of the
+    /// end-of-turn silence. Not sent if `pre_roll_ms >= end_silence_ms`.
+    SpeechPaused {
+        audio: Vec<i16>,
+        start: Duration,
+        /// End of the last speech frame (the final's `end`, if no speech follows).
+        end: Duration,
+    },
     UtteranceEnded(Utterance),
 }
 
@@ -120,6 +131,8 @@ enum State {
         last_speech_end: u64,
         /// Speech position (sample clock) at the last progress event.
         progressed: u64,
+        /// Whether SpeechPaused was sent for the current `last_speech_end`.
+        paused: bool,
     },
 }
 
@@ -213,20 +226,35 @@ impl Endpointer {
                 start,
                 last_speech_end,
                 progressed,
+                paused,
             } => {
                 let last_speech_end = if is_speech { self.now } else { last_speech_end };
-                if !is_speech && self.now - last_speech_end >= samples(c.end_silence_ms) {
+                let silence = self.now - last_speech_end;
+                if !is_speech && silence >= samples(c.end_silence_ms) {
                     self.end(start, last_speech_end, EndReason::Silence);
                     State::Idle
                 } else if self.now - start >= samples(c.max_utterance_ms) {
                     self.end(start, last_speech_end, EndReason::MaxLength);
                     State::Idle
+                } else if !is_speech && !paused && silence >= samples(c.pre_roll_ms) {
+                    self.events.push_back(EndpointEvent::SpeechPaused {
+                        audio: self.audio[..self.utterance_len(last_speech_end)].to_vec(),
+                        start: time(start),
+                        end: time(last_speech_end),
+                    });
+                    State::Speaking {
+                        start,
+                        last_speech_end,
+                        progressed,
+                        paused: true,
+                    }
                 } else {
                     let progressed = self.maybe_progress(start, last_speech_end, progressed);
                     State::Speaking {
                         start,
                         last_speech_end,
                         progressed,
+                        paused: paused && !is_speech,
                     }
                 }
             }
@@ -274,6 +302,7 @@ impl Endpointer {
                 start,
                 last_speech_end: self.now,
                 progressed: self.now,
+                paused: false,
             }
         } else {
             State::Onset {
@@ -301,12 +330,18 @@ impl Endpointer {
         }
     }
 
-    fn end(&mut self, start: u64, last_speech_end: u64, reason: EndReason) {
-        // Keep up to pre_roll of the closing silence: Whisper does better with a
-        // little silence after the last word, but every 20 ms costs decode time.
+    /// Length of the utterance's audio if it ends with the speech at `last_speech_end`:
+    /// up to pre_roll of the closing silence is kept (Whisper does better with a
+    /// little silence after the last word, but every 20 ms costs decode time).
+    fn utterance_len(&self, last_speech_end: u64) -> usize {
         let keep_until = (last_speech_end + samples(self.config.pre_roll_ms)).min(self.now);
-        let keep = (keep_until.saturating_sub(self.audio_start)) as usize;
-        let tail = self.audio.split_off(keep.min(self.audio.len()));
+        (keep_until.saturating_sub(self.audio_start) as usize).min(self.audio.len())
+    }
+
+    fn end(&mut self, start: u64, last_speech_end: u64, reason: EndReason) {
+        let keep = self.utterance_len(last_speech_end);
+        let keep_until = self.audio_start + keep as u64;
+        let tail = self.audio.split_off(keep);
         let audio = std::mem::replace(&mut self.audio, tail);
         self.events
             .push_back(EndpointEvent::UtteranceEnded(Utterance {
@@ -398,6 +433,38 @@ mod tests {
         // The first speech frame's samples sit right after the pre-roll.
         assert_eq!(u.audio[1600], 10);
         assert_eq!(u.audio[1600 + 30 * FRAME - 1], 39);
+    }
+
+    #[test]
+    fn pause_carries_exactly_the_final_audio() {
+        // Speech, a 300 ms pause (pause event, speech resumes), speech, silence.
+        let pattern = format!(
+            "{}{}{}{}{}",
+            ".".repeat(10),
+            "#".repeat(20),
+            ".".repeat(9),
+            "#".repeat(20),
+            ".".repeat(25)
+        );
+        let events = run(no_progress(), &pattern);
+        let pauses: Vec<(&Vec<i16>, Duration)> = events
+            .iter()
+            .filter_map(|e| match e {
+                EndpointEvent::SpeechPaused { audio, end, .. } => Some((audio, *end)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(pauses.len(), 2, "one per pause");
+        assert_eq!(pauses[0].1, ms(30));
+        let u = ended(&events)[0];
+        assert_eq!(pauses[1].1, u.end);
+        assert_eq!(pauses[1].0, &u.audio, "speculative audio = final audio");
+        // The pause is announced 200 ms (7 frames) after the last speech.
+        let at = events
+            .iter()
+            .position(|e| matches!(e, EndpointEvent::SpeechPaused { end, .. } if *end == u.end))
+            .unwrap();
+        assert!(matches!(events[at + 1], EndpointEvent::UtteranceEnded(_)));
     }
 
     #[test]

@@ -1,0 +1,339 @@
+//! The shared ASR engine: loaded models and a bounded pool of decoding workers.
+//!
+//! Decoding is CPU-bound and takes 0.1–0.5 s, so it runs on dedicated threads,
+//! never on the async runtime. Requests wait in two bounded queues, finals ahead of
+//! partials (a final is what the candidate waits on; a partial is a nicety). A full
+//! queue refuses the request at once. Dropping a [`Ticket`] cancels its request if
+//! no worker has started it yet.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+
+use serde::Deserialize;
+use tokio::sync::oneshot;
+
+use super::whisper::{Decoder, LoadedModel};
+use super::{AsrError, AsrModel, EnglishModel, Language, Transcript};
+use crate::models::ModelDir;
+
+/// Engine sizing and model choice.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AsrConfig {
+    /// Decoding threads (each decodes one request at a time).
+    pub workers: usize,
+    /// whisper.cpp threads per decode.
+    pub threads_per_worker: usize,
+    /// Requests that may wait, per priority, before [`AsrError::Busy`].
+    pub queue_capacity: usize,
+    pub english_model: EnglishModel,
+    /// Load only these models (default: what `english_model` and Mandarin need).
+    #[serde(skip)]
+    pub only: Option<Vec<AsrModel>>,
+}
+
+impl Default for AsrConfig {
+    fn default() -> Self {
+        // One single-threaded worker per core. Two threads per decode are faster on
+        // an idle machine, but ggml's threads spin at barriers: when anything else
+        // wants a core (TTS, VAD, another call's decode) a two-thread decode took
+        // 4-5x longer here (2.4-2.9 s instead of 0.5 s for 4 s of speech), while a
+        // single-threaded one barely slowed. See benches/asr_latency.rs.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        AsrConfig {
+            workers: cores.max(1),
+            threads_per_worker: 1,
+            queue_capacity: 8,
+            english_model: EnglishModel::default(),
+            only: None,
+        }
+    }
+}
+
+impl AsrConfig {
+    fn models(&self) -> Vec<AsrModel> {
+        if let Some(only) = &self.only {
+            return only.clone();
+        }
+        let mut m = vec![AsrModel::Base];
+        if self.english_model == EnglishModel::TinyEn {
+            m.push(AsrModel::TinyEn);
+        }
+        m
+    }
+}
+
+/// How urgently a request is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// The end of a turn: the agent waits on it.
+    Final,
+    /// A hypothesis while the candidate is still speaking.
+    Partial,
+}
+
+/// One decode.
+#[derive(Debug, Clone)]
+pub struct DecodeRequest {
+    /// 16 kHz mono ([`super::phone_to_asr`] converts call audio).
+    pub audio: Vec<f32>,
+    pub language: Language,
+    /// Expected vocabulary for this question ("Java, Spring Cloud, Kubernetes").
+    pub prompt: Option<String>,
+    /// Where `audio` starts on the caller's clock (segment times are offset by it).
+    pub offset_ms: u64,
+}
+
+struct Job {
+    request: DecodeRequest,
+    reply: oneshot::Sender<Result<Transcript, AsrError>>,
+    cancelled: Arc<AtomicBool>,
+}
+
+#[derive(Default)]
+struct Queues {
+    finals: VecDeque<Job>,
+    partials: VecDeque<Job>,
+    shutdown: bool,
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+    capacity: usize,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queues> {
+        // Workers never panic while holding the lock; recover the data if one did.
+        self.queues.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The process's speech recogniser: share it (`Arc`) among all calls.
+pub struct AsrEngine {
+    shared: Arc<Shared>,
+    workers: Vec<JoinHandle<()>>,
+    config: AsrConfig,
+    models: Vec<AsrModel>,
+}
+
+impl std::fmt::Debug for AsrEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsrEngine")
+            .field("config", &self.config)
+            .field("models", &self.models)
+            .finish()
+    }
+}
+
+impl AsrEngine {
+    /// Loads the models and starts the workers (each warms its decoders up, so
+    /// the first real request is as fast as the rest). Blocks until they are ready.
+    pub fn load(models: &ModelDir, config: AsrConfig) -> Result<Arc<Self>, AsrError> {
+        let kinds = config.models();
+        let mut loaded = Vec::new();
+        for &kind in &kinds {
+            loaded.push(LoadedModel::load(models, kind)?);
+        }
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+            capacity: config.queue_capacity.max(1),
+        });
+        let mut workers = Vec::new();
+        let mut startup = Vec::new();
+        for i in 0..config.workers.max(1) {
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+            let loaded = loaded.clone();
+            let shared = shared.clone();
+            let threads = config.threads_per_worker;
+            let handle = std::thread::Builder::new()
+                .name(format!("asr-worker-{i}"))
+                .spawn(move || {
+                    let mut decoders = HashMap::new();
+                    for model in loaded {
+                        match Decoder::new(model.clone(), threads) {
+                            Ok(d) => {
+                                decoders.insert(model.kind, d);
+                            }
+                            Err(e) => {
+                                let _ = ready_tx.send(Err(e));
+                                return;
+                            }
+                        }
+                    }
+                    let _ = ready_tx.send(Ok(()));
+                    worker_loop(&shared, &mut decoders);
+                })
+                .map_err(|e| AsrError::Whisper {
+                    model: kinds[0],
+                    message: format!("cannot start a worker thread: {e}"),
+                })?;
+            workers.push(handle);
+            startup.push(ready_rx);
+        }
+        let engine = AsrEngine {
+            shared,
+            workers,
+            config,
+            models: kinds,
+        };
+        for rx in startup {
+            rx.recv().map_err(|_| AsrError::ShutDown)??;
+        }
+        Ok(Arc::new(engine))
+    }
+
+    pub fn config(&self) -> &AsrConfig {
+        &self.config
+    }
+
+    /// The model a request in `language` is decoded with.
+    pub fn model_for(&self, language: Language) -> AsrModel {
+        match language {
+            Language::En
+                if self.config.english_model == EnglishModel::TinyEn
+                    && self.models.contains(&AsrModel::TinyEn) =>
+            {
+                AsrModel::TinyEn
+            }
+            _ if self.models.contains(&AsrModel::Base) => AsrModel::Base,
+            _ => self.models[0],
+        }
+    }
+
+    /// Queues a decode. Fails at once with [`AsrError::Busy`] when `queue_capacity`
+    /// requests of this priority are already waiting.
+    pub fn submit(&self, request: DecodeRequest, priority: Priority) -> Result<Ticket, AsrError> {
+        let (reply, rx) = oneshot::channel();
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let job = Job {
+            request,
+            reply,
+            cancelled: cancelled.clone(),
+        };
+        {
+            let mut q = self.shared.lock();
+            if q.shutdown {
+                return Err(AsrError::ShutDown);
+            }
+            let queue = match priority {
+                Priority::Final => &mut q.finals,
+                Priority::Partial => &mut q.partials,
+            };
+            // Requests whose tickets were dropped don't count against the limit.
+            queue.retain(|j| !j.cancelled.load(Ordering::Relaxed));
+            if queue.len() >= self.shared.capacity {
+                return Err(AsrError::Busy {
+                    capacity: self.shared.capacity,
+                });
+            }
+            queue.push_back(job);
+        }
+        self.shared.ready.notify_one();
+        Ok(Ticket { rx, cancelled })
+    }
+
+    /// Decodes and waits (for the CLI, tests and benches; never call it on the async
+    /// runtime: await [`submit`](Self::submit)'s ticket instead).
+    pub fn transcribe(&self, request: DecodeRequest) -> Result<Transcript, AsrError> {
+        self.submit(request, Priority::Final)?.wait()
+    }
+}
+
+impl Drop for AsrEngine {
+    fn drop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.ready.notify_all();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn worker_loop(shared: &Shared, decoders: &mut HashMap<AsrModel, Decoder>) {
+    loop {
+        let job = {
+            let mut q = shared.lock();
+            loop {
+                if q.shutdown {
+                    return;
+                }
+                if let Some(job) = q.finals.pop_front().or_else(|| q.partials.pop_front()) {
+                    break job;
+                }
+                q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        if job.cancelled.load(Ordering::Relaxed) || job.reply.is_closed() {
+            continue;
+        }
+        let r = &job.request;
+        let model = route(decoders, r.language);
+        let result = match decoders.get_mut(&model) {
+            Some(decoder) => decoder.decode(&r.audio, r.language, r.prompt.as_deref(), r.offset_ms),
+            None => Err(AsrError::ShutDown),
+        };
+        let _ = job.reply.send(result);
+    }
+}
+
+/// Same rule as [`AsrEngine::model_for`], over the models this worker has.
+fn route(decoders: &HashMap<AsrModel, Decoder>, language: Language) -> AsrModel {
+    if language == Language::En && decoders.contains_key(&AsrModel::TinyEn) {
+        AsrModel::TinyEn
+    } else if decoders.contains_key(&AsrModel::Base) {
+        AsrModel::Base
+    } else {
+        decoders.keys().next().copied().unwrap_or(AsrModel::Base)
+    }
+}
+
+/// A queued decode's result: `.await` it, or [`wait`](Self::wait) off the runtime.
+/// Dropping it cancels the request if it has not started.
+#[derive(Debug)]
+pub struct Ticket {
+    rx: oneshot::Receiver<Result<Transcript, AsrError>>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Ticket {
+    /// Blocks until the result is ready.
+    pub fn wait(mut self) -> Result<Transcript, AsrError> {
+        // A blocking receive on a oneshot: fine on any thread that is not a
+        // runtime worker (tokio would panic there, and rightly).
+        let rx = std::mem::replace(&mut self.rx, oneshot::channel().1);
+        rx.blocking_recv().map_err(|_| AsrError::ShutDown)?
+    }
+
+    /// The result if it is ready, without waiting.
+    pub fn try_result(&mut self) -> Option<Result<Transcript, AsrError>> {
+        match self.rx.try_recv() {
+            Ok(r) => Some(r),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(Err(AsrError::ShutDown)),
+        }
+    }
+}
+
+impl Future for Ticket {
+    type Output = Result<Transcript, AsrError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.rx)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(AsrError::ShutDown)))
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+}

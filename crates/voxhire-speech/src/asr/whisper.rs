@@ -1,0 +1,326 @@
+//! One Whisper model and the decoding settings that make it fast on short phone
+//! utterances. A [`LoadedModel`] is shared by all workers; each worker owns a
+//! [`Decoder`] (its own `WhisperState`, reused request after request).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Deserialize;
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use super::filter::{self, Evidence};
+use super::{AsrError, Language, Segment, Transcript, ASR_RATE, MAX_AUDIO_MS};
+use crate::models::{ModelDir, ModelError};
+
+/// The Whisper models voxhire ships (models/MANIFEST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AsrModel {
+    /// Multilingual base: Mandarin, and language detection.
+    Base,
+    /// English-only tiny.
+    TinyEn,
+}
+
+impl AsrModel {
+    pub fn file(self) -> &'static str {
+        match self {
+            AsrModel::Base => "whisper/ggml-base.bin",
+            AsrModel::TinyEn => "whisper/ggml-tiny.en.bin",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AsrModel::Base => "base",
+            AsrModel::TinyEn => "tiny.en",
+        }
+    }
+}
+
+impl fmt::Display for AsrModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which model decodes English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnglishModel {
+    /// English-only tiny: about twice as fast as base and as accurate on the
+    /// phone-band test set (tests/speech, crates/voxhire-speech/tests/asr_accuracy.rs).
+    #[default]
+    TinyEn,
+    Base,
+}
+
+/// Mandarin prompt: without it Whisper base often answers in traditional
+/// characters or mixes in punctuation styles.
+const MANDARIN_PROMPT: &str = "以下是普通话的句子。";
+
+/// Frames of encoder context added to the audio's own: with +64 Whisper looped on
+/// some clips (MODELS.md), +192 did not.
+pub(crate) const AUDIO_CTX_PAD: i32 = 192;
+
+/// Encoder frames per second of audio.
+const FRAMES_PER_SECOND: usize = 50;
+
+/// Longest vocabulary prompt accepted, in bytes. Keeps the tokenizer's output below
+/// its buffer (a token is at least one byte) and Whisper's prompt budget.
+const MAX_PROMPT_BYTES: usize = 600;
+
+/// A model loaded once for the whole process.
+pub(crate) struct LoadedModel {
+    pub kind: AsrModel,
+    pub context: WhisperContext,
+    pub multilingual: bool,
+}
+
+impl LoadedModel {
+    pub fn load(models: &ModelDir, kind: AsrModel) -> Result<Arc<Self>, AsrError> {
+        whisper_rs::install_logging_hooks();
+        let path = models.file(kind.file())?;
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(false);
+        let context = WhisperContext::new_with_params(&path, params).map_err(|e| {
+            AsrError::Model(ModelError::Load {
+                path: path.clone(),
+                message: format!(
+                    "{e} (is it a whisper.cpp ggml file? re-run scripts/fetch-models.sh)"
+                ),
+            })
+        })?;
+        let multilingual = context.is_multilingual();
+        Ok(Arc::new(LoadedModel {
+            kind,
+            context,
+            multilingual,
+        }))
+    }
+}
+
+/// A worker's decoding state for one model.
+pub(crate) struct Decoder {
+    model: Arc<LoadedModel>,
+    state: WhisperState,
+    threads: usize,
+    /// Parameters per language, built once: whisper-rs leaks the C string behind
+    /// `set_language`, so building them per decode would leak per decode.
+    params_en: FullParams<'static, 'static>,
+    params_zh: FullParams<'static, 'static>,
+    mandarin_prompt: Vec<i32>,
+    /// The last vocabulary prompt and its tokens (a call asks the same question's
+    /// prompt for every partial).
+    prompt_cache: Option<(String, Vec<i32>)>,
+}
+
+fn whisper_err(model: AsrModel) -> impl Fn(whisper_rs::WhisperError) -> AsrError {
+    move |e| AsrError::Whisper {
+        model,
+        message: e.to_string(),
+    }
+}
+
+fn base_params(language: &'static str, threads: usize) -> FullParams<'static, 'static> {
+    let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    p.set_language(Some(language));
+    p.set_n_threads(threads as i32);
+    p.set_translate(false);
+    p.set_no_timestamps(true);
+    p.set_single_segment(true);
+    p.set_no_context(true);
+    // Non-speech tokens ([Music], ♪ …) are never an answer.
+    p.set_suppress_nst(true);
+    // No temperature fallback: bounded latency matters more than rescuing the rare
+    // failed decode (a fallback pass costs seconds).
+    p.set_temperature(0.0);
+    p.set_temperature_inc(0.0);
+    p.set_print_special(false);
+    p.set_print_progress(false);
+    p.set_print_realtime(false);
+    p.set_print_timestamps(false);
+    p
+}
+
+impl Decoder {
+    pub fn new(model: Arc<LoadedModel>, threads: usize) -> Result<Self, AsrError> {
+        let err = whisper_err(model.kind);
+        let state = model.context.create_state().map_err(&err)?;
+        let mandarin_prompt = if model.multilingual {
+            model.context.tokenize(MANDARIN_PROMPT, 64).map_err(&err)?
+        } else {
+            Vec::new()
+        };
+        let threads = threads.max(1);
+        let mut decoder = Decoder {
+            params_en: base_params("en", threads),
+            params_zh: base_params("zh", threads),
+            model,
+            state,
+            threads,
+            mandarin_prompt,
+            prompt_cache: None,
+        };
+        // Warm up: the first decode allocates the compute buffers; do it here, not
+        // in a candidate's first answer. It also leaves the state's encoder context
+        // at a short-utterance size, which language detection relies on (below).
+        let silence = vec![0.0f32; ASR_RATE as usize];
+        decoder.decode(&silence, Language::En, None, 0)?;
+        Ok(decoder)
+    }
+
+    fn prompt_tokens(&mut self, prompt: &str) -> Result<Vec<i32>, AsrError> {
+        if let Some((text, tokens)) = &self.prompt_cache {
+            if text == prompt {
+                return Ok(tokens.clone());
+            }
+        }
+        let mut end = prompt.len().min(MAX_PROMPT_BYTES);
+        while !prompt.is_char_boundary(end) {
+            end -= 1;
+        }
+        let clean: String = prompt[..end].chars().filter(|&c| c != '\0').collect();
+        let tokens = self
+            .model
+            .context
+            .tokenize(&clean, MAX_PROMPT_BYTES + 16)
+            .map_err(whisper_err(self.model.kind))?;
+        self.prompt_cache = Some((prompt.to_owned(), tokens.clone()));
+        Ok(tokens)
+    }
+
+    /// English or Mandarin, whichever Whisper finds likelier.
+    ///
+    /// whisper.cpp's own "auto" encodes the full 30 s window before the sized one
+    /// (its detection runs before `audio_ctx` is applied), which triples the cost.
+    /// Here detection runs on this state's mel with the encoder context the state
+    /// kept from its previous decode (≥ 217 frames ≈ 4.3 s, thanks to the warm-up):
+    /// enough audio to tell English from Mandarin, at the cost of one short encode.
+    fn detect(&mut self, audio: &[f32]) -> Result<Language, AsrError> {
+        let err = whisper_err(self.model.kind);
+        if !self.model.multilingual {
+            return Ok(Language::En);
+        }
+        self.state.pcm_to_mel(audio, self.threads).map_err(&err)?;
+        let (_, probs) = self.state.lang_detect(0, self.threads).map_err(&err)?;
+        let p = |code| {
+            whisper_rs::get_lang_id(code)
+                .and_then(|id| probs.get(id as usize).copied())
+                .unwrap_or(0.0)
+        };
+        Ok(if p("zh") > p("en") {
+            Language::Zh
+        } else {
+            Language::En
+        })
+    }
+
+    /// Decodes 16 kHz mono audio (at most 30 s). `offset_ms` places the segment on
+    /// the caller's clock.
+    pub fn decode(
+        &mut self,
+        audio: &[f32],
+        language: Language,
+        prompt: Option<&str>,
+        offset_ms: u64,
+    ) -> Result<Transcript, AsrError> {
+        let started = Instant::now();
+        let kind = self.model.kind;
+        let err = whisper_err(kind);
+        let audio_ms = audio.len() as u64 * 1000 / u64::from(ASR_RATE);
+        if audio_ms > MAX_AUDIO_MS {
+            return Err(AsrError::TooLong { ms: audio_ms });
+        }
+        let language = match language {
+            Language::Auto => self.detect(audio)?,
+            other => other,
+        };
+        let language = if self.model.multilingual {
+            language
+        } else {
+            Language::En
+        };
+
+        let mut tokens = Vec::new();
+        if language == Language::Zh {
+            tokens.extend_from_slice(&self.mandarin_prompt);
+        }
+        if let Some(p) = prompt.filter(|p| !p.trim().is_empty()) {
+            tokens.extend(self.prompt_tokens(p)?);
+        }
+
+        let frames = audio.len().div_ceil(ASR_RATE as usize / FRAMES_PER_SECOND);
+        let audio_ctx = (frames as i32 + AUDIO_CTX_PAD).min(self.model.context.n_audio_ctx());
+        // Loop guard: room for fast speech and no more, so a decode that starts
+        // repeating itself stops early (loops are collapsed afterwards). English runs
+        // at most ~4.5 tokens/s; Mandarin at one or two tokens per character, ~6/s.
+        let max_tokens = match language {
+            Language::Zh => (audio_ms as i32 + 99) / 100 + 16,
+            _ => (audio_ms as i32 * 6 + 999) / 1000 + 10,
+        };
+        let mut params = match language {
+            Language::Zh => self.params_zh.clone(),
+            _ => self.params_en.clone(),
+        };
+        params.set_audio_ctx(audio_ctx);
+        params.set_max_tokens(max_tokens);
+        params.set_tokens(&tokens);
+        self.state.full(params, audio).map_err(&err)?;
+
+        let eot = self.model.context.token_eot();
+        let mut raw_text = String::new();
+        let mut log_p = 0.0f64;
+        let mut n_tokens = 0usize;
+        let mut no_speech_prob = 0.0f32;
+        for segment in self.state.as_iter() {
+            raw_text.push_str(&segment.to_str_lossy().map_err(&err)?);
+            no_speech_prob = no_speech_prob.max(segment.no_speech_probability());
+            for i in 0..segment.n_tokens() {
+                if let Some(token) = segment.get_token(i) {
+                    let data = token.token_data();
+                    if data.id < eot {
+                        log_p += f64::from(data.p.max(1e-6)).ln();
+                        n_tokens += 1;
+                    }
+                }
+            }
+        }
+        let confidence = if n_tokens == 0 {
+            0.0
+        } else {
+            // Three decimals: more would be noise in a transcript.
+            (((log_p / n_tokens as f64).exp() * 1000.0).round() / 1000.0) as f32
+        };
+        let (text, _looped) = filter::collapse_loops(raw_text.trim());
+        let evidence = Evidence {
+            no_speech_prob,
+            confidence,
+            rms_dbfs: filter::rms_dbfs(audio),
+        };
+        let suppressed = filter::judge(&text, prompt, &evidence);
+        let (text, segments, suppressed) = match suppressed {
+            Some(reason) => (String::new(), Vec::new(), Some((reason, text))),
+            None => {
+                let segment = Segment {
+                    start_ms: offset_ms,
+                    end_ms: offset_ms + audio_ms,
+                    text: text.clone(),
+                    confidence,
+                };
+                (text, vec![segment], None)
+            }
+        };
+        Ok(Transcript {
+            text,
+            language,
+            segments,
+            decode_ms: started.elapsed().as_millis() as u64,
+            no_speech_prob,
+            model: kind,
+            suppressed,
+        })
+    }
+}

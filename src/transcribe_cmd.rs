@@ -1,0 +1,190 @@
+//! `voxhire transcribe FILE.wav [--lang auto|en|zh] [--json]`: the call's ASR path
+//! run over a file.
+//!
+//! The file is split into utterances by the same Silero VAD and endpointer a call
+//! uses (at 8 kHz), and each utterance is decoded from the file's audio at 16 kHz.
+//! Splitting even short files, rather than decoding anything ≤ 30 s in one pass,
+//! keeps every decode short and sized to its speech (fast), never feeds Whisper
+//! long silences (where it hallucinates), gives segment times that mean something,
+//! and lets a file of any length through. If the VAD finds no speech in a file of
+//! at most 30 s, the whole file is decoded once anyway (quiet speech can escape the
+//! VAD; Whisper's no-speech check and the hallucination filter still apply).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+use voxhire_speech::asr::{
+    AsrConfig, AsrEngine, AsrModel, DecodeRequest, EnglishModel, Language, Segment, Transcript,
+    ASR_RATE, MAX_AUDIO_MS,
+};
+use voxhire_speech::endpoint::{EndpointConfig, EndpointEvent, Endpointer};
+use voxhire_speech::models::ModelDir;
+use voxhire_speech::vad::{SileroVad, VadConfig, VadStream, VAD_RATE};
+
+#[derive(Args, Debug)]
+pub struct TranscribeArgs {
+    /// WAV file: any sample rate, any channel count (downmixed), 8–32-bit PCM or float.
+    pub file: PathBuf,
+    /// Language spoken: auto (English or Mandarin), en or zh.
+    #[arg(long, default_value = "auto")]
+    pub lang: Language,
+    /// Print one JSON object on one line:
+    /// {"text","language","segments":[{"start_ms","end_ms","text","confidence"}],"decode_ms"}.
+    #[arg(long)]
+    pub json: bool,
+    /// Expected vocabulary, given to Whisper as a prompt ("Java, Spring Cloud, Kubernetes").
+    #[arg(long)]
+    pub prompt: Option<String>,
+}
+
+pub async fn run(args: TranscribeArgs) -> Result<()> {
+    // Decoding blocks (worker threads and waits): keep it off the async runtime.
+    let json = args.json;
+    let result = tokio::task::spawn_blocking(move || transcribe(&args))
+        .await
+        .context("transcription task")??;
+    if json {
+        println!("{}", serde_json::to_string(&result)?);
+    } else {
+        println!("{}", result.text);
+    }
+    Ok(())
+}
+
+/// The `--json` line, fields in this order.
+#[derive(Serialize)]
+struct FileTranscript {
+    text: String,
+    language: String,
+    segments: Vec<Segment>,
+    /// Time spent decoding, summed over the utterances.
+    decode_ms: u64,
+}
+
+fn transcribe(args: &TranscribeArgs) -> Result<FileTranscript> {
+    let path = &args.file;
+    // The WAV error names the file and the problem; flatten it into one message.
+    let wideband = voxhire_media::wav::read_wav_mono(path, ASR_RATE)
+        .map_err(|e| anyhow::anyhow!("cannot transcribe: {e}"))?;
+    let phone = voxhire_media::resample::resample_i16(&wideband, ASR_RATE, VAD_RATE)
+        .with_context(|| format!("{}: resampling to 8 kHz", path.display()))?;
+
+    let models = ModelDir::locate();
+    let utterances = split(&models, &phone)
+        .with_context(|| format!("{}: voice activity detection", path.display()))?;
+    let file_ms = wideband.len() as u64 * 1000 / u64::from(ASR_RATE);
+    let spans: Vec<(u64, u64)> = if utterances.is_empty() && file_ms <= MAX_AUDIO_MS {
+        vec![(0, file_ms)]
+    } else {
+        utterances
+    };
+
+    // Load only the model this language needs.
+    let model = match args.lang {
+        Language::En => AsrModel::TinyEn,
+        Language::Zh | Language::Auto => AsrModel::Base,
+    };
+    let config = AsrConfig {
+        only: Some(vec![model]),
+        english_model: if model == AsrModel::TinyEn {
+            EnglishModel::TinyEn
+        } else {
+            EnglishModel::Base
+        },
+        ..AsrConfig::default()
+    };
+    let engine = AsrEngine::load(&models, config).context("loading the Whisper model")?;
+
+    let to_index = |ms: u64| ((ms * u64::from(ASR_RATE) / 1000) as usize).min(wideband.len());
+    let mut transcripts: Vec<(u64, u64, Transcript)> = Vec::new();
+    for (start_ms, end_ms) in spans {
+        let audio =
+            voxhire_media::resample::to_f32(&wideband[to_index(start_ms)..to_index(end_ms)]);
+        let t = engine
+            .transcribe(DecodeRequest {
+                audio,
+                language: args.lang,
+                prompt: args.prompt.clone(),
+                offset_ms: start_ms,
+            })
+            .with_context(|| format!("{}: decoding {start_ms}–{end_ms} ms", path.display()))?;
+        tracing::debug!(start_ms, end_ms, text = %t.text, decode_ms = t.decode_ms, suppressed = ?t.suppressed, "utterance");
+        transcripts.push((start_ms, end_ms, t));
+    }
+    Ok(assemble(args.lang, transcripts))
+}
+
+/// Utterance spans (ms) found by the call's VAD and endpointer, with their pre-roll
+/// and trailing silence, for a whole file.
+fn split(models: &ModelDir, phone: &[i16]) -> Result<Vec<(u64, u64)>> {
+    let vad = SileroVad::load_with_sessions(models, 1)?;
+    let mut vad = VadStream::new(vad, VadConfig::default());
+    let mut endpointer = Endpointer::new(EndpointConfig {
+        // Offline: no partials; cut long monologues within Whisper's window.
+        progress_ms: u32::MAX,
+        max_utterance_ms: 25_000,
+        ..EndpointConfig::default()
+    });
+    let mut spans = Vec::new();
+    let mut take = |endpointer: &mut Endpointer| {
+        while let Some(event) = endpointer.poll_event() {
+            if let EndpointEvent::UtteranceEnded(u) = event {
+                let start = u.audio_start;
+                let end = start + Duration::from_micros(u.audio.len() as u64 * 125);
+                spans.push((start.as_millis() as u64, end.as_millis() as u64));
+            }
+        }
+    };
+    // Trailing silence so an answer running to the end of the file still ends.
+    let tail = vec![0i16; (VAD_RATE as usize) * 2];
+    for chunk in phone.chunks(160).chain(tail.chunks(160)) {
+        for frame in vad.push(chunk)? {
+            endpointer.handle_frame(frame.is_speech, &frame.samples);
+        }
+        take(&mut endpointer);
+    }
+    endpointer.flush();
+    take(&mut endpointer);
+    Ok(spans)
+}
+
+fn assemble(requested: Language, transcripts: Vec<(u64, u64, Transcript)>) -> FileTranscript {
+    let mut text = String::new();
+    let mut segments = Vec::new();
+    let mut decode_ms = 0;
+    let (mut en_ms, mut zh_ms) = (0u64, 0u64);
+    for (start_ms, end_ms, t) in transcripts {
+        decode_ms += t.decode_ms;
+        if t.text.is_empty() {
+            continue;
+        }
+        match t.language {
+            Language::Zh => zh_ms += end_ms - start_ms,
+            _ => en_ms += end_ms - start_ms,
+        }
+        // Mandarin runs on without spaces; English words need one.
+        let joins_without_space =
+            t.language == Language::Zh && text.ends_with(|c: char| !c.is_ascii());
+        if !text.is_empty() && !joins_without_space {
+            text.push(' ');
+        }
+        text.push_str(&t.text);
+        segments.extend(t.segments);
+    }
+    let language = if en_ms == 0 && zh_ms == 0 {
+        requested
+    } else if zh_ms > en_ms {
+        Language::Zh
+    } else {
+        Language::En
+    };
+    FileTranscript {
+        text,
+        language: language.code().to_owned(),
+        segments,
+        decode_ms,
+    }
+}
