@@ -9,6 +9,9 @@
 //! and lets a file of any length through. If the VAD finds no speech in a file of
 //! at most 30 s, the whole file is decoded once anyway (quiet speech can escape the
 //! VAD; Whisper's no-speech check and the hallucination filter still apply).
+//!
+//! Besides what `read_wav_mono` reads (PCM and float), G.711 WAV files (mu-law,
+//! A-law) are accepted: call recordings often come that way.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,8 +70,13 @@ struct FileTranscript {
 fn transcribe(args: &TranscribeArgs) -> Result<FileTranscript> {
     let path = &args.file;
     // The WAV error names the file and the problem; flatten it into one message.
-    let wideband = voxhire_media::wav::read_wav_mono(path, ASR_RATE)
-        .map_err(|e| anyhow::anyhow!("cannot transcribe: {e}"))?;
+    let wideband = match voxhire_media::wav::read_wav_mono(path, ASR_RATE) {
+        Ok(audio) => audio,
+        Err(e) => match read_g711_wav(path)? {
+            Some(audio) => audio,
+            None => anyhow::bail!("cannot transcribe: {e}"),
+        },
+    };
     let phone = voxhire_media::resample::resample_i16(&wideband, ASR_RATE, VAD_RATE)
         .with_context(|| format!("{}: resampling to 8 kHz", path.display()))?;
 
@@ -187,4 +195,60 @@ fn assemble(requested: Language, transcripts: Vec<(u64, u64, Transcript)>) -> Fi
         segments,
         decode_ms,
     }
+}
+
+/// G.711 WAV files (format 6 = A-law, 7 = mu-law: what many PBXs record), which
+/// the PCM/float WAV reader does not take, as 16 kHz mono. `None` if the file is
+/// not one.
+fn read_g711_wav(path: &std::path::Path) -> Result<Option<Vec<i16>>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Ok(None);
+    }
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let u32_at =
+        |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let (mut format, mut channels, mut rate, mut data) = (None, 1u16, 0u32, None);
+    let mut i = 12;
+    while i + 8 <= bytes.len() {
+        let id = &bytes[i..i + 4];
+        let len = u32_at(i + 4) as usize;
+        let body = i + 8;
+        let end = body.saturating_add(len).min(bytes.len());
+        if id == b"fmt " && len >= 16 && body + 16 <= bytes.len() {
+            format = Some(u16_at(body));
+            channels = u16_at(body + 2).max(1);
+            rate = u32_at(body + 4);
+        } else if id == b"data" {
+            data = Some(&bytes[body..end]);
+        }
+        // Chunks are padded to an even length.
+        i = body.saturating_add(len).saturating_add(len & 1);
+    }
+    let decode: fn(&[u8]) -> Vec<i16> = match format {
+        Some(7) => voxhire_media::g711::decode_ulaw,
+        Some(6) => voxhire_media::g711::decode_alaw,
+        _ => return Ok(None),
+    };
+    let (Some(data), true) = (data, (4000..=192_000).contains(&rate)) else {
+        anyhow::bail!(
+            "cannot transcribe: {}: G.711 WAV without audio or with a bad sample rate",
+            path.display()
+        );
+    };
+    let samples = decode(data);
+    let channels = usize::from(channels);
+    let mono: Vec<f32> = samples
+        .chunks_exact(channels)
+        .map(|frame| frame.iter().map(|&s| f32::from(s) / 32768.0).sum::<f32>() / channels as f32)
+        .collect();
+    if mono.is_empty() {
+        anyhow::bail!(
+            "cannot transcribe: {}: WAV file holds no audio",
+            path.display()
+        );
+    }
+    let resampled = voxhire_media::resample::resample(&mono, rate, ASR_RATE)
+        .with_context(|| format!("{}: resampling", path.display()))?;
+    Ok(Some(voxhire_media::resample::to_i16(&resampled)))
 }
