@@ -9,9 +9,9 @@
 use std::sync::OnceLock;
 
 pub mod dtmf;
+pub mod media_session;
 pub mod rtcp;
 pub mod rtp;
-pub mod media_session;
 pub mod sdp;
 pub mod sip_message;
 pub mod sip_ua;

@@ -54,7 +54,9 @@ pub fn check(data: &[u8]) {
     let mut timestamp = 0x8000_0000u32;
 
     for _ in 0..MAX_RECORDS {
-        let [control, len, tail @ ..] = rest else { break };
+        let [control, len, tail @ ..] = rest else {
+            break;
+        };
         let n = usize::from(*len).min(tail.len());
         let (body, more) = tail.split_at(n);
         rest = more;
@@ -72,7 +74,11 @@ pub fn check(data: &[u8]) {
                     payload_type: if flags & 2 != 0 { DTMF_PT } else { pt },
                     sequence_number: u16::from_be_bytes([*seq_hi, *seq_lo]),
                     timestamp,
-                    ssrc: if flags & 4 != 0 { 0x0bad_cafe } else { 0x1234_5678 },
+                    ssrc: if flags & 4 != 0 {
+                        0x0bad_cafe
+                    } else {
+                        0x1234_5678
+                    },
                     csrc: vec![],
                 };
                 let src = if flags & 8 != 0 { other } else { peer };

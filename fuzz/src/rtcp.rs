@@ -28,7 +28,10 @@ pub fn check(data: &[u8]) {
         assert_eq!(again.len(), packets.len());
     }
     let bytes2 = serialize_compound(&again);
-    assert_eq!(bytes2, bytes, "serialising is not a fixpoint after one round");
+    assert_eq!(
+        bytes2, bytes,
+        "serialising is not a fixpoint after one round"
+    );
     assert_eq!(parse_compound(&bytes2).unwrap(), again);
 }
 

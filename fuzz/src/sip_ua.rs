@@ -228,7 +228,10 @@ impl Harness {
     fn drain(&mut self) {
         while let Some(t) = self.ua.poll_transmit() {
             if trace() {
-                eprintln!(">>> {:?}", String::from_utf8_lossy(&t.payload).lines().next());
+                eprintln!(
+                    ">>> {:?}",
+                    String::from_utf8_lossy(&t.payload).lines().next()
+                );
             }
             let msg = match SipMessage::parse(&t.payload) {
                 Ok(m) => m,
@@ -270,14 +273,13 @@ impl Harness {
                     self.calls.push(call);
                     self.offers.push((call, offer));
                 }
-                Event::Failed { call, .. } | Event::Cancelled { call } | Event::Ended { call, .. } => {
+                Event::Failed { call, .. }
+                | Event::Cancelled { call }
+                | Event::Ended { call, .. } => {
                     // The application frees a call's media, recording and transcript on
                     // its terminal event; a second one is a double end.
                     let first = self.finished.insert(call);
-                    assert!(
-                        first,
-                        "second terminal event {ev:?} for {call:?}"
-                    );
+                    assert!(first, "second terminal event {ev:?} for {call:?}");
                 }
                 _ => {}
             }
@@ -334,4 +336,3 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 fn is_error_response(payload: &[u8]) -> bool {
     payload.starts_with(b"SIP/2.0 4") || payload.starts_with(b"SIP/2.0 5")
 }
-
