@@ -2,12 +2,15 @@
 //!
 //!     cargo bench -p voxhire-speech --bench asr_latency
 //!     ASR_THREADS=2 ASR_WORKERS=1 cargo bench -p voxhire-speech --bench asr_latency
+//!     ASR_AUDIO_CTX_PAD=128 ASR_STREAM_CLIPS=0 cargo bench -p voxhire-speech --bench asr_latency
 //!
 //! 1. Final decode: the whole utterance decoded after the endpoint, engine idle
 //!    (what the candidate waits for without speculation): p50/p95 per language.
 //! 2. Streaming, paced in real time through VAD + endpointer + StreamingRecognizer:
 //!    final-result latency after the endpoint fires (with the speculative decode
 //!    at the pause), and the real-time factor of partial decoding.
+//!    Wall time and CPU time: with one thread per decode, CPU time is the wall time
+//!    the decode would take on an idle core, a figure that survives a busy machine.
 //! 3. Resident memory with the VAD and both Whisper models loaded.
 //!
 //! Figures depend on what else runs on the machine: run it when nothing builds.
@@ -62,6 +65,21 @@ fn rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU time of the whole process so far (all threads), from the scheduler's
+/// accounting: a decode's CPU time is what its wall time would be on an idle core
+/// (single-threaded decoding), whatever else the machine is running.
+fn cpu_ms() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return f64::NAN;
+    };
+    let ns: u64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    ns as f64 / 1e6
+}
+
 fn env_usize(name: &str) -> Option<usize> {
     std::env::var(name).ok()?.parse().ok()
 }
@@ -78,12 +96,14 @@ fn main() {
     let config = AsrConfig {
         workers: env_usize("ASR_WORKERS").unwrap_or(defaults.workers),
         threads_per_worker: env_usize("ASR_THREADS").unwrap_or(defaults.threads_per_worker),
+        audio_ctx_pad: env_usize("ASR_AUDIO_CTX_PAD").map_or(defaults.audio_ctx_pad, |p| p as u32),
         ..defaults
     };
     println!(
-        "ASR engine: {} worker(s) x {} thread(s); load average {}",
+        "ASR engine: {} worker(s) x {} thread(s), audio_ctx pad {}; load average {}",
         config.workers,
         config.threads_per_worker,
+        config.audio_ctx_pad,
         std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
             .trim()
@@ -103,11 +123,12 @@ fn main() {
     // 1. Final decode of whole utterances, one at a time.
     println!("\n1. final decode, whole utterance, idle engine (ms)");
     println!(
-        "{:<6} {:<8} {:>5} {:>7} {:>7} {:>7}",
-        "lang", "model", "n", "p50", "p95", "max"
+        "{:<6} {:<8} {:>5} {:>7} {:>7} {:>7} {:>9} {:>9}",
+        "lang", "model", "n", "p50", "p95", "max", "cpu p50", "cpu p95"
     );
     for language in [Language::En, Language::Zh] {
         let mut ms = Vec::new();
+        let mut cpu = Vec::new();
         for c in clips.iter().filter(|c| c.language == language) {
             let request = DecodeRequest {
                 audio: phone_to_asr(&c.audio).expect("resample"),
@@ -115,19 +136,22 @@ fn main() {
                 prompt: None,
                 offset_ms: 0,
             };
-            let t = Instant::now();
+            let (t, c0) = (Instant::now(), cpu_ms());
             engine.transcribe(request).expect("decode");
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            cpu.push(cpu_ms() - c0);
         }
         let n = ms.len();
         println!(
-            "{:<6} {:<8} {:>5} {:>7.0} {:>7.0} {:>7.0}",
+            "{:<6} {:<8} {:>5} {:>7.0} {:>7.0} {:>7.0} {:>9.0} {:>9.0}",
             language.code(),
             engine.model_for(language).name(),
             n,
             percentile(&mut ms, 0.5),
             percentile(&mut ms, 0.95),
-            percentile(&mut ms, 1.0)
+            percentile(&mut ms, 1.0),
+            percentile(&mut cpu, 0.5),
+            percentile(&mut cpu, 0.95)
         );
     }
 

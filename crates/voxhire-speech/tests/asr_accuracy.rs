@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use voxhire_speech::asr::{
     phone_to_asr, AsrConfig, AsrEngine, DecodeRequest, EnglishModel, Language, Priority, Ticket,
-    Transcript,
+    Transcript, DEFAULT_AUDIO_CTX_PAD,
 };
 use voxhire_speech::models::ModelDir;
 
@@ -18,7 +18,7 @@ const MAX_WER_EN: f64 = 0.08;
 /// espeak-ng formant voices, English: robotic speech loses most of what Whisper
 /// keys on below 4 kHz; kept as a canary, not a goal.
 const MAX_WER_EN_ESPEAK: f64 = 0.60;
-/// Kokoro voices, Mandarin, base (measured 37 %: mixed English terms such as
+/// Kokoro voices, Mandarin, base (measured 36.5 %: mixed English terms such as
 /// "Spring Cloud" inside Mandarin are where base fails most).
 const MAX_CER_ZH: f64 = 0.45;
 
@@ -348,8 +348,13 @@ fn wer_and_cer_through_a_phone_line() {
         Ok("base") => EnglishModel::Base,
         _ => EnglishModel::TinyEn,
     };
+    // ASR_AUDIO_CTX_PAD=N tries another encoder pad (thresholds are for the default).
+    let pad = std::env::var("ASR_AUDIO_CTX_PAD")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let config = AsrConfig {
         english_model,
+        audio_ctx_pad: pad.unwrap_or(DEFAULT_AUDIO_CTX_PAD),
         ..AsrConfig::default()
     };
     let engine =
@@ -440,6 +445,9 @@ fn wer_and_cer_through_a_phone_line() {
         p50(&zh)
     );
     assert!(en.clips >= 20 && zh.clips >= 15);
+    if english_model == EnglishModel::Base || pad.is_some() {
+        return; // a measurement run, not the default configuration
+    }
     assert!(
         rate(&en) <= MAX_WER_EN,
         "English WER {:.3} > {MAX_WER_EN}",

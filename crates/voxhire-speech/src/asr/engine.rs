@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
-use super::whisper::{Decoder, LoadedModel};
+use super::whisper::{Decoder, LoadedModel, DEFAULT_AUDIO_CTX_PAD};
 use super::{AsrError, AsrModel, EnglishModel, Language, Transcript};
 use crate::models::ModelDir;
 
@@ -32,6 +32,8 @@ pub struct AsrConfig {
     /// Requests that may wait, per priority, before [`AsrError::Busy`].
     pub queue_capacity: usize,
     pub english_model: EnglishModel,
+    /// Encoder frames (20 ms each) of silence context beyond the audio's own.
+    pub audio_ctx_pad: u32,
     /// Load only these models (default: what `english_model` and Mandarin need).
     #[serde(skip)]
     pub only: Option<Vec<AsrModel>>,
@@ -50,6 +52,7 @@ impl Default for AsrConfig {
             threads_per_worker: 1,
             queue_capacity: 8,
             english_model: EnglishModel::default(),
+            audio_ctx_pad: DEFAULT_AUDIO_CTX_PAD,
             only: None,
         }
     }
@@ -153,12 +156,13 @@ impl AsrEngine {
             let loaded = loaded.clone();
             let shared = shared.clone();
             let threads = config.threads_per_worker;
+            let pad = config.audio_ctx_pad;
             let handle = std::thread::Builder::new()
                 .name(format!("asr-worker-{i}"))
                 .spawn(move || {
                     let mut decoders = HashMap::new();
                     for model in loaded {
-                        match Decoder::new(model.clone(), threads) {
+                        match Decoder::new(model.clone(), threads, pad) {
                             Ok(d) => {
                                 decoders.insert(model.kind, d);
                             }

@@ -220,6 +220,33 @@ pub(crate) fn collapse_loops(text: &str) -> (String, bool) {
     }
 }
 
+/// For a decode that ran into the token cap (it never said it was done: a loop
+/// or a runaway), cuts the text where it starts copying itself: the first point
+/// from which everything left (at least two units, often cut mid-word by the cap)
+/// repeats earlier text. "Mostly Spring Cloud. Mostly Spring Cl" → "Mostly Spring
+/// Cloud." Returns the text and whether it was cut.
+pub(crate) fn cut_runaway(text: &str) -> (String, bool) {
+    let u = units(text);
+    let n = u.len();
+    for i in 1..n.saturating_sub(1) {
+        let rest = n - i;
+        let copies_earlier = (0..i).any(|j| {
+            (0..rest).all(|k| {
+                let (a, b) = (&u[j + k].2, &u[i + k].2);
+                if j + k >= i {
+                    return false;
+                }
+                // The last unit may be cut mid-word by the cap.
+                a == b || (i + k == n - 1 && a.starts_with(b.as_str()))
+            })
+        });
+        if copies_earlier {
+            return (text[..u[i].0].trim_end().to_owned(), true);
+        }
+    }
+    (text.to_owned(), false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +378,23 @@ mod tests {
         assert_eq!(t, sentence);
         let (t, changed) = collapse_loops("I don't know, I don't know.");
         assert!(!changed, "{t}");
+    }
+
+    #[test]
+    fn runaway_decodes_are_cut_where_they_repeat() {
+        let (t, cut) = cut_runaway(
+            "Mostly Spring Boot and Spring Cloud Microservices. Mostly Spring Boot and Spring Cloud Micro",
+        );
+        assert!(cut);
+        assert_eq!(t, "Mostly Spring Boot and Spring Cloud Microservices.");
+        let (t, cut) = cut_runaway("Please don't call me again. Please don");
+        assert!(cut);
+        assert_eq!(t, "Please don't call me again.");
+        let (t, cut) = cut_runaway("我在上海工作了三年。我在上海");
+        assert!(cut);
+        assert_eq!(t, "我在上海工作了三年。");
+        let (_, cut) = cut_runaway("I worked in Shanghai for three years and in Beijing for two");
+        assert!(!cut);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //!   by the time the end-of-turn silence has elapsed.
 //!
 //! Decoding follows what was measured to be fast and stable for short utterances
-//! (../shared/MODELS.md): greedy, `audio_ctx` sized to the audio plus 192 frames of
+//! (../shared/MODELS.md): greedy, `audio_ctx` sized to the audio plus 128 frames of
 //! pad, no timestamps, one segment, no cross-utterance context, a token cap as a loop
 //! guard, a Mandarin prompt that keeps output in simplified Chinese, and the
 //! English-only tiny model for English.
@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use engine::{AsrConfig, AsrEngine, DecodeRequest, Priority, Ticket};
 pub use filter::Suppression;
 pub use streaming::{FinalResult, Hypothesis, Recognition, StreamingRecognizer};
-pub use whisper::{AsrModel, EnglishModel};
+pub use whisper::{AsrModel, EnglishModel, DEFAULT_AUDIO_CTX_PAD};
 
 use crate::models::ModelError;
 
