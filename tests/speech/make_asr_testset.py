@@ -8,7 +8,10 @@ Voices
   - Kokoro-82M v1.0 (models/kokoro/kokoro-v1.0.int8.onnx) with voice styles other than
     the product's (the product speaks English with Piper en_US-joe and Mandarin with
     Kokoro zf_xiaoxiao): English af_heart, af_bella, am_michael, bf_emma, bm_george;
-    Mandarin zf_xiaobei, zf_xiaoni, zm_yunjian, zm_yunxi. Mandarin phonemes come from
+    Mandarin zf_xiaobei, zf_xiaoyi, zm_yunjian, zm_yunxi (not zf_xiaoni: its renderings
+    were unintelligible to Whisper even at 24 kHz, e.g. "明天上午十点比较方便" came
+    back as "明天商务实店闭交访辨", where zf_xiaobei's came back exact; a voice
+    defect, not an ASR one). Mandarin phonemes come from
     misaki's ZHG2P (Kokoro's own front end), English ones from espeak-ng via
     kokoro-onnx's tokenizer (the front end kokoro-onnx itself uses).
   - espeak-ng formant voices (en-us+f3, en-gb, en-us+m4) for a few English clips: a
@@ -75,19 +78,19 @@ ESPEAK = [
 MANDARIN = [
     ("zf_xiaobei", "我有五年的Java开发经验。"),
     ("zm_yunjian", "我主要用Spring Cloud做微服务。"),
-    ("zf_xiaoni", "我现在的月薪是两万五千元。"),
+    ("zf_xiaoyi", "我现在的月薪是两万五千元。"),
     ("zm_yunxi", "期望薪资是三万左右。"),
     ("zf_xiaobei", "我下周三下午两点有空。"),
     ("zm_yunjian", "是的，我可以接受出差。"),
-    ("zf_xiaoni", "不好意思，我对这个职位不感兴趣。"),
+    ("zf_xiaoyi", "不好意思，我对这个职位不感兴趣。"),
     ("zm_yunxi", "请不要再给我打电话了。"),
     ("zf_xiaobei", "我在上海工作了三年。"),
     ("zm_yunjian", "我熟悉Docker和Kubernetes。"),
-    ("zf_xiaoni", "我大学学的是计算机专业。"),
+    ("zf_xiaoyi", "我大学学的是计算机专业。"),
     ("zm_yunxi", "我可以在一个月以后入职。"),
     ("zf_xiaobei", "我做过前端开发，主要用React。"),
     ("zm_yunjian", "我带过一个十个人的团队。"),
-    ("zf_xiaoni", "可以，明天上午十点比较方便。"),
+    ("zf_xiaoyi", "可以，明天上午十点比较方便。"),
     ("zm_yunxi", "我目前还在职，需要提前一个月通知。"),
 ]
 
@@ -123,7 +126,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".ulaw"):
-            os.remove(f)
+            os.remove(os.path.join(OUT, f))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         def phone_line(name, wav_in):
