@@ -4,7 +4,8 @@
 use std::sync::{Arc, OnceLock};
 
 use voxhire_speech::models::ModelDir;
-use voxhire_speech::tts::{self, Lang, PiperVoice, PromptCache, Voice};
+use voxhire_speech::tts::zh::MandarinG2p;
+use voxhire_speech::tts::{self, KokoroModel, KokoroVoice, Lang, PiperVoice, PromptCache, Voice};
 
 fn models() -> ModelDir {
     ModelDir::locate()
@@ -19,6 +20,20 @@ fn piper() -> &'static Arc<PiperVoice> {
 
 fn english() -> Arc<dyn Voice> {
     piper().clone()
+}
+
+fn kokoro() -> &'static Arc<KokoroVoice> {
+    static VOICE: OnceLock<Arc<KokoroVoice>> = OnceLock::new();
+    VOICE.get_or_init(|| {
+        let model = KokoroModel::load(&models()).unwrap_or_else(|e| panic!("loading Kokoro: {e}"));
+        let voice = KokoroVoice::load(&models(), model, tts::MANDARIN_VOICE)
+            .unwrap_or_else(|e| panic!("loading {}: {e}", tts::MANDARIN_VOICE));
+        Arc::new(voice)
+    })
+}
+
+fn mandarin() -> Arc<dyn Voice> {
+    kokoro().clone()
 }
 
 /// RMS of the 20 ms frames that hold sound, and the share of such frames.
@@ -115,8 +130,13 @@ fn empty_text_is_an_error() {
 fn missing_model_names_the_fetch_command() {
     let e = PiperVoice::load(&ModelDir::new("/nonexistent-models")).unwrap_err();
     assert!(e.to_string().contains("scripts/fetch-models.sh"), "{e}");
-    let e = tts::Tts::load_langs(&ModelDir::new("/nonexistent-models"), &[Lang::En]).unwrap_err();
-    assert!(e.to_string().contains("scripts/fetch-models.sh"), "{e}");
+    for lang in [Lang::En, Lang::Zh] {
+        let e = tts::Tts::load_langs(&ModelDir::new("/nonexistent-models"), &[lang]).unwrap_err();
+        assert!(
+            e.to_string().contains("scripts/fetch-models.sh"),
+            "{lang}: {e}"
+        );
+    }
 }
 
 #[test]
@@ -134,4 +154,69 @@ fn prompt_cache_synthesises_each_line_once() {
     );
     assert_eq!(cache.stats(), (2, 0));
     assert!(seconds(&a, 8000) > 0.3);
+}
+
+#[test]
+fn mandarin_pinyin_reads_numbers_and_heteronyms() {
+    let g2p = kokoro().g2p();
+    let pinyin = |text: &str| -> String {
+        g2p.pinyin(text)
+            .into_iter()
+            .map(|(_, syllables)| syllables.join(" "))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    assert_eq!(
+        pinyin("我有5年开发经验"),
+        "wo3 | you3 | wu3 nian2 | kai1 fa1 | jing1 yan4"
+    );
+    assert_eq!(
+        pinyin("期望薪资2万5"),
+        "qi1 wang4 | xin1 zi1 | liang3 wan4 wu3"
+    );
+    assert_eq!(pinyin("月薪15000"), "yue4 xin1 | yi1 wan4 wu3 qian1");
+    // The per-character table alone would say yín xíng and zhǎng.
+    assert_eq!(pinyin("银行"), "yin2 hang2");
+    assert_eq!(pinyin("多长时间"), "duo1 chang2 shi2 jian1");
+    assert_eq!(pinyin("了解"), "liao3 jie3");
+}
+
+#[test]
+fn mandarin_phonemes_follow_misaki() {
+    let g2p = MandarinG2p::new();
+    assert_eq!(g2p.phonemes("你好。").unwrap(), "ni↓xau↓.");
+    assert_eq!(g2p.phonemes("好的，谢谢！").unwrap(), "xau↓ tɤ, ɕje↘ɕje!");
+    assert_eq!(
+        g2p.phonemes("下午2:30").unwrap(),
+        "ɕja↘u↓ lja↓ŋtjɛ↓n sa→nʂɨ↗fə→n"
+    );
+    // Latin words go through espeak-ng's English when it is wired (the voice does).
+    let with_english = kokoro().phonemes("会Java吗？").unwrap();
+    assert!(with_english.contains("dʒˈɑːvə"), "{with_english}");
+    assert!(MandarinG2p::new()
+        .phonemes("会Java吗？")
+        .unwrap()
+        .starts_with("xwei↘ ma"));
+}
+
+#[test]
+fn mandarin_sentence_has_speech_of_plausible_length_and_energy() {
+    let text = "您好，请问您有几年的开发经验？";
+    let chunks: Vec<_> = tts::synthesize_stream(mandarin(), text, 8000)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // The first clause streams first.
+    assert_eq!(chunks[0].text, "您好，");
+    let audio: Vec<i16> = chunks
+        .iter()
+        .flat_map(|c| c.samples.iter().copied())
+        .collect();
+    let secs = seconds(&audio, 8000);
+    // 14 syllables at 3–6 a second.
+    assert!((2.0..6.0).contains(&secs), "{secs:.2} s");
+    let (rms, voiced) = loudness(&audio, 8000);
+    assert!(rms > 2000.0, "speech RMS {rms:.0}");
+    assert!((0.5..0.98).contains(&voiced), "voiced share {voiced:.2}");
+    assert_eq!(mandarin().sample_rate(), 24000);
 }

@@ -32,13 +32,16 @@
 
 pub mod cache;
 pub mod espeak;
+pub mod kokoro;
 pub mod piper;
 mod stream;
 pub mod text;
+pub mod zh;
 
 use std::sync::Arc;
 
 pub use cache::PromptCache;
+pub use kokoro::{KokoroModel, KokoroVoice};
 pub use piper::PiperVoice;
 pub use stream::{synthesize, synthesize_stream, AudioChunk, SpeechStream};
 
@@ -127,6 +130,14 @@ pub trait Voice: Send + Sync + std::fmt::Debug {
     fn phrase_cut(&self, _sentence: &str) -> Option<usize> {
         None
     }
+
+    /// (max, min): a first sentence longer than `max` characters (a Chinese
+    /// character is one) is cut in two so its first part is ready sooner, leaving
+    /// at least `min` characters in that part. The default suits English: 30
+    /// characters is about 1.5 s of speech.
+    fn first_chunk_limits(&self) -> (usize, usize) {
+        (30, 4)
+    }
 }
 
 /// The product's voices: English = Piper `en_US-joe-medium`, Mandarin = Kokoro
@@ -155,7 +166,10 @@ impl Tts {
             }
             match lang {
                 Lang::En => voices.push(Arc::new(PiperVoice::load(models)?)),
-                Lang::Zh => return Err(TtsError::NoVoice(Lang::Zh)),
+                Lang::Zh => {
+                    let model = KokoroModel::load(models)?;
+                    voices.push(Arc::new(KokoroVoice::load(models, model, MANDARIN_VOICE)?));
+                }
             }
         }
         Ok(Tts { voices })

@@ -126,12 +126,7 @@ impl PiperVoice {
             }
         }
         let env = models.onnxruntime()?;
-        let session = Session::builder(env)
-            .and_then(|b| {
-                b.with_optimization_level(GraphOptimizationLevel::Level3)
-                    .map_err(Into::into)
-            })
-            .and_then(|b| b.with_intra_threads(intra_threads()).map_err(Into::into))
+        let session = session_builder(env)
             .and_then(|mut b| b.commit_from_file(onnx))
             .map_err(|e| ModelError::Load {
                 path: onnx.to_owned(),
@@ -275,10 +270,31 @@ impl Voice for PiperVoice {
     }
 }
 
-/// Threads for one synthesis: all cores. Synthesis is latency-bound (the caller
-/// waits for the first sentence) and calls take turns on the session anyway.
+/// Threads for one synthesis: `$VOXHIRE_TTS_THREADS`, else all cores. Synthesis
+/// is latency-bound (the caller waits for the first sentence) and calls take
+/// turns on the session anyway.
 pub(crate) fn intra_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    std::env::var("VOXHIRE_TTS_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
+/// Session options shared by the TTS models: all optimisations, [`intra_threads`]
+/// threads that sleep rather than spin between operators. Spinning shaves a little
+/// latency on an idle machine, but on a call server the cores are shared with other
+/// calls' ASR and VAD, and spinning threads that lose their core stall every
+/// operator (measured here under load: Kokoro 2 threads spinning 3.8–4.4 s for a
+/// short phrase, not spinning 2.8–3.2 s).
+pub(crate) fn session_builder(
+    env: &ort::environment::Environment,
+) -> Result<ort::session::builder::SessionBuilder, ort::Error> {
+    let builder = Session::builder(env)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)?
+        .with_intra_threads(intra_threads())?
+        .with_config_entry("session.intra_op.allow_spinning", "0")?;
+    Ok(builder)
 }
 
 /// Scales to a peak of 0.9 (as Piper does, but with headroom for the resampler and

@@ -11,12 +11,9 @@ use super::{TtsError, Voice};
 
 /// Silence after each sentence (Piper's default `sentence_silence`).
 const SENTENCE_PAUSE: Duration = Duration::from_millis(200);
-/// A first sentence longer than this many characters is cut in two (see
-/// [`text::plan_chunks`]); a Chinese character counts as one. About 1.5 s of
-/// English speech, which Piper synthesises in ≈ 120 ms here.
-const FIRST_CHUNK_MAX_CHARS: usize = 30;
-/// …leaving at least this many characters in the first part.
-const FIRST_CHUNK_MIN_CHARS: usize = 4;
+/// Silence after the first part of a sentence cut early for latency: a comma's
+/// pause, so the join sounds like phrasing rather than a splice.
+const CLAUSE_PAUSE: Duration = Duration::from_millis(100);
 
 /// Audio of one chunk of the text.
 #[derive(Debug, Clone)]
@@ -70,9 +67,10 @@ pub fn synthesize_stream(
     out_rate: u32,
 ) -> Result<SpeechStream, TtsError> {
     let phrase_cut = |sentence: &str| voice.phrase_cut(sentence);
+    let (max_chars, min_chars) = voice.first_chunk_limits();
     let cut = text::FirstCut {
-        max_chars: FIRST_CHUNK_MAX_CHARS,
-        min_chars: FIRST_CHUNK_MIN_CHARS,
+        max_chars,
+        min_chars,
         phrase_cut: &phrase_cut,
     };
     let chunks: VecDeque<Chunk> = text::plan_chunks(text, &cut).into();
@@ -102,10 +100,17 @@ impl SpeechStream {
         let mut audio = self
             .voice
             .synthesize_chunk(&chunk.text, chunk.ends_sentence)?;
-        if chunk.ends_sentence && !self.chunks.is_empty() {
-            let pause = (SENTENCE_PAUSE.as_secs_f64() * f64::from(native)) as usize;
-            audio.resize(audio.len() + pause, 0.0);
-        }
+        let pause = if !chunk.ends_sentence {
+            CLAUSE_PAUSE
+        } else if !self.chunks.is_empty() {
+            SENTENCE_PAUSE
+        } else {
+            Duration::ZERO
+        };
+        audio.resize(
+            audio.len() + (pause.as_secs_f64() * f64::from(native)) as usize,
+            0.0,
+        );
         let audio = if native == self.out_rate {
             audio
         } else {
