@@ -63,9 +63,9 @@ const MANDARIN_PROMPT: &str = "以下是普通话的句子。";
 
 /// Frames of encoder context added to the audio's own by default. MODELS.md saw
 /// base loop with +64 and not with +192. On the phone-band test set +128 with the
-/// tight token cap and the runaway cut (`filter::cut_runaway`) kept WER/CER at
-/// the +192 figures (en 2.8 %, zh 36.5 %) for 13-17 % less CPU per decode; +64
-/// was faster still but looped on 2 of 21 English clips (WER 7.8 %).
+/// tight token cap and the runaway cut (`filter::cut_runaway`) kept WER and CER
+/// at the +192 figures (en WER 2.8 %, zh CER unchanged) for 13-17 % less CPU per
+/// decode; +64 was faster still but looped on 2 of 21 English clips (WER 7.8 %).
 pub const DEFAULT_AUDIO_CTX_PAD: u32 = 128;
 
 /// Encoder frames per second of audio.
