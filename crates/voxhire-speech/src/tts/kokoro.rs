@@ -1,7 +1,7 @@
 //! Kokoro-82M v1.0 (StyleTTS2 + iSTFTNet) through ONNX Runtime: the Mandarin voice.
 //!
-//! Inputs: `tokens` i64 [1, n + 2] (phoneme ids from Kokoro's vocabulary between
-//! two 0 pads, n ≤ 510), `style` f32 [1, 256] and `speed` f32 [1]; output `audio`
+//! Inputs: `tokens` i64 `[1, n + 2]` (phoneme ids from Kokoro's vocabulary between
+//! two 0 pads, n ≤ 510), `style` f32 `[1, 256]` and `speed` f32 `[1]`; output `audio`
 //! f32 at 24 kHz. A voice file is f32 [510, 1, 256]: one style vector per input
 //! length, row n − 1 for n phonemes. The phonemes come from [`MandarinG2p`].
 

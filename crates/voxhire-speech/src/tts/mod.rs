@@ -29,6 +29,26 @@
 //! process start per sentence (≈ 15 ms here), small next to the synthesis itself.
 //! Mandarin needs no espeak-ng: its front end ([`zh`]) is jieba segmentation +
 //! pinyin, both MIT-licensed Rust crates, mapped to misaki's phoneme set.
+//!
+//! # Latency on this 2-core (AVX2, no AVX-512) machine
+//!
+//! `cargo bench -p voxhire-speech --bench tts`, with other builds and fuzzers
+//! loading the machine (load average ≈ 3), 8 kHz output:
+//!
+//! | reply | first audio | whole reply | real-time factor |
+//! |---|---|---|---|
+//! | en, "Thanks, and how many years …?" (3.7 s) | 105 ms | 608 ms | 0.16 |
+//! | en, "How many years of experience …?" (3.1 s) | 288 ms | 533 ms | 0.16 |
+//! | zh, "好的，请问您有几年的开发经验？" (2.9 s) | 1.38 s | 4.2 s | 1.4 |
+//! | zh, "请问您最快什么时候可以入职？" (3.1 s) | 1.58 s | 4.2 s | 1.4 |
+//!
+//! On an idle machine Piper's first chunk took 60–140 ms and its real-time factor
+//! was 0.08. Kokoro is the slow part: ≈ 17 GMAC of convolution per second of
+//! 24 kHz audio (its iSTFTNet decoder), 55–70 % of its time in `ConvInteger`
+//! (a float copy of the model was no faster), and it generates ≈ 0.4 s of
+//! silence before and 0.7 s after every chunk, which is trimmed but still costs.
+//! Mandarin therefore relies on the [`PromptCache`] for the fixed lines of a
+//! script; live Mandarin replies start 1–2 s after they are requested.
 
 pub mod cache;
 pub mod espeak;

@@ -4,8 +4,8 @@
 //! NFD; each clause followed by its punctuation phoneme (`.` `?` `!`, or `,` `:`
 //! `;` plus a space); every phoneme mapped through the voice's `phoneme_id_map`
 //! and the ids laid out as BOS `^`, pad `_`, then each phoneme followed by a pad,
-//! then EOS `$`. The model takes `input` [1, N] i64, `input_lengths` [1] and
-//! `scales` [noise, length, noise_w], and returns `output` [1, 1, 1, T] at the
+//! then EOS `$`. The model takes `input` i64 `[1, N]`, `input_lengths` `[1]` and
+//! `scales` `[noise, length, noise_w]`, and returns `output` `[1, 1, 1, T]` at the
 //! voice's rate (22,050 Hz for `en_US-joe-medium`).
 
 use std::collections::HashMap;

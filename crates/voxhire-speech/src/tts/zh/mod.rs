@@ -3,7 +3,7 @@
 //! The steps follow misaki's `ZHG2P` (the one Kokoro v1.0 was trained with):
 //! numbers to Chinese numerals ([`numbers`]); full-width punctuation to ASCII plus
 //! a space; jieba word segmentation (`jieba-rs`); pinyin per word (`pinyin` crate,
-//! corrected by [`lexicon`] for heteronyms); each syllable to phonemes with a tone
+//! corrected by a small lexicon for heteronyms); each syllable to phonemes with a tone
 //! arrow ([`syllable`]); syllables of a word joined, words separated by a space.
 //! Latin-letter words inside Chinese (Java, Spring Cloud, HR) are phonemised with
 //! espeak-ng's English voice, as Kokoro's English front end does (misaki would
