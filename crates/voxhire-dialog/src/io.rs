@@ -1,0 +1,85 @@
+//! The contract between the dialog state machine and the call engine that drives it.
+//!
+//! The engine feeds [`Input`]s with `now` and drains [`Action`]s; the dialog never
+//! touches audio, sockets or the clock.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use voxhire_nlu::{Heard, NluContext, Understanding};
+
+/// Names one line the agent says: the script key (`"greeting"`,
+/// `"questions.years.prompt"`, `"questions.years.reprompt_no_input"`…), stable across
+/// calls so the engine can key its prompt cache and the transcript by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PromptId(pub String);
+
+/// What happened on the call.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// The candidate answered (200 OK/ACK): the interview starts.
+    Answered,
+    /// The last `Say` has been played out completely (or stopped by barge-in).
+    PlaybackFinished,
+    /// The candidate started speaking (VAD onset). While the agent talks and the
+    /// line allows barge-in, the dialog answers with `StopPlayback`.
+    SpeechStarted,
+    /// A partial hypothesis while the candidate speaks.
+    Partial { text: String },
+    /// A final utterance and its understanding (the engine runs the NLU with
+    /// [`ListenContext::nlu`]).
+    Final { heard: Heard, understanding: Understanding },
+    /// An RFC 4733 digit.
+    Dtmf(char),
+    /// The far end hung up (BYE/CANCEL) or the media died.
+    HangUp,
+}
+
+/// What the engine must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Say a line. `text` is final (names filled in); `barge_in` says whether
+    /// candidate speech may interrupt it (a disclosure may not).
+    Say { id: PromptId, text: String, barge_in: bool },
+    /// Stop what is playing now (barge-in).
+    StopPlayback,
+    /// Listening has started; the ASR may be primed with `context.asr_prompt`.
+    Listen { context: ListenContext },
+    /// Book a callback at this local time (candidate's time zone).
+    ScheduleCallback { at: NaiveDateTime },
+    /// Put the candidate on the do-not-call list.
+    MarkDoNotCall,
+    /// End the call (BYE) once the queued audio has played.
+    HangUp,
+}
+
+/// What the dialog is listening for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenContext {
+    /// The question being answered (script key).
+    pub question: String,
+    /// Vocabulary to prime Whisper with (skills, numbers the question expects).
+    pub asr_prompt: Option<String>,
+    /// How long after the prompt ends before "no input".
+    pub no_input_timeout: Duration,
+    /// Given to the NLU for this turn.
+    pub nlu: NluContextSpec,
+}
+
+/// [`NluContext`] without the clock reading (the engine adds `local_now`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NluContextSpec {
+    pub expected: Vec<voxhire_nlu::SlotKind>,
+    pub yes_no: bool,
+}
+
+impl NluContextSpec {
+    pub fn at(&self, local_now: NaiveDateTime) -> NluContext {
+        NluContext {
+            expected: self.expected.clone(),
+            local_now: Some(local_now),
+            yes_no: self.yes_no,
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The interview: a script (TOML) run by a Sans-IO state machine that is fed
+//! call events with an explicit `now` and emits actions, then scored into a report.
+#![forbid(unsafe_code)]
+
+pub mod io;
+
+pub use io::{Action, Input, ListenContext, PromptId};
