@@ -9,4 +9,7 @@
 
 pub mod types;
 
-pub use types::{Evidence, Heard, Intent, Lang, NluContext, Slot, SlotKind, SlotValue, Understanding};
+pub use types::{
+    Evidence, Heard, Intent, IntentExamples, Lang, NluContext, SentenceSimilarity, Slot, SlotKind,
+    SlotValue, Understanding,
+};

@@ -184,3 +184,19 @@ impl Understanding {
         self.slots.iter().find(|s| s.kind == kind)
     }
 }
+
+/// Example utterances per intent and language, from the interview script, that
+/// the English embedding classifier compares a turn against (on top of the
+/// crate's built-in examples and rules).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntentExamples {
+    pub examples: Vec<(Intent, Lang, String)>,
+}
+
+/// Semantic similarity of two texts in one language (cosine of sentence
+/// embeddings, 0..1), for scoring open answers against a reference answer.
+/// `None` when the language has no embedding model (Mandarin: the scorer falls
+/// back to keyword overlap).
+pub trait SentenceSimilarity: Send + Sync {
+    fn similarity(&self, a: &str, b: &str, lang: Lang) -> Option<f32>;
+}
