@@ -9,6 +9,20 @@
 
 pub mod types;
 
+// Rules and parsers: numbers (digits, English words, Chinese numerals), the skill
+// taxonomy, slot extraction, keyword intents.
+pub mod numbers;
+pub mod rules;
+pub mod skills;
+pub mod slots;
+
+// Models: MiniLM sentence embeddings (English intents, answer similarity), Baidu
+// LAC (Mandarin segmentation/NER/TIME), the intent classifier and the facade.
+pub mod embed;
+pub mod intent;
+pub mod lac;
+mod nlu;
+
 pub use types::{
     Evidence, Heard, Intent, IntentExamples, Lang, NluContext, SentenceSimilarity, Slot, SlotKind,
     SlotValue, Understanding,
