@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod call_cmd;
+mod candidate_cmd;
 mod media_task;
 mod redact;
 mod rtp_ports;
@@ -39,6 +40,8 @@ enum Command {
     Say(say_cmd::SayArgs),
     /// Transcribe a WAV file (English or Mandarin) with the call's VAD and Whisper ASR.
     Transcribe(transcribe_cmd::TranscribeArgs),
+    /// Simulate a job candidate: answer calls and play recorded answers turn by turn (for tests).
+    Candidate(candidate_cmd::CandidateArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve_cmd::run(args).await,
             Command::Say(args) => say_cmd::run(args),
             Command::Transcribe(args) => transcribe_cmd::run(args).await,
+            Command::Candidate(args) => candidate_cmd::run(args).await,
         }
     });
     match result {
