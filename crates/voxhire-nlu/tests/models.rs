@@ -1,0 +1,137 @@
+//! The real MiniLM and LAC models: embeddings that rank paraphrases above unrelated
+//! sentences, and LAC tags for names, places, organisations and times.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use voxhire_nlu::embed::{cosine, MiniLm, DIM};
+use voxhire_nlu::lac::{time_spans, Lac};
+use voxhire_speech::models::ModelDir;
+
+fn models() -> (&'static ort::environment::Environment, PathBuf) {
+    let dir = ModelDir::locate();
+    let env = dir
+        .onnxruntime()
+        .expect("ONNX Runtime (run scripts/fetch-models.sh)");
+    (env, dir.root().to_path_buf())
+}
+
+fn minilm() -> &'static MiniLm {
+    static M: OnceLock<MiniLm> = OnceLock::new();
+    M.get_or_init(|| {
+        let (env, root) = models();
+        MiniLm::load(env, &root).expect("MiniLM (run scripts/fetch-models.sh)")
+    })
+}
+
+fn lac() -> &'static Lac {
+    static L: OnceLock<Lac> = OnceLock::new();
+    L.get_or_init(|| {
+        let (env, root) = models();
+        Lac::load(env, &root).expect("LAC (run scripts/fetch-models.sh)")
+    })
+}
+
+#[test]
+fn embeddings_are_unit_length_and_batch_matches_single() {
+    let m = minilm();
+    let one = m.embed("i have five years of experience").unwrap();
+    assert_eq!(one.len(), DIM);
+    let norm: f32 = one.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
+    // Padding in a batch must not change a sentence's embedding.
+    let batch = m
+        .embed_batch(&[
+            "ok",
+            "i have five years of experience",
+            "a much longer sentence that forces the short ones to be padded quite a lot",
+        ])
+        .unwrap();
+    assert!(
+        cosine(&one, &batch[1]) > 0.999,
+        "{}",
+        cosine(&one, &batch[1])
+    );
+}
+
+#[test]
+fn paraphrases_are_closer_than_unrelated_sentences() {
+    let m = minilm();
+    let cases = [
+        (
+            "could you say that again please",
+            "sorry i didn't catch that can you repeat",
+            "i have worked with java for six years",
+        ),
+        (
+            "please stop calling me",
+            "take my number off your list",
+            "i can start next monday",
+        ),
+        (
+            "can you call me back tomorrow",
+            "this is not a good time ring me later",
+            "my expected salary is twenty thousand",
+        ),
+    ];
+    for (a, para, other) in cases {
+        let p = m.similarity(a, para).unwrap();
+        let u = m.similarity(a, other).unwrap();
+        assert!(p > u + 0.15, "{a:?}: paraphrase {p:.3} vs unrelated {u:.3}");
+    }
+}
+
+#[test]
+fn missing_model_names_the_file_and_the_fix() {
+    let (env, _) = models();
+    let e = MiniLm::load(env, std::path::Path::new("/nonexistent-models"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("/nonexistent-models/minilm/model.onnx")
+            && e.contains("scripts/fetch-models.sh"),
+        "{e}"
+    );
+    let e = Lac::load(env, std::path::Path::new("/nonexistent-models"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("/nonexistent-models/lac/") && e.contains("scripts/fetch-models.sh"),
+        "{e}"
+    );
+}
+
+fn tag_of(words: &[voxhire_nlu::lac::LacWord], word: &str) -> Option<String> {
+    words.iter().find(|w| w.text == word).map(|w| w.tag.clone())
+}
+
+#[test]
+fn lac_tags_people_places_organisations_and_times() {
+    let l = lac();
+    let words = l.tag("张伟在北京的华为公司工作").unwrap();
+    let dump = format!("{words:?}");
+    assert_eq!(tag_of(&words, "张伟").as_deref(), Some("PER"), "{dump}");
+    assert_eq!(tag_of(&words, "北京").as_deref(), Some("LOC"), "{dump}");
+    assert_eq!(tag_of(&words, "华为公司").as_deref(), Some("ORG"), "{dump}");
+
+    let text = "你下周三下午两点再打给我吧";
+    let words = l.tag(text).unwrap();
+    let times = time_spans(text, &words);
+    assert_eq!(times.len(), 1, "{words:?}");
+    assert_eq!(&text[times[0].clone()], "下周三下午两点", "{words:?}");
+    assert_eq!(tag_of(&words, "打").as_deref(), Some("v"), "{words:?}");
+}
+
+#[test]
+fn lac_spans_cover_the_text_in_order() {
+    let text = "我会Java和Python，做了五年 后端开发";
+    let words = lac().tag(text).unwrap();
+    let mut at = 0;
+    for w in &words {
+        assert_eq!(w.span.start, at, "{words:?}");
+        assert_eq!(&text[w.span.clone()], w.text);
+        at = w.span.end;
+    }
+    assert_eq!(at, text.len());
+    assert!(lac().tag("").unwrap().is_empty());
+}
