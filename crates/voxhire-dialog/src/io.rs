@@ -20,7 +20,10 @@ pub struct PromptId(pub String);
 pub enum Input {
     /// The candidate answered (200 OK/ACK): the interview starts.
     Answered,
-    /// The last `Say` has been played out completely (or stopped by barge-in).
+    /// One `Say` has been played out completely, or was stopped by barge-in, or
+    /// dropped from the queue by a `StopPlayback`: exactly one per `Say`, in order.
+    /// The dialog counts them to know when the agent has stopped talking (that is
+    /// when the no-input timer starts).
     PlaybackFinished,
     /// The candidate started speaking (VAD onset). While the agent talks and the
     /// line allows barge-in, the dialog answers with `StopPlayback`.
@@ -29,7 +32,10 @@ pub enum Input {
     Partial { text: String },
     /// A final utterance and its understanding (the engine runs the NLU with
     /// [`ListenContext::nlu`]).
-    Final { heard: Heard, understanding: Understanding },
+    Final {
+        heard: Heard,
+        understanding: Understanding,
+    },
     /// An RFC 4733 digit.
     Dtmf(char),
     /// The far end hung up (BYE/CANCEL) or the media died.
@@ -41,8 +47,13 @@ pub enum Input {
 pub enum Action {
     /// Say a line. `text` is final (names filled in); `barge_in` says whether
     /// candidate speech may interrupt it (a disclosure may not).
-    Say { id: PromptId, text: String, barge_in: bool },
-    /// Stop what is playing now (barge-in).
+    Say {
+        id: PromptId,
+        text: String,
+        barge_in: bool,
+    },
+    /// Stop what is playing now and drop the queued lines (barge-in). Each of
+    /// them still gets its `PlaybackFinished`.
     StopPlayback,
     /// Listening has started; the ASR may be primed with `context.asr_prompt`.
     Listen { context: ListenContext },
@@ -63,8 +74,37 @@ pub struct ListenContext {
     pub asr_prompt: Option<String>,
     /// How long after the prompt ends before "no input".
     pub no_input_timeout: Duration,
+    /// Endpointing for this turn (the script's, overridden per question: an open
+    /// question gets a longer end-of-turn silence than a yes/no).
+    pub endpointing: EndpointSettings,
     /// Given to the NLU for this turn.
     pub nlu: NluContextSpec,
+}
+
+/// How the engine cuts the candidate's speech into turns, from the script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointSettings {
+    /// Shorter bursts are noise, not speech.
+    pub min_speech_ms: u32,
+    /// Silence that ends the candidate's turn.
+    pub end_of_turn_silence_ms: u32,
+    /// A turn is cut after this long even without a pause.
+    pub max_utterance_ms: u32,
+    /// Silence after the prompt has played before the dialog reprompts.
+    pub no_input_timeout_ms: u32,
+}
+
+impl Default for EndpointSettings {
+    /// Phone-screen defaults: a 700 ms pause ends a turn (fast, but people pause
+    /// mid-sentence less than that on a call), 6 s of silence is "no input".
+    fn default() -> Self {
+        EndpointSettings {
+            min_speech_ms: 200,
+            end_of_turn_silence_ms: 700,
+            max_utterance_ms: 30_000,
+            no_input_timeout_ms: 6_000,
+        }
+    }
 }
 
 /// [`NluContext`] without the clock reading (the engine adds `local_now`).

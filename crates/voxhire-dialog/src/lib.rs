@@ -3,5 +3,8 @@
 #![forbid(unsafe_code)]
 
 pub mod io;
+pub mod script;
+pub mod slots;
 
-pub use io::{Action, Input, ListenContext, PromptId};
+pub use io::{Action, EndpointSettings, Input, ListenContext, NluContextSpec, PromptId};
+pub use script::{InterviewScript, ScriptError};
