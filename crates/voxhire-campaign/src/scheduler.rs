@@ -1,0 +1,302 @@
+//! Who to dial next, and when — a Sans-IO state machine.
+//!
+//! The caller passes `now` in; the scheduler never reads a clock, never
+//! dials and never writes. It decides under five constraints: at most
+//! `max_concurrent_calls` calls in flight, a minimum gap between call starts
+//! (pacing), each candidate's calling window in their own time zone, the
+//! retry backoff after busy / no answer / failure, and the do-not-call list.
+//!
+//! A rerun of the same campaign is built from the store's records (`prior`):
+//! anyone who was reached and gave a final answer (completed, opted out,
+//! asked for a callback, declined …) is never dialled again; an attempt that
+//! started and never ended (the process died mid-call) counts as a failure,
+//! so it is retried only while retries remain.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::candidates::Candidate;
+use crate::config::CampaignConfig;
+use crate::dnc::DoNotCallList;
+use crate::error::CampaignError;
+use crate::outcome::{AttemptOutcome, AttemptRecord};
+
+/// A call to place now. Record it in the store *before* sending the INVITE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dial {
+    pub candidate: Candidate,
+    /// 1 for the first call to this candidate.
+    pub attempt_no: u32,
+    /// The interview script for the candidate's language.
+    pub script: PathBuf,
+    /// Where this candidate's transcript, report, events and recording go.
+    pub call_dir: PathBuf,
+    pub ring_timeout: TimeDelta,
+}
+
+/// Where a candidate stands.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum State {
+    /// May be dialled once `not_before` (if any) has passed and the window is open.
+    Waiting {
+        not_before: Option<DateTime<Utc>>,
+    },
+    InFlight {
+        attempt_no: u32,
+    },
+    /// Never dialled: on the do-not-call list.
+    SkippedDnc,
+    /// Reached and settled, or out of retries; `last` is the final outcome.
+    Done {
+        last: AttemptOutcome,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) candidate: Candidate,
+    pub(crate) state: State,
+    /// Attempts made so far, including earlier runs.
+    pub(crate) attempts: u32,
+    /// Highest attempt number used so far (earlier runs included).
+    pub(crate) last_attempt_no: u32,
+    pub(crate) answered: bool,
+    pub(crate) report_path: Option<PathBuf>,
+    pub(crate) last_outcome: Option<AttemptOutcome>,
+}
+
+#[derive(Debug)]
+pub struct Scheduler {
+    pub(crate) config: CampaignConfig,
+    pub(crate) entries: Vec<Entry>,
+    in_flight: usize,
+    last_dial_at: Option<DateTime<Utc>>,
+    /// The latest `now` seen: `poll_timeout` and `summary` take no clock.
+    pub(crate) now: DateTime<Utc>,
+}
+
+impl Scheduler {
+    /// Builds the schedule. Fails when a candidate's language has no script
+    /// in `[scripts]` (naming the CSV line), before anyone is called.
+    pub fn new(
+        config: CampaignConfig,
+        candidates: Vec<Candidate>,
+        dnc: DoNotCallList,
+        prior: &[AttemptRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Scheduler, CampaignError> {
+        for c in &candidates {
+            if config.script_for(c.language).is_none() {
+                return Err(CampaignError::Candidates {
+                    file: config.candidates.clone(),
+                    line: c.line,
+                    message: format!(
+                        "candidate {:?} speaks {} but {} has no [scripts] entry for it",
+                        c.id,
+                        c.language,
+                        config.file.display()
+                    ),
+                });
+            }
+        }
+        let mut s = Scheduler {
+            entries: candidates
+                .into_iter()
+                .map(|candidate| Entry {
+                    candidate,
+                    state: State::Waiting { not_before: None },
+                    attempts: 0,
+                    last_attempt_no: 0,
+                    answered: false,
+                    report_path: None,
+                    last_outcome: None,
+                })
+                .collect(),
+            config,
+            in_flight: 0,
+            last_dial_at: None,
+            now,
+        };
+        let mut prior: Vec<&AttemptRecord> = prior.iter().collect();
+        prior.sort_by_key(|r| r.attempt_no);
+        for r in prior {
+            // Records of people no longer on the list are history, not work.
+            let Some(i) = s.index_of(&r.candidate_id) else {
+                continue;
+            };
+            let e = &mut s.entries[i];
+            e.attempts += 1;
+            e.last_attempt_no = e.last_attempt_no.max(r.attempt_no);
+            if r.report_path.is_some() {
+                e.report_path = r.report_path.clone();
+            }
+            s.settle(i, r.effective_outcome(), r.effective_end());
+        }
+        for e in &mut s.entries {
+            if matches!(e.state, State::Waiting { .. }) && dnc.contains(&e.candidate.address) {
+                e.state = State::SkippedDnc;
+            }
+        }
+        Ok(s)
+    }
+
+    // ---- getters ----
+
+    pub fn config(&self) -> &CampaignConfig {
+        &self.config
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// True when nobody is waiting to be dialled and no call is in flight.
+    pub fn is_finished(&self) -> bool {
+        self.entries
+            .iter()
+            .all(|e| matches!(e.state, State::SkippedDnc | State::Done { .. }))
+    }
+
+    /// The report path the call engine should write for a candidate.
+    pub fn report_path_for(&self, candidate_id: &str) -> PathBuf {
+        self.config.candidate_dir(candidate_id).join("report.json")
+    }
+
+    // ---- poll ----
+
+    /// The next call to place at `now`, if any. Call repeatedly until `None`,
+    /// then wait until [`Scheduler::poll_timeout`] or a call result.
+    #[must_use]
+    pub fn poll_dial(&mut self, now: DateTime<Utc>) -> Option<Dial> {
+        self.now = self.now.max(now);
+        if self.in_flight >= self.config.max_concurrent_calls {
+            return None;
+        }
+        if self.pacing_end().is_some_and(|t| now < t) {
+            return None;
+        }
+        let window = &self.config.calling_window;
+        let i = self.entries.iter().position(|e| match e.state {
+            State::Waiting { not_before } => {
+                not_before.is_none_or(|t| t <= now) && window.is_open(now, e.candidate.timezone)
+            }
+            _ => false,
+        })?;
+        let e = &mut self.entries[i];
+        e.attempts += 1;
+        e.last_attempt_no += 1;
+        e.state = State::InFlight {
+            attempt_no: e.last_attempt_no,
+        };
+        self.in_flight += 1;
+        self.last_dial_at = Some(now);
+        let candidate = e.candidate.clone();
+        let attempt_no = e.last_attempt_no;
+        let script = self
+            .config
+            .script_for(candidate.language)
+            .map(PathBuf::from)
+            .unwrap_or_default(); // checked in `new`
+        Some(Dial {
+            call_dir: self.config.candidate_dir(&candidate.id),
+            candidate,
+            attempt_no,
+            script,
+            ring_timeout: self.config.ring_timeout,
+        })
+    }
+
+    /// The next instant at which `poll_dial` may return a call without any
+    /// call result arriving first: the end of the pacing gap, a retry's
+    /// backoff, a calling window opening. `None` when finished or when only a
+    /// call result can unblock (all lines busy).
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
+        if self.in_flight >= self.config.max_concurrent_calls {
+            return None;
+        }
+        let floor = match self.pacing_end() {
+            Some(p) => p.max(self.now),
+            None => self.now,
+        };
+        self.entries
+            .iter()
+            .filter_map(|e| match e.state {
+                State::Waiting { not_before } => {
+                    let from = not_before.map_or(floor, |t| t.max(floor));
+                    self.config
+                        .calling_window
+                        .next_open(from, e.candidate.timezone)
+                }
+                _ => None,
+            })
+            .min()
+    }
+
+    // ---- handle ----
+
+    /// The call engine reports how an attempt ended. Busy, no answer and
+    /// failure are retried after the backoff while attempts remain (and the
+    /// config lists them in `retry.on`); every other outcome is final.
+    pub fn handle_result(
+        &mut self,
+        candidate_id: &str,
+        outcome: AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), CampaignError> {
+        self.now = self.now.max(now);
+        let i = self
+            .index_of(candidate_id)
+            .filter(|&i| matches!(self.entries[i].state, State::InFlight { .. }))
+            .ok_or_else(|| CampaignError::NotInFlight {
+                candidate_id: candidate_id.to_owned(),
+            })?;
+        self.in_flight -= 1;
+        if matches!(
+            outcome,
+            AttemptOutcome::Completed { .. } | AttemptOutcome::KnockedOut { .. }
+        ) {
+            self.entries[i].report_path = Some(self.report_path_for(candidate_id));
+        }
+        self.settle(i, outcome, now);
+        Ok(())
+    }
+
+    // ---- internals ----
+
+    fn index_of(&self, candidate_id: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.candidate.id == candidate_id)
+    }
+
+    fn pacing_end(&self) -> Option<DateTime<Utc>> {
+        self.last_dial_at.map(|t| t + self.config.min_gap)
+    }
+
+    /// Applies an attempt's outcome to entry `i` (whose `attempts` already
+    /// counts it). A candidate already settled stays settled.
+    fn settle(&mut self, i: usize, outcome: AttemptOutcome, at: DateTime<Utc>) {
+        let retry = &self.config.retry;
+        let e = &mut self.entries[i];
+        if matches!(e.state, State::Done { .. } | State::SkippedDnc) {
+            return;
+        }
+        e.answered |= outcome.answered();
+        e.last_outcome = Some(outcome.clone());
+        let retryable = match &outcome {
+            AttemptOutcome::Busy => retry.on_busy,
+            AttemptOutcome::NoAnswer => retry.on_no_answer,
+            AttemptOutcome::Failed { .. } => retry.on_failed,
+            _ => false,
+        };
+        e.state = if retryable && e.attempts < retry.max_attempts {
+            State::Waiting {
+                not_before: Some(at + retry.backoff_after(e.attempts)),
+            }
+        } else {
+            State::Done { last: outcome }
+        };
+    }
+}

@@ -1,0 +1,288 @@
+//! The campaign's memory: a SQLite database (default
+//! `runs/<name>/campaign.sqlite`) of every call attempt and every opt-out.
+//!
+//! The rule that keeps a candidate from being called twice by accident: an
+//! attempt is written *before* its INVITE leaves, and committed with
+//! `synchronous = FULL`. If the process dies mid-call, the next run finds an
+//! attempt with no end, treats it as `Failed { reason: "interrupted" }`, and
+//! retries it only while retries remain.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::CampaignError;
+use crate::outcome::{AttemptOutcome, AttemptRecord};
+
+/// Schema steps; `PRAGMA user_version` says how many have been applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: campaigns, attempts, do-not-call.
+    "CREATE TABLE campaigns (
+         name        TEXT PRIMARY KEY,
+         created_at  TEXT NOT NULL
+     );
+     CREATE TABLE attempts (
+         campaign     TEXT NOT NULL REFERENCES campaigns(name),
+         candidate_id TEXT NOT NULL,
+         attempt_no   INTEGER NOT NULL CHECK (attempt_no >= 1),
+         started_at   TEXT NOT NULL,
+         ended_at     TEXT,
+         outcome      TEXT,            -- AttemptOutcome::kind()
+         detail       TEXT,            -- the whole AttemptOutcome as JSON
+         score        REAL,
+         report_path  TEXT,
+         PRIMARY KEY (campaign, candidate_id, attempt_no)
+     );
+     CREATE TABLE do_not_call (
+         entry        TEXT PRIMARY KEY,
+         added_at     TEXT NOT NULL,
+         campaign     TEXT,
+         candidate_id TEXT
+     );",
+];
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and its directory, turns on
+    /// WAL and full fsync, and brings the schema up to date.
+    pub fn open(path: &Path) -> Result<Store, CampaignError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| CampaignError::io(dir, e))?;
+        }
+        let conn = Connection::open(path).map_err(|source| CampaignError::Store {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> CampaignError + '_ {
+        move |source| CampaignError::Store {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn contents(&self, message: String) -> CampaignError {
+        CampaignError::StoreContents {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    fn configure(&self) -> Result<(), CampaignError> {
+        // WAL: readers (a progress view, the REST API) never block the dialer.
+        // FULL: a committed attempt start survives power loss, not only a crash.
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;",
+            )
+            .map_err(self.err())?;
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(self.err())
+    }
+
+    fn migrate(&mut self) -> Result<(), CampaignError> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(self.err())?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(self.contents(format!(
+                "schema version {version} is newer than this voxhire understands ({known}); upgrade voxhire"
+            )));
+        }
+        let path = self.path.clone();
+        let err = |source| CampaignError::Store {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Registers the campaign (idempotent).
+    pub fn ensure_campaign(&self, name: &str, now: DateTime<Utc>) -> Result<(), CampaignError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO campaigns (name, created_at) VALUES (?1, ?2)",
+                params![name, now],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// Records that attempt `attempt_no` is about to be dialled. Call before
+    /// sending the INVITE; fails if that attempt number was already used, so
+    /// a bug can never silently re-dial under an old attempt.
+    pub fn record_attempt_start(
+        &self,
+        campaign: &str,
+        candidate_id: &str,
+        attempt_no: u32,
+        started_at: DateTime<Utc>,
+    ) -> Result<(), CampaignError> {
+        self.ensure_campaign(campaign, started_at)?;
+        self.conn
+            .execute(
+                "INSERT INTO attempts (campaign, candidate_id, attempt_no, started_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![campaign, candidate_id, attempt_no, started_at],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// Records how an attempt ended. Fails if it was never started or has
+    /// already ended.
+    pub fn record_attempt_end(
+        &self,
+        campaign: &str,
+        candidate_id: &str,
+        attempt_no: u32,
+        ended_at: DateTime<Utc>,
+        outcome: &AttemptOutcome,
+        report_path: Option<&Path>,
+    ) -> Result<(), CampaignError> {
+        let detail = serde_json::to_string(outcome)?;
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE attempts SET ended_at = ?4, outcome = ?5, detail = ?6, score = ?7, report_path = ?8
+                 WHERE campaign = ?1 AND candidate_id = ?2 AND attempt_no = ?3 AND ended_at IS NULL",
+                params![
+                    campaign,
+                    candidate_id,
+                    attempt_no,
+                    ended_at,
+                    outcome.kind(),
+                    detail,
+                    outcome.score(),
+                    report_path.map(|p| p.to_string_lossy().into_owned()),
+                ],
+            )
+            .map_err(self.err())?;
+        if changed != 1 {
+            return Err(self.contents(format!(
+                "campaign {campaign:?}: attempt {attempt_no} of {candidate_id:?} was never started or has already ended"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every attempt of `campaign`, oldest first.
+    pub fn attempts(&self, campaign: &str) -> Result<Vec<AttemptRecord>, CampaignError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT candidate_id, attempt_no, started_at, ended_at, detail, report_path
+                 FROM attempts WHERE campaign = ?1 ORDER BY started_at, attempt_no",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![campaign], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, DateTime<Utc>>(2)?,
+                    r.get::<_, Option<DateTime<Utc>>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (candidate_id, attempt_no, started_at, ended_at, detail, report_path) =
+                row.map_err(self.err())?;
+            let outcome = detail
+                .map(|d| {
+                    serde_json::from_str::<AttemptOutcome>(&d).map_err(|e| {
+                        self.contents(format!(
+                            "attempt {attempt_no} of {candidate_id:?} has an unreadable outcome: {e}"
+                        ))
+                    })
+                })
+                .transpose()?;
+            out.push(AttemptRecord {
+                candidate_id,
+                attempt_no,
+                started_at,
+                ended_at,
+                outcome,
+                report_path: report_path.map(PathBuf::from),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Adds an opt-out (idempotent), so it is in the database as well as the
+    /// do-not-call file.
+    pub fn add_do_not_call(
+        &self,
+        entry: &str,
+        campaign: Option<&str>,
+        candidate_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), CampaignError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO do_not_call (entry, added_at, campaign, candidate_id)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![entry, now, campaign, candidate_id],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// Every entry of the do-not-call table.
+    pub fn do_not_call(&self) -> Result<Vec<String>, CampaignError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT entry FROM do_not_call ORDER BY added_at")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(self.err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
+    }
+
+    /// The schema version (for tests and diagnostics).
+    pub fn schema_version(&self) -> Result<i64, CampaignError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .optional()
+            .map(|v| v.unwrap_or(0))
+            .map_err(self.err())
+    }
+}
