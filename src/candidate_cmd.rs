@@ -1,18 +1,48 @@
 //! `voxhire candidate`: a simulated job candidate for end-to-end interview tests.
-//! A SIP UAS that answers calls and, turn by turn, waits for the agent to finish
-//! speaking (Silero VAD on the received audio) and then plays a recorded answer.
+//!
+//! A SIP UAS that answers every INVITE as the candidate the called user names
+//! (`sip:alice@…` plays `DIR/alice.toml`, see [`scenario`]): the first attempts can
+//! be busy or unanswered, then, turn by turn, it waits for the agent to finish
+//! speaking (Silero VAD on the received audio, [`turn_taking`]) and plays a recorded
+//! answer. One JSON line per INVITE on stdout ([`call::CallLine`]).
 
+#[path = "candidate/call.rs"]
+mod call;
+#[path = "candidate/scenario.rs"]
+pub mod scenario;
+#[path = "candidate/turn_taking.rs"]
+pub mod turn_taking;
+
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use voxhire_sip::message::NameAddr;
+use voxhire_sip::sdp::{self, Codec, SessionDescription};
+use voxhire_sip::ua::{CallHandle, Event, UaConfig};
+use voxhire_sip::StatusCode;
+use voxhire_speech::models::ModelDir;
+use voxhire_speech::vad::SileroVad;
+
+use crate::media_task::{MediaHandle, MediaParams, Recording};
+use crate::rtp_ports::RtpPorts;
+use crate::sip_endpoint::{self, SipEndpoint};
+use call::{AnsweredCall, CallLine};
+use scenario::Scenario;
+use turn_taking::TurnConfig;
 
 #[derive(clap::Args)]
 pub struct CandidateArgs {
     /// SIP address to listen on.
     #[arg(long, default_value = "127.0.0.1:5090")]
     listen: SocketAddr,
-    /// Directory of scenarios: the Request-URI user `alice` selects `DIR/alice.toml`.
+    /// Directory of scenarios: the called user `alice` selects `DIR/alice.toml`.
     #[arg(long, value_name = "DIR")]
     scenarios: PathBuf,
     /// RTP port range for calls.
@@ -21,18 +51,319 @@ pub struct CandidateArgs {
     /// Directory for per-call stereo recordings (left = candidate, right = agent).
     #[arg(long, value_name = "DIR")]
     record_dir: Option<PathBuf>,
-    /// Agent silence (ms) after speech that ends the agent's turn.
+    /// Agent silence (ms) after at least 300 ms of its speech that ends its turn.
     #[arg(long, default_value_t = 600, value_name = "MS")]
     gap_ms: u64,
+    /// Hang up after this long without agent speech, or after the last turn.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    idle_timeout: u64,
+}
+
+/// A call ringing unanswered on purpose (`no_answer_attempts`) until CANCEL.
+struct Ringing {
+    user: String,
+    call_id: String,
+    attempt: u32,
+}
+
+struct Candidate {
+    sip: SipEndpoint,
+    args: CandidateArgs,
+    ports: RtpPorts,
+    local_ip: std::net::IpAddr,
+    scenarios: HashMap<String, Arc<Scenario>>,
+    vad: Arc<SileroVad>,
+    /// INVITEs seen per user since start-up.
+    attempts: HashMap<String, u32>,
+    ringing: HashMap<CallHandle, Ringing>,
+    /// Answered calls: fire to tell the call's task the dialog ended.
+    answered: HashMap<CallHandle, oneshot::Sender<()>>,
+    lines: JoinSet<CallLine>,
 }
 
 pub async fn run(args: CandidateArgs) -> Result<()> {
-    let _ = (
-        &args.listen,
-        &args.scenarios,
-        &args.rtp_ports,
-        &args.record_dir,
-        args.gap_ms,
+    let scenarios: HashMap<String, Arc<Scenario>> = Scenario::load_dir(&args.scenarios)?
+        .into_iter()
+        .map(|s| {
+            tracing::debug!(user = %s.user, path = %s.path.display(), turns = s.turns.len(), "scenario");
+            (s.user.clone(), Arc::new(s))
+        })
+        .collect();
+    let ports = RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?;
+    if let Some(dir) = &args.record_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating --record-dir {}", dir.display()))?;
+    }
+    let vad = SileroVad::load_with_sessions(&ModelDir::locate(), 1)
+        .context("loading Silero VAD (run scripts/fetch-models.sh)")?;
+    let socket = UdpSocket::bind(args.listen)
+        .await
+        .with_context(|| format!("binding SIP socket {}", args.listen))?;
+    let bound = socket.local_addr()?;
+    let local_ip = sip_endpoint::advertised_ip(bound, SocketAddr::from(([127, 0, 0, 1], 5060)))?;
+    let config = UaConfig::new(SocketAddr::new(local_ip, bound.port()));
+    let (sip, mut events) = sip_endpoint::spawn(socket, config, rand::random());
+    let mut users: Vec<&String> = scenarios.keys().collect();
+    users.sort();
+    println!(
+        "{}",
+        serde_json::json!({"event": "listening", "sip": bound.to_string(), "users": users})
     );
-    anyhow::bail!("voxhire candidate: not implemented yet")
+    tracing::info!(%bound, scenarios = scenarios.len(), "candidate simulator ready");
+
+    let mut c = Candidate {
+        sip,
+        args,
+        ports,
+        local_ip,
+        scenarios,
+        vad,
+        attempts: HashMap::new(),
+        ringing: HashMap::new(),
+        answered: HashMap::new(),
+        lines: JoinSet::new(),
+    };
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(ev) => c.handle(ev).await?,
+                None => anyhow::bail!("the SIP task stopped unexpectedly"),
+            },
+            Some(line) = c.lines.join_next(), if !c.lines.is_empty() => print_line(line),
+            _ = &mut shutdown => break,
+        }
+    }
+    tracing::info!(
+        calls = c.answered.len(),
+        "shutting down: hanging up calls in progress"
+    );
+    for call in c.answered.keys().chain(c.ringing.keys()) {
+        c.sip.hangup(*call).await?;
+    }
+    // Let the BYEs go out and the calls write their lines, but don't hang around.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while !c.lines.is_empty() {
+        tokio::select! {
+            Some(line) = c.lines.join_next() => print_line(line),
+            Some(Event::Ended { call, .. }) = events.recv() => c.ended(call),
+            _ = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+    Ok(())
+}
+
+fn print_line(line: Result<CallLine, tokio::task::JoinError>) {
+    match line.map(|l| serde_json::to_string(&l)) {
+        Ok(Ok(json)) => println!("{json}"),
+        Ok(Err(e)) => tracing::error!(error = %e, "cannot serialise a call line"),
+        Err(e) => tracing::error!(error = %e, "call task panicked"),
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// The called user: the user part of the To URI, which a direct call (no proxy
+/// rewriting) carries identically in the Request-URI.
+fn called_user(to: &NameAddr) -> Option<String> {
+    to.uri.sip().and_then(|u| u.user.clone())
+}
+
+impl Candidate {
+    async fn handle(&mut self, ev: Event) -> Result<()> {
+        match ev {
+            Event::IncomingCall {
+                call,
+                call_id,
+                to,
+                offer,
+                ..
+            } => self.incoming(call, call_id, &to, offer).await?,
+            Event::Cancelled { call } => {
+                if let Some(r) = self.ringing.remove(&call) {
+                    tracing::info!(user = %r.user, "caller cancelled while ringing");
+                    self.line(CallLine::unanswered(
+                        r.user,
+                        r.call_id,
+                        r.attempt,
+                        "no_answer",
+                        487,
+                    ));
+                }
+            }
+            Event::Ended { call, .. } => self.ended(call),
+            Event::RemoteSdp { .. }
+            | Event::Confirmed { .. }
+            | Event::Progress { .. }
+            | Event::Answered { .. }
+            | Event::Failed { .. }
+            | Event::Registered { .. }
+            | Event::Unregistered
+            | Event::RegistrationFailed { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn ended(&mut self, call: CallHandle) {
+        if let Some(tx) = self.answered.remove(&call) {
+            let _ = tx.send(());
+        }
+    }
+
+    fn line(&mut self, line: CallLine) {
+        self.lines.spawn(async move { line });
+    }
+
+    async fn incoming(
+        &mut self,
+        call: CallHandle,
+        call_id: String,
+        to: &NameAddr,
+        offer: Option<Vec<u8>>,
+    ) -> Result<()> {
+        let user = called_user(to).unwrap_or_default();
+        let Some(scenario) = self.scenarios.get(&user).cloned() else {
+            tracing::warn!(%user, "no scenario for this user; 404");
+            self.sip
+                .reject(call, StatusCode::NOT_FOUND, Vec::new())
+                .await?;
+            self.line(CallLine::unanswered(user, call_id, 0, "not_found", 404));
+            return Ok(());
+        };
+        let attempt = {
+            let n = self.attempts.entry(user.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if attempt <= scenario.busy_attempts {
+            tracing::info!(%user, attempt, "busy (scenario); 486");
+            self.sip
+                .reject(call, StatusCode::BUSY_HERE, Vec::new())
+                .await?;
+            self.line(CallLine::unanswered(user, call_id, attempt, "busy", 486));
+            return Ok(());
+        }
+        if attempt <= scenario.busy_attempts + scenario.no_answer_attempts {
+            tracing::info!(%user, attempt, "ringing without answering (scenario)");
+            self.sip.ring(call).await?;
+            self.ringing.insert(
+                call,
+                Ringing {
+                    user,
+                    call_id,
+                    attempt,
+                },
+            );
+            return Ok(());
+        }
+        let refuse = |status: u16| {
+            CallLine::unanswered(user.clone(), call_id.clone(), attempt, "rejected", status)
+        };
+        let Some(offer) = offer.and_then(|o| SessionDescription::parse(&o).ok()) else {
+            tracing::warn!("INVITE without a usable SDP offer; 488");
+            self.sip
+                .reject(call, StatusCode::NOT_ACCEPTABLE_HERE, Vec::new())
+                .await?;
+            self.line(refuse(488));
+            return Ok(());
+        };
+        let (rtp, rtcp) = match self.ports.bind(self.local_ip).await {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::error!(error = %e, "no RTP ports; 503");
+                self.sip
+                    .reject(call, StatusCode::SERVICE_UNAVAILABLE, Vec::new())
+                    .await?;
+                self.line(refuse(503));
+                return Ok(());
+            }
+        };
+        let rtp_addr = SocketAddr::new(self.local_ip, rtp.local_addr()?.port());
+        // The candidate is a phone: G.711 first, like the handsets voxhire calls.
+        let codecs = [Codec::Pcmu, Codec::Pcma, Codec::Opus];
+        let (answer, negotiated) =
+            match sdp::answer(&offer, rand::random::<u32>() as u64, rtp_addr, &codecs) {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "no common codec; 488");
+                    self.sip
+                        .reject(call, StatusCode::NOT_ACCEPTABLE_HERE, Vec::new())
+                        .await?;
+                    self.line(refuse(488));
+                    return Ok(());
+                }
+            };
+        let recording = self
+            .args
+            .record_dir
+            .as_ref()
+            .map(|d| d.join(format!("{user}-{attempt}-{}.wav", sanitise(&call_id))));
+        // 100 frames = 2 s: VAD keeps up easily, but a busy 2-core machine stalls.
+        let (tap, received) = mpsc::channel(100);
+        let media = MediaHandle::start_with_tap(
+            rtp,
+            rtcp,
+            MediaParams {
+                negotiated,
+                echo: false,
+                recording: recording.clone().map(Recording::Stereo),
+                seed: rand::random(),
+                call_id: call_id.clone(),
+            },
+            Some(tap),
+        )?;
+        self.sip.ring(call).await?;
+        self.sip.answer(call, answer.to_bytes()).await?;
+        tracing::info!(%user, attempt, %call_id, "answered");
+        let (ended_tx, ended) = oneshot::channel();
+        self.answered.insert(call, ended_tx);
+        let task = AnsweredCall {
+            user,
+            call_id,
+            attempt,
+            scenario,
+            sip: self.sip.clone(),
+            call,
+            media,
+            received,
+            ended,
+            vad: self.vad.clone(),
+            turn_config: TurnConfig {
+                gap: Duration::from_millis(self.args.gap_ms),
+                idle_timeout: Duration::from_secs(self.args.idle_timeout),
+                ..TurnConfig::default()
+            },
+            recording,
+            answered_at: Instant::now(),
+        };
+        let span = tracing::info_span!("call", user = %task.user, attempt);
+        self.lines
+            .spawn(tracing::Instrument::instrument(task.run(), span));
+        Ok(())
+    }
+}
+
+/// A Call-ID made safe for a file name.
+fn sanitise(call_id: &str) -> String {
+    call_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect()
 }

@@ -68,8 +68,26 @@ pub fn codec_kind(c: Codec) -> CodecKind {
     }
 }
 
+/// Frames of received audio handed to the application: 20 ms at 8 kHz each, 50 a
+/// second without gaps (the session conceals losses and fills silence before the
+/// peer's first packet), so the stream position is also the time since the start.
+pub type ReceivedAudio = mpsc::Sender<Arc<[i16]>>;
+
 impl MediaHandle {
     pub fn start(rtp: UdpSocket, rtcp: UdpSocket, params: MediaParams) -> Result<MediaHandle> {
+        Self::start_with_tap(rtp, rtcp, params, None)
+    }
+
+    /// Like [`MediaHandle::start`], and also sends every received 20 ms frame to
+    /// `received`. The media task never waits on it: a frame that finds the channel
+    /// full is dropped (and counted in the log at the end), so a slow consumer cannot
+    /// disturb the RTP pacing. Size the channel for the consumer's worst stall.
+    pub fn start_with_tap(
+        rtp: UdpSocket,
+        rtcp: UdpSocket,
+        params: MediaParams,
+        received: Option<ReceivedAudio>,
+    ) -> Result<MediaHandle> {
         let neg = &params.negotiated;
         let mut config = MediaConfig::new(
             codec_kind(neg.codec),
@@ -84,8 +102,9 @@ impl MediaHandle {
         let (control_tx, control_rx) = mpsc::channel(8);
         let (played_tx, played_rx) = watch::channel(0);
         let span = tracing::info_span!("media", call_id = %params.call_id);
-        let task =
-            tokio::spawn(run(rtp, rtcp, session, params, control_rx, played_tx).instrument(span));
+        let task = tokio::spawn(
+            run(rtp, rtcp, session, params, control_rx, played_tx, received).instrument(span),
+        );
         Ok(MediaHandle {
             control: control_tx,
             prompts_played: played_rx,
@@ -168,8 +187,10 @@ async fn run(
     params: MediaParams,
     mut control: mpsc::Receiver<Control>,
     prompts_played: watch::Sender<u32>,
+    mut received: Option<ReceivedAudio>,
 ) -> Result<MediaReport> {
     let mut recorder = params.recording.as_ref().map(Recorder::open).transpose()?;
+    let mut tap_dropped = 0u64;
     let mut prompt_playing = false;
     let mut dtmf = String::new();
     let mut rtp_buf = vec![0u8; 2048];
@@ -195,6 +216,14 @@ async fn run(
                     }
                     if let Some(r) = recorder.as_mut() {
                         r.frame(&frame)?;
+                    }
+                    if let Some(tap) = &received {
+                        match tap.try_send(Arc::from(frame)) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(_)) => tap_dropped += 1,
+                            // The consumer is gone: stop copying frames for it.
+                            Err(mpsc::error::TrySendError::Closed(_)) => received = None,
+                        }
                     }
                 }
                 MediaEvent::Dtmf { digit, .. } => {
@@ -245,6 +274,12 @@ async fn run(
                 session.handle_timeout(Instant::now());
             }
         }
+    }
+    if tap_dropped > 0 {
+        tracing::warn!(
+            frames = tap_dropped,
+            "received audio dropped: its consumer fell behind"
+        );
     }
     session.bye(Instant::now());
     while let Some(t) = session.poll_transmit() {
