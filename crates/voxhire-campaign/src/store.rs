@@ -35,10 +35,8 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (campaign, candidate_id, attempt_no)
      );
      CREATE TABLE do_not_call (
-         entry        TEXT PRIMARY KEY,
-         added_at     TEXT NOT NULL,
-         campaign     TEXT,
-         candidate_id TEXT
+         entry        TEXT PRIMARY KEY,  -- as given: a number or SIP URI
+         added_at     TEXT NOT NULL
      );",
 ];
 
@@ -248,18 +246,11 @@ impl Store {
 
     /// Adds an opt-out (idempotent), so it is in the database as well as the
     /// do-not-call file.
-    pub fn add_do_not_call(
-        &self,
-        entry: &str,
-        campaign: Option<&str>,
-        candidate_id: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), CampaignError> {
+    pub fn add_do_not_call(&self, entry: &str, now: DateTime<Utc>) -> Result<(), CampaignError> {
         self.conn
             .execute(
-                "INSERT OR IGNORE INTO do_not_call (entry, added_at, campaign, candidate_id)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![entry, now, campaign, candidate_id],
+                "INSERT OR IGNORE INTO do_not_call (entry, added_at) VALUES (?1, ?2)",
+                params![entry.trim(), now],
             )
             .map(|_| ())
             .map_err(self.err())
