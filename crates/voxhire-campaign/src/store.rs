@@ -7,6 +7,7 @@
 //! attempt with no end, treats it as `Failed { reason: "interrupted" }`, and
 //! retries it only while retries remain.
 
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -43,6 +44,10 @@ const MIGRATIONS: &[&str] = &[
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Held open with an exclusive lock for the store's lifetime: two
+    /// dialers on one campaign would each see the other's candidates as
+    /// not yet called, and call them twice.
+    _lock: File,
 }
 
 impl std::fmt::Debug for Store {
@@ -53,10 +58,32 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (creating if needed) the database and its directory, turns on
-    /// WAL and full fsync, and brings the schema up to date.
+    /// WAL and full fsync, and brings the schema up to date. Only one `Store`
+    /// may have a campaign database open at a time (an exclusive lock on
+    /// `<path>.lock`, released when the process exits, even by a crash): a
+    /// second `voxhire campaign run` of the same campaign fails here instead
+    /// of dialling the same people.
     pub fn open(path: &Path) -> Result<Store, CampaignError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| CampaignError::io(dir, e))?;
+        }
+        let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| CampaignError::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(CampaignError::StoreContents {
+                path: path.to_owned(),
+                message: format!(
+                    "in use by another voxhire process (lock {}); one run per campaign at a time",
+                    lock_path.display()
+                ),
+            }),
+            Err(TryLockError::Error(e)) => return Err(CampaignError::io(&lock_path, e)),
         }
         let conn = Connection::open(path).map_err(|source| CampaignError::Store {
             path: path.to_owned(),
@@ -65,6 +92,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_owned(),
+            _lock: lock,
         };
         store.configure()?;
         store.migrate()?;

@@ -169,6 +169,19 @@ fn crash_mid_call_is_seen_as_interrupted_on_the_next_run() {
 }
 
 #[test]
+fn a_second_dialer_on_the_same_campaign_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("campaign.sqlite");
+    let first = Store::open(&path).expect("first run");
+    let e = Store::open(&path)
+        .expect_err("second run while the first is alive")
+        .to_string();
+    assert!(e.contains("in use by another voxhire process"), "{e}");
+    drop(first);
+    Store::open(&path).expect("free again once the first run ends");
+}
+
+#[test]
 fn a_database_from_a_newer_voxhire_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("c.sqlite");
