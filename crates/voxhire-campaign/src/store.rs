@@ -76,13 +76,15 @@ impl Store {
             .map_err(|e| CampaignError::io(&lock_path, e))?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(CampaignError::StoreContents {
-                path: path.to_owned(),
-                message: format!(
+            Err(TryLockError::WouldBlock) => {
+                return Err(CampaignError::StoreContents {
+                    path: path.to_owned(),
+                    message: format!(
                     "in use by another voxhire process (lock {}); one run per campaign at a time",
                     lock_path.display()
                 ),
-            }),
+                })
+            }
             Err(TryLockError::Error(e)) => return Err(CampaignError::io(&lock_path, e)),
         }
         let conn = Connection::open(path).map_err(|source| CampaignError::Store {
