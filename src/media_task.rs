@@ -48,6 +48,8 @@ pub struct MediaReport {
 
 enum Control {
     Play(Arc<Vec<i16>>),
+    /// Barge-in: drop what is queued.
+    StopPlayback,
     Dtmf(String),
     UpdateRemote(SocketAddr),
     Stop,
@@ -57,7 +59,19 @@ pub struct MediaHandle {
     control: mpsc::Sender<Control>,
     /// Counts prompts that have been sent completely.
     pub prompts_played: watch::Receiver<u32>,
-    task: JoinHandle<Result<MediaReport>>,
+    playout: watch::Receiver<Playout>,
+    dtmf: tokio::sync::broadcast::Sender<char>,
+    task: std::sync::Mutex<Option<JoinHandle<Result<MediaReport>>>>,
+}
+
+/// The send queue's clock, in 8 kHz samples since the media started: audio
+/// handed to [`MediaHandle::play`] and audio sent (or dropped by
+/// [`MediaHandle::stop_playback`]). A line queued when `queued_total` was `q`
+/// has started leaving once `sent_total > q`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Playout {
+    pub queued_total: u64,
+    pub sent_total: u64,
 }
 
 pub fn codec_kind(c: Codec) -> CodecKind {
@@ -101,20 +115,52 @@ impl MediaHandle {
             MediaSession::new(config, Instant::now()).context("starting the RTP session")?;
         let (control_tx, control_rx) = mpsc::channel(8);
         let (played_tx, played_rx) = watch::channel(0);
+        let (playout_tx, playout_rx) = watch::channel(Playout::default());
+        let (dtmf_tx, _) = tokio::sync::broadcast::channel(32);
         let span = tracing::info_span!("media", call_id = %params.call_id);
         let task = tokio::spawn(
-            run(rtp, rtcp, session, params, control_rx, played_tx, received).instrument(span),
+            run(
+                rtp,
+                rtcp,
+                session,
+                params,
+                control_rx,
+                played_tx,
+                received,
+                Taps {
+                    playout: playout_tx,
+                    dtmf: dtmf_tx.clone(),
+                },
+            )
+            .instrument(span),
         );
         Ok(MediaHandle {
             control: control_tx,
             prompts_played: played_rx,
-            task,
+            playout: playout_rx,
+            dtmf: dtmf_tx,
+            task: std::sync::Mutex::new(Some(task)),
         })
     }
 
     /// Queues audio (8 kHz mono) after whatever is already queued.
     pub async fn play(&self, samples: Arc<Vec<i16>>) {
         let _ = self.control.send(Control::Play(samples)).await;
+    }
+
+    /// Drops the queued audio now (barge-in): the next 20 ms tick sends silence.
+    pub async fn stop_playback(&self) {
+        let _ = self.control.send(Control::StopPlayback).await;
+    }
+
+    /// The send queue's progress (see [`Playout`]).
+    pub fn playout(&self) -> watch::Receiver<Playout> {
+        self.playout.clone()
+    }
+
+    /// Received RFC 4733 digits from now on, one event per key press.
+    pub fn dtmf_events(&self) -> tokio::sync::broadcast::Receiver<char> {
+        self.dtmf.subscribe()
     }
 
     /// Sends RFC 4733 digits, 100 ms each (queued audio pauses meanwhile).
@@ -127,9 +173,15 @@ impl MediaHandle {
     }
 
     /// Stops the media (RTCP BYE), finalises the recording and returns the figures.
-    pub async fn stop(self) -> Result<MediaReport> {
+    pub async fn stop(&self) -> Result<MediaReport> {
         let _ = self.control.send(Control::Stop).await;
-        self.task.await.context("media task panicked")?
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .context("the media was already stopped")?;
+        task.await.context("media task panicked")?
     }
 }
 
@@ -180,6 +232,13 @@ impl Recorder {
     }
 }
 
+/// What the media task reports besides its final figures.
+struct Taps {
+    playout: watch::Sender<Playout>,
+    dtmf: tokio::sync::broadcast::Sender<char>,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn run(
     rtp: UdpSocket,
     rtcp: UdpSocket,
@@ -188,7 +247,9 @@ async fn run(
     mut control: mpsc::Receiver<Control>,
     prompts_played: watch::Sender<u32>,
     mut received: Option<ReceivedAudio>,
+    taps: Taps,
 ) -> Result<MediaReport> {
+    let mut queued_total = 0u64;
     let mut recorder = params.recording.as_ref().map(Recorder::open).transpose()?;
     let mut tap_dropped = 0u64;
     let mut prompt_playing = false;
@@ -210,6 +271,7 @@ async fn run(
                 MediaEvent::Audio(frame) => {
                     if params.echo {
                         session.queue_audio(&frame);
+                        queued_total += frame.len() as u64;
                         if let Some(r) = recorder.as_mut() {
                             r.mirror_sent(&frame);
                         }
@@ -229,6 +291,7 @@ async fn run(
                 MediaEvent::Dtmf { digit, .. } => {
                     tracing::info!(%digit, "DTMF received");
                     dtmf.push(digit);
+                    let _ = taps.dtmf.send(digit);
                 }
                 MediaEvent::RemoteLatched(addr) => {
                     tracing::debug!(%addr, "RTP latched to the remote source")
@@ -236,6 +299,16 @@ async fn run(
                 MediaEvent::RemoteBye => tracing::debug!("remote RTP source sent RTCP BYE"),
             }
         }
+        let sent_total = queued_total.saturating_sub(session.queued_samples() as u64);
+        taps.playout.send_if_modified(|p| {
+            let now = Playout {
+                queued_total,
+                sent_total,
+            };
+            let changed = *p != now;
+            *p = now;
+            changed
+        });
         if prompt_playing && session.queued_audio_ms() == 0 {
             prompt_playing = false;
             prompts_played.send_modify(|n| *n += 1);
@@ -255,10 +328,17 @@ async fn run(
             c = control.recv() => match c {
                 Some(Control::Play(samples)) => {
                     session.queue_audio(&samples);
+                    queued_total += samples.len() as u64;
                     if let Some(r) = recorder.as_mut() {
                         r.mirror_sent(&samples);
                     }
                     prompt_playing = true;
+                }
+                Some(Control::StopPlayback) => {
+                    session.clear_queued_audio();
+                    if let Some(r) = recorder.as_mut() {
+                        r.sent.clear();
+                    }
                 }
                 Some(Control::Dtmf(digits)) => {
                     for digit in digits.chars() {

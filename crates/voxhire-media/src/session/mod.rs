@@ -152,6 +152,11 @@ impl MediaSession {
         self.queued.len() as u64 * 1000 / u64::from(PCM_RATE)
     }
 
+    /// Samples (8 kHz) of queued audio not yet sent.
+    pub fn queued_samples(&self) -> usize {
+        self.queued.len()
+    }
+
     pub fn is_closed(&self) -> bool {
         self.closed
     }
