@@ -4,6 +4,7 @@
 //! language or time zone, a duplicate id — and the error names the file and
 //! line. Names and numbers are personal data: `Candidate`'s `Debug` hides them.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::address::{mask, Address};
-use crate::error::{line_of, CampaignError};
+use crate::error::CampaignError;
 
 /// The language an interview is held in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -119,6 +120,9 @@ pub fn parse_candidates(
     }
 
     let mut out: Vec<Candidate> = Vec::new();
+    // id → index in `out`; address match key → index in `out`.
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| err(csv_line(text, &e).unwrap_or(0), e.to_string()))?;
         let line = record.position().map_or(0, |p| byte_line(text, p));
@@ -132,7 +136,7 @@ pub fn parse_candidates(
                 format!("id {id:?} must be 1-64 letters, digits, '.', '_' or '-' (it names the candidate's run directory)"),
             ));
         }
-        if let Some(first) = out.iter().find(|c| c.id == id) {
+        if let Some(first) = by_id.get(id).map(|&i| &out[i]) {
             return Err(err(
                 line,
                 format!("duplicate id {id:?} (first on line {})", first.line),
@@ -145,10 +149,7 @@ pub fn parse_candidates(
             .map_err(|why| err(line, format!("candidate {id:?}: uri {}: {why}", mask(uri))))?;
         // Two rows reaching the same person would mean calling them twice.
         let keys = address.match_keys();
-        if let Some(first) = out
-            .iter()
-            .find(|c| c.address.match_keys().iter().any(|k| keys.contains(k)))
-        {
+        if let Some(first) = keys.iter().find_map(|k| by_key.get(k)).map(|&i| &out[i]) {
             return Err(err(
                 line,
                 format!(
@@ -184,6 +185,8 @@ pub fn parse_candidates(
                 )
             })?
         };
+        by_id.insert(id.to_owned(), out.len());
+        by_key.extend(keys.into_iter().map(|k| (k, out.len())));
         out.push(Candidate {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -202,6 +205,7 @@ fn byte_line(text: &str, p: &csv::Position) -> u64 {
     let mut at = usize::try_from(p.byte())
         .unwrap_or(usize::MAX)
         .min(text.len());
+    let mut line_no = p.line();
     while let Some(rest) = text.get(at..) {
         let line = rest.split_inclusive('\n').next().unwrap_or("");
         let blank = line.trim_end_matches(['\r', '\n']).is_empty();
@@ -209,8 +213,9 @@ fn byte_line(text: &str, p: &csv::Position) -> u64 {
             break;
         }
         at += line.len();
+        line_no += 1;
     }
-    line_of(text, at) as u64
+    line_no
 }
 
 fn csv_line(text: &str, e: &csv::Error) -> Option<u64> {
