@@ -20,10 +20,9 @@ pub struct PromptId(pub String);
 pub enum Input {
     /// The candidate answered (200 OK/ACK): the interview starts.
     Answered,
-    /// One `Say` has been played out completely, or was stopped by barge-in, or
-    /// dropped from the queue by a `StopPlayback`: exactly one per `Say`, in order.
-    /// The dialog counts them to know when the agent has stopped talking (that is
-    /// when the no-input timer starts).
+    /// Every `Say` so far has been played out or stopped: the agent is silent.
+    /// Sent once each time the queue of lines drains (not once per line); the
+    /// no-input timer starts here.
     PlaybackFinished,
     /// The candidate started speaking (VAD onset). While the agent talks and the
     /// line allows barge-in, the dialog answers with `StopPlayback`.
@@ -52,8 +51,8 @@ pub enum Action {
         text: String,
         barge_in: bool,
     },
-    /// Stop what is playing now and drop the queued lines (barge-in). Each of
-    /// them still gets its `PlaybackFinished`.
+    /// Stop what is playing now and drop the queued lines (barge-in); the
+    /// `PlaybackFinished` follows when they are gone.
     StopPlayback,
     /// Listening has started; the ASR may be primed with `context.asr_prompt`.
     Listen { context: ListenContext },

@@ -6,7 +6,32 @@
 //! and the line. Scripts that ask about or score a protected attribute (age,
 //! gender, origin, marital or family status, religion, health, disability) are
 //! refused: see [`protected`]. The two scripts in `config/` are the reference
-//! for the format.
+//! for the format; in short:
+//!
+//! ```text
+//! id, title, company, role, languages = ["en"]
+//! [endpointing]   min_speech_ms, end_of_turn_silence_ms, max_utterance_ms, no_input_timeout_ms
+//! [dialog]        barge_in (default true), max_retries (default 2)
+//! [scoring]       advance_at (70), hold_at (50): thresholds of the 0–100 score
+//! [prompts.<lang>] greeting, disclosure, consent_question, identity ({name}),
+//!                 identity_no_name (optional), good_time, callback_question,
+//!                 no_input, no_match, dtmf_yes_no
+//! [prompts.<lang>.closing] completed, opted_out, rescheduled, declined_consent,
+//!                 wrong_person, knocked_out, no_response
+//! [[questions]]   id, slots, prompt.<lang>, reprompt_no_input.<lang>,
+//!                 reprompt_no_match.<lang>, asr_prompt.<lang>, max_retries,
+//!                 barge_in, endpointing.*
+//!   [[questions.followups]] id, when, prompt.<lang>, slots, asr_prompt, reprompt_*
+//!   [[questions.knockout]]  when, reason
+//!   [questions.rubric]      weight, tiers = [{ when, points }],
+//!                           skills = { required, points_each },
+//!                           similarity = { points, reference.<lang>, keywords.<lang>,
+//!                                          floor, full, keywords_full }
+//! [intent_examples.<lang>] yes/no/repeat/reschedule/opt_out/answer/unclear = [...]
+//! ```
+//!
+//! Conditions (`when`) are described in [`condition`]; they may only read slots
+//! the question (or an earlier follow-up of it) asks for.
 
 pub mod condition;
 mod error;

@@ -1,0 +1,100 @@
+//! What the dialog keeps of the call for the report.
+
+use serde::Serialize;
+use voxhire_nlu::{Heard, Intent, Slot};
+
+use super::event::RepromptReason;
+use crate::slots::SlotTable;
+
+/// One utterance heard while a question (or one of its follow-ups) was open.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnswerTurn {
+    /// The follow-up it answered, if not the main question.
+    pub followup: Option<String>,
+    pub text: String,
+    pub turn: u32,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub intent: Intent,
+    pub asr_confidence: f32,
+    /// Whether it filled a slot the question asks for.
+    pub matched: bool,
+}
+
+impl AnswerTurn {
+    pub(crate) fn new(
+        followup: Option<String>,
+        heard: &Heard,
+        intent: Intent,
+        matched: bool,
+    ) -> Self {
+        AnswerTurn {
+            followup,
+            text: heard.text.clone(),
+            turn: heard.turn,
+            start_ms: heard.start_ms,
+            end_ms: heard.end_ms,
+            intent,
+            asr_confidence: heard.confidence,
+            matched,
+        }
+    }
+}
+
+/// The answer to a yes/no step (consent, identity, good time) and how it came.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct YesNoAnswer {
+    pub yes: bool,
+    /// `speech` or `dtmf`.
+    pub via: &'static str,
+    /// The words (speech) or the digit (DTMF).
+    pub quote: String,
+    pub turn: Option<u32>,
+    pub at_ms: u64,
+}
+
+/// Where a question stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionStatus {
+    NotAsked,
+    /// Asked, the call ended before an answer.
+    Asked,
+    Answered,
+    /// Given up after the retries.
+    Unanswered,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct QuestionRecord {
+    pub status: QuestionStatus,
+    pub unanswered: Option<RepromptReason>,
+    pub followups_asked: Vec<String>,
+    pub turns: Vec<AnswerTurn>,
+    /// Slots as heard, each with its own evidence.
+    pub slots: Vec<Slot>,
+    /// The same, merged (what conditions and rubrics read).
+    pub table: SlotTable,
+}
+
+impl QuestionRecord {
+    pub fn new() -> Self {
+        QuestionRecord {
+            status: QuestionStatus::NotAsked,
+            unanswered: None,
+            followups_asked: Vec::new(),
+            turns: Vec::new(),
+            slots: Vec::new(),
+            table: SlotTable::default(),
+        }
+    }
+}
+
+/// The knockout that ended the interview.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KnockoutRecord {
+    pub question: String,
+    pub rule: String,
+    pub reason: String,
+    pub evidence: Vec<voxhire_nlu::Evidence>,
+}
