@@ -1,0 +1,448 @@
+//! `voxhire campaign run FILE`: dial a campaign's candidates through the trunk,
+//! with its concurrency, pacing, calling windows, retries and do-not-call list,
+//! interview each one who answers, and end with a summary table and
+//! `<out_dir>/summary.json`.
+//!
+//! The decisions are the Sans-IO `voxhire_campaign::Scheduler`'s; this driver
+//! owns the clock, the SIP endpoint and the calls. Every attempt is written to
+//! the campaign's SQLite store before its INVITE leaves and again when it ends,
+//! so a rerun after a crash or Ctrl-C never calls anyone twice by accident.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use voxhire_campaign::{
+    Address, AttemptOutcome, CampaignConfig, CandidateStatus, DoNotCallList, Language, Scheduler,
+    Store,
+};
+use voxhire_dialog::report::{Recommendation, Report, Status};
+use voxhire_dialog::InterviewScript;
+use voxhire_nlu::Lang;
+use voxhire_sip::message::{NameAddr, Uri};
+use voxhire_sip::ua::UaConfig;
+
+use crate::call_router::CallRouter;
+use crate::interview::session::InterviewParams;
+use crate::interview::InterviewStack;
+use crate::interview_call::{CallOutcome, CallRecord, DialRequest, Dialer};
+use crate::rtp_ports::RtpPorts;
+use crate::sip_endpoint;
+use crate::trunk::Trunk;
+
+#[derive(clap::Subcommand)]
+pub enum CampaignCommand {
+    /// Run (or resume) a campaign: dial every candidate not yet finished.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The campaign file (TOML), e.g. config/campaign.toml.
+    file: PathBuf,
+    /// Local SIP address to bind.
+    #[arg(long, default_value = "0.0.0.0:0")]
+    bind: SocketAddr,
+    /// RTP port range for the calls.
+    #[arg(long, default_value = "16384-32767", value_name = "LO-HI")]
+    rtp_ports: String,
+    /// No progress bar (also off when stderr is not a terminal).
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub async fn run(cmd: CampaignCommand) -> Result<()> {
+    match cmd {
+        CampaignCommand::Run(args) => run_campaign(args).await,
+    }
+}
+
+fn lang_of(l: Language) -> Lang {
+    match l {
+        Language::En => Lang::En,
+        Language::Zh => Lang::Zh,
+    }
+}
+
+/// What one finished call task reports.
+struct Finished {
+    candidate_id: String,
+    attempt_no: u32,
+    address: Address,
+    record: Result<CallRecord>,
+}
+
+async fn run_campaign(args: RunArgs) -> Result<()> {
+    let config = CampaignConfig::load(&args.file)?;
+    let candidates = voxhire_campaign::load_candidates(
+        &config.candidates,
+        config.default_language,
+        config.default_timezone,
+    )?;
+    // A configured list that is missing is an error, not an empty list: a typo
+    // in its path must not quietly call people who asked not to be called.
+    let dnc = match &config.do_not_call {
+        Some(p) => DoNotCallList::load(p)?,
+        None => DoNotCallList::new(),
+    };
+    let trunk = match &config.trunk {
+        Some(p) => Trunk::load(p)?,
+        None => Trunk::default(),
+    };
+    // Every script the list needs, loaded and validated before anyone is called.
+    let mut scripts: HashMap<PathBuf, Arc<InterviewScript>> = HashMap::new();
+    let mut needed: Vec<(Arc<InterviewScript>, Lang)> = Vec::new();
+    for c in &candidates {
+        let Some(path) = config.script_for(c.language) else {
+            continue;
+        };
+        let script = match scripts.get(path) {
+            Some(s) => s.clone(),
+            None => {
+                let s =
+                    Arc::new(InterviewScript::load(path).with_context(|| {
+                        format!("loading the interview script {}", path.display())
+                    })?);
+                scripts.insert(path.to_path_buf(), s.clone());
+                s
+            }
+        };
+        let lang = lang_of(c.language);
+        if !script.languages().contains(&lang) {
+            bail!(
+                "{}: candidate {:?} speaks {lang}, but {} has no {lang} texts",
+                config.candidates.display(),
+                c.id,
+                path.display()
+            );
+        }
+        if !needed
+            .iter()
+            .any(|(s, l)| Arc::ptr_eq(s, &script) && *l == lang)
+        {
+            needed.push((script, lang));
+        }
+    }
+    std::fs::create_dir_all(&config.out_dir)
+        .with_context(|| format!("creating {}", config.out_dir.display()))?;
+    let store = Store::open(&config.store_path())?;
+    let prior = store.attempts(&config.name)?;
+    let name = config.name.clone();
+    let out_dir = config.out_dir.clone();
+    let dnc_path = config.do_not_call.clone();
+    let max_concurrent = config.max_concurrent_calls;
+    let total = candidates.len();
+    let mut sched = Scheduler::new(config, candidates, dnc, &prior, Utc::now())?;
+
+    eprintln!(
+        "campaign {name}: {total} candidates, up to {max_concurrent} calls at once; loading models…"
+    );
+    let stack =
+        Arc::new(tokio::task::spawn_blocking(move || InterviewStack::load(&needed)).await??);
+    let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
+    let toward = trunk
+        .proxy
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
+    let local_ip = sip_endpoint::advertised_ip(args.bind, toward)?;
+    let socket = UdpSocket::bind(args.bind)
+        .await
+        .with_context(|| format!("binding SIP socket {}", args.bind))?;
+    let local = SocketAddr::new(local_ip, socket.local_addr()?.port());
+    let from = match &trunk.from {
+        Some(uri) => NameAddr::new(uri.clone()),
+        None => NameAddr::parse(&format!("<sip:voxhire@{local}>")).context("building From")?,
+    };
+    let mut ua = UaConfig::new(local);
+    ua.credentials = trunk.credentials.clone();
+    let (sip, events) = sip_endpoint::spawn(socket, ua, rand::random());
+    let (router, _other) = CallRouter::spawn(events);
+    let dialer = Arc::new(Dialer {
+        sip,
+        router,
+        ports,
+        local_ip,
+        proxy: trunk.proxy,
+        codecs: trunk.codecs.clone(),
+        from,
+        stack: stack.clone(),
+    });
+
+    let progress = progress_bar(total as u64, args.quiet);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut calls: JoinSet<Finished> = JoinSet::new();
+    let mut interrupted = false;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        while !interrupted {
+            let Some(dial) = sched.poll_dial(Utc::now()) else {
+                break;
+            };
+            let c = &dial.candidate;
+            store.record_attempt_start(&name, &c.id, dial.attempt_no, Utc::now())?;
+            progress.println(format!("dialling {} (attempt {})", c.id, dial.attempt_no));
+            let target = match dial_target(&c.address, trunk.proxy) {
+                Ok(t) => t,
+                Err(e) => {
+                    let outcome = AttemptOutcome::Failed {
+                        reason: format!("{e:#}"),
+                    };
+                    store.record_attempt_end(
+                        &name,
+                        &c.id,
+                        dial.attempt_no,
+                        Utc::now(),
+                        &outcome,
+                        None,
+                    )?;
+                    sched.handle_result(&c.id, outcome, Utc::now())?;
+                    continue;
+                }
+            };
+            let lang = lang_of(c.language);
+            let script = scripts
+                .get(dial.script.as_path())
+                .cloned()
+                .context("the scheduler chose a script that was not loaded")?;
+            let request = DialRequest {
+                target,
+                ring_timeout: dial
+                    .ring_timeout
+                    .to_std()
+                    .unwrap_or(Duration::from_secs(30)),
+                interview: InterviewParams {
+                    script: script.clone(),
+                    lang,
+                    candidate_name: Some(c.name.clone()),
+                    tz: c.timezone,
+                    run_dir: dial.call_dir.clone(),
+                },
+            };
+            let (dialer, stack, stop) = (dialer.clone(), stack.clone(), stop_rx.clone());
+            let (candidate_id, attempt_no, address, name_) = (
+                c.id.clone(),
+                dial.attempt_no,
+                c.address.clone(),
+                c.name.clone(),
+            );
+            calls.spawn(async move {
+                let record = async {
+                    // The call's personalised lines ({name}) are made before it rings.
+                    let s = stack.clone();
+                    tokio::task::spawn_blocking(move || s.warm_for(&script, lang, Some(&name_)))
+                        .await??;
+                    let record = dialer.dial(request, stop).await?;
+                    keep_unanswered_attempt(&record, attempt_no);
+                    Ok(record)
+                }
+                .await;
+                Finished {
+                    candidate_id,
+                    attempt_no,
+                    address,
+                    record,
+                }
+            });
+        }
+        if sched.is_finished() && calls.is_empty() {
+            break;
+        }
+        if interrupted && calls.is_empty() {
+            break;
+        }
+        let wake = sched
+            .poll_timeout()
+            .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+            .unwrap_or(Duration::from_secs(3600));
+        tokio::select! {
+            Some(done) = calls.join_next(), if !calls.is_empty() => {
+                let done = match done {
+                    Ok(d) => d,
+                    Err(e) => bail!("a call task panicked: {e}"),
+                };
+                let (outcome, report) = attempt_outcome(&done.record);
+                let now = Utc::now();
+                store.record_attempt_end(&name, &done.candidate_id, done.attempt_no, now, &outcome, report.as_deref())?;
+                if matches!(outcome, AttemptOutcome::OptedOut) {
+                    if let Err(e) = store.add_do_not_call(done.address.as_str(), now) {
+                        tracing::warn!(error = %e, "cannot record the opt-out in the store");
+                    }
+                    if let Some(p) = &dnc_path {
+                        voxhire_campaign::append_do_not_call(p, done.address.as_str())?;
+                    }
+                }
+                progress.println(format!("{}: {}", done.candidate_id, describe(&outcome)));
+                sched.handle_result(&done.candidate_id, outcome, now)?;
+                progress.set_position(finished_count(&sched) as u64);
+            }
+            _ = tokio::time::sleep(wake) => {}
+            _ = &mut ctrl_c, if !interrupted => {
+                progress.println("interrupted: hanging up the calls in progress (run again to resume)");
+                interrupted = true;
+                let _ = stop_tx.send(true);
+            }
+        }
+    }
+    progress.finish_and_clear();
+    let summary = sched.summary();
+    let path = voxhire_campaign::write_summary(&out_dir, &summary)?;
+    println!("{}", summary.render_table());
+    println!("summary: {}", path.display());
+    Ok(())
+}
+
+/// Candidates whose fate is settled (for the progress bar).
+fn finished_count(sched: &Scheduler) -> usize {
+    let s = sched.summary();
+    s.rows
+        .iter()
+        .filter(|r| {
+            !matches!(
+                r.status,
+                CandidateStatus::Pending
+                    | CandidateStatus::InFlight
+                    | CandidateStatus::OutsideWindow
+            )
+        })
+        .count()
+}
+
+fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(total);
+    if let Ok(style) =
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} candidates {msg}")
+    {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.enable_steady_tick(Duration::from_millis(500));
+    pb
+}
+
+/// A SIP URI as given, or a phone number through the trunk (`sip:<digits>@proxy`).
+fn dial_target(address: &Address, proxy: Option<SocketAddr>) -> Result<Uri> {
+    match address {
+        Address::Sip(uri) => Uri::parse(uri).context("the candidate's SIP URI does not parse"),
+        Address::Phone(number) => {
+            let proxy =
+                proxy.context("a phone number needs a trunk with a proxy to dial through")?;
+            let digits = voxhire_campaign::normalise_number(number)
+                .context("the candidate's phone number has no digits")?;
+            Uri::parse(&format!("sip:{digits}@{proxy}")).context("building the trunk URI")
+        }
+    }
+}
+
+/// An unanswered attempt's event log is kept beside the final one, not overwritten.
+fn keep_unanswered_attempt(record: &CallRecord, attempt_no: u32) {
+    if record.interview.is_none() {
+        let from = record.run_dir.join("events.jsonl");
+        let to = record
+            .run_dir
+            .join(format!("events.attempt-{attempt_no}.jsonl"));
+        if let Err(e) = std::fs::rename(&from, &to) {
+            tracing::debug!(error = %e, "no event log to keep for the attempt");
+        }
+    }
+}
+
+/// The scheduler's view of a finished call, and the report it left.
+fn attempt_outcome(record: &Result<CallRecord>) -> (AttemptOutcome, Option<PathBuf>) {
+    let record = match record {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                AttemptOutcome::Failed {
+                    reason: format!("{e:#}"),
+                },
+                None,
+            )
+        }
+    };
+    match record.outcome {
+        CallOutcome::Busy => return (AttemptOutcome::Busy, None),
+        CallOutcome::NoAnswer => return (AttemptOutcome::NoAnswer, None),
+        CallOutcome::Failed => {
+            let reason = format!("SIP {} {}", record.sip_status, record.reason)
+                .trim()
+                .to_string();
+            return (AttemptOutcome::Failed { reason }, None);
+        }
+        CallOutcome::Cancelled | CallOutcome::Answered => {}
+    }
+    let Some(interview) = &record.interview else {
+        return (
+            AttemptOutcome::Failed {
+                reason: "answered, but the interview did not run".into(),
+            },
+            None,
+        );
+    };
+    let report = Some(interview.report_path.clone());
+    (report_outcome(&interview.report), report)
+}
+
+/// Maps the dialog's report to the campaign's outcome.
+fn report_outcome(report: &Report) -> AttemptOutcome {
+    let score = Some(f64::from(report.score));
+    match report.status {
+        Status::Completed => AttemptOutcome::Completed {
+            score,
+            recommendation: report
+                .recommendation
+                .map(|r| recommendation_name(r).to_string()),
+        },
+        Status::OptedOut => AttemptOutcome::OptedOut,
+        Status::Rescheduled => match report.callback_at {
+            Some(at) => AttemptOutcome::CallbackRequested { at },
+            None => AttemptOutcome::Failed {
+                reason: "rescheduled without a callback time".into(),
+            },
+        },
+        Status::DeclinedConsent => AttemptOutcome::DeclinedConsent,
+        Status::WrongPerson => AttemptOutcome::WrongPerson,
+        Status::KnockedOut => AttemptOutcome::KnockedOut { score },
+        Status::HungUp => AttemptOutcome::HungUp,
+        // Answered, but no usable answer to the opening questions: try again later.
+        Status::NoResponse | Status::InProgress | Status::NoAnswer => AttemptOutcome::Failed {
+            reason: format!("interview ended as {}", report.status.name()),
+        },
+    }
+}
+
+pub fn recommendation_name(r: Recommendation) -> &'static str {
+    match r {
+        Recommendation::Advance => "advance",
+        Recommendation::Hold => "hold",
+        Recommendation::Reject => "reject",
+    }
+}
+
+fn describe(o: &AttemptOutcome) -> String {
+    match o {
+        AttemptOutcome::Completed {
+            score: Some(s),
+            recommendation,
+        } => format!(
+            "completed, score {s:.0}{}",
+            recommendation
+                .as_deref()
+                .map(|r| format!(", {r}"))
+                .unwrap_or_default()
+        ),
+        AttemptOutcome::CallbackRequested { at } => format!("callback requested for {at}"),
+        AttemptOutcome::Failed { reason } => format!("failed: {reason}"),
+        other => other.kind().replace('_', " "),
+    }
+}

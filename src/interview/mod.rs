@@ -1,0 +1,158 @@
+//! The call engine: one answered call becomes an interview.
+//!
+//! ```text
+//! RTP in ─▶ media task ─audio─▶ listener (VAD → endpointer → Whisper) ─heard─▶ session
+//!                                                                            │ NLU, dialog
+//! RTP out ◀─ media task ◀─audio── speaker (prompt cache / streaming TTS) ◀─say─┘
+//! ```
+//!
+//! Every arrow is a bounded channel. The models behind the listener, the NLU and
+//! the speaker are loaded once per process ([`InterviewStack`]) and shared by all
+//! calls; each call has its own VAD state, endpointer, recogniser and dialog.
+
+pub mod listener;
+pub mod outputs;
+pub mod prompt_store;
+pub mod session;
+pub mod speaker;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use voxhire_dialog::io::EndpointSettings;
+use voxhire_dialog::InterviewScript;
+use voxhire_nlu::{IntentExamples, Lang, Nlu};
+use voxhire_speech::asr::{AsrConfig, AsrEngine, Language};
+use voxhire_speech::endpoint::EndpointConfig;
+use voxhire_speech::models::ModelDir;
+use voxhire_speech::tts::{self, PromptCache, Tts, Voice};
+
+use self::prompt_store::PromptStore;
+use voxhire_speech::vad::SileroVad;
+
+/// The models every call shares.
+pub struct InterviewStack {
+    pub vad: Arc<SileroVad>,
+    pub asr: Arc<AsrEngine>,
+    pub tts: Tts,
+    pub cache: Arc<PromptCache>,
+    pub store: PromptStore,
+    pub nlu: Arc<Nlu>,
+}
+
+impl InterviewStack {
+    /// Loads the models the given scripts need (their languages' voices and ASR,
+    /// the NLU with their intent examples) and synthesises every fixed line of the
+    /// scripts into the prompt cache, so no call waits for them.
+    pub fn load(scripts: &[(Arc<InterviewScript>, Lang)]) -> Result<InterviewStack> {
+        let started = Instant::now();
+        let models = ModelDir::locate();
+        let env = models.onnxruntime()?;
+        let vad = SileroVad::load(&models).context("loading the VAD")?;
+        let asr = AsrEngine::load(&models, AsrConfig::default()).context("loading Whisper")?;
+        let mut langs: Vec<tts::Lang> = scripts.iter().map(|(_, l)| tts_lang(*l)).collect();
+        langs.dedup();
+        let tts = Tts::load_langs(&models, &langs).context("loading the TTS voices")?;
+        let mut examples = IntentExamples::default();
+        for (s, _) in scripts {
+            examples.examples.extend(s.intent_examples().examples);
+        }
+        let nlu = Nlu::load(env, models.root(), &examples).context("loading the NLU models")?;
+        let stack = InterviewStack {
+            vad,
+            asr,
+            tts,
+            cache: Arc::new(PromptCache::new(PromptCache::DEFAULT_CAPACITY_SAMPLES)),
+            store: PromptStore::locate(),
+            nlu: Arc::new(nlu),
+        };
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "models loaded");
+        for (script, lang) in scripts {
+            let t = Instant::now();
+            let made = stack.warm(script, *lang)?;
+            tracing::info!(lines = made, lang = %lang, ms = t.elapsed().as_millis() as u64, "prompt cache warmed");
+        }
+        Ok(stack)
+    }
+
+    pub fn voice(&self, lang: Lang) -> Result<Arc<dyn Voice>> {
+        Ok(self.tts.voice(tts_lang(lang))?.clone())
+    }
+
+    /// Puts the script's fixed lines (those without a per-call `{name}`) into
+    /// the prompt cache: from the disk store, else synthesised (and stored).
+    /// Returns how many had to be synthesised.
+    pub fn warm(&self, script: &InterviewScript, lang: Lang) -> Result<usize> {
+        let lines: Vec<String> = script
+            .prompts(lang)
+            .into_iter()
+            .map(|(_, text)| text)
+            .filter(|t| !t.contains('{'))
+            .collect();
+        let mut made = 0;
+        for line in &lines {
+            made += usize::from(
+                self.line(lang, line)
+                    .with_context(|| format!("synthesising the prompts of {}", script.id()))?,
+            );
+        }
+        Ok(made)
+    }
+
+    /// Synthesises one call's personalised lines (`{name}` filled in) ahead of
+    /// the call, so even those come from the cache.
+    pub fn warm_for(&self, script: &InterviewScript, lang: Lang, name: Option<&str>) -> Result<()> {
+        let name = name.unwrap_or_default();
+        for (_, text) in script.prompts(lang) {
+            if text.contains("{name}") {
+                self.line(lang, &text.replace("{name}", name))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ensures one line is in the memory cache; true if it was synthesised.
+    fn line(&self, lang: Lang, text: &str) -> Result<bool> {
+        let voice = self.voice(lang)?;
+        if self.cache.contains(voice.name(), text) {
+            return Ok(false);
+        }
+        if let Some(audio) = self.store.load(voice.name(), text) {
+            self.cache.insert(voice.name(), text, Arc::new(audio));
+            return Ok(false);
+        }
+        let audio = self.cache.get_or_synthesize(&voice, text)?;
+        self.store.save(voice.name(), text, &audio);
+        Ok(true)
+    }
+}
+
+pub fn tts_lang(lang: Lang) -> tts::Lang {
+    match lang {
+        Lang::En => tts::Lang::En,
+        Lang::Zh => tts::Lang::Zh,
+    }
+}
+
+pub fn asr_language(lang: Lang) -> Language {
+    match lang {
+        Lang::En => Language::En,
+        Lang::Zh => Language::Zh,
+    }
+}
+
+/// Longest utterance handed to Whisper: its 30 s window less the endpointer's
+/// pre-roll and trailing silence.
+const MAX_UTTERANCE_MS: u32 = 29_000;
+
+/// The script's (or a question's) endpointing settings as the endpointer's
+/// configuration.
+pub fn endpoint_config(e: &EndpointSettings) -> EndpointConfig {
+    EndpointConfig {
+        min_speech_ms: e.min_speech_ms,
+        end_silence_ms: e.end_of_turn_silence_ms,
+        max_utterance_ms: e.max_utterance_ms.min(MAX_UTTERANCE_MS),
+        ..EndpointConfig::default()
+    }
+}

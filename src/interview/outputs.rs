@@ -1,0 +1,177 @@
+//! What a call leaves behind in its run directory: `transcript.json`,
+//! `report.json`, `events.jsonl` and `recording.wav` (the media task writes that
+//! one). Every file is written to a temporary name, fsynced and renamed into
+//! place, then the directory is fsynced: a reader (or a crash) never sees half a
+//! file, and a finished interview is never lost.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+/// Writes `bytes` to `path` atomically (temp + fsync + rename + fsync of the directory).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = partial_path(path);
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    };
+    write().with_context(|| format!("writing {}", path.display()))
+}
+
+/// Serialises `value` as pretty JSON into `path`, atomically.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).context("serialising JSON")?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+/// `events.jsonl`, appended line by line while the call runs (to
+/// `events.jsonl.partial`, so a crash leaves the audit trail so far) and renamed
+/// into place when the call ends. Cheap to clone: the SIP side and the dialog
+/// side of a call write to the same log.
+#[derive(Clone)]
+pub struct EventLog {
+    inner: Arc<Mutex<LogFile>>,
+    origin: Instant,
+}
+
+struct LogFile {
+    path: PathBuf,
+    partial: PathBuf,
+    out: Option<BufWriter<File>>,
+}
+
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    /// Wall clock, milliseconds since the Unix epoch.
+    ts_ms: u64,
+    /// Milliseconds since the call started (INVITE sent or received).
+    t_ms: u64,
+    source: &'a str,
+    #[serde(flatten)]
+    event: &'a T,
+}
+
+impl EventLog {
+    pub fn create(path: &Path) -> Result<EventLog> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let partial = partial_path(path);
+        let file =
+            File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        Ok(EventLog {
+            inner: Arc::new(Mutex::new(LogFile {
+                path: path.to_path_buf(),
+                partial,
+                out: Some(BufWriter::new(file)),
+            })),
+            origin: Instant::now(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LogFile> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends one event. `source` is `sip`, `dialog`, `asr`, `nlu`, `tts`, `turn`…
+    /// Write errors are logged, not fatal: the call goes on.
+    pub fn log(&self, source: &str, event: &impl Serialize) {
+        let ts_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let line = Line {
+            ts_ms,
+            t_ms: self.origin.elapsed().as_millis() as u64,
+            source,
+            event,
+        };
+        let mut file = self.lock();
+        let partial = file.partial.clone();
+        let Some(out) = file.out.as_mut() else { return };
+        let result = serde_json::to_writer(&mut *out, &line)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"));
+        if let Err(e) = result {
+            tracing::warn!(path = %partial.display(), error = %e, "cannot write event");
+        }
+    }
+
+    /// Flushes, fsyncs and renames the log into place; later events are dropped.
+    pub fn finish(&self) -> Result<PathBuf> {
+        let mut file = self.lock();
+        let (path, partial) = (file.path.clone(), file.partial.clone());
+        let Some(out) = file.out.take() else {
+            return Ok(path);
+        };
+        let f = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("flushing {}", partial.display()))?;
+        f.sync_all()
+            .and_then(|()| std::fs::rename(&partial, &path))
+            .with_context(|| format!("finishing {}", path.display()))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/report.json");
+        write_json(&path, &serde_json::json!({"score": 81})).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"score\": 81"), "{text}");
+        assert!(!dir.path().join("a/b/report.json.partial").exists());
+    }
+
+    #[test]
+    fn event_log_is_partial_until_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let log = EventLog::create(&path).unwrap();
+        log.log("sip", &serde_json::json!({"event": "invite"}));
+        log.clone().log(
+            "dialog",
+            &serde_json::json!({"event": "say", "id": "greeting"}),
+        );
+        assert!(!path.exists() && dir.path().join("events.jsonl.partial").exists());
+        log.finish().unwrap();
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["source"], "sip");
+        assert!(lines[0]["t_ms"].as_u64().unwrap() <= lines[1]["t_ms"].as_u64().unwrap());
+        assert_eq!(lines[1]["id"], "greeting");
+        assert!(lines[1]["ts_ms"].as_u64().unwrap() > 1_700_000_000_000);
+    }
+}
