@@ -1,0 +1,355 @@
+//! Day references, English and Mandarin, resolved against the call's local date:
+//! today / tomorrow / 明天 / 后天, weekdays (Monday, next Friday, 周三, 下周一,
+//! 星期五, 礼拜天), next week / 下周, next month / 下个月, dates ("March 1st", "the
+//! 15th", "the first of next month", 12月1号, 下个月一号, 15号), 月底 / 月初.
+//!
+//! Weekdays: a bare weekday or "this Friday" / 周五 / 这周五 is the next one from
+//! today (today included; callers that need a future day move it a week on);
+//! "next Friday" / 下周五 is the Friday of next week (weeks start on Monday), the
+//! reading that agrees with 下周五. A date that already passed this year is next
+//! year's.
+
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+
+use crate::numbers::lex::Tok;
+use crate::numbers::{en_ordinal_at, number_at, Point};
+
+/// A part of the day said with the day ("tomorrow morning", 今晚, 明早).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DayPart {
+    Morning,
+    Noon,
+    Afternoon,
+    Evening,
+    Night,
+}
+
+impl DayPart {
+    /// The hour a callback goes to when only the part of the day was said.
+    pub fn default_hour(self) -> u32 {
+        match self {
+            DayPart::Morning => 9,
+            DayPart::Noon => 12,
+            DayPart::Afternoon => 14,
+            DayPart::Evening => 19,
+            DayPart::Night => 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct DayRef {
+    pub date: NaiveDate,
+    pub part: Option<DayPart>,
+    /// A bare weekday (today counts): a caller may move it on a week.
+    pub bare_weekday: bool,
+    /// Index of the token after the reference.
+    pub end: usize,
+}
+
+const EN_WEEKDAYS: [(&str, Weekday); 7] = [
+    ("monday", Weekday::Mon),
+    ("tuesday", Weekday::Tue),
+    ("wednesday", Weekday::Wed),
+    ("thursday", Weekday::Thu),
+    ("friday", Weekday::Fri),
+    ("saturday", Weekday::Sat),
+    ("sunday", Weekday::Sun),
+];
+const EN_MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+fn en_weekday(t: &Tok) -> Option<Weekday> {
+    let w = t.text.strip_suffix('s').unwrap_or(&t.text); // "mondays"
+    EN_WEEKDAYS.iter().find(|(n, _)| *n == w).map(|(_, d)| *d)
+}
+
+/// Month names and the short forms people say ("Sept"); not "mar" / "jun", which
+/// are other words more often than months.
+fn en_month(t: &Tok) -> Option<u32> {
+    const SHORT: [(&str, u32); 7] = [
+        ("jan", 1),
+        ("feb", 2),
+        ("aug", 8),
+        ("sept", 9),
+        ("oct", 10),
+        ("nov", 11),
+        ("dec", 12),
+    ];
+    EN_MONTHS
+        .iter()
+        .position(|m| t.is(m))
+        .map(|m| m as u32 + 1)
+        .or_else(|| SHORT.iter().find(|(s, _)| t.is(s)).map(|(_, m)| *m))
+}
+
+fn zh_weekday(c: char) -> Option<Weekday> {
+    Some(match c {
+        '一' => Weekday::Mon,
+        '二' => Weekday::Tue,
+        '三' => Weekday::Wed,
+        '四' => Weekday::Thu,
+        '五' => Weekday::Fri,
+        '六' => Weekday::Sat,
+        '日' | '天' | '七' => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+fn monday_of(d: NaiveDate) -> NaiveDate {
+    d - Days::new(d.weekday().num_days_from_monday() as u64)
+}
+
+fn next_weekday(today: NaiveDate, wd: Weekday) -> NaiveDate {
+    let ahead = (7 + wd.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+    today + Days::new(ahead as u64)
+}
+
+fn first_of_next_month(today: NaiveDate) -> Option<NaiveDate> {
+    today.with_day(1)?.checked_add_months(Months::new(1))
+}
+
+fn last_of_month(d: NaiveDate) -> Option<NaiveDate> {
+    first_of_next_month(d).map(|f| f - Days::new(1))
+}
+
+/// A month/day that is not past this year, else next year's.
+fn upcoming(today: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> {
+    let this = NaiveDate::from_ymd_opt(today.year(), month, day)?;
+    if this >= today {
+        Some(this)
+    } else {
+        NaiveDate::from_ymd_opt(today.year() + 1, month, day)
+    }
+}
+
+/// Day `day` of this month, or of next month when it is past.
+fn upcoming_day(today: NaiveDate, day: u32) -> Option<NaiveDate> {
+    let this = today.with_day(day);
+    match this {
+        Some(d) if d >= today => Some(d),
+        _ => first_of_next_month(today)?.with_day(day),
+    }
+}
+
+/// The day reference starting at token `i`.
+pub(super) fn day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Option<DayRef> {
+    let t = toks.get(i)?;
+    if t.cjk().is_some() {
+        return zh_day_at(text, toks, i, today);
+    }
+    let at = |k: usize| toks.get(k);
+    let is = |k: usize, w: &str| at(k).is_some_and(|t| t.is(w));
+    let day = |date: NaiveDate, end: usize| {
+        Some(DayRef {
+            date,
+            part: None,
+            bare_weekday: false,
+            end,
+        })
+    };
+    match t.text.as_str() {
+        "today" => return day(today, i + 1),
+        "tonight" => {
+            return Some(DayRef {
+                date: today,
+                part: Some(DayPart::Night),
+                bare_weekday: false,
+                end: i + 1,
+            })
+        }
+        "tomorrow" | "tmr" | "tomorow" => return day(today + Days::new(1), i + 1),
+        "day" if is(i + 1, "after") && is(i + 2, "tomorrow") => {
+            return day(today + Days::new(2), i + 3)
+        }
+        "the" if is(i + 1, "day") && is(i + 2, "after") && is(i + 3, "tomorrow") => {
+            return day(today + Days::new(2), i + 4)
+        }
+        "next" | "this" | "coming" => {
+            let next = t.is("next");
+            if let Some(wd) = at(i + 1).and_then(en_weekday) {
+                let date = if next {
+                    monday_of(today) + Days::new(7 + wd.num_days_from_monday() as u64)
+                } else {
+                    next_weekday(today, wd)
+                };
+                return day(date, i + 2);
+            }
+            if is(i + 1, "week") && next {
+                return day(monday_of(today) + Days::new(7), i + 2);
+            }
+            if is(i + 1, "month") && next {
+                return day(first_of_next_month(today)?, i + 2);
+            }
+            return None;
+        }
+        "on" => return day_at(text, toks, i + 1, today).filter(|d| d.end > i + 1),
+        _ => {}
+    }
+    if let Some(wd) = en_weekday(t) {
+        return Some(DayRef {
+            date: next_weekday(today, wd),
+            part: None,
+            bare_weekday: true,
+            end: i + 1,
+        });
+    }
+    // "March 1st", "march the first"
+    if let Some(m) = en_month(t) {
+        let k = if is(i + 1, "the") { i + 2 } else { i + 1 };
+        let (d, end) = en_ordinal_at(toks, k)?;
+        return day(upcoming(today, m, d)?, end);
+    }
+    // "the first of March", "the 15th", "the first of next month", "1st of march"
+    let k = if t.is("the") { i + 1 } else { i };
+    let (d, end) = en_ordinal_at(toks, k)?;
+    let plain_digits = at(k).is_some_and(|t| t.digits().is_some()) && end == k + 1;
+    if is(end, "of") {
+        if let Some(m) = at(end + 1).and_then(en_month) {
+            return day(upcoming(today, m, d)?, end + 2);
+        }
+        if is(end + 1, "next") && is(end + 2, "month") {
+            return day(first_of_next_month(today)?.with_day(d)?, end + 3);
+        }
+        if is(end + 1, "this") && is(end + 2, "month") {
+            return day(today.with_day(d)?, end + 3);
+        }
+    }
+    // A bare "the 15th" (not bare digits, which are anything).
+    if t.is("the") && !plain_digits {
+        return day(upcoming_day(today, d)?, end);
+    }
+    None
+}
+
+fn zh_day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Option<DayRef> {
+    let rest = &text[toks[i].span.start..];
+    let day = |date: NaiveDate, chars: usize, part: Option<DayPart>| {
+        Some(DayRef {
+            date,
+            part,
+            bare_weekday: false,
+            end: i + chars,
+        })
+    };
+    for (w, offset, part) in [
+        ("大后天", 3, None),
+        ("后天", 2, None),
+        ("明天", 1, None),
+        ("明早", 1, Some(DayPart::Morning)),
+        ("明晚", 1, Some(DayPart::Evening)),
+        ("今天", 0, None),
+        ("今晚", 0, Some(DayPart::Night)),
+        ("今早", 0, Some(DayPart::Morning)),
+        ("今儿", 0, None),
+        ("明儿", 1, None),
+    ] {
+        if rest.starts_with(w) {
+            return day(today + Days::new(offset), w.chars().count(), part);
+        }
+    }
+    // 下周一 / 下星期五 / 下礼拜三 / 这周五 / 本周五 / 周三 / 星期天
+    let (week, after_prefix) = if rest.starts_with('下') {
+        (Some(1), 1)
+    } else if rest.starts_with('这') || rest.starts_with('本') {
+        (Some(0), 1)
+    } else {
+        (None, 0)
+    };
+    let r = &rest[after_prefix * 3..];
+    for (w, len) in [
+        ("周", 1),
+        ("星期", 2),
+        ("礼拜", 2),
+        ("个星期", 3),
+        ("个礼拜", 3),
+    ] {
+        if let Some(after) = r.strip_prefix(w) {
+            let used = after_prefix + len;
+            match after.chars().next().and_then(zh_weekday) {
+                Some(wd) => {
+                    let date = match week {
+                        Some(1) => {
+                            monday_of(today) + Days::new(7 + wd.num_days_from_monday() as u64)
+                        }
+                        _ => next_weekday(today, wd),
+                    };
+                    return Some(DayRef {
+                        date,
+                        part: None,
+                        bare_weekday: week.is_none(),
+                        end: i + used + 1,
+                    });
+                }
+                None if week == Some(1) => return day(monday_of(today) + Days::new(7), used, None),
+                None => return None,
+            }
+        }
+    }
+    if rest.starts_with("下个月") || rest.starts_with("下月") {
+        let used = if rest.starts_with("下个月") { 3 } else { 2 };
+        let first = first_of_next_month(today)?;
+        if rest[used * 3..].starts_with("底") {
+            return day(last_of_month(first)?, used + 1, None);
+        }
+        if rest[used * 3..].starts_with("初") {
+            return day(first, used + 1, None);
+        }
+        if let Some((d, end)) = zh_day_of_month(text, toks, i + used) {
+            return day(first.with_day(d)?, end - i, None);
+        }
+        return day(first, used, None);
+    }
+    if rest.starts_with("月底") {
+        return day(last_of_month(today)?, 2, None);
+    }
+    if rest.starts_with("月初") {
+        return day(first_of_next_month(today)?, 2, None);
+    }
+    // 12月1号 / 十二月一日 / 15号
+    let n = number_at(toks, i, Point::Clock)?;
+    if toks.get(n.end).and_then(Tok::cjk) == Some('月')
+        && n.value.fract() == 0.0
+        && (1.0..=12.0).contains(&n.value)
+    {
+        let (d, end) = zh_day_of_month(text, toks, n.end + 1)?;
+        return Some(DayRef {
+            date: upcoming(today, n.value as u32, d)?,
+            part: None,
+            bare_weekday: false,
+            end,
+        });
+    }
+    let (d, end) = zh_day_of_month(text, toks, i)?;
+    Some(DayRef {
+        date: upcoming_day(today, d)?,
+        part: None,
+        bare_weekday: false,
+        end,
+    })
+}
+
+/// 一号 / 15号 / 三日 at token `i`: the day and the index after it.
+fn zh_day_of_month(_text: &str, toks: &[Tok], i: usize) -> Option<(u32, usize)> {
+    let n = number_at(toks, i, Point::Clock)?;
+    let marker = toks.get(n.end).and_then(Tok::cjk);
+    if !matches!(marker, Some('号' | '日'))
+        || n.value.fract() != 0.0
+        || !(1.0..=31.0).contains(&n.value)
+    {
+        return None;
+    }
+    Some((n.value as u32, n.end + 1))
+}
