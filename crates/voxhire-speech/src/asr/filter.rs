@@ -216,8 +216,33 @@ pub(crate) fn collapse_loops(text: &str) -> (String, bool) {
             let (again, _) = collapse_loops(&out);
             (again, true)
         }
-        None => (text.to_owned(), false),
+        None => match doubled_sentence(text) {
+            Some(once) => (once.to_owned(), true),
+            None => (text.to_owned(), false),
+        },
     }
+}
+
+/// A short reply decoded as the same full sentence twice ("Yes, that's fine.
+/// Yes, that's fine."): seen on phone-band clips of 1–2 s, where the candidate
+/// said it once. Only whole sentences ending in a full stop, question or
+/// exclamation mark count, so "I don't know, I don't know." stays.
+fn doubled_sentence(text: &str) -> Option<&str> {
+    let t = text.trim();
+    let ends = |s: &str| s.ends_with(['.', '?', '!', '。', '？', '！']);
+    if !ends(t) {
+        return None;
+    }
+    let bytes = t.len();
+    // Split points where the first half ends a sentence; compare the halves.
+    t.char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .filter(|&i| i < bytes && ends(&t[..i]))
+        .find(|&i| {
+            let (a, b) = (t[..i].trim(), t[i..].trim());
+            a.chars().count() >= 2 && normalise(a) == normalise(b)
+        })
+        .map(|i| t[..i].trim())
 }
 
 /// For a decode that ran into the token cap (it never said it was done: a loop
@@ -378,6 +403,16 @@ mod tests {
         assert_eq!(t, sentence);
         let (t, changed) = collapse_loops("I don't know, I don't know.");
         assert!(!changed, "{t}");
+        let (t, changed) = collapse_loops("Yes, that's fine. Yes, that's fine.");
+        assert!(changed);
+        assert_eq!(t, "Yes, that's fine.");
+        let (t, changed) = collapse_loops("是的，我是陈静。是的，我是陈静。");
+        assert!(changed);
+        assert_eq!(t, "是的，我是陈静。");
+        let (t, changed) = collapse_loops("Yes. No.");
+        assert!(!changed, "{t}");
+        let (t, changed) = collapse_loops("No. No.");
+        assert!(changed, "{t}");
     }
 
     #[test]
