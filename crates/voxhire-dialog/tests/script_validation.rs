@@ -61,7 +61,7 @@ fn bad_condition_is_refused_at_its_line() {
     let e = refuse(&text);
     assert_eq!(e.key(), Some("questions[0].knockout[0].when"));
     assert_eq!(e.line(), Some(line_of(&text, "years_experience << 2")));
-    assert!(e.to_string().contains("bad condition"), "{e}");
+    assert!(e.to_string().contains("unknown operator \"<<\""), "{e}");
 }
 
 #[test]
@@ -199,4 +199,13 @@ fn unreadable_file_names_the_file() {
             .starts_with("/nonexistent/interview.toml: cannot read"),
         "{e}"
     );
+}
+
+#[test]
+fn wrong_type_quotes_the_line() {
+    let text = replace_once(&english(), "weight = 3\ntiers", "weight = \"high\"\ntiers");
+    let e = refuse(&text);
+    assert!(matches!(e, ScriptError::Syntax { .. }), "{e}");
+    assert_eq!(e.line(), Some(line_of(&text, "weight = \"high\"")));
+    assert!(e.to_string().contains("(at `weight = \"high\"`)"), "{e}");
 }

@@ -279,11 +279,11 @@ fn tokenize(text: &str) -> Result<Vec<String>, ConditionError> {
         if c.is_whitespace() {
             chars.next();
         } else if matches!(c, '<' | '>' | '=' | '!') {
-            chars.next();
-            let mut op = c.to_string();
-            if chars.peek() == Some(&'=') {
+            // Greedy, so that `<<` or `=<` reads as one (unknown) operator.
+            let mut op = String::new();
+            while let Some(&c) = chars.peek().filter(|c| matches!(c, '<' | '>' | '=' | '!')) {
+                op.push(c);
                 chars.next();
-                op.push('=');
             }
             tokens.push(op);
         } else if c.is_alphanumeric() || matches!(c, '_' | ':' | '.' | '-' | '+' | '#') {

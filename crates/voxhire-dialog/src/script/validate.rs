@@ -229,10 +229,17 @@ fn syntax_error(file: &Path, text: &str, e: toml::de::Error) -> ScriptError {
             .count()
             + 1
     });
+    // serde's type errors do not name the key: quote the line instead.
+    let source = text.lines().nth(line - 1).unwrap_or("").trim();
+    let message = e.message().trim();
     ScriptError::Syntax {
         file: file.to_owned(),
         line,
-        message: e.message().to_owned(),
+        message: if source.is_empty() || message.contains(source) {
+            message.to_owned()
+        } else {
+            format!("{message} (at `{source}`)")
+        },
     }
 }
 
