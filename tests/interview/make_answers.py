@@ -4,7 +4,10 @@
 Run through make-answers.sh (it sets up the Python packages and the voice files).
 Same synthesis path as tests/speech/make_asr_testset.py: Kokoro-82M v1.0 int8 with
 voice styles other than the product's, English phonemes from espeak-ng through
-kokoro-onnx's tokenizer, Mandarin ones from misaki's ZHG2P.
+kokoro-onnx's tokenizer, Mandarin ones from misaki's ZHG2P. English words inside a
+Mandarin answer ("React", "TypeScript") are cut out and phonemised as English here:
+misaki 0.9.4's ZHG2P passes them through as raw letters, which Kokoro then reads as
+unrelated IPA symbols (Whisper heard "牙殖局便是" for "React和TypeScript").
 
 Line: 24 kHz, Kokoro's own leading/trailing silence cut -> sox: 8 kHz, normalised to -3 dBFS, 0.15 s lead-in and 0.35 s tail of
 silence, mu-law encoded and decoded back (no dither: reruns give the same bytes), so
@@ -19,6 +22,7 @@ Usage: make_answers.py [USER ...]   (default: every user)
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -63,11 +67,15 @@ CANDIDATES = {
     "chen": ("zh", "zf_xiaobei", [
         ("consent", "可以。"),
         ("identity", "是的，我是陈静。"),
-        ("good-time", "现在方便。"),
-        ("years", "我做了五年前端开发。"),
-        ("skills", "主要用React和TypeScript，也做过微信小程序。"),
+        ("good-time", "现在方便，您问吧。"),
+        ("years", "我做了五年的前端开发。"),
+        # "React，还有TypeScript" rather than "React和TypeScript": with the comma
+        # Whisper keeps both names.
+        ("skills", "主要用React，还有TypeScript，也做过微信小程序。"),
         ("project", "我负责过公司商城网站的重构，页面加载时间缩短了一半。"),
-        ("salary", "期望月薪两万五。"),
+        # "期望月薪两万五。" came back as 两万１ / 2萬5 depending on the cut; the
+        # full form is what a careful speaker says on a bad line.
+        ("salary", "我期望的月薪是两万五千元。"),
         ("start", "下个月一号可以入职。"),
         ("bye", "好的，谢谢，再见。"),
     ]),
@@ -104,7 +112,18 @@ def main():
     vocab = json.load(open(os.path.join(os.path.dirname(kokoro_onnx.__file__), "config.json")))["vocab"]
     tokenizer = Tokenizer()
     english_phonemes = lambda text: tokenizer.phonemize(text, "en-us")
-    zh_g2p = zh.ZHG2P(version="1.0", en_callable=english_phonemes)
+    zh_g2p = zh.ZHG2P(version="1.0")
+
+    def mandarin_phonemes(text):
+        out = []
+        for part in re.split(r"([A-Za-z][A-Za-z .'-]*[A-Za-z]|[A-Za-z])", text):
+            if not part:
+                continue
+            if re.match(r"[A-Za-z]", part):
+                out.append(" " + english_phonemes(part).strip() + " ")
+            else:
+                out.append(zh_g2p(part)[0])
+        return "".join(out)
     opts = rt.SessionOptions()
     opts.intra_op_num_threads = 2
     session = rt.InferenceSession(MODEL, opts)
@@ -123,11 +142,11 @@ def main():
 
     def trim(audio, rate):
         # Kokoro surrounds speech with ~0.4 s before and 0.5-1 s after; cut it (keeping
-        # 40 ms) so the pads below are the only silence and the clips stay small.
-        loud = np.nonzero(np.abs(audio) > 0.01)[0]
+        # 80 ms past -46 dBFS, so a soft final syllable like 五 survives) so the pads below are the only silence and the clips stay small.
+        loud = np.nonzero(np.abs(audio) > 0.005)[0]
         if len(loud) == 0:
             raise SystemExit("make-answers: Kokoro returned silence")
-        margin = int(0.04 * rate)
+        margin = int(0.08 * rate)
         return audio[max(0, loud[0] - margin): loud[-1] + margin]
 
     def write_wav(path, audio, rate):
@@ -159,7 +178,7 @@ def main():
                 del rows[key]
             for clip, text in clips:
                 if lang == "zh":
-                    phonemes, _ = zh_g2p(text)
+                    phonemes = mandarin_phonemes(text)
                 else:
                     phonemes = english_phonemes(text)
                 raw24 = os.path.join(tmp, f"{user}-{clip}.wav")
