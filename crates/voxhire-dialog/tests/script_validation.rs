@@ -209,3 +209,43 @@ fn wrong_type_quotes_the_line() {
     assert_eq!(e.line(), Some(line_of(&text, "weight = \"high\"")));
     assert!(e.to_string().contains("(at `weight = \"high\"`)"), "{e}");
 }
+
+#[test]
+fn unknown_skill_is_refused_and_synonyms_become_canonical_ids() {
+    let text = replace_once(
+        &english(),
+        r#""kafka", "mysql""#,
+        r#""kafkaesque", "mysql""#,
+    );
+    let e = refuse(&text);
+    assert_eq!(e.key(), Some("questions[1].rubric.skills.required[2]"));
+    assert!(
+        e.to_string().contains("unknown skill \"kafkaesque\""),
+        "{e}"
+    );
+
+    let text = replace_once(
+        &english(),
+        r#"missing_skill:kubernetes or"#,
+        r#"missing_skill:cobol_9000 or"#,
+    );
+    let e = refuse(&text);
+    assert_eq!(e.key(), Some("questions[1].followups[0].when"));
+
+    // "k8s" is a synonym of kubernetes: accepted, stored as the canonical id.
+    let text = replace_once(
+        &english(),
+        r#"required = ["spring_cloud", "kubernetes""#,
+        r#"required = ["Spring Cloud", "k8s""#,
+    );
+    let script = InterviewScript::from_str(&text, "ok.toml").unwrap_or_else(|e| panic!("{e}"));
+    let rule = script.questions()[1]
+        .rubric
+        .as_ref()
+        .and_then(|r| r.skills.as_ref())
+        .expect("skills rule");
+    assert_eq!(
+        rule.required[..2],
+        ["spring_cloud".to_owned(), "kubernetes".to_owned()]
+    );
+}

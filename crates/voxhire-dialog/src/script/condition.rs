@@ -151,6 +151,14 @@ impl Condition {
             .collect()
     }
 
+    /// The skill ids the condition names, to check them against the taxonomy.
+    pub(crate) fn skill_ids_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        self.any.iter_mut().flatten().filter_map(|a| match a {
+            Atom::HasSkill(id) | Atom::MissingSkill(id) => Some(id),
+            _ => None,
+        })
+    }
+
     /// Whether the condition holds on these slots. A comparison on a slot the
     /// candidate did not give is false (so `years_experience < 2` never knocks
     /// out someone who was not heard); `missing:` is its complement.

@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use voxhire_nlu::skills::SkillTaxonomy;
 use voxhire_nlu::{Intent, IntentExamples, Lang, SlotKind};
 
 use super::condition::{normalize_skill, Condition, ConditionError};
@@ -147,13 +148,37 @@ impl Ctx {
         Ok(out)
     }
 
+    /// A skill id of the NLU's taxonomy: a synonym ("k8s", "Spring Cloud",
+    /// 小程序) is accepted and stored as its canonical id, an unknown skill is
+    /// refused (it could never be matched, silently costing candidates points).
+    fn skill(&self, name: &str, key: &KeyPath) -> R<String> {
+        let taxonomy = SkillTaxonomy::builtin();
+        let normalized = normalize_skill(name);
+        if let Some(id) = taxonomy.ids().find(|id| normalize_skill(id) == normalized) {
+            return Ok(id.to_owned());
+        }
+        match taxonomy.canonical(name).or_else(|| taxonomy.canonical(&normalized)) {
+            Some(id) => Ok(id.to_owned()),
+            None => Err(self.invalid(
+                key,
+                format!(
+                    "unknown skill {name:?}: the NLU's taxonomy (crates/voxhire-nlu/data/skills.toml) \
+                     has no such skill or synonym"
+                ),
+            )),
+        }
+    }
+
     /// A condition that may only read slots in `allowed`.
     fn condition(&self, v: &Option<String>, allowed: &[SlotKind], key: &KeyPath) -> R<Condition> {
         let text = self.required(v, key)?;
-        let cond = Condition::parse(text).map_err(|e| match e {
+        let mut cond = Condition::parse(text).map_err(|e| match e {
             ConditionError::Protected(term) => self.protected(key, term),
             other => self.invalid(key, format!("bad condition: {other}")),
         })?;
+        for id in cond.skill_ids_mut() {
+            *id = self.skill(id, key)?;
+        }
         for slot in cond.slots() {
             if !allowed.contains(&slot) {
                 let names: Vec<_> = allowed.iter().map(|k| k.name()).collect();
@@ -595,16 +620,17 @@ fn rubric(cx: &Ctx, r: &RawRubric, langs: &[Lang], slots: &[SlotKind], key: &Key
             if s.required.is_empty() {
                 return Err(cx.invalid(&sk.key("required"), "list the skills that earn points"));
             }
-            let mut required = Vec::new();
+            let mut required: Vec<String> = Vec::new();
             for (i, id) in s.required.iter().enumerate() {
-                let n = normalize_skill(id);
-                if n.is_empty() {
-                    return Err(cx.invalid(&sk.key("required").index(i), "empty skill id"));
+                let ik = sk.key("required").index(i);
+                if let Some(term) = check_term(id) {
+                    return Err(cx.protected(&ik, term));
                 }
-                if let Some(term) = check_term(&n) {
-                    return Err(cx.protected(&sk.key("required").index(i), term));
+                let id = cx.skill(id, &ik)?;
+                if required.contains(&id) {
+                    return Err(cx.invalid(&ik, format!("{id} is listed twice")));
                 }
-                required.push(n);
+                required.push(id);
             }
             Some(SkillRule {
                 required,
