@@ -23,7 +23,7 @@ pub mod intent;
 pub mod lac;
 mod nlu;
 
-pub use nlu::NluError;
+pub use nlu::{Nlu, NluError};
 pub use types::{
     Evidence, Heard, Intent, IntentExamples, Lang, NluContext, SentenceSimilarity, Slot, SlotKind,
     SlotValue, Understanding,

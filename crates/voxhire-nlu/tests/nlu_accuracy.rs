@@ -1,0 +1,253 @@
+//! Intent and slot accuracy of the real models and parsers over interview-style
+//! utterances as phone-band Whisper transcribes them (tests/data/nlu_{en,zh}.tsv).
+//!
+//! Prints per-language accuracy and every miss; run with `--nocapture` to see them:
+//! `cargo test -p voxhire-nlu --test nlu_accuracy -- --nocapture`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use voxhire_nlu::{
+    Heard, Intent, IntentExamples, Lang, Nlu, NluContext, SlotKind, SlotValue, Understanding,
+};
+use voxhire_speech::models::ModelDir;
+
+/// Thresholds set from measurement (see the report in the commit that set them),
+/// a few points under what the models and parsers reach, so a regression fails.
+const MIN_INTENT_EN: f32 = 0.93;
+const MIN_SLOT_EN: f32 = 0.9;
+const MIN_INTENT_ZH: f32 = 0.93;
+const MIN_SLOT_ZH: f32 = 0.85;
+
+fn nlu() -> &'static Nlu {
+    static NLU: OnceLock<Nlu> = OnceLock::new();
+    NLU.get_or_init(|| {
+        let dir = ModelDir::locate();
+        let env = dir
+            .onnxruntime()
+            .expect("ONNX Runtime (run scripts/fetch-models.sh)");
+        Nlu::load(env, dir.root(), &IntentExamples::default())
+            .expect("NLU models (run scripts/fetch-models.sh)")
+    })
+}
+
+fn local_now() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 11, 26)
+        .and_then(|d| d.and_hms_opt(10, 30, 0))
+        .expect("valid date")
+}
+
+struct Case {
+    line: usize,
+    text: String,
+    ctx: NluContext,
+    intent: Intent,
+    slots: Vec<(SlotKind, String)>,
+}
+
+fn parse_intent(s: &str) -> Intent {
+    match s {
+        "yes" => Intent::Yes,
+        "no" => Intent::No,
+        "repeat" => Intent::Repeat,
+        "reschedule" => Intent::Reschedule,
+        "opt_out" => Intent::OptOut,
+        "answer" => Intent::Answer,
+        "unclear" => Intent::Unclear,
+        other => panic!("unknown intent {other:?}"),
+    }
+}
+
+fn load_cases(file: &str) -> Vec<Case> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut cases = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 5, "{file}:{}: expected 5 columns", i + 1);
+        let expected = if cols[1] == "-" {
+            Vec::new()
+        } else {
+            cols[1]
+                .split(',')
+                .map(|k| {
+                    k.parse()
+                        .unwrap_or_else(|e| panic!("{file}:{}: {e}", i + 1))
+                })
+                .collect()
+        };
+        let slots = if cols[4] == "-" {
+            Vec::new()
+        } else {
+            cols[4]
+                .split(';')
+                .map(|kv| {
+                    let (k, v) = kv
+                        .split_once('=')
+                        .unwrap_or_else(|| panic!("{file}:{}: slot {kv:?}", i + 1));
+                    let kind: SlotKind = k
+                        .parse()
+                        .unwrap_or_else(|e| panic!("{file}:{}: {e}", i + 1));
+                    (kind, v.to_string())
+                })
+                .collect()
+        };
+        cases.push(Case {
+            line: i + 1,
+            text: cols[0].to_string(),
+            ctx: NluContext {
+                expected,
+                local_now: Some(local_now()),
+                yes_no: cols[2] == "yn",
+            },
+            intent: parse_intent(cols[3]),
+            slots,
+        });
+    }
+    cases
+}
+
+/// Whether the understanding has slot `kind` with the annotated value.
+fn slot_matches(u: &Understanding, kind: SlotKind, want: &str) -> Result<(), String> {
+    let Some(slot) = u.slot(kind) else {
+        return Err("missing".into());
+    };
+    if want == "*" {
+        return Ok(());
+    }
+    let ok = match &slot.value {
+        SlotValue::Years { years } => want.parse::<f32>().is_ok_and(|w| (w - years).abs() < 0.01),
+        SlotValue::Skills { skills } => {
+            let got: BTreeSet<&str> = skills.iter().map(String::as_str).collect();
+            let want: BTreeSet<&str> = want.split('|').collect();
+            got == want
+        }
+        SlotValue::Money { amount, .. } => want.parse::<u64>().is_ok_and(|w| w == *amount),
+        SlotValue::Date { date } => want.parse::<NaiveDate>().is_ok_and(|w| w == *date),
+        SlotValue::Days { days } => want.parse::<u32>().is_ok_and(|w| w == *days),
+        SlotValue::DateTime { at } => {
+            NaiveDateTime::parse_from_str(want, "%Y-%m-%dT%H:%M").is_ok_and(|w| w == *at)
+        }
+        SlotValue::Text { text } => !text.is_empty(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("got {:?}", slot.value))
+    }
+}
+
+struct Score {
+    intents: (usize, usize),
+    slots: (usize, usize),
+    /// Expected-kind slots extracted where the annotation has none.
+    spurious: usize,
+}
+
+fn run(file: &str, lang: Lang) -> Score {
+    let cases = load_cases(file);
+    assert!(cases.len() >= 80, "{file}: only {} cases", cases.len());
+    let nlu = nlu();
+    let mut score = Score {
+        intents: (0, 0),
+        slots: (0, 0),
+        spurious: 0,
+    };
+    for (turn, c) in cases.iter().enumerate() {
+        let heard = Heard {
+            text: c.text.clone(),
+            lang,
+            turn: turn as u32,
+            start_ms: 1_000,
+            end_ms: 3_000,
+            confidence: 0.9,
+        };
+        let u = nlu.understand(&heard, &c.ctx);
+        score.intents.1 += 1;
+        if u.intent == c.intent {
+            score.intents.0 += 1;
+        } else {
+            println!(
+                "{file}:{} intent {:?} (score {:.2}), want {:?}: {:?}",
+                c.line, u.intent, u.intent_score, c.intent, c.text
+            );
+        }
+        for (kind, want) in &c.slots {
+            score.slots.1 += 1;
+            match slot_matches(&u, *kind, want) {
+                Ok(()) => score.slots.0 += 1,
+                Err(why) => println!(
+                    "{file}:{} slot {} want {want}: {why}: {:?}",
+                    c.line,
+                    kind.name(),
+                    c.text
+                ),
+            }
+        }
+        for s in &u.slots {
+            if c.ctx.expected.contains(&s.kind) && !c.slots.iter().any(|(k, _)| *k == s.kind) {
+                score.spurious += 1;
+                println!(
+                    "{file}:{} spurious {} {:?}: {:?}",
+                    c.line,
+                    s.kind.name(),
+                    s.value,
+                    c.text
+                );
+            }
+        }
+    }
+    let pct = |(a, b): (usize, usize)| if b == 0 { 1.0 } else { a as f32 / b as f32 };
+    println!(
+        "{lang}: intent accuracy {}/{} = {:.1} %, slot accuracy {}/{} = {:.1} %, spurious expected slots {}",
+        score.intents.0,
+        score.intents.1,
+        100.0 * pct(score.intents),
+        score.slots.0,
+        score.slots.1,
+        100.0 * pct(score.slots),
+        score.spurious
+    );
+    score
+}
+
+fn ratio((a, b): (usize, usize)) -> f32 {
+    a as f32 / b.max(1) as f32
+}
+
+#[test]
+fn english_intents_and_slots() {
+    let s = run("nlu_en.tsv", Lang::En);
+    assert!(
+        ratio(s.intents) >= MIN_INTENT_EN,
+        "English intent accuracy {:?}",
+        s.intents
+    );
+    assert!(
+        ratio(s.slots) >= MIN_SLOT_EN,
+        "English slot accuracy {:?}",
+        s.slots
+    );
+}
+
+#[test]
+fn mandarin_intents_and_slots() {
+    let s = run("nlu_zh.tsv", Lang::Zh);
+    assert!(
+        ratio(s.intents) >= MIN_INTENT_ZH,
+        "Mandarin intent accuracy {:?}",
+        s.intents
+    );
+    assert!(
+        ratio(s.slots) >= MIN_SLOT_ZH,
+        "Mandarin slot accuracy {:?}",
+        s.slots
+    );
+}
