@@ -147,7 +147,11 @@ fn upcoming_day(today: NaiveDate, day: u32) -> Option<NaiveDate> {
 /// The day reference starting at token `i`.
 pub(super) fn day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Option<DayRef> {
     let t = toks.get(i)?;
-    if t.cjk().is_some() {
+    let digits_then_cjk = t.digits().is_some()
+        && toks
+            .get(i + 1)
+            .is_some_and(|n| n.glued && n.cjk().is_some());
+    if t.cjk().is_some() || digits_then_cjk {
         return zh_day_at(text, toks, i, today);
     }
     let at = |k: usize| toks.get(k);

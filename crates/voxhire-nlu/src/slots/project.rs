@@ -50,6 +50,13 @@ fn clean(input: &Input) -> String {
         .filter(|t| !(t.kind == TokKind::Word && t.is_any(&EN_HESITATION)))
         .filter(|t| !t.cjk().is_some_and(|c| ZH_HESITATION.contains(&c)))
         .collect();
+    // "系统，呃，用" → "系统，用": a dropped sound leaves two commas in a row.
+    let keep: Vec<&crate::numbers::lex::Tok> = keep
+        .iter()
+        .enumerate()
+        .filter(|(k, t)| !(t.is_clause_break() && *k > 0 && keep[k - 1].is_clause_break()))
+        .map(|(_, t)| *t)
+        .collect();
     let mut s = String::new();
     for (k, t) in keep.iter().enumerate() {
         if k > 0 && !t.glued && keep[k - 1].span.end < t.span.start {

@@ -67,11 +67,12 @@ fn choose(input: &Input, mut cands: Vec<Candidate>) -> Option<Candidate> {
                 .find_map(|w| input.text.find(w))
         });
     if let Some(at) = total_at {
-        // The duration nearest the "in total" cue.
-        let best = cands
-            .into_iter()
-            .min_by_key(|c| c.span.start.abs_diff(at).min(c.span.end.abs_diff(at)))?;
-        return Some(best);
+        // The first duration after the "in total" cue ("一共五年"), else the
+        // nearest before it ("five years in total").
+        if let Some(k) = cands.iter().position(|c| c.span.start >= at) {
+            return Some(cands.swap_remove(k));
+        }
+        return cands.into_iter().min_by_key(|c| at.abs_diff(c.span.end));
     }
     let mut best = cands
         .into_iter()
