@@ -14,12 +14,21 @@ use voxhire_nlu::{
 };
 use voxhire_speech::models::ModelDir;
 
-/// Thresholds set from measurement (see the report in the commit that set them),
-/// a few points under what the models and parsers reach, so a regression fails.
+/// Thresholds a few points under what was measured, so a regression fails.
+/// Measured 2026-11-26 (debug build, `-- --nocapture`): nlu_en.tsv intents 90/90,
+/// slots 40/41; nlu_zh.tsv intents 84/85, slots 37/40. Those two sets were used to
+/// write the examples and tune the thresholds, so they overstate accuracy.
 const MIN_INTENT_EN: f32 = 0.93;
 const MIN_SLOT_EN: f32 = 0.9;
 const MIN_INTENT_ZH: f32 = 0.93;
 const MIN_SLOT_ZH: f32 = 0.85;
+/// The held-out sets were written after tuning and measured once: en intents 39/44
+/// (88.6 %), slots 20/22; zh intents 35/40 (87.5 %), slots 18/19. These are the
+/// honest figures for unseen phrasings.
+const MIN_INTENT_EN_HELD_OUT: f32 = 0.84;
+const MIN_SLOT_EN_HELD_OUT: f32 = 0.85;
+const MIN_INTENT_ZH_HELD_OUT: f32 = 0.82;
+const MIN_SLOT_ZH_HELD_OUT: f32 = 0.85;
 
 fn nlu() -> &'static Nlu {
     static NLU: OnceLock<Nlu> = OnceLock::new();
@@ -151,9 +160,13 @@ struct Score {
     spurious: usize,
 }
 
-fn run(file: &str, lang: Lang) -> Score {
+fn run(file: &str, lang: Lang, min_cases: usize) -> Score {
     let cases = load_cases(file);
-    assert!(cases.len() >= 80, "{file}: only {} cases", cases.len());
+    assert!(
+        cases.len() >= min_cases,
+        "{file}: only {} cases",
+        cases.len()
+    );
     let nlu = nlu();
     let mut score = Score {
         intents: (0, 0),
@@ -206,7 +219,7 @@ fn run(file: &str, lang: Lang) -> Score {
     }
     let pct = |(a, b): (usize, usize)| if b == 0 { 1.0 } else { a as f32 / b as f32 };
     println!(
-        "{lang}: intent accuracy {}/{} = {:.1} %, slot accuracy {}/{} = {:.1} %, spurious expected slots {}",
+        "{file}: intent accuracy {}/{} = {:.1} %, slot accuracy {}/{} = {:.1} %, spurious expected slots {}",
         score.intents.0,
         score.intents.1,
         100.0 * pct(score.intents),
@@ -224,7 +237,7 @@ fn ratio((a, b): (usize, usize)) -> f32 {
 
 #[test]
 fn english_intents_and_slots() {
-    let s = run("nlu_en.tsv", Lang::En);
+    let s = run("nlu_en.tsv", Lang::En, 80);
     assert!(
         ratio(s.intents) >= MIN_INTENT_EN,
         "English intent accuracy {:?}",
@@ -239,7 +252,7 @@ fn english_intents_and_slots() {
 
 #[test]
 fn mandarin_intents_and_slots() {
-    let s = run("nlu_zh.tsv", Lang::Zh);
+    let s = run("nlu_zh.tsv", Lang::Zh, 80);
     assert!(
         ratio(s.intents) >= MIN_INTENT_ZH,
         "Mandarin intent accuracy {:?}",
@@ -248,6 +261,36 @@ fn mandarin_intents_and_slots() {
     assert!(
         ratio(s.slots) >= MIN_SLOT_ZH,
         "Mandarin slot accuracy {:?}",
+        s.slots
+    );
+}
+
+#[test]
+fn english_held_out() {
+    let s = run("nlu_en_holdout.tsv", Lang::En, 40);
+    assert!(
+        ratio(s.intents) >= MIN_INTENT_EN_HELD_OUT,
+        "English held-out intents {:?}",
+        s.intents
+    );
+    assert!(
+        ratio(s.slots) >= MIN_SLOT_EN_HELD_OUT,
+        "English held-out slots {:?}",
+        s.slots
+    );
+}
+
+#[test]
+fn mandarin_held_out() {
+    let s = run("nlu_zh_holdout.tsv", Lang::Zh, 40);
+    assert!(
+        ratio(s.intents) >= MIN_INTENT_ZH_HELD_OUT,
+        "Mandarin held-out intents {:?}",
+        s.intents
+    );
+    assert!(
+        ratio(s.slots) >= MIN_SLOT_ZH_HELD_OUT,
+        "Mandarin held-out slots {:?}",
         s.slots
     );
 }
