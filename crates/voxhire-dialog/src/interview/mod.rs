@@ -15,6 +15,7 @@
 
 mod event;
 mod flow;
+mod lines;
 mod record;
 
 use std::collections::VecDeque;
