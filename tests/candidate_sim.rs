@@ -38,6 +38,10 @@ struct Candidate {
 
 impl Candidate {
     fn start(scenarios: &Path, scratch: &Scratch) -> Candidate {
+        Self::start_with(scenarios, scratch, &[])
+    }
+
+    fn start_with(scenarios: &Path, scratch: &Scratch, extra: &[String]) -> Candidate {
         let (lo, hi) = free_port_range(8);
         let stderr = scratch.join("candidate.stderr");
         let mut cmd = Command::new(binary());
@@ -45,6 +49,7 @@ impl Candidate {
             .arg(format!("{lo}-{hi}"))
             .arg("--scenarios")
             .arg(scenarios)
+            .args(extra)
             .current_dir(repo_root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -93,9 +98,13 @@ impl Candidate {
 
 /// `voxhire call <uri> --play <wav> [--record <wav>] <extra>`.
 fn call(c: &Candidate, user: &str, scratch: &Scratch, tag: &str, extra: &[String]) -> CallRun {
+    call_uri(c.uri(user), scratch, tag, extra)
+}
+
+fn call_uri(uri: String, scratch: &Scratch, tag: &str, extra: &[String]) -> CallRun {
     let (lo, hi) = free_port_range(8);
     let mut args = vec![
-        c.uri(user),
+        uri,
         "--bind".into(),
         "127.0.0.1:0".into(),
         "--rtp-ports".into(),
@@ -238,13 +247,26 @@ fn busy_first_then_answers_after_the_agent_has_finished() {
         offset > a_end + 0.5 && offset < a_end + 1.5,
         "answer at {offset:.2} s in the caller's recording; the agent stopped at {a_end:.2} s"
     );
+    // The latency it reports, against the caller's own timeline: the agent's
+    // second sentence started at `b_onset` of the played file, and the answer's
+    // speech ended at `offset + ans_end` of the caller's recording (both clocks
+    // start at the answer). The candidate hears both one network + jitter-buffer
+    // delay later/earlier, so it reports a bit more, never less.
+    let b_onset =
+        part_a.len() as f64 / RATE as f64 + pause + speech_bounds(&agent[..2 * RATE as usize]).0;
+    let caller_latency = (b_onset - (offset + ans_end)) * 1000.0;
+    assert!(
+        (-60.0..400.0).contains(&(latency - caller_latency)),
+        "reported latency {latency} ms, the caller's timeline says {caller_latency:.0} ms\n{ctx}"
+    );
     eprintln!(
-        "candidate waited {waited:.0} ms after the agent; reported latency {latency:.0} ms; answer at {offset:.2} s ({m})"
+        "candidate waited {waited:.0} ms after the agent; reported latency {latency:.0} ms \
+         (caller's timeline: {caller_latency:.0} ms); answer at {offset:.2} s ({m})"
     );
 }
 
 #[test]
-fn barge_in_no_answer_unknown_user_and_hangup() {
+fn concurrent_calls_barge_in_no_answer_hangup_and_unknown_user() {
     let scratch = Scratch::new("candidate-misc");
     let (dir, answer) = scenario_dir(
         &scratch,
@@ -256,87 +278,125 @@ fn barge_in_no_answer_unknown_user_and_hangup() {
             ("nick", "no_answer_attempts = 1\n[[turn]]\nhangup = true\n"),
         ],
     );
-    let cand = Candidate::start(&dir, &scratch);
+    let cand = Candidate::start_with(
+        &dir,
+        &scratch,
+        &["--record-dir".into(), arg(&scratch.join("rec"))],
+    );
     let agent_path = audio_fixture("agent-en.wav");
     let agent = read_wav(&agent_path).channels.remove(0);
-
-    // Barge-in: the answer starts 0.8 s into the agent's 7 s of speech.
-    let record = scratch.join("barge.wav");
-    let run = call(
-        &cand,
-        "bea",
-        &scratch,
-        "barge",
-        &[
-            "--play".into(),
-            arg(&agent_path),
-            "--record".into(),
-            arg(&record),
-        ],
-    );
-    assert_eq!(run.json()["outcome"], "answered", "{}", run.diagnostics());
-    let line = cand.next_call();
-    assert_eq!(line["outcome"], "completed", "{line}");
-    let heard = read_wav(&record).channels.remove(0);
-    let m = locate(&answer, &heard, RATE, 0.5);
-    assert!(
-        m.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR,
-        "answer not in the recording: {m}"
-    );
-    let (onset, end) = speech_bounds(&agent);
-    let offset = m.lag_ms / 1000.0;
-    assert!(
-        offset > onset + 0.7 && offset < onset + 1.2 && offset < end,
-        "barge-in answer at {offset:.2} s; agent speech {onset:.2}-{end:.2} s"
-    );
-
-    // No answer: it rings until the caller gives up (CANCEL → 487).
-    let run = call(
-        &cand,
-        "nick",
-        &scratch,
-        "ring",
-        &["--ring-timeout".into(), "1.5".into()],
-    );
-    let v = run.json();
-    assert_eq!(
-        (v["outcome"].as_str(), v["sip_status"].as_u64()),
-        (Some("no_answer"), Some(487)),
-        "{v}\n{}",
-        run.diagnostics()
-    );
-    let line = cand.next_call();
-    assert_eq!(line["outcome"], "no_answer", "{line}");
-    assert_eq!(line["attempt"], 1, "{line}");
-
-    // Then it answers and, on its only turn, hangs up once the agent has spoken.
     let short = scratch.join("short.wav");
     write_wav_mono(&short, RATE, &agent[..3 * RATE as usize]);
-    let run = call(
-        &cand,
-        "nick",
-        &scratch,
-        "hangup",
-        &[
-            "--play".into(),
-            arg(&short),
-            "--hangup-after".into(),
-            "20".into(),
-        ],
-    );
-    let v = run.json();
-    assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
-    assert!(
-        run.elapsed < Duration::from_secs(10),
-        "the candidate did not hang up: the call lasted {:?}",
-        run.elapsed
-    );
-    let line = cand.next_call();
-    assert_eq!(line["outcome"], "candidate_hung_up", "{line}");
+
+    std::thread::scope(|s| {
+        // Barge-in, while nick's calls below run: the answer starts 0.8 s into
+        // the agent's 7 s of speech.
+        let bea = cand.uri("bea");
+        let (scratch, agent_path) = (&scratch, &agent_path);
+        let barge = s.spawn(move || {
+            let record = scratch.join("barge.wav");
+            let run = call_uri(
+                bea,
+                scratch,
+                "barge",
+                &[
+                    "--play".into(),
+                    arg(&agent_path),
+                    "--record".into(),
+                    arg(&record),
+                ],
+            );
+            assert_eq!(run.json()["outcome"], "answered", "{}", run.diagnostics());
+            record
+        });
+
+        // No answer: it rings until the caller gives up (CANCEL → 487).
+        let run = call(
+            &cand,
+            "nick",
+            &scratch,
+            "ring",
+            &["--ring-timeout".into(), "1.5".into()],
+        );
+        let v = run.json();
+        assert_eq!(
+            (v["outcome"].as_str(), v["sip_status"].as_u64()),
+            (Some("no_answer"), Some(487)),
+            "{v}\n{}",
+            run.diagnostics()
+        );
+        // Then it answers and, on its only turn, hangs up once the agent has spoken.
+        let run = call(
+            &cand,
+            "nick",
+            &scratch,
+            "hangup",
+            &[
+                "--play".into(),
+                arg(&short),
+                "--hangup-after".into(),
+                "20".into(),
+            ],
+        );
+        let v = run.json();
+        assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
+        assert!(
+            run.elapsed < Duration::from_secs(10),
+            "the candidate did not hang up: the call lasted {:?}",
+            run.elapsed
+        );
+
+        let record = barge.join().expect("barge-in call");
+        let heard = read_wav(&record).channels.remove(0);
+        let m = locate(&answer, &heard, RATE, 0.5);
+        assert!(
+            m.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR,
+            "answer not in the recording: {m}"
+        );
+        let (onset, end) = speech_bounds(&agent);
+        let offset = m.lag_ms / 1000.0;
+        assert!(
+            offset > onset + 0.7 && offset < onset + 1.2 && offset < end,
+            "barge-in answer at {offset:.2} s; agent speech {onset:.2}-{end:.2} s"
+        );
+    });
+
+    let mut lines: Vec<Value> = (0..3).map(|_| cand.next_call()).collect();
+    lines.sort_by_key(|l| {
+        (
+            l["user"].as_str().unwrap().to_string(),
+            l["attempt"].as_u64(),
+        )
+    });
+    let summary: Vec<(&str, u64, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["user"].as_str().unwrap(),
+                l["attempt"].as_u64().unwrap(),
+                l["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
-        (line["attempt"].as_u64(), line["turns_played"].as_u64()),
-        (Some(2), Some(1)),
-        "{line}"
+        summary,
+        [
+            ("bea", 1, "completed"),
+            ("nick", 1, "no_answer"),
+            ("nick", 2, "candidate_hung_up")
+        ],
+        "{lines:#?}"
+    );
+    assert_eq!(lines[2]["turns_played"], 1, "{}", lines[2]);
+    // The candidate's own recording: stereo, its answer on the left.
+    let rec = read_wav(Path::new(
+        lines[0]["recording"].as_str().expect("a recording path"),
+    ));
+    assert_eq!(rec.channels.len(), 2);
+    let m = locate(&answer, &rec.channels[0], RATE, 0.5);
+    assert!(
+        m.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR,
+        "answer not on the left: {m}"
     );
 
     // A user without a scenario: 404.

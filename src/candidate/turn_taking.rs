@@ -301,11 +301,13 @@ impl TurnTaker {
         if let Some((turn, answer_end)) = self.awaiting_reply {
             if at >= answer_end {
                 self.awaiting_reply = None;
+                let (answer_end_ms, agent_onset_ms) = (self.ms(answer_end), self.ms(at));
                 self.responses.push(Response {
                     turn,
-                    answer_end_ms: self.ms(answer_end),
-                    agent_onset_ms: self.ms(at),
-                    latency_ms: (at - answer_end).as_millis() as u64,
+                    answer_end_ms,
+                    agent_onset_ms,
+                    // From the rounded figures, so the three always add up.
+                    latency_ms: agent_onset_ms.saturating_sub(answer_end_ms),
                 });
             }
         }
