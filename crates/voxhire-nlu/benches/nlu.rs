@@ -68,6 +68,16 @@ fn bench(c: &mut Criterion) {
         b.iter(|| nlu.understand(&zh_project, &project))
     });
     g.finish();
+
+    // The model runs alone, to see what the turn time is made of.
+    let mut g = c.benchmark_group("models");
+    g.bench_function("minilm_embed_10_words", |b| {
+        b.iter(|| nlu.embed("well i worked at a logistics company as an analyst"))
+    });
+    g.bench_function("lac_tag_17_chars", |b| {
+        b.iter(|| nlu.tag_mandarin("我在开会，你下周三下午两点再打给我吧"))
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

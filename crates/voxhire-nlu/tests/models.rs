@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use voxhire_nlu::embed::{cosine, MiniLm, DIM};
 use voxhire_nlu::lac::{time_spans, Lac};
+use voxhire_nlu::{Heard, Intent, IntentExamples, Lang, Nlu, NluContext, SentenceSimilarity};
 use voxhire_speech::models::ModelDir;
 
 fn models() -> (&'static ort::environment::Environment, PathBuf) {
@@ -134,4 +135,78 @@ fn lac_spans_cover_the_text_in_order() {
     }
     assert_eq!(at, text.len());
     assert!(lac().tag("").unwrap().is_empty());
+}
+
+fn nlu_with(examples: &IntentExamples) -> Nlu {
+    let (env, root) = models();
+    Nlu::load(env, &root, examples).expect("NLU models (run scripts/fetch-models.sh)")
+}
+
+fn heard(text: &str, lang: Lang) -> Heard {
+    Heard {
+        text: text.into(),
+        lang,
+        turn: 0,
+        start_ms: 0,
+        end_ms: 2_000,
+        confidence: 0.9,
+    }
+}
+
+#[test]
+fn nlu_is_shared_across_threads_and_scores_similarity_in_english_only() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Nlu>();
+    let nlu = std::sync::Arc::new(nlu_with(&IntentExamples::default()));
+    let sim = |a: &str, b: &str, lang| nlu.similarity(a, b, lang);
+    let para = sim(
+        "i built a payment system for an online shop",
+        "i developed the payments backend of an e-commerce site",
+        Lang::En,
+    )
+    .expect("English has an embedding model");
+    let other = sim(
+        "i built a payment system for an online shop",
+        "i like hiking with my dog",
+        Lang::En,
+    )
+    .expect("English has an embedding model");
+    assert!(
+        (0.0..=1.0).contains(&para) && para > other + 0.2,
+        "{para} vs {other}"
+    );
+    assert_eq!(sim("我做过支付系统", "我做过支付系统", Lang::Zh), None);
+
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let nlu = nlu.clone();
+            std::thread::spawn(move || {
+                nlu.understand(
+                    &heard("please stop calling me", Lang::En),
+                    &NluContext::default(),
+                )
+                .intent
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), Intent::OptOut);
+    }
+}
+
+#[test]
+fn script_examples_teach_new_phrasings() {
+    let text = "i am going with another recruitment agency";
+    let plain = nlu_with(&IntentExamples::default());
+    let before = plain.understand(&heard(text, Lang::En), &NluContext::default());
+    assert_ne!(before.intent, Intent::OptOut, "{before:?}");
+    let taught = nlu_with(&IntentExamples {
+        examples: vec![(
+            Intent::OptOut,
+            Lang::En,
+            "i'm going with a different agency".into(),
+        )],
+    });
+    let after = taught.understand(&heard(text, Lang::En), &NluContext::default());
+    assert_eq!(after.intent, Intent::OptOut, "{after:?}");
 }
