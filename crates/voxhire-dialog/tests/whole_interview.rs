@@ -129,6 +129,28 @@ fn english_interview_completes_with_expected_score() {
         Some((true, "speech"))
     );
 
+    // The audit trail: JSON lines with the event name, slot evidence, the outcome.
+    let lines: Vec<serde_json::Value> = call
+        .events
+        .iter()
+        .map(|e| serde_json::to_value(e).expect("event serialises"))
+        .collect();
+    let first_slot = lines
+        .iter()
+        .find(|l| l["event"] == "slot_filled")
+        .expect("a slot_filled event");
+    assert_eq!(first_slot["question"], "years");
+    assert_eq!(first_slot["slot"]["evidence"]["quote"], "about six years");
+    let last = lines.last().expect("events");
+    assert_eq!(last["event"], "outcome");
+    assert_eq!(last["status"], "completed");
+    assert!(last["at_ms"].as_u64().unwrap_or(0) > 0);
+    assert!(
+        !lines.iter().any(|l| l.to_string().contains("Alex Chen")),
+        "the candidate's name stays out of the events"
+    );
+    assert!(format!("{:?}", call.iv).contains("<redacted>"));
+
     let json = serde_json::to_value(&report).expect("report serialises");
     assert_eq!(json["status"], "completed");
     assert_eq!(json["recommendation"], "advance");

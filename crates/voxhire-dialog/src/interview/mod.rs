@@ -108,6 +108,24 @@ pub struct Interview {
     pub(crate) do_not_call: bool,
 }
 
+/// Redacts the candidate's name (it must not reach logs).
+impl std::fmt::Debug for Interview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interview")
+            .field("script", &self.script.id())
+            .field("lang", &self.lang)
+            .field(
+                "candidate_name",
+                &self.candidate_name.as_ref().map(|_| "<redacted>"),
+            )
+            .field("phase", &self.phase)
+            .field("attempts", &self.attempts)
+            .field("speaking", &self.speaking)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Interview {
     /// A new interview in `lang` (the script's first language if it does not
     /// offer `lang`). `candidate_name` fills `{name}`; without it the identity
