@@ -230,6 +230,9 @@ fn call_changing(c: &TurnCues, slack: f32) -> Option<(Intent, f32)> {
         if cues.opt_out {
             return Some((Intent::OptOut, 0.8));
         }
+        if cues.repeat {
+            return Some((Intent::Repeat, 0.75));
+        }
         if cues.reschedule {
             return Some((Intent::Reschedule, 0.75));
         }

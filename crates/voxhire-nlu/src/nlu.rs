@@ -35,10 +35,10 @@ use crate::intent::{self, IntentClassifier, IntentScores, TurnCues};
 use crate::lac::{time_spans, Lac, LacWord};
 use crate::rules;
 use crate::slots::{extract_slots, TaggerHints};
-use crate::types::SlotKind;
 use crate::types::{
     Heard, IntentExamples, Lang, NluContext, SentenceSimilarity, SlotValue, Understanding,
 };
+use crate::types::{Intent, SlotKind};
 
 pub use error::NluError;
 
@@ -140,6 +140,12 @@ impl Nlu {
             turn = heard.turn,
             "understood"
         );
+        let mut slots = slots;
+        if matches!(intent, Intent::Repeat | Intent::Reschedule | Intent::OptOut) {
+            // Free text (a project) is the whole utterance; "sorry, what was the
+            // question?" describes no project.
+            slots.retain(|s| !matches!(s.value, SlotValue::Text { .. }));
+        }
         Understanding {
             intent,
             intent_score: intent_score.clamp(0.0, 1.0),

@@ -24,7 +24,9 @@ const MIN_INTENT_ZH: f32 = 0.93;
 const MIN_SLOT_ZH: f32 = 0.85;
 /// The held-out sets were written after tuning and measured once: en intents 39/44
 /// (88.6 %), slots 20/22; zh intents 35/40 (87.5 %), slots 18/19. These are the
-/// honest figures for unseen phrasings.
+/// honest figures for unseen phrasings. Their misses then prompted generic fixes
+/// (Mandarin repeat/opt-out phrase cues, a few more English examples): 42/44 and
+/// 39/40 after, which no longer count as unseen.
 const MIN_INTENT_EN_HELD_OUT: f32 = 0.84;
 const MIN_SLOT_EN_HELD_OUT: f32 = 0.85;
 const MIN_INTENT_ZH_HELD_OUT: f32 = 0.82;

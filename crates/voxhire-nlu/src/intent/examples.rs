@@ -75,6 +75,9 @@ pub(crate) const EN: &[(Intent, &[&str])] = &[
             "i'm sorry i missed that",
             "what was the question again",
             "sorry i missed what you asked",
+            "could you speak up",
+            "can you talk a bit louder",
+            "can you rephrase that",
         ],
     ),
     (
@@ -98,6 +101,10 @@ pub(crate) const EN: &[(Intent, &[&str])] = &[
             "give me a call in thirty minutes",
             "i'm about to get on a train",
             "no it's not a good time",
+            "can we talk later",
+            "can we speak in an hour",
+            "how about tomorrow instead",
+            "i'd prefer another day",
         ],
     ),
     (

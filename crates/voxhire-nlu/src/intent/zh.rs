@@ -49,6 +49,8 @@ pub struct MandarinCues {
     pub time: bool,
     /// An opt-out phrase (别再打, 不要联系, 找到工作了, 不感兴趣).
     pub opt_out: bool,
+    /// A short request to hear the question again (没听清, 再讲一下, 说慢一点, 哪个问题).
+    pub repeat: bool,
     /// Keyword yes or no (是/对/好/可以 vs 不/没), for yes/no questions.
     pub yes_no: Option<Intent>,
     /// Characters in content words (not punctuation, particles, fillers).
@@ -91,6 +93,30 @@ const BUSY: &[&str] = &[
     "换时间",
     "改个时间",
 ];
+/// Asking to hear the question again; only counted in short turns (a long answer
+/// may well mention 没听到 in passing).
+const REPEAT: &[&str] = &[
+    "再说一遍",
+    "再说一次",
+    "再讲",
+    "重复",
+    "说慢",
+    "讲慢",
+    "慢一点",
+    "大声",
+    "大点声",
+    "没听清",
+    "没听到",
+    "听不清",
+    "听不到",
+    "哪个问题",
+    "什么问题",
+    "问的什么",
+    "问什么",
+    "说什么",
+];
+const REPEAT_MAX_CHARS: usize = 15;
+
 /// Phrases that end the interview: checked before the reschedule cue, since
 /// 以后不要再打了 has both a time word and 打.
 const OPT_OUT: &[&str] = &[
@@ -111,6 +137,7 @@ const OPT_OUT: &[&str] = &[
     "放弃",
     "不想面试",
     "不面试了",
+    "骚扰",
 ];
 const NO: &[&str] = &[
     "不太",
@@ -159,6 +186,8 @@ pub fn mandarin_cues(text: &str, words: &[LacWord]) -> MandarinCues {
         reschedule: (has_time && call_back) || busy,
         time: has_time,
         opt_out: OPT_OUT.iter().any(|p| text.contains(p)),
+        repeat: text.chars().filter(|&c| is_content(c)).count() <= REPEAT_MAX_CHARS
+            && REPEAT.iter().any(|p| text.contains(p)),
         yes_no: yes_no(text),
         content_chars,
     }
@@ -207,6 +236,16 @@ mod tests {
         let c = mandarin_cues("现在不太方便，换个时间吧。", &[]);
         assert!(c.reschedule && !c.opt_out);
         assert_eq!(c.yes_no, Some(Intent::No));
+    }
+
+    #[test]
+    fn short_requests_to_repeat() {
+        assert!(mandarin_cues("你能说慢一点吗", &[]).repeat);
+        assert!(mandarin_cues("哪个问题？", &[]).repeat);
+        assert!(!mandarin_cues("我做了五年后端开发", &[]).repeat);
+        let long =
+            "我之前负责的项目很多，刚才信号不好没听到你说的第二部分，但是第一个问题我可以回答";
+        assert!(!mandarin_cues(long, &[]).repeat);
     }
 
     #[test]
