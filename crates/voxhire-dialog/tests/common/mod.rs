@@ -55,6 +55,20 @@ impl Call {
         self.now += Duration::from_millis(ms);
     }
 
+    /// Lets `ms` pass, firing the timers that fall due on the way (as the engine
+    /// does), and returns what they produced.
+    pub fn wait(&mut self, ms: u64) -> Vec<Action> {
+        let until = self.now + Duration::from_millis(ms);
+        let mut out = Vec::new();
+        while let Some(at) = self.iv.poll_timeout().filter(|at| *at <= until) {
+            self.now = self.now.max(at);
+            self.iv.handle_timeout(self.now);
+            out.extend(self.drain());
+        }
+        self.now = until;
+        out
+    }
+
     pub fn drain(&mut self) -> Vec<Action> {
         let mut out = Vec::new();
         while let Some(a) = self.iv.poll_action() {
