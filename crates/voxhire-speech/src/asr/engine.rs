@@ -52,7 +52,11 @@ impl Default for AsrConfig {
             threads_per_worker: 1,
             queue_capacity: 8,
             english_model: EnglishModel::default(),
-            audio_ctx_pad: DEFAULT_AUDIO_CTX_PAD,
+            // An operator's override, for tuning a deployment without a rebuild.
+            audio_ctx_pad: std::env::var("VOXHIRE_ASR_AUDIO_CTX_PAD")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_AUDIO_CTX_PAD),
             only: None,
         }
     }

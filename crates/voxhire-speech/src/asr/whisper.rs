@@ -305,7 +305,9 @@ impl Decoder {
         };
         let (mut text, _looped) = filter::collapse_loops(raw_text.trim());
         if n_tokens + 1 >= max_tokens as usize {
-            text = filter::cut_runaway(&text).0;
+            // The cut keeps text up to where it starts copying itself, which can
+            // leave one whole copy too many ("Fine. Fine. Fi" → "Fine. Fine.").
+            text = filter::collapse_loops(&filter::cut_runaway(&text).0).0;
         }
         let evidence = Evidence {
             no_speech_prob,
