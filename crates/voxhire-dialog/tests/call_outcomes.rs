@@ -51,6 +51,21 @@ fn not_a_good_time_call_me_tomorrow_at_ten_schedules_the_callback() {
 }
 
 #[test]
+fn a_time_instead_of_yes_or_no_to_good_time_schedules_directly() {
+    let (mut call, _) = Call::answered("interview-java-backend.en.toml", Lang::En, Some("Alex"));
+    call.answer("yes", Intent::Yes, vec![]);
+    call.answer("yes", Intent::Yes, vec![]);
+    let at = local(2026, 11, 27, 10, 0);
+    let a = call.answer(
+        "tomorrow at ten would be better",
+        Intent::Answer,
+        vec![callback(at)],
+    );
+    assert_eq!(a[0], Action::ScheduleCallback { at });
+    assert_eq!(said(&a), ["closing.rescheduled"]);
+}
+
+#[test]
 fn no_to_good_time_asks_when_to_call_back() {
     let (mut call, _) = Call::answered("interview-java-backend.en.toml", Lang::En, Some("Alex"));
     call.answer("yes", Intent::Yes, vec![]);

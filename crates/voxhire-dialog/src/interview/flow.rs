@@ -189,6 +189,11 @@ impl Interview {
         match (phase, u.intent) {
             (_, Intent::OptOut) => Signal::OptOut,
             (_, Intent::Repeat) => Signal::Repeat,
+            // "Tomorrow at ten would be better" to "is now a good time?" is a no
+            // with a time, whatever intent the NLU saw in it.
+            (Phase::GoodTime, intent) if intent != Intent::Yes && callback.is_some() => {
+                callback.map_or(Signal::Reschedule, Signal::Callback)
+            }
             (Phase::CallbackTime, _) | (_, Intent::Reschedule) | (Phase::GoodTime, Intent::No) => {
                 match callback {
                     Some(at) => Signal::Callback(at),
