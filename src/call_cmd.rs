@@ -1,7 +1,7 @@
 //! `voxhire call`: one outbound call, end to end.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,10 @@ use voxhire_sip::sdp::{self, SessionDescription};
 use voxhire_sip::ua::{CallHandle, Event, InviteParams, UaConfig};
 use voxhire_sip::StatusCode;
 
+use crate::call_router::CallRouter;
+use crate::interview::session::InterviewParams;
+use crate::interview::InterviewStack;
+use crate::interview_call::{summary_line, DialRequest, Dialer};
 use crate::media_task::{MediaHandle, MediaParams, MediaReport, Recording};
 use crate::redact::Redacted;
 use crate::rtp_ports::RtpPorts;
@@ -52,6 +56,22 @@ pub struct CallArgs {
     /// RTP port range.
     #[arg(long, default_value = "16384-32767", value_name = "LO-HI")]
     rtp_ports: String,
+    /// Run this interview script (TOML) on the call instead of playing a WAV:
+    /// writes transcript.json, report.json, events.jsonl and recording.wav to --out.
+    #[arg(long, conflicts_with_all = ["play", "record", "hangup_after", "dtmf"])]
+    script: Option<PathBuf>,
+    /// The call's run directory (with --script).
+    #[arg(long, requires = "script", default_value = "runs/call")]
+    out: PathBuf,
+    /// Interview language (with --script; default: the script's first language).
+    #[arg(long, requires = "script", value_parser = ["en", "zh"])]
+    lang: Option<String>,
+    /// The candidate's name, used in the greeting and identity check (with --script).
+    #[arg(long, requires = "script")]
+    candidate_name: Option<String>,
+    /// The candidate's IANA time zone, for callback times (with --script).
+    #[arg(long, requires = "script", default_value = "UTC")]
+    tz: String,
 }
 
 /// The one JSON line `voxhire call` prints; `voxhire serve` prints the same shape per call.
@@ -121,6 +141,9 @@ pub async fn run(args: CallArgs) -> Result<()> {
         Some(p) => Trunk::load(p)?,
         None => Trunk::default(),
     };
+    if let Some(script) = &args.script {
+        return run_interview(&args, script, target, trunk).await;
+    }
     let ring_timeout = seconds(args.ring_timeout, "--ring-timeout")?;
     let hangup_after = args
         .hangup_after
@@ -381,4 +404,107 @@ impl Outbound<'_> {
             }
         }
     }
+}
+
+/// `voxhire call --script`: one interview on one outbound call.
+async fn run_interview(
+    args: &CallArgs,
+    script_path: &Path,
+    target: Uri,
+    trunk: Trunk,
+) -> Result<()> {
+    let script = Arc::new(
+        voxhire_dialog::InterviewScript::load(script_path)
+            .with_context(|| format!("loading the interview script {}", script_path.display()))?,
+    );
+    let lang = match &args.lang {
+        Some(l) => l.parse().map_err(anyhow::Error::msg)?,
+        None => script.languages()[0],
+    };
+    let tz: chrono_tz::Tz = args.tz.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "--tz {:?} is not an IANA time zone (e.g. Asia/Shanghai)",
+            args.tz
+        )
+    })?;
+    let ring_timeout = seconds(args.ring_timeout, "--ring-timeout")?;
+    let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
+    let dst = match trunk.proxy {
+        Some(p) => p,
+        None => target.socket_addr().with_context(|| {
+            format!(
+                "{} has no IP address host; give a trunk with a proxy",
+                Redacted(&args.uri)
+            )
+        })?,
+    };
+    eprintln!("loading models and synthesising the script's prompts…");
+    let stack = {
+        let script = script.clone();
+        tokio::task::spawn_blocking(move || InterviewStack::load(&[(script, lang)])).await??
+    };
+    stack.warm_for(&script, lang, args.candidate_name.as_deref())?;
+    let stack = Arc::new(stack);
+    let local_ip =
+        sip_endpoint::advertised_ip(args.bind, dst).context("finding the local address")?;
+    let socket = UdpSocket::bind(args.bind)
+        .await
+        .with_context(|| format!("binding SIP socket {}", args.bind))?;
+    let local = SocketAddr::new(local_ip, socket.local_addr()?.port());
+    let from = match (&args.from, &trunk.from) {
+        (Some(f), _) => {
+            NameAddr::parse(f).with_context(|| format!("--from {f:?} is not a SIP address"))?
+        }
+        (None, Some(uri)) => NameAddr::new(uri.clone()),
+        (None, None) => {
+            NameAddr::parse(&format!("<sip:voxhire@{local}>")).context("building From")?
+        }
+    };
+    let mut config = UaConfig::new(local);
+    config.credentials = trunk.credentials.clone();
+    let (sip, events) = sip_endpoint::spawn(socket, config, rand::random());
+    let (router, _other) = CallRouter::spawn(events);
+    let dialer = Dialer {
+        sip,
+        router,
+        ports,
+        local_ip,
+        proxy: trunk.proxy,
+        codecs: trunk.codecs.clone(),
+        from,
+        stack,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("interrupted; hanging up");
+            let _ = stop_tx.send(true);
+        }
+    });
+    tracing::info!(to = %Redacted(&args.uri), via = %dst, "calling");
+    let record = dialer
+        .dial(
+            DialRequest {
+                target,
+                ring_timeout,
+                interview: InterviewParams {
+                    script,
+                    lang,
+                    candidate_name: args.candidate_name.clone(),
+                    tz,
+                    run_dir: args.out.clone(),
+                },
+            },
+            stop_rx,
+        )
+        .await?;
+    match &record.interview {
+        Some(r) => println!("report: {}", r.report_path.display()),
+        None => println!(
+            "no interview: the call was not answered ({:?})",
+            record.outcome
+        ),
+    }
+    println!("{}", summary_line(&record));
+    Ok(())
 }

@@ -2,7 +2,11 @@
 #![forbid(unsafe_code)]
 
 mod call_cmd;
+mod call_router;
+mod campaign_cmd;
 mod candidate_cmd;
+mod interview;
+mod interview_call;
 mod media_task;
 mod redact;
 mod rtp_ports;
@@ -42,6 +46,10 @@ enum Command {
     Transcribe(transcribe_cmd::TranscribeArgs),
     /// Simulate a job candidate: answer calls and play recorded answers turn by turn (for tests).
     Candidate(candidate_cmd::CandidateArgs),
+    /// Run a recruiting campaign: dial a candidate list within calling windows,
+    /// interview each candidate, write per-call reports and a summary.
+    #[command(subcommand)]
+    Campaign(campaign_cmd::CampaignCommand),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +78,7 @@ fn main() -> ExitCode {
             Command::Say(args) => say_cmd::run(args),
             Command::Transcribe(args) => transcribe_cmd::run(args).await,
             Command::Candidate(args) => candidate_cmd::run(args).await,
+            Command::Campaign(cmd) => campaign_cmd::run(cmd).await,
         }
     });
     match result {

@@ -8,11 +8,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
+use voxhire_dialog::InterviewScript;
 use voxhire_sip::sdp::{self, SessionDescription};
 use voxhire_sip::ua::{CallHandle, Event, RegisterParams, UaConfig};
 use voxhire_sip::StatusCode;
 
 use crate::call_cmd::{load_play, CallSummary, RtpSummary};
+use crate::interview::outputs::EventLog;
+use crate::interview::session::{self, CallMedia, InterviewParams, InterviewResult};
+use crate::interview::InterviewStack;
 use crate::media_task::{MediaHandle, MediaParams, Recording};
 use crate::redact::Redacted;
 use crate::rtp_ports::RtpPorts;
@@ -42,13 +48,77 @@ pub struct ServeArgs {
     /// Trunk file: codecs offered, and a registrar to REGISTER with for inbound calls.
     #[arg(long)]
     trunk: Option<PathBuf>,
+    /// Interview every caller with this script (TOML); each call's transcript,
+    /// report, events and recording go to --out/<call>/.
+    #[arg(long, conflicts_with_all = ["play", "echo", "record_dir"])]
+    script: Option<PathBuf>,
+    /// Directory for the interviews' run directories (with --script).
+    #[arg(long, requires = "script", default_value = "runs/inbound")]
+    out: PathBuf,
+    /// Interview language (with --script; default: the script's first language).
+    #[arg(long, requires = "script", value_parser = ["en", "zh"])]
+    lang: Option<String>,
+    /// The callers' IANA time zone, for callback times (with --script).
+    #[arg(long, requires = "script", default_value = "UTC")]
+    tz: String,
+}
+
+/// What `--script` needs for each call.
+struct InterviewSetup {
+    stack: Arc<InterviewStack>,
+    script: Arc<InterviewScript>,
+    lang: voxhire_nlu::Lang,
+    tz: chrono_tz::Tz,
+}
+
+impl InterviewSetup {
+    async fn load(args: &ServeArgs) -> Result<Option<InterviewSetup>> {
+        let Some(path) = &args.script else {
+            return Ok(None);
+        };
+        let script = Arc::new(
+            InterviewScript::load(path)
+                .with_context(|| format!("loading the interview script {}", path.display()))?,
+        );
+        let lang = match &args.lang {
+            Some(l) => l.parse().map_err(anyhow::Error::msg)?,
+            None => script.languages()[0],
+        };
+        let tz: chrono_tz::Tz = args.tz.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "--tz {:?} is not an IANA time zone (e.g. Asia/Shanghai)",
+                args.tz
+            )
+        })?;
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("creating --out {}", args.out.display()))?;
+        eprintln!("loading models and synthesising the script's prompts…");
+        let s = script.clone();
+        let stack =
+            tokio::task::spawn_blocking(move || InterviewStack::load(&[(s, lang)])).await??;
+        Ok(Some(InterviewSetup {
+            stack: Arc::new(stack),
+            script,
+            lang,
+            tz,
+        }))
+    }
+}
+
+/// An interview waiting for the caller's ACK, then running.
+struct CallInterview {
+    pending: Option<(mpsc::Receiver<Arc<[i16]>>, std::path::PathBuf)>,
+    events: EventLog,
+    hangup: watch::Sender<bool>,
+    report: Option<std::path::PathBuf>,
 }
 
 struct ActiveCall {
     call_id: String,
     started: Instant,
     codec: &'static str,
-    media: Option<MediaHandle>,
+    media: Option<Arc<MediaHandle>>,
+    interview: Option<CallInterview>,
 }
 
 const RETRY_AFTER_SECS: &str = "5";
@@ -59,6 +129,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         None => Trunk::default(),
     };
     let play = load_play(&args.play)?;
+    let interviews = InterviewSetup::load(&args).await?;
     let ports = RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?;
     if args.max_calls == 0 {
         anyhow::bail!("--max-calls must be at least 1");
@@ -108,6 +179,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         local_ip,
         calls: HashMap::new(),
         finishing: tokio::task::JoinSet::new(),
+        interviews,
+        running: tokio::task::JoinSet::new(),
         registered: false,
     };
     let shutdown = shutdown_signal();
@@ -148,6 +221,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 break;
             }
             Some(done) = server.finishing.join_next(), if !server.finishing.is_empty() => print_summary(done),
+            Some(done) = server.running.join_next(), if !server.running.is_empty() => {
+                match done {
+                    Ok((call, result)) => server.interview_done(call, result).await?,
+                    Err(e) => tracing::error!(error = %e, "interview task panicked"),
+                }
+            }
         }
     }
     while let Some(done) = server.finishing.join_next().await {
@@ -188,6 +267,8 @@ struct Server<'a> {
     local_ip: std::net::IpAddr,
     calls: HashMap<CallHandle, ActiveCall>,
     finishing: tokio::task::JoinSet<Result<CallSummary>>,
+    interviews: Option<InterviewSetup>,
+    running: tokio::task::JoinSet<(CallHandle, Result<InterviewResult>)>,
     /// A binding exists at the trunk's registrar (removed on shutdown).
     registered: bool,
 }
@@ -205,6 +286,7 @@ impl Server<'_> {
                 tracing::info!(%call_id, from = %Redacted(&from.uri.to_string()), "incoming call");
                 self.incoming(call, call_id, offer).await?;
             }
+            Event::Confirmed { call } if self.interviews.is_some() => self.start_interview(call),
             Event::Confirmed { call } => {
                 if let (Some(c), Some(play)) = (self.calls.get(&call), &self.play) {
                     if let Some(m) = &c.media {
@@ -214,7 +296,17 @@ impl Server<'_> {
             }
             Event::Ended { call, by } => {
                 tracing::info!(?by, "call ended");
-                self.finish(call, "answered", 200);
+                match self.calls.get(&call).and_then(|c| c.interview.as_ref()) {
+                    // The interview writes its files, then finishes the call.
+                    Some(i) if i.pending.is_none() && i.report.is_none() => {
+                        i.events.log(
+                            "sip",
+                            &serde_json::json!({"event": "ended", "by": format!("{by:?}")}),
+                        );
+                        let _ = i.hangup.send(true);
+                    }
+                    _ => self.finish(call, "answered", 200),
+                }
             }
             Event::Cancelled { call } => self.finish(call, "cancelled", 487),
             Event::RemoteSdp { call, sdp } => {
@@ -303,13 +395,44 @@ impl Server<'_> {
                 return Ok(());
             }
         };
-        let recording = self
-            .args
-            .record_dir
+        let run_dir = self
+            .interviews
             .as_ref()
-            .map(|d| Recording::Stereo(d.join(format!("{}.wav", sanitise(&call_id)))));
+            .map(|_| self.args.out.join(sanitise(&call_id)));
+        let recording = match &run_dir {
+            Some(dir) => Some(Recording::Stereo(dir.join("recording.wav"))),
+            None => self
+                .args
+                .record_dir
+                .as_ref()
+                .map(|d| Recording::Stereo(d.join(format!("{}.wav", sanitise(&call_id))))),
+        };
         let codec = negotiated.codec.name();
-        let media = MediaHandle::start(
+        let (tap, interview) = match run_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                let events = EventLog::create(&dir.join("events.jsonl"))?;
+                events.log(
+                    "sip",
+                    &serde_json::json!({"event": "incoming", "call_id": call_id, "codec": codec}),
+                );
+                // 1 s of audio: the listener never stalls that long.
+                let (tx, rx) = mpsc::channel(50);
+                let (hangup, _) = watch::channel(false);
+                (
+                    Some(tx),
+                    Some(CallInterview {
+                        pending: Some((rx, dir)),
+                        events,
+                        hangup,
+                        report: None,
+                    }),
+                )
+            }
+            None => (None, None),
+        };
+        let media = Arc::new(MediaHandle::start_with_tap(
             rtp,
             rtcp,
             MediaParams {
@@ -319,7 +442,8 @@ impl Server<'_> {
                 seed: rand::random(),
                 call_id: call_id.clone(),
             },
-        )?;
+            tap,
+        )?);
         self.sip.ring(call).await?;
         self.sip.answer(call, answer.to_bytes()).await?;
         self.calls.insert(
@@ -329,8 +453,71 @@ impl Server<'_> {
                 started: Instant::now(),
                 codec,
                 media: Some(media),
+                interview,
             },
         );
+        Ok(())
+    }
+
+    /// The caller's ACK: the interview starts.
+    fn start_interview(&mut self, call: CallHandle) {
+        let (Some(setup), Some(c)) = (&self.interviews, self.calls.get_mut(&call)) else {
+            return;
+        };
+        let (Some(i), Some(media)) = (c.interview.as_mut(), c.media.clone()) else {
+            return;
+        };
+        let Some((audio, run_dir)) = i.pending.take() else {
+            return;
+        };
+        let call_media = CallMedia {
+            dtmf: media.dtmf_events(),
+            media,
+            audio,
+        };
+        let params = InterviewParams {
+            script: setup.script.clone(),
+            lang: setup.lang,
+            candidate_name: None,
+            tz: setup.tz,
+            run_dir,
+        };
+        let task = session::run(
+            setup.stack.clone(),
+            params,
+            call_media,
+            i.hangup.subscribe(),
+            i.events.clone(),
+        );
+        let span = tracing::info_span!("call", call_id = %c.call_id);
+        self.running
+            .spawn(async move { (call, task.await) }.instrument(span));
+    }
+
+    /// The interview ended (the dialog hung up, or the caller did): BYE if the
+    /// call is still up, then finish it.
+    async fn interview_done(
+        &mut self,
+        call: CallHandle,
+        result: Result<InterviewResult>,
+    ) -> Result<()> {
+        let still_up = match result {
+            Ok(r) => {
+                let up = !r.remote_hangup;
+                if let Some(i) = self.calls.get_mut(&call).and_then(|c| c.interview.as_mut()) {
+                    i.report = Some(r.report_path.clone());
+                }
+                up
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "interview failed");
+                true
+            }
+        };
+        if still_up {
+            self.sip.hangup(call).await?;
+        }
+        self.finish(call, "answered", 200);
         Ok(())
     }
 
@@ -359,11 +546,27 @@ impl Server<'_> {
             .as_ref()
             .map(|d| d.join(format!("{}.wav", sanitise(&c.call_id))));
         let media = c.media.take();
+        let interview = c.interview.take();
         self.finishing.spawn(async move {
             let report = match media {
                 Some(m) => Some(m.stop().await?),
                 None => None,
             };
+            let mut recording = recording.map(|p| p.display().to_string());
+            if let Some(i) = interview {
+                i.events.log(
+                    "call",
+                    &serde_json::json!({"event": "ended", "outcome": outcome,
+                    "rtp": report.as_ref().map(|r| &r.rtp)}),
+                );
+                let events = i.events.finish()?;
+                recording = events
+                    .parent()
+                    .map(|d| d.join("recording.wav").display().to_string());
+                if let Some(path) = i.report {
+                    tracing::info!(report = %path.display(), "interview written");
+                }
+            }
             let summary = CallSummary {
                 call_id: c.call_id,
                 outcome,
@@ -372,7 +575,7 @@ impl Server<'_> {
                 duration_ms: c.started.elapsed().as_millis() as u64,
                 rtp: RtpSummary::from_report(report.as_ref()),
                 dtmf: report.map(|r| r.dtmf).unwrap_or_default(),
-                recording: recording.map(|p| p.display().to_string()),
+                recording,
             };
             Ok(summary)
         });

@@ -23,6 +23,11 @@ pub enum Heard {
     Partial {
         text: String,
     },
+    /// The candidate has paused (200 ms into the silence) and the utterance so
+    /// far is decoded: exactly what the final will say if the silence lasts. The
+    /// session may commit the turn now ([`ListenerControl::Commit`]) instead of
+    /// waiting out the end-of-turn silence, when the answer is already complete.
+    Paused(FinalHeard),
     Final(FinalHeard),
 }
 
@@ -50,6 +55,9 @@ pub enum ListenerControl {
     /// Vocabulary for Whisper for the current question.
     Prompt(Option<String>),
     Endpointing(EndpointConfig),
+    /// End the utterance in progress now (the session committed the turn at a
+    /// pause); its final comes at once from the decode already made.
+    Commit,
 }
 
 pub struct ListenerParams {
@@ -72,6 +80,9 @@ pub async fn run(
     // Wall time each pending final's endpoint fired, in order.
     let mut endpoints: std::collections::VecDeque<(Instant, Instant)> = Default::default();
     let mut vad_failures = 0u64;
+    // The pause the speculative decode is for: utterance start, speech end (audio
+    // clock) and the wall time the speech ended.
+    let mut pause: Option<(Duration, Duration, Instant)> = None;
     loop {
         tokio::select! {
             frame = audio.recv() => {
@@ -97,7 +108,12 @@ pub async fn run(
                                 return;
                             }
                         }
+                        EndpointEvent::SpeechPaused { start, end, .. } => {
+                            let behind = endpointer.now().saturating_sub(*end);
+                            pause = Some((*start, *end, now.checked_sub(behind).unwrap_or(now)));
+                        }
                         EndpointEvent::UtteranceEnded(u) => {
+                            pause = None;
                             let behind = endpointer.now().saturating_sub(u.end);
                             endpoints.push_back((now.checked_sub(behind).unwrap_or(now), now));
                         }
@@ -114,13 +130,48 @@ pub async fn run(
             c = control.recv() => match c {
                 Some(ListenerControl::Prompt(p)) => asr.set_prompt(p),
                 Some(ListenerControl::Endpointing(e)) => endpointer.set_config(e),
+                Some(ListenerControl::Commit) => {
+                    if endpointer.flush() {
+                        let now = Instant::now();
+                        while let Some(event) = endpointer.poll_event() {
+                            if let EndpointEvent::UtteranceEnded(u) = &event {
+                                let behind = endpointer.now().saturating_sub(u.end);
+                                endpoints.push_back((now.checked_sub(behind).unwrap_or(now), now));
+                            }
+                            if let Err(e) = asr.handle_event(&event) {
+                                tracing::warn!(error = %e, "ASR refused a committed utterance");
+                                endpoints.pop_back();
+                            }
+                        }
+                    }
+                    pause = None;
+                }
                 None => break,
             },
             r = asr.next_recognition() => {
                 let out = match r {
                     Ok(Recognition::Partial(h)) => {
                         if h.transcript.text.is_empty() { continue; }
-                        Heard::Partial { text: h.transcript.text }
+                        match pause {
+                            // Still pausing after the utterance this decode is for.
+                            Some((start, end, speech_end_at))
+                                if h.speculative && start == h.start && !vad.in_speech() && endpointer.in_utterance() =>
+                            {
+                                let now = Instant::now();
+                                Heard::Paused(FinalHeard {
+                                    confidence: h.transcript.confidence(),
+                                    text: h.transcript.text,
+                                    start,
+                                    end,
+                                    speech_end_at,
+                                    endpoint_at: now,
+                                    asr_ready_at: now,
+                                    speculative: true,
+                                    decode_ms: h.transcript.decode_ms,
+                                })
+                            }
+                            _ => Heard::Partial { text: h.transcript.text },
+                        }
                     }
                     Ok(Recognition::Final(f)) => {
                         let (speech_end_at, endpoint_at) =

@@ -148,6 +148,8 @@ pub async fn run(
     let mut hangup_requested = false;
     let mut remote_hangup = *hangup.borrow();
     let mut candidate_turn = 0u32;
+    // Start of the utterance committed early at a pause; its final is skipped.
+    let mut committed: Option<std::time::Duration> = None;
 
     dialog.handle_input(Instant::now(), Input::Answered);
     loop {
@@ -207,6 +209,51 @@ pub async fn run(
                 }
                 Some(Heard::Partial { text }) => {
                     dialog.handle_input(Instant::now(), Input::Partial { text });
+                }
+                Some(Heard::Paused(f)) => {
+                    let turn = candidate_turn;
+                    let heard = HeardUtterance {
+                        text: f.text.clone(),
+                        lang,
+                        turn,
+                        start_ms: f.start.as_millis() as u64,
+                        end_ms: f.end.as_millis() as u64,
+                        confidence: f.confidence,
+                    };
+                    let understanding = understand(&stack, &heard, listening.as_ref(), params.tz).await;
+                    if !decisive(&understanding, &heard, listening.as_ref()) {
+                        continue;
+                    }
+                    // The answer is complete: take the turn now rather than after the
+                    // rest of the end-of-turn silence.
+                    let _ = listen_ctl.send(ListenerControl::Commit).await;
+                    committed = Some(f.start);
+                    candidate_turn += 1;
+                    events.log("asr", &serde_json::json!({
+                        "event": "final", "turn": turn, "text": f.text, "confidence": f.confidence,
+                        "start_ms": heard.start_ms, "end_ms": heard.end_ms,
+                        "decode_ms": f.decode_ms, "speculative": true, "early_commit": true,
+                        "pause_ms": f.endpoint_at.saturating_duration_since(f.speech_end_at).as_millis() as u64,
+                    }));
+                    events.log("nlu", &serde_json::json!({
+                        "event": "understood", "turn": turn, "understanding": &understanding,
+                    }));
+                    turns.push(Turn {
+                        speaker: "candidate",
+                        text: f.text.clone(),
+                        language: lang,
+                        start_ms: heard.start_ms,
+                        end_ms: heard.end_ms,
+                        confidence: Some(f.confidence),
+                        prompt_id: None,
+                        interrupted: false,
+                    });
+                    dialog.handle_input(Instant::now(), Input::Final { heard, understanding });
+                    waiting = Some(Waiting { turn, heard: f, decided_at: Instant::now() });
+                }
+                Some(Heard::Final(f)) if committed == Some(f.start) => {
+                    // The final of a turn already committed at its pause.
+                    committed = None;
                 }
                 Some(Heard::Final(f)) => {
                     let turn = candidate_turn;
@@ -351,6 +398,38 @@ async fn understand(
             }
         }
     }
+}
+
+/// Whether an utterance heard at a pause is a complete answer to what is being
+/// asked, so the turn can be taken without waiting out the end-of-turn silence:
+/// a clear yes/no to a yes/no question, or a number-like slot (years, salary,
+/// dates, callback time) the question expects. Lists (skills) and open answers
+/// (project) always wait: people pause in the middle of those.
+fn decisive(u: &Understanding, heard: &HeardUtterance, listening: Option<&ListenContext>) -> bool {
+    use voxhire_nlu::{Intent, SlotKind};
+    let Some(l) = listening else { return false };
+    if heard.confidence < 0.5 {
+        return false;
+    }
+    let cjk = heard
+        .text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    let words = heard.text.split_whitespace().count() + cjk / 2;
+    if l.nlu.yes_no {
+        return matches!(u.intent, Intent::Yes | Intent::No)
+            && u.intent_score >= 0.85
+            && words <= 12;
+    }
+    let open = |k: &SlotKind| matches!(k, SlotKind::Skills | SlotKind::Project);
+    if l.nlu.expected.is_empty() || l.nlu.expected.iter().any(open) {
+        return false;
+    }
+    u.intent == Intent::Answer
+        && u.slots
+            .iter()
+            .any(|s| l.nlu.expected.contains(&s.kind) && s.confidence >= 0.8)
 }
 
 fn latency(w: &Waiting, first_audio: Instant, cached: bool) -> TurnLatency {
