@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ort::environment::Environment;
 use ort::value::Tensor;
@@ -286,9 +286,9 @@ fn read_tsv(path: &Path) -> Result<Vec<(usize, String, String)>, NluError> {
         .collect())
 }
 
-fn parse_id(path: &PathBuf, line: usize, id: &str) -> Result<i64, NluError> {
+fn parse_id(path: &Path, line: usize, id: &str) -> Result<i64, NluError> {
     id.trim().parse().map_err(|_| NluError::Format {
-        path: path.clone(),
+        path: path.to_path_buf(),
         line,
         message: format!("{id:?} is not an id"),
     })

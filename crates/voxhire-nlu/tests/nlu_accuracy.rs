@@ -31,6 +31,13 @@ const MIN_INTENT_EN_HELD_OUT: f32 = 0.84;
 const MIN_SLOT_EN_HELD_OUT: f32 = 0.85;
 const MIN_INTENT_ZH_HELD_OUT: f32 = 0.82;
 const MIN_SLOT_ZH_HELD_OUT: f32 = 0.85;
+/// The second held-out sets, written after the last classifier change and
+/// measured once: en intents 27/31 (87.1 %), slots 12/14; zh intents 28/30
+/// (93.3 %), slots 13/13.
+const MIN_INTENT_EN_HELD_OUT_2: f32 = 0.83;
+const MIN_SLOT_EN_HELD_OUT_2: f32 = 0.8;
+const MIN_INTENT_ZH_HELD_OUT_2: f32 = 0.88;
+const MIN_SLOT_ZH_HELD_OUT_2: f32 = 0.9;
 
 fn nlu() -> &'static Nlu {
     static NLU: OnceLock<Nlu> = OnceLock::new();
@@ -293,6 +300,36 @@ fn mandarin_held_out() {
     assert!(
         ratio(s.slots) >= MIN_SLOT_ZH_HELD_OUT,
         "Mandarin held-out slots {:?}",
+        s.slots
+    );
+}
+
+#[test]
+fn english_second_held_out() {
+    let s = run("nlu_en_holdout2.tsv", Lang::En, 30);
+    assert!(
+        ratio(s.intents) >= MIN_INTENT_EN_HELD_OUT_2,
+        "English held-out 2 intents {:?}",
+        s.intents
+    );
+    assert!(
+        ratio(s.slots) >= MIN_SLOT_EN_HELD_OUT_2,
+        "English held-out 2 slots {:?}",
+        s.slots
+    );
+}
+
+#[test]
+fn mandarin_second_held_out() {
+    let s = run("nlu_zh_holdout2.tsv", Lang::Zh, 30);
+    assert!(
+        ratio(s.intents) >= MIN_INTENT_ZH_HELD_OUT_2,
+        "Mandarin held-out 2 intents {:?}",
+        s.intents
+    );
+    assert!(
+        ratio(s.slots) >= MIN_SLOT_ZH_HELD_OUT_2,
+        "Mandarin held-out 2 slots {:?}",
         s.slots
     );
 }
