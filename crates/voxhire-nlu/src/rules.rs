@@ -301,8 +301,10 @@ fn strip_fillers_zh(mut s: &str) -> &str {
         let before = s.len();
         for f in ["嗯", "呃", "啊", "哦", "喂", "额", "那个"] {
             // A lone 嗯嗯 is a yes; keep the last sound if nothing follows it.
-            if s.len() > f.len() && !s[f.len()..].starts_with('嗯') {
-                s = s.strip_prefix(f).unwrap_or(s);
+            if let Some(rest) = s.strip_prefix(f) {
+                if !rest.is_empty() && !rest.starts_with('嗯') {
+                    s = rest;
+                }
             }
         }
         if s.len() == before {

@@ -199,15 +199,21 @@ impl SkillTaxonomy {
                 i += 1;
                 continue;
             }
-            let longest = (1..=self.max_tokens.min(toks.len() - i))
-                .rev()
-                .find_map(|n| {
-                    if is_joiner(&toks[i + n - 1]) {
-                        return None;
-                    }
-                    let key = join_key(&toks[i..i + n])?;
-                    self.by_key.get(&key).map(|&idx| (n, idx))
-                });
+            // Grow the joined key one token at a time; remember the longest hit.
+            let mut key = String::new();
+            let mut longest = None;
+            for n in 1..=self.max_tokens.min(toks.len() - i) {
+                let t = &toks[i + n - 1];
+                match t.kind {
+                    TokKind::Word | TokKind::Digits => key.push_str(&t.text),
+                    TokKind::Sym if matches!(t.text.as_str(), "+" | "#") => key.push_str(&t.text),
+                    TokKind::Sym if is_joiner(t) => continue,
+                    _ => break,
+                }
+                if let Some(&idx) = self.by_key.get(&key) {
+                    longest = Some((n, idx));
+                }
+            }
             match longest {
                 Some((n, idx)) => {
                     found.push((toks[i].span.start..toks[i + n - 1].span.end, idx));

@@ -76,6 +76,11 @@ impl Found {
         self.clear = clear;
         self
     }
+    /// The extractor dropped negated candidates itself (to choose among the rest).
+    pub fn negation_checked(mut self) -> Found {
+        self.negation_checked = true;
+        self
+    }
 }
 
 /// One utterance, tokenized once, and what the question expects.
@@ -132,7 +137,7 @@ pub fn extract_slots(heard: &Heard, ctx: &NluContext, hints: &TaggerHints) -> Ve
         if !(input.expects(f.kind) || f.clear) {
             continue;
         }
-        if !f.negation_checked && negation::is_negated(input.text, input.toks, &f.span) {
+        if !f.negation_checked && negation::is_value_negated(input.text, input.toks, &f.span) {
             continue;
         }
         match best.iter_mut().find(|b| b.kind == f.kind) {

@@ -369,3 +369,30 @@ fn evidence_quotes_the_words_and_carries_the_turn() {
     );
     assert_eq!(s[0].confidence, 0.85);
 }
+
+#[test]
+fn negation_and_hypotheticals_are_told_from_qualifiers() {
+    check(
+        SlotKind::SalaryMonthly,
+        &[
+            ("no less than 30k a month", usd(30000)),
+            ("not sure maybe 25k", usd(25000)),
+            ("if it were 40k a month i would move", None),
+            ("it's not 20k", None),
+        ],
+    );
+    check(
+        SlotKind::StartDate,
+        &[
+            ("i can't start until next monday", on(11, 30)),
+            ("i don't know maybe next friday", on(12, 4)),
+        ],
+    );
+    check(
+        SlotKind::YearsExperience,
+        &[
+            ("i don't have five years", None),
+            ("not more than three years", years(3.0)),
+        ],
+    );
+}

@@ -253,7 +253,7 @@ fn callback_reads_only_lac_time_spans_when_given() {
     let text = "我做过3个项目，明天下午再打吧";
     let start = text.find("明天").expect("in text");
     let hints = TaggerHints {
-        time_spans: vec![start..start + "明天下午".len()],
+        time_spans: Vec::from([start..start + "明天下午".len()]),
         words: vec![],
     };
     let s = slots_with(text, &[SlotKind::CallbackTime], &hints);
@@ -327,4 +327,24 @@ fn unexpected_salary_needs_a_currency_or_period() {
         vec![SlotKind::YearsExperience, SlotKind::SalaryMonthly]
     );
     assert_eq!(s[1].evidence.quote, "月薪三万");
+}
+
+#[test]
+fn negation_and_hypotheticals() {
+    check(
+        SlotKind::NoticePeriod,
+        &[("我还没离职需要一个月", days(30))],
+    );
+    check(
+        SlotKind::SalaryMonthly,
+        &[
+            ("如果是两万的话我不考虑", None),
+            ("不是两万，是两万五", cny(25000)),
+            ("不低于两万", cny(20000)),
+        ],
+    );
+    check(
+        SlotKind::YearsExperience,
+        &[("没有五年，四年吧", years(4.0))],
+    );
 }

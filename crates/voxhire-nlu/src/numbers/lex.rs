@@ -119,19 +119,15 @@ pub fn tokenize(text: &str) -> Vec<Tok> {
                         .chars()
                         .next()
                         .is_some_and(|n| n.is_ascii_digit());
-                    if d.is_ascii_digit() {
-                        end = i + 1;
-                        it.next();
-                    } else if d == ',' && next_is_digit && thousands_group_follows(&text[i + 1..]) {
-                        end = i + 1;
-                        it.next();
-                    } else if d == '.' && next_is_digit && !seen_point {
-                        seen_point = true;
-                        end = i + 1;
-                        it.next();
-                    } else {
+                    let separator =
+                        d == ',' && next_is_digit && thousands_group_follows(&text[i + 1..]);
+                    let point = d == '.' && next_is_digit && !seen_point;
+                    if !(d.is_ascii_digit() || separator || point) {
                         break;
                     }
+                    seen_point |= point;
+                    end = i + 1;
+                    it.next();
                 }
             }
             TokKind::Cjk | TokKind::Sym => {}

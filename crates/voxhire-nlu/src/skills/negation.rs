@@ -108,6 +108,58 @@ pub(crate) fn clause(text: &str, toks: &[Tok], span: &Range<usize>) -> Range<usi
     start.min(span.start)..end.max(span.end)
 }
 
+/// Is a value (years, money, a date) said as not the case? Narrower than for
+/// skills: "no less than 30k", "I can't start until March", "not sure, maybe five
+/// years" and 我还没离职，需要一个月 all keep their value; "I don't have five years",
+/// 没有五年, 不是两万, "if it were 30k", 如果是两万 do not.
+pub(crate) fn is_value_negated(text: &str, toks: &[Tok], span: &Range<usize>) -> bool {
+    let c = clause(text, toks, span);
+    let before = &text[c.start..span.start];
+    // Mandarin: the negation right before the value, or a hypothetical anywhere before.
+    let near: String = before
+        .chars()
+        .rev()
+        .take(3)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if ["没有", "不是", "没"].iter().any(|cue| near.ends_with(cue))
+        || ["如果", "假如", "要是", "假设"]
+            .iter()
+            .any(|cue| before.contains(cue))
+    {
+        return true;
+    }
+    let words: Vec<&Tok> = toks
+        .iter()
+        .filter(|t| t.kind == TokKind::Word && t.span.start >= c.start && t.span.end <= span.start)
+        .collect();
+    words.iter().enumerate().any(|(k, t)| {
+        // The word after the cue, even when it is inside the value's own words
+        // ("not more than three years").
+        let next = toks
+            .iter()
+            .find(|n| n.kind == TokKind::Word && n.span.start >= t.span.end);
+        let qualified = next.is_some_and(|n| {
+            n.is_any(&[
+                "less", "lower", "under", "below", "fewer", "more", "over", "above", "sure",
+                "certain", "exactly", "know", "remember", "think", "recall", "until", "till",
+                "before", "earlier", "sooner", "problem", "worries", "i", "i've", "ive", "we",
+            ])
+        });
+        let until_later = words[k..]
+            .iter()
+            .any(|w| w.is_any(&["until", "till", "before"]));
+        let hypothetical = t.is("if")
+            && next.is_some_and(|n| n.is_any(&["it", "i", "you", "they", "the"]))
+            && words.get(k + 2).is_some_and(|n| {
+                n.is_any(&["were", "was", "had", "offered", "offer", "paid", "pay"])
+            });
+        (t.is_any(&EN_CUES) && !qualified && !until_later) || hypothetical
+    })
+}
+
 /// True when the phrase at `span` is negated or hypothetical in its clause.
 pub(crate) fn is_negated(text: &str, toks: &[Tok], span: &Range<usize>) -> bool {
     let c = clause(text, toks, span);

@@ -13,6 +13,7 @@
 
 use super::{Found, Input};
 use crate::numbers::{number_at, NumAt, Point};
+use crate::skills::negation::is_value_negated;
 use crate::types::{Lang, SlotKind, SlotValue};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -92,6 +93,7 @@ pub(super) fn extract(input: &Input, out: &mut Vec<Found>) {
             None => i += 1,
         }
     }
+    amounts.retain(|a| !is_value_negated(input.text, toks, &input.span(a.start, a.end)));
     let expect_at = [
         "expect",
         "expecting",
@@ -164,7 +166,8 @@ pub(super) fn extract(input: &Input, out: &mut Vec<Found>) {
             input.span(a.start, a.end),
             confidence,
         )
-        .clear(clear),
+        .clear(clear)
+        .negation_checked(),
     );
 }
 

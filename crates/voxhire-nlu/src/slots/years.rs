@@ -12,6 +12,7 @@
 
 use super::{Found, Input};
 use crate::numbers::{number_at, NumAt, Point};
+use crate::skills::negation::is_value_negated;
 use crate::types::{SlotKind, SlotValue};
 
 const EN_YEAR: [&str; 7] = ["year", "years", "yrs", "yr", "year's", "years'", "yeas"];
@@ -36,6 +37,8 @@ pub(super) fn extract(input: &Input, out: &mut Vec<Found>) {
             None => i += 1,
         }
     }
+    // "没有五年，四年吧": drop the negated ones before choosing among the rest.
+    cands.retain(|c| !is_value_negated(input.text, input.toks, &c.span));
     let Some(best) = choose(input, cands) else {
         return;
     };
@@ -48,7 +51,8 @@ pub(super) fn extract(input: &Input, out: &mut Vec<Found>) {
             best.span,
             best.confidence,
         )
-        .clear(clear),
+        .clear(clear)
+        .negation_checked(),
     );
 }
 
