@@ -43,7 +43,8 @@ impl IntentClassifier {
             .iter()
             .flat_map(|(i, ts)| ts.iter().map(move |t| (*i, *t)))
             .collect();
-        for (intent, lang, text) in &script.examples {
+        // An empty example would embed as bare [CLS] [SEP] and attract noise.
+        for (intent, lang, text) in script.examples.iter().filter(|e| !e.2.trim().is_empty()) {
             match lang {
                 Lang::En => en_texts.push((*intent, text.as_str())),
                 Lang::Zh => zh_texts.push((*intent, text.as_str())),
