@@ -168,9 +168,17 @@ async fn shutdown_signal() {
         Ok(s) => s,
         Err(_) => return std::future::pending().await,
     };
+    // Say which signal: an unexpected stop in a test run is otherwise a mystery.
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+        r = tokio::signal::ctrl_c() => match r {
+            Ok(()) => tracing::info!("SIGINT received"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGINT; only SIGTERM stops the simulator");
+                term.recv().await;
+                tracing::info!("SIGTERM received");
+            }
+        },
+        _ = term.recv() => tracing::info!("SIGTERM received"),
     }
 }
 

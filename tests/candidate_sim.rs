@@ -424,3 +424,64 @@ fn a_broken_scenario_stops_it_at_start_naming_the_file_and_key() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("zed.toml: turn[0].dtmf"), "{stderr}");
 }
+
+#[test]
+fn dtmf_and_silence_turns() {
+    let scratch = Scratch::new("candidate-dtmf");
+    let (dir, answer) = scenario_dir(
+        &scratch,
+        &[(
+            "dee",
+            "[[turn]]\ndtmf = \"1#\"\n[[turn]]\nsilence_ms = 1500\n[[turn]]\nsay = \"answer.wav\"\n",
+        )],
+    );
+    let cand = Candidate::start(&dir, &scratch);
+    let agent = read_wav(&audio_fixture("agent-en.wav")).channels.remove(0);
+    // Three 2 s "prompts", 2.5 s apart: the digits after the first, silence after
+    // the second (the "reprompt" comes while it holds its tongue), the answer after
+    // the third.
+    let sentence = &agent[..2 * RATE as usize];
+    let pause = vec![0.0; (2.5 * RATE as f64) as usize];
+    let mut play = Vec::new();
+    for _ in 0..3 {
+        play.extend_from_slice(sentence);
+        play.extend_from_slice(&pause);
+    }
+    let third_end = 2.0 * 2.0 + 2.5 * 2.0 + speech_bounds(sentence).1;
+    let play_path = scratch.join("agent.wav");
+    write_wav_mono(&play_path, RATE, &play);
+    let record = scratch.join("heard.wav");
+    let run = call(
+        &cand,
+        "dee",
+        &scratch,
+        "dtmf",
+        &[
+            "--play".into(),
+            arg(&play_path),
+            "--record".into(),
+            arg(&record),
+            "--hangup-after".into(),
+            format!(
+                "{:.1}",
+                third_end + 0.6 + answer.len() as f64 / RATE as f64 + 1.0
+            ),
+        ],
+    );
+    let v = run.json();
+    assert_eq!(v["dtmf"], "1#", "{v}\n{}", run.diagnostics());
+    let line = cand.next_call();
+    assert_eq!(line["outcome"], "completed", "{line}");
+    assert_eq!(line["turns_played"], 3, "{line}");
+    let heard = read_wav(&record).channels.remove(0);
+    let m = locate(&answer, &heard, RATE, 0.5);
+    assert!(
+        m.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR,
+        "answer not in the recording: {m}"
+    );
+    let offset = m.lag_ms / 1000.0;
+    assert!(
+        offset > third_end + 0.5 && offset < third_end + 1.5,
+        "answer at {offset:.2} s; the third prompt ended at {third_end:.2} s"
+    );
+}
