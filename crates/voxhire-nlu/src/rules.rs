@@ -58,7 +58,7 @@ static EN_RESCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static EN_BUSY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:(?:im|i am) (?:a bit |kind of |really |very )?(?:busy|driving|in a meeting|at work|in class|on another call|not free|not available)|(?:its|it is) not (?:a )?good time|not a good time|bad time|(?:cant|can not|cannot) talk|not now|not right now|in a meeting)\b",
+        r"\b(?:(?:im|i am) (?:a bit |kind of |really |very )?(?:busy|driving|in a meeting|at work|in class|on another call|not free|not available)|(?:its|it is) not (?:a )?good time|not a good time|bad time|(?:now|this) (?:is|isnt|is not) (?:a )?(?:bad|not good|not a good)|not good (?:right )?now|(?:cant|can not|cannot) talk|not now|not right now|in a meeting)\b",
     )
 });
 static EN_TIME_CUE: LazyLock<Regex> = LazyLock::new(|| {

@@ -105,6 +105,10 @@ static BUILTIN: LazyLock<SkillTaxonomy> = LazyLock::new(|| {
 /// (and `.`, `-`, `/`, `_`) dropped: "Vue.js" → "vuejs", "C++" → "c++".
 fn join_key(toks: &[Tok]) -> Option<String> {
     let mut key = String::new();
+    // ".NET": a leading dot is part of the name.
+    if toks.first().is_some_and(|t| t.is(".")) && toks.len() > 1 {
+        key.push('.');
+    }
     for t in toks {
         match t.kind {
             TokKind::Word | TokKind::Digits => key.push_str(&t.text),
@@ -195,7 +199,16 @@ impl SkillTaxonomy {
         let mut found: Vec<(Range<usize>, usize)> = Vec::new();
         let mut i = 0;
         while i < toks.len() {
-            if !matches!(toks[i].kind, TokKind::Word | TokKind::Digits) {
+            // A name starts at a word, or at a dot glued to the word after it
+            // and not to the one before (".NET", but not "asp.net").
+            let dot_start = toks[i].is(".")
+                && toks
+                    .get(i + 1)
+                    .is_some_and(|n| n.glued && n.kind == TokKind::Word)
+                && !(toks[i].glued
+                    && i > 0
+                    && matches!(toks[i - 1].kind, TokKind::Word | TokKind::Digits));
+            if !(matches!(toks[i].kind, TokKind::Word | TokKind::Digits) || dot_start) {
                 i += 1;
                 continue;
             }
@@ -204,6 +217,10 @@ impl SkillTaxonomy {
             let mut longest = None;
             for n in 1..=self.max_tokens.min(toks.len() - i) {
                 let t = &toks[i + n - 1];
+                if n == 1 && dot_start {
+                    key.push('.');
+                    continue;
+                }
                 match t.kind {
                     TokKind::Word | TokKind::Digits => key.push_str(&t.text),
                     TokKind::Sym if matches!(t.text.as_str(), "+" | "#") => key.push_str(&t.text),

@@ -51,6 +51,11 @@ fn english_phrasings() {
             &["ci_cd", "aws", "linux", "git"],
         ),
         ("C++ and C# and golang", &["cpp", "csharp", "golang"]),
+        (
+            "I've done a lot of C sharp and .NET.",
+            &["csharp", "dotnet"],
+        ),
+        ("asp.net core", &["dotnet"]),
         ("react and angular", &["react", "angular"]),
         (
             "jvm tuning and high concurrency",

@@ -218,6 +218,12 @@ fn start_date() {
             ("two weeks from now", on(12, 9)),
             ("wednesday", on(12, 2)),
             ("the twenty-first of january", on(1, 21)),
+            ("i could start the week after next", on(12, 7)),
+            (
+                "i need to give one month notice so i could start on the first of next month",
+                on(12, 1),
+            ),
+            ("one month notice", on(12, 25)),
             ("no idea", None),
         ],
     );
@@ -395,4 +401,31 @@ fn negation_and_hypotheticals_are_told_from_qualifiers() {
             ("not more than three years", years(3.0)),
         ],
     );
+}
+
+#[test]
+fn a_time_in_a_not_now_answer_is_a_callback_even_unasked() {
+    for (text, want) in [
+        (
+            "Now is bad. How about tomorrow morning?",
+            when(11, 26, 9, 0),
+        ),
+        (
+            "im cooking dinner could you try again around eight",
+            when(11, 25, 20, 0),
+        ),
+        ("i'm busy, maybe friday afternoon", when(11, 27, 14, 0)),
+    ] {
+        let got = slots(text, &[])
+            .into_iter()
+            .find(|s| s.kind == SlotKind::CallbackTime)
+            .map(|s| s.value);
+        assert_eq!(got, want, "{text}");
+    }
+    // A date in an answer about something else is not a callback.
+    assert!(slots(
+        "i moved to shanghai on march 1st",
+        &[SlotKind::YearsExperience]
+    )
+    .is_empty());
 }

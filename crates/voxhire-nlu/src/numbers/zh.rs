@@ -98,6 +98,28 @@ pub(super) fn parse(toks: &[Tok], i: usize, decimal: bool) -> Option<NumAt> {
                     break;
                 }
                 match pending {
+                    // 三万一个月 is 30000 a month, not 31000: a digit after a unit that
+                    // counts something (个, 年, 月, 天…) starts a new number.
+                    None if last_unit >= 100.0
+                        && toks.get(j + 1).and_then(Tok::cjk).is_some_and(|n| {
+                            matches!(
+                                n,
+                                '个' | '年'
+                                    | '月'
+                                    | '天'
+                                    | '周'
+                                    | '岁'
+                                    | '号'
+                                    | '次'
+                                    | '人'
+                                    | '小'
+                                    | '星'
+                                    | '礼'
+                            )
+                        }) =>
+                    {
+                        break
+                    }
                     None => {
                         pending = Some(d);
                         pending_single = true;

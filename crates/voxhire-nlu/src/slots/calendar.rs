@@ -181,6 +181,16 @@ pub(super) fn day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Op
         "the" if is(i + 1, "day") && is(i + 2, "after") && is(i + 3, "tomorrow") => {
             return day(today + Days::new(2), i + 4)
         }
+        // "the week after next": its Monday.
+        "the" | "week"
+            if {
+                let k = if t.is("the") { i + 1 } else { i };
+                is(k, "week") && is(k + 1, "after") && is(k + 2, "next")
+            } =>
+        {
+            let end = if t.is("the") { i + 4 } else { i + 3 };
+            return day(monday_of(today) + Days::new(14), end);
+        }
         "next" | "this" | "coming" => {
             let next = t.is("next");
             if let Some(wd) = at(i + 1).and_then(en_weekday) {
@@ -265,7 +275,9 @@ fn zh_day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Option<Day
         }
     }
     // 下周一 / 下星期五 / 下礼拜三 / 这周五 / 本周五 / 周三 / 星期天
-    let (week, after_prefix) = if rest.starts_with('下') {
+    let (week, after_prefix): (Option<u64>, usize) = if rest.starts_with("下下") {
+        (Some(2), 2)
+    } else if rest.starts_with('下') {
         (Some(1), 1)
     } else if rest.starts_with('这') || rest.starts_with('本') {
         (Some(0), 1)
@@ -285,8 +297,8 @@ fn zh_day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Option<Day
             match after.chars().next().and_then(zh_weekday) {
                 Some(wd) => {
                     let date = match week {
-                        Some(1) => {
-                            monday_of(today) + Days::new(7 + wd.num_days_from_monday() as u64)
+                        Some(w @ 1..) => {
+                            monday_of(today) + Days::new(7 * w + wd.num_days_from_monday() as u64)
                         }
                         _ => next_weekday(today, wd),
                     };
@@ -297,8 +309,12 @@ fn zh_day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Option<Day
                         end: i + used + 1,
                     });
                 }
-                None if week == Some(1) => return day(monday_of(today) + Days::new(7), used, None),
-                None => return None,
+                None => {
+                    return match week {
+                        Some(w @ 1..) => day(monday_of(today) + Days::new(7 * w), used, None),
+                        _ => None,
+                    }
+                }
             }
         }
     }

@@ -51,8 +51,14 @@ pub(super) fn extract(input: &Input, out: &mut Vec<Found>) {
     let Some(first) = said.first else {
         return;
     };
-    let clear = input.has_word(&["call", "ring", "phone", "reach", "contact", "talk", "back"])
-        || input.has_any(&["打", "联系", "电话", "再聊", "回电"]);
+    // A time in a "not now" answer is when to call back, asked or not.
+    let clear = input.has_word(&[
+        "call", "ring", "phone", "reach", "contact", "talk", "back", "try",
+    ]) || input.has_any(&["打", "联系", "电话", "再聊", "回电"])
+        || matches!(
+            crate::rules::rule_intent(input.text, input.lang, input.ctx),
+            Some((crate::types::Intent::Reschedule, _))
+        );
     out.push(
         Found::new(
             SlotKind::CallbackTime,

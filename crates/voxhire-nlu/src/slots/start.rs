@@ -58,6 +58,7 @@ pub(super) fn extract(input: &Input, out: &mut Vec<Found>) {
     let toks = input.toks;
     let mut i = 0;
     let (mut got_start, mut got_notice) = (false, false);
+    let mut derived_start: Option<Found> = None;
     while i < toks.len() {
         if let Some((span, relative)) = duration_at(input, i) {
             let days = span.total_days();
@@ -78,11 +79,18 @@ pub(super) fn extract(input: &Input, out: &mut Vec<Found>) {
             if let (false, Some(today)) = (got_start, today) {
                 if let Some(date) = span.after(today) {
                     let conf = if relative { 0.9 } else { 0.7 };
-                    out.push(
+                    let found =
                         Found::new(SlotKind::StartDate, SlotValue::Date { date }, whole, conf)
-                            .clear(relative && start_cue),
-                    );
-                    got_start = true;
+                            .clear(relative && start_cue);
+                    if relative {
+                        out.push(found);
+                        got_start = true;
+                    } else {
+                        // "one month notice, so I could start on the first of next
+                        // month": a date counted from the notice is only a fallback
+                        // for an explicit date said in the same answer.
+                        derived_start.get_or_insert(found);
+                    }
                 }
             }
             i = span.end;
@@ -135,6 +143,9 @@ pub(super) fn extract(input: &Input, out: &mut Vec<Found>) {
             }
         }
         i += 1;
+    }
+    if !got_start {
+        out.extend(derived_start);
     }
     if !got_notice && input.expects(SlotKind::NoticePeriod) {
         if let Some(span) = no_notice(input) {

@@ -5,8 +5,8 @@
 //!
 //! Choices for vague answers (the dialog sees a lower confidence for each):
 //! "almost ten" / 快十年了 / 将近十年 → 9.5; "less than a year" / 不到一年 → 0.5
-//! (value − 0.5); "over five" / 五年以上 → 5; 一年多 / 五年多 → +0.5; 十多年 /
-//! 二十多年 (多 after a round ten: "ten-odd") → +3. When several durations are said
+//! (value − 0.5); "more than" answers keep the bound said, as a recruiter writes
+//! "2+ years": "over five" / 五年以上 → 5, 两年多 → 2, 十多年 → 10. When several durations are said
 //! ("three years at Alibaba and two at Tencent") the one after "in total" / 一共
 //! wins, else the largest (confidence 0.6).
 
@@ -224,11 +224,6 @@ fn duration_at(input: &Input, i: usize) -> Option<(Candidate, usize)> {
     } else if cjk(k) == Some('年') || (cjk(k) == Some('多') && cjk(k + 1) == Some('年')) {
         months = false;
         if cjk(k) == Some('多') {
-            value += if value >= 10.0 && value % 10.0 == 0.0 {
-                3.0
-            } else {
-                0.5
-            };
             conf = conf.min(0.8);
             k += 1;
         }
@@ -243,7 +238,6 @@ fn duration_at(input: &Input, i: usize) -> Option<(Candidate, usize)> {
                 k += 1;
             }
             Some('多') => {
-                value += 0.5;
                 conf = conf.min(0.8);
                 k += 1;
             }
