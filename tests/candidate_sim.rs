@@ -301,7 +301,7 @@ fn concurrent_calls_barge_in_no_answer_hangup_and_unknown_user() {
                 "barge",
                 &[
                     "--play".into(),
-                    arg(&agent_path),
+                    arg(agent_path),
                     "--record".into(),
                     arg(&record),
                 ],
@@ -314,7 +314,7 @@ fn concurrent_calls_barge_in_no_answer_hangup_and_unknown_user() {
         let run = call(
             &cand,
             "nick",
-            &scratch,
+            scratch,
             "ring",
             &["--ring-timeout".into(), "1.5".into()],
         );
@@ -329,7 +329,7 @@ fn concurrent_calls_barge_in_no_answer_hangup_and_unknown_user() {
         let run = call(
             &cand,
             "nick",
-            &scratch,
+            scratch,
             "hangup",
             &[
                 "--play".into(),
