@@ -157,7 +157,9 @@ impl Lac {
     pub fn tag(&self, text: &str) -> Result<Vec<LacWord>, NluError> {
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let mut words = Vec::new();
-        for piece in chars.chunks(MAX_CHARS) {
+        // Byte end of the character at global index `g`.
+        let end_of = |g: usize| chars.get(g + 1).map_or(text.len(), |&(b, _)| b);
+        for (p, piece) in chars.chunks(MAX_CHARS).enumerate() {
             let ids: Vec<i64> = piece
                 .iter()
                 .map(|&(_, c)| {
@@ -166,17 +168,18 @@ impl Lac {
                 })
                 .collect();
             let path = self.decode(&ids)?;
-            let end_of = |i: usize| piece.get(i + 1).map_or(text.len(), |&(b, _)| b);
             for (i, (&(start, _), &tag)) in piece.iter().zip(&path).enumerate() {
+                let g = p * MAX_CHARS + i;
                 let label = &self.tags[tag];
                 match words.last_mut() {
+                    // A word never continues across pieces: the encoder saw them apart.
                     Some(LacWord { span, .. }) if !label.begins && i > 0 && span.end == start => {
-                        span.end = end_of(i);
+                        span.end = end_of(g);
                     }
                     _ => words.push(LacWord {
                         text: String::new(),
                         tag: label.label.clone(),
-                        span: start..end_of(i),
+                        span: start..end_of(g),
                     }),
                 }
             }

@@ -53,6 +53,9 @@ fn embeddings_are_unit_length_and_batch_matches_single() {
         "{}",
         cosine(&one, &batch[1])
     );
+    // A long monologue is truncated, not rejected.
+    let long = "i worked on the payment platform and the search service ".repeat(40);
+    assert_eq!(m.embed(&long).unwrap().len(), DIM);
 }
 
 #[test]
@@ -135,6 +138,17 @@ fn lac_spans_cover_the_text_in_order() {
     }
     assert_eq!(at, text.len());
     assert!(lac().tag("").unwrap().is_empty());
+    // Longer than one encoder run (256 characters): tagged in pieces, spans intact.
+    let long = "我在北京做了五年后端开发，主要用Java。".repeat(20);
+    let words = lac().tag(&long).unwrap();
+    assert_eq!(
+        words.iter().map(|w| w.text.as_str()).collect::<String>(),
+        long
+    );
+    assert!(
+        words.iter().filter(|w| w.tag == "LOC").count() >= 19,
+        "{words:?}"
+    );
 }
 
 fn nlu_with(examples: &IntentExamples) -> Nlu {
