@@ -53,7 +53,7 @@ static EN_REPEAT_WHOLE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static EN_RESCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:call (?:me |us )?(?:back|later|again later|another time|some other time|tomorrow|tonight|this (?:afternoon|evening)|next week|in (?:an|a|half|one|two|three|\d+|a few|a couple)|at\s)|call back|try (?:me |us )?(?:again )?later|(?:another|some other|a better) time|reschedule|(?:talk|speak|chat|do this) (?:later|tomorrow|another time)|(?:later|tomorrow) (?:please|would be better|is better|works better)|(?:can|could) we do (?:it|this) later)\b",
+        r"\b(?:call (?:me |us )?(?:back|later|again later|another time|some other time|tomorrow|tonight|this (?:afternoon|evening)|next week|in (?:an|a|half|one|two|three|\d+|a few|a couple)|at\s)|call back|try (?:me |us )?(?:again )?later|try (?:me |us )?again (?:around|at|in|tomorrow|tonight|this|on|next)|(?:move|push|postpone|shift) (?:this|it|the call|our call|the interview) (?:to|till|until|back)|(?:another|some other|a better) time|reschedule|(?:talk|speak|chat|do this) (?:later|tomorrow|another time)|(?:later|tomorrow) (?:please|would be better|is better|works better)|(?:can|could) we do (?:it|this) later)\b",
     )
 });
 static EN_BUSY: LazyLock<Regex> = LazyLock::new(|| {
@@ -118,7 +118,7 @@ const ZH_REPEAT: [&str; 16] = [
     "刚才说什么",
 ];
 const ZH_REPEAT_WHOLE: [&str; 7] = ["什么", "啥", "啊", "哈", "喂", "喂喂", "什么什么"];
-const ZH_RESCHEDULE: [&str; 22] = [
+const ZH_RESCHEDULE: [&str; 25] = [
     "晚点再",
     "晚点打",
     "晚一点",
@@ -141,6 +141,9 @@ const ZH_RESCHEDULE: [&str; 22] = [
     "回电",
     "再联系",
     "换个时间",
+    "改到",
+    "推到",
+    "换到",
 ];
 const ZH_BUSY: [&str; 12] = [
     "不方便",
