@@ -45,8 +45,9 @@ fn parsers_survive_every_slice() {
                         yes_no,
                     };
                     // A LAC span that may cut through anything.
+                    let whole = 0..slice.len();
                     let hints = TaggerHints {
-                        time_spans: Vec::from([0..slice.len()]),
+                        time_spans: vec![whole.clone()],
                         words: Vec::new(),
                     };
                     for slot in extract_slots(&heard, &ctx, &hints) {

@@ -257,8 +257,9 @@ fn callback_reads_only_lac_time_spans_when_given() {
     // "3个项目" is no time; LAC tagged only 明天下午 as TIME.
     let text = "我做过3个项目，明天下午再打吧";
     let start = text.find("明天").expect("in text");
+    let time = start..start + "明天下午".len();
     let hints = TaggerHints {
-        time_spans: Vec::from([start..start + "明天下午".len()]),
+        time_spans: vec![time],
         words: vec![],
     };
     let s = slots_with(text, &[SlotKind::CallbackTime], &hints);
