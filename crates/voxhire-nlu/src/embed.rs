@@ -24,10 +24,18 @@ pub const DIM: usize = 384;
 const MAX_TOKENS: usize = 128;
 
 /// The loaded MiniLM model, shared by all calls.
-#[derive(Debug)]
 pub struct MiniLm {
     tokenizer: Tokenizer,
     pool: SessionPool,
+}
+
+impl std::fmt::Debug for MiniLm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MiniLm")
+            .field("vocab", &self.tokenizer.get_vocab_size(true))
+            .field("pool", &self.pool)
+            .finish()
+    }
 }
 
 impl MiniLm {

@@ -25,10 +25,18 @@ use crate::types::{Intent, IntentExamples, Lang};
 pub use zh::{mandarin_cues, MandarinCues};
 
 /// The example utterances, English ones embedded once at load.
-#[derive(Debug)]
 pub struct IntentClassifier {
     en: Vec<(Intent, Vec<f32>)>,
     zh: Vec<(Intent, zh::Grams)>,
+}
+
+impl std::fmt::Debug for IntentClassifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntentClassifier")
+            .field("en_examples", &self.en.len())
+            .field("zh_examples", &self.zh.len())
+            .finish()
+    }
 }
 
 impl IntentClassifier {

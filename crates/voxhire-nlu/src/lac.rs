@@ -42,7 +42,6 @@ struct TagLabel {
 }
 
 /// The loaded LAC model, shared by all calls.
-#[derive(Debug)]
 pub struct Lac {
     vocab: HashMap<char, i64>,
     oov: i64,
@@ -52,6 +51,16 @@ pub struct Lac {
     transitions: Vec<f32>,
     n_tags: usize,
     pool: SessionPool,
+}
+
+impl std::fmt::Debug for Lac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lac")
+            .field("chars", &self.vocab.len())
+            .field("tags", &self.n_tags)
+            .field("pool", &self.pool)
+            .finish()
+    }
 }
 
 impl Lac {

@@ -224,3 +224,11 @@ fn script_examples_teach_new_phrasings() {
     let after = taught.understand(&heard(text, Lang::En), &NluContext::default());
     assert_eq!(after.intent, Intent::OptOut, "{after:?}");
 }
+
+#[test]
+fn debug_output_stays_short() {
+    // Nlu is logged at start-up; it must not dump 58k vocabulary entries or embeddings.
+    let nlu = nlu_with(&IntentExamples::default());
+    let text = format!("{nlu:?}");
+    assert!(text.len() < 1_000, "{} bytes: {text:.200}", text.len());
+}
