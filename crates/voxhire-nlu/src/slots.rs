@@ -8,7 +8,8 @@
 //! a currency or "a month", a skill name that is no common English word), and
 //! drops it when it sits in a negated or hypothetical clause ("I don't have five
 //! years", "if it were 30k"). One slot per kind: the most confident, first said
-//! on ties.
+//! on ties. Without `ctx.local_now` nothing relative to today is extracted (start
+//! date, callback time, "since 2018"): there is nothing to resolve it against.
 //!
 //! ```
 //! use chrono::NaiveDate;
