@@ -118,6 +118,8 @@ fn years_of_experience() {
             ("um one year", years(1.0)),
             ("a couple of years", years(2.0)),
             ("nearly 4 years", years(3.5)),
+            ("I'd say four or five years", years(4.5)),
+            ("5 to 7 years", years(6.0)),
             (
                 "Three years at Alibaba and two years at Tencent so five years in total",
                 years(5.0),
@@ -219,6 +221,10 @@ fn start_date() {
             ("wednesday", on(12, 2)),
             ("the twenty-first of january", on(1, 21)),
             ("i could start the week after next", on(12, 7)),
+            ("probably by mid december", on(12, 15)),
+            ("end of the month", on(11, 30)),
+            ("the end of next month", on(12, 31)),
+            ("early january", on(1, 1)),
             (
                 "i need to give one month notice so i could start on the first of next month",
                 on(12, 1),

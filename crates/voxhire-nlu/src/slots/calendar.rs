@@ -220,6 +220,36 @@ pub(super) fn day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Op
             end: i + 1,
         });
     }
+    // "mid December", "the middle of next month", "early January", "end of the month"
+    let k = if t.is("the") { i + 1 } else { i };
+    let third = match at(k).map(|t| t.text.as_str()) {
+        Some("mid" | "middle") => Some(15),
+        Some("early" | "beginning" | "start") => Some(1),
+        Some("end" | "late") => Some(0),
+        _ => None,
+    };
+    if let Some(d) = third {
+        let k = if is(k + 1, "of") { k + 2 } else { k + 1 };
+        let (month_first, end) = if let Some(m) = at(k).and_then(en_month) {
+            (
+                upcoming(today, m, 1)
+                    .or_else(|| NaiveDate::from_ymd_opt(today.year() + 1, m, 1))?,
+                k + 1,
+            )
+        } else if is(k, "next") && is(k + 1, "month") {
+            (first_of_next_month(today)?, k + 2)
+        } else if is(k, "the") && is(k + 1, "month") || is(k, "this") && is(k + 1, "month") {
+            (today.with_day(1)?, k + 2)
+        } else {
+            return None;
+        };
+        let date = if d == 0 {
+            last_of_month(month_first)?
+        } else {
+            month_first.with_day(d)?
+        };
+        return day(date.max(today), end);
+    }
     // "March 1st", "march the first"
     if let Some(m) = en_month(t) {
         let k = if is(i + 1, "the") { i + 2 } else { i + 1 };
@@ -327,10 +357,22 @@ fn zh_day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Option<Day
         if rest[used * 3..].starts_with("初") {
             return day(first, used + 1, None);
         }
+        if let Some((d, len)) = part_of_month(&rest[used * 3..]) {
+            return day(first.with_day(d)?, used + len, None);
+        }
         if let Some((d, end)) = zh_day_of_month(text, toks, i + used) {
             return day(first.with_day(d)?, end - i, None);
         }
         return day(first, used, None);
+    }
+    if let Some((d, len)) = part_of_month(rest) {
+        let this = today.with_day(d)?;
+        let date = if this >= today {
+            this
+        } else {
+            first_of_next_month(today)?.with_day(d)?
+        };
+        return day(date, len, None);
     }
     if rest.starts_with("月底") {
         return day(last_of_month(today)?, 2, None);
@@ -359,6 +401,15 @@ fn zh_day_at(text: &str, toks: &[Tok], i: usize, today: NaiveDate) -> Option<Day
         bare_weekday: false,
         end,
     })
+}
+
+/// 上旬 / 中旬 / 下旬 (first, middle, last third of a month) → the 1st, 15th, 21st,
+/// and how many characters were read.
+fn part_of_month(rest: &str) -> Option<(u32, usize)> {
+    [("上旬", 1), ("中旬", 15), ("下旬", 21)]
+        .iter()
+        .find(|(w, _)| rest.starts_with(w))
+        .map(|(_, d)| (*d, 2))
 }
 
 /// 一号 / 15号 / 三日 at token `i`: the day and the index after it.

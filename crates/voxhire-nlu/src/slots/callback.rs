@@ -45,6 +45,26 @@ pub(super) fn extract(input: &Input, out: &mut Vec<Found>) {
     if said.first.is_none() && !input.hints.time_spans.is_empty() {
         said = scan(input, now.date(), &|_| true);
     }
+    // "this time tomorrow" / 明天这个时候: the clock reads now's time.
+    if said.clock.is_none()
+        && said.day.is_some()
+        && (input.has_any(&["这个时候", "这个点", "同一时间", "这时候"])
+            || input.text.to_ascii_lowercase().contains("same time")
+            || input.text.to_ascii_lowercase().contains("this time"))
+    {
+        use chrono::Timelike;
+        said.clock = Some(Clock {
+            hour: now.hour(),
+            minute: now.minute(),
+            meridiem: Some(if now.hour() >= 12 {
+                DayPart::Afternoon
+            } else {
+                DayPart::Morning
+            }),
+            marked: true,
+            end: said.end,
+        });
+    }
     let Some((at, confidence)) = resolve(&said, now) else {
         return;
     };

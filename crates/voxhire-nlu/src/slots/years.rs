@@ -1,7 +1,8 @@
 //! Years of experience: "about seven years", "7 yrs", "5+ years", "a year and a
 //! half", "two years and six months", "a decade", "since 2018" / "since twenty
 //! eighteen" (counted from the call's local year), 五年, 三年半, 一年多, 七八年,
-//! 半年, 十八个月, 从2018年开始, 18年毕业.
+//! 半年, 十八个月, 从2018年开始, 18年毕业; a range ("four or five years", 五到六年,
+//! 七八年) is its middle.
 //!
 //! Choices for vague answers (the dialog sees a lower confidence for each):
 //! "almost ten" / 快十年了 / 将近十年 → 9.5; "less than a year" / 不到一年 → 0.5
@@ -170,6 +171,19 @@ fn duration_at(input: &Input, i: usize) -> Option<(Candidate, usize)> {
     let mut k = num.end;
     let mut conf: f32 = if num.approx { 0.8 } else { 1.0 };
     let cjk = |k: usize| toks.get(k).and_then(|t| t.cjk());
+    // "four or five years", "5 to 7 years", "5-6 years", 五到六年: the middle.
+    if toks
+        .get(k)
+        .is_some_and(|j| j.is_any(&["or", "to", "-"]) || j.cjk() == Some('到'))
+    {
+        if let Some(m) = number_at(toks, k + 1, Point::Decimal)
+            .filter(|m| !m.scaled && m.value > num.value && m.value <= num.value * 3.0)
+        {
+            value = ((num.value + m.value) / 2.0) as f32;
+            k = m.end;
+            conf = 0.8;
+        }
+    }
     // Between number and unit: "5+ years", "ten plus years", "five full years".
     while toks
         .get(k)
