@@ -141,6 +141,17 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     let max_concurrent = config.max_concurrent_calls;
     let total = candidates.len();
     let mut sched = Scheduler::new(config, candidates, dnc, &prior, Utc::now())?;
+    if sched.is_finished() {
+        // A rerun of a finished campaign: no models to load, nobody to call.
+        let summary = sched.summary();
+        let path = voxhire_campaign::write_summary(&out_dir, &summary)?;
+        println!("{}", summary.render_table());
+        println!(
+            "campaign {name}: nobody left to call; summary: {}",
+            path.display()
+        );
+        return Ok(());
+    }
 
     eprintln!(
         "campaign {name}: {total} candidates, up to {max_concurrent} calls at once; loading models…"

@@ -80,10 +80,16 @@ impl CallRun {
 
 /// Runs `voxhire call <args>` to completion (killed after `timeout`).
 pub fn run_call(args: &[String], scratch: &Path, tag: &str, timeout: Duration) -> CallRun {
-    let stdout_path = scratch.join(format!("voxhire-{tag}.stdout"));
-    let stderr_path = scratch.join(format!("voxhire-{tag}.stderr"));
     let mut full = vec!["call".to_string()];
     full.extend_from_slice(args);
+    run_command(&full, scratch, tag, timeout)
+}
+
+/// Runs `voxhire <args>` to completion (killed after `timeout`).
+pub fn run_command(full: &[String], scratch: &Path, tag: &str, timeout: Duration) -> CallRun {
+    let full = full.to_vec();
+    let stdout_path = scratch.join(format!("voxhire-{tag}.stdout"));
+    let stderr_path = scratch.join(format!("voxhire-{tag}.stderr"));
     let mut cmd = command(&full);
     cmd.stdout(File::create(&stdout_path).expect("stdout file"))
         .stderr(File::create(&stderr_path).expect("stderr file"));

@@ -1,0 +1,655 @@
+//! End-to-end interviews: the real `voxhire call --script` (real SIP on
+//! loopback, real RTP, Silero VAD, Whisper, the NLU models, Piper/Kokoro TTS)
+//! against `voxhire candidate`, a simulated candidate that answers the call and
+//! plays recorded answers (other voices than the product's, through G.711)
+//! turn by turn. Each test checks the report's slots, score and evidence, the
+//! transcript, the events and the stereo recording.
+//!
+//! The scenarios and answers are in `tests/interview/scenarios/`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::ports::{free_port_range, free_udp_port, udp_port_is_bound};
+use common::process::ChildGuard;
+use common::voxhire::{binary, run_call, CallRun};
+use common::{repo_root, Scratch};
+use serde_json::Value;
+
+/// A running `voxhire candidate` and the JSON lines it prints per INVITE.
+pub struct Candidate {
+    _guard: ChildGuard,
+    pub sip: SocketAddr,
+    lines: mpsc::Receiver<Value>,
+}
+
+impl Candidate {
+    pub fn start(scratch: &Path) -> Candidate {
+        let port = free_udp_port();
+        let (lo, hi) = free_port_range(40);
+        let sip: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let stderr = std::fs::File::create(scratch.join("candidate.stderr")).unwrap();
+        let mut cmd = Command::new(binary());
+        cmd.args(["candidate", "--listen", &sip.to_string(), "--rtp-ports"])
+            .arg(format!("{lo}-{hi}"))
+            .arg("--scenarios")
+            .arg(repo_root().join("tests/interview/scenarios"))
+            .arg("--record-dir")
+            .arg(scratch.join("candidate-recordings"))
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let mut guard = ChildGuard::spawn("voxhire candidate", &mut cmd);
+        let stdout = guard.child_mut().stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    if tx.send(v).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !udp_port_is_bound(port) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "voxhire candidate did not bind {sip}:\n{}",
+                common::tail(&scratch.join("candidate.stderr"), 40)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Candidate {
+            _guard: guard,
+            sip,
+            lines,
+        }
+    }
+
+    /// The candidate's line for the next finished INVITE.
+    pub fn next_call(&self, timeout: Duration) -> Value {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .expect("the candidate printed no call line in time");
+            if line["user"].is_string() {
+                return line;
+            }
+        }
+    }
+}
+
+/// One interview call; returns the run and the run directory.
+pub fn interview(
+    candidate: &Candidate,
+    scratch: &Scratch,
+    user: &str,
+    script: &str,
+    lang: &str,
+    name: &str,
+) -> (CallRun, PathBuf) {
+    let out = scratch.join(user);
+    let (lo, hi) = free_port_range(8);
+    let args: Vec<String> = vec![
+        format!("sip:{user}@{}", candidate.sip),
+        "--bind".into(),
+        "127.0.0.1:0".into(),
+        "--rtp-ports".into(),
+        format!("{lo}-{hi}"),
+        "--script".into(),
+        repo_root()
+            .join("config")
+            .join(script)
+            .display()
+            .to_string(),
+        "--lang".into(),
+        lang.into(),
+        "--candidate-name".into(),
+        name.into(),
+        "--tz".into(),
+        "Asia/Shanghai".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    let run = run_call(&args, scratch.path(), user, Duration::from_secs(400));
+    assert_eq!(
+        run.status.and_then(|s| s.code()),
+        Some(0),
+        "voxhire call failed\n{}",
+        run.diagnostics()
+    );
+    assert!(
+        run.stdout.contains("report: "),
+        "no report path printed\n{}",
+        run.diagnostics()
+    );
+    (run, out)
+}
+
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+pub fn events(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("events.jsonl"))
+        .expect("events.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an events.jsonl line is JSON"))
+        .collect()
+}
+
+/// Every slot of every question of a report, as (kind, value) JSON.
+fn slots(report: &Value) -> Vec<(String, Value)> {
+    report["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .flat_map(|q| q["slots"].as_array().cloned().unwrap_or_default())
+        .map(|s| (s["kind"].as_str().unwrap_or("").to_string(), s.clone()))
+        .collect()
+}
+
+fn slot(report: &Value, kind: &str) -> Value {
+    slots(report)
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k == kind)
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| panic!("no {kind} slot in the report:\n{report:#}"))
+}
+
+/// Checks what every finished interview must leave: a transcript with both
+/// speakers, events with per-turn latency, a stereo recording with speech on
+/// both channels, and evidence (quote + timestamps) behind every slot.
+fn check_call_files(dir: &Path, report: &Value) {
+    let transcript = read_json(&dir.join("transcript.json"));
+    let turns = transcript["turns"].as_array().expect("turns");
+    assert!(
+        turns.iter().any(|t| t["speaker"] == "agent"),
+        "{transcript:#}"
+    );
+    assert!(
+        turns.iter().any(|t| t["speaker"] == "candidate"),
+        "{transcript:#}"
+    );
+    let events = events(dir);
+    let latencies: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["source"] == "turn" && e["voice_to_voice_ms"].is_u64())
+        .collect();
+    assert!(!latencies.is_empty(), "no per-turn latency in events.jsonl");
+    for l in &latencies {
+        let v2v = l["voice_to_voice_ms"].as_u64().unwrap();
+        assert!(v2v > 0 && v2v < 20_000, "implausible latency {l}");
+    }
+    let wav = common::audio::read_wav(&dir.join("recording.wav"));
+    assert_eq!(
+        wav.channels.len(),
+        2,
+        "recording must be stereo (agent left, candidate right)"
+    );
+    assert!(
+        wav.duration_s() > 10.0,
+        "recording of {} s",
+        wav.duration_s()
+    );
+    assert!(
+        common::audio::rms_dbfs(&wav.channels[0]) > -45.0,
+        "agent channel is silent"
+    );
+    assert!(
+        common::audio::rms_dbfs(&wav.channels[1]) > -45.0,
+        "candidate channel is silent"
+    );
+    for (kind, s) in slots(report) {
+        let e = &s["evidence"];
+        assert!(
+            !e["quote"].as_str().unwrap_or("").trim().is_empty()
+                && e["end_ms"].as_u64() >= e["start_ms"].as_u64(),
+            "{kind} has no evidence: {s}"
+        );
+    }
+    assert!(!dir.join("events.jsonl.partial").exists());
+}
+
+fn local_now() -> chrono::NaiveDateTime {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .naive_local()
+}
+
+fn first_of_next_month() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let today = local_now().date();
+    let (y, m) = if today.month() == 12 {
+        (today.year() + 1, 1)
+    } else {
+        (today.year(), today.month() + 1)
+    };
+    chrono::NaiveDate::from_ymd_opt(y, m, 1).unwrap()
+}
+
+#[test]
+fn english_interview_completes_with_slots_score_and_evidence() {
+    let scratch = Scratch::new("interview-en");
+    let candidate = Candidate::start(scratch.path());
+    let (run, dir) = interview(
+        &candidate,
+        &scratch,
+        "alice",
+        "interview-java-backend.en.toml",
+        "en",
+        "Alice",
+    );
+    let report = read_json(&dir.join("report.json"));
+    let why = format!("{report:#}\n{}", run.diagnostics());
+    assert_eq!(report["status"], "completed", "{why}");
+    assert_eq!(
+        slot(&report, "years_experience")["value"]["years"].as_f64(),
+        Some(7.0),
+        "{why}"
+    );
+    let skills: Vec<String> = slots(&report)
+        .into_iter()
+        .filter(|(k, _)| k == "skills")
+        .flat_map(|(_, s)| s["value"]["skills"].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    for want in ["spring_cloud", "kafka", "redis", "mysql", "kubernetes"] {
+        assert!(
+            skills.iter().any(|s| s == want),
+            "{want} missing from {skills:?}\n{why}"
+        );
+    }
+    assert_eq!(
+        slot(&report, "salary_monthly")["value"]["amount"].as_u64(),
+        Some(12_000),
+        "{why}"
+    );
+    let start = slot(&report, "start_date");
+    assert_eq!(
+        start["value"]["date"].as_str(),
+        Some(first_of_next_month().to_string().as_str()),
+        "{why}"
+    );
+    let score = report["score"].as_f64().unwrap();
+    assert!(score >= 70.0, "a strong candidate scored {score}\n{why}");
+    assert_eq!(report["recommendation"], "advance", "{why}");
+    check_call_files(&dir, &report);
+    let line = candidate.next_call(Duration::from_secs(30));
+    assert_eq!(line["user"], "alice");
+    assert!(line["turns_played"].as_u64().unwrap() >= 8, "{line}");
+}
+
+#[test]
+fn mandarin_interview_completes() {
+    let scratch = Scratch::new("interview-zh");
+    let candidate = Candidate::start(scratch.path());
+    let (run, dir) = interview(
+        &candidate,
+        &scratch,
+        "chen",
+        "interview-frontend.zh.toml",
+        "zh",
+        "陈静",
+    );
+    let report = read_json(&dir.join("report.json"));
+    let why = format!("{report:#}\n{}", run.diagnostics());
+    assert_eq!(report["status"], "completed", "{why}");
+    assert_eq!(
+        slot(&report, "years_experience")["value"]["years"].as_f64(),
+        Some(5.0),
+        "{why}"
+    );
+    let skills = slot(&report, "skills")["value"]["skills"].to_string();
+    assert!(
+        skills.contains("react") && skills.contains("typescript"),
+        "{skills}\n{why}"
+    );
+    assert_eq!(
+        slot(&report, "salary_monthly")["value"]["amount"].as_u64(),
+        Some(25_000),
+        "{why}"
+    );
+    let start = slot(&report, "start_date");
+    assert_eq!(
+        start["value"]["date"].as_str(),
+        Some(first_of_next_month().to_string().as_str()),
+        "{why}"
+    );
+    assert!(report["score"].as_f64().unwrap() >= 50.0, "{why}");
+    check_call_files(&dir, &report);
+}
+
+#[test]
+fn opt_out_ends_the_call_and_marks_do_not_call() {
+    let scratch = Scratch::new("interview-opt-out");
+    let candidate = Candidate::start(scratch.path());
+    let (run, dir) = interview(
+        &candidate,
+        &scratch,
+        "dana",
+        "interview-java-backend.en.toml",
+        "en",
+        "Dana",
+    );
+    let report = read_json(&dir.join("report.json"));
+    let why = format!("{report:#}\n{}", run.diagnostics());
+    assert_eq!(report["status"], "opted_out", "{why}");
+    assert_eq!(report["do_not_call"], true, "{why}");
+    assert!(
+        events(&dir)
+            .iter()
+            .any(|e| e["event"] == "mark_do_not_call"),
+        "no mark_do_not_call event\n{why}"
+    );
+}
+
+#[test]
+fn not_a_good_time_books_a_callback_tomorrow_at_ten() {
+    let scratch = Scratch::new("interview-reschedule");
+    let candidate = Candidate::start(scratch.path());
+    let (run, dir) = interview(
+        &candidate,
+        &scratch,
+        "erin",
+        "interview-java-backend.en.toml",
+        "en",
+        "Erin",
+    );
+    let report = read_json(&dir.join("report.json"));
+    let why = format!("{report:#}\n{}", run.diagnostics());
+    assert_eq!(report["status"], "rescheduled", "{why}");
+    let tomorrow = local_now().date().succ_opt().unwrap();
+    assert_eq!(
+        report["callback_at"].as_str(),
+        Some(format!("{tomorrow}T10:00:00").as_str()),
+        "{why}"
+    );
+    assert!(run.stdout.contains("rescheduled"), "{why}");
+}
+
+/// A campaign of five candidates against one simulated-candidate process:
+/// busy then answered (bob), no answer twice then a hang-up (gary), an
+/// opt-out (dana, who lands on the do-not-call list), a callback request
+/// (erin) and one already on the do-not-call list (frank, never dialled).
+#[test]
+fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
+    let scratch = Scratch::new("campaign");
+    let candidate = Candidate::start(scratch.path());
+    let sip = candidate.sip;
+    std::fs::write(
+        scratch.join("candidates.csv"),
+        format!(
+            "id,name,uri,language,timezone\n\
+             bob,Bob Okafor,sip:bob@{sip},en,Europe/London\n\
+             gary,Gary Stone,sip:gary@{sip},en,UTC\n\
+             dana,Dana Kowalski,sip:dana@{sip},en,America/Los_Angeles\n\
+             erin,Erin Walsh,sip:erin@{sip},en,Asia/Shanghai\n\
+             frank,Frank Liu,sip:frank@{sip},en,Asia/Singapore\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(scratch.join("dnc.txt"), format!("sip:frank@{sip}\n")).unwrap();
+    let out = scratch.join("runs");
+    std::fs::write(
+        scratch.join("campaign.toml"),
+        format!(
+            "name = \"e2e\"\n\
+             script = \"{script}\"\n\
+             candidates = \"candidates.csv\"\n\
+             do_not_call = \"dnc.txt\"\n\
+             out_dir = \"{out}\"\n\
+             max_concurrent_calls = 2\n\
+             ring_timeout_secs = 5\n\
+             [pacing]\nmin_gap_ms = 500\n\
+             [retry]\nmax_attempts = 3\nbackoff_secs = 2\non = [\"busy\", \"no_answer\"]\n\
+             [calling_window]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n\
+             start = \"00:00\"\nend = \"24:00\"\n",
+            script = repo_root().join("config/interview-java-backend.en.toml").display(),
+            out = out.display(),
+        ),
+    )
+    .unwrap();
+    let (lo, hi) = free_port_range(16);
+    let run = common::voxhire::run_command(
+        &[
+            "campaign".into(),
+            "run".into(),
+            scratch.join("campaign.toml").display().to_string(),
+            "--bind".into(),
+            "127.0.0.1:0".into(),
+            "--rtp-ports".into(),
+            format!("{lo}-{hi}"),
+        ],
+        scratch.path(),
+        "campaign",
+        Duration::from_secs(600),
+    );
+    assert_eq!(
+        run.status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        run.diagnostics()
+    );
+    let summary = read_json(&out.join("summary.json"));
+    let why = format!("{summary:#}\n{}", run.diagnostics());
+    let row = |id: &str| {
+        summary["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row for {id}\n{why}"))
+    };
+    assert_eq!(row("bob")["status"], "completed", "{why}");
+    assert_eq!(row("bob")["attempts"], 2, "busy once, then answered\n{why}");
+    assert_eq!(
+        row("gary")["attempts"],
+        3,
+        "no answer twice, then answered\n{why}"
+    );
+    assert_eq!(row("gary")["status"], "hung_up", "{why}");
+    assert_eq!(row("dana")["status"], "opted_out", "{why}");
+    assert_eq!(row("erin")["status"], "callback_requested", "{why}");
+    assert_eq!(row("frank")["status"], "skipped_dnc", "{why}");
+    assert_eq!(row("frank")["attempts"], 0, "{why}");
+    assert_eq!(summary["completed"], 1, "{why}");
+    assert_eq!(summary["opted_out"], 1, "{why}");
+    assert_eq!(summary["callbacks"], 1, "{why}");
+    assert_eq!(summary["skipped_dnc"], 1, "{why}");
+    assert!(run.stdout.contains("completed"), "no summary table\n{why}");
+    // The opt-out is on the list now, so the next campaign skips dana.
+    let dnc = std::fs::read_to_string(scratch.join("dnc.txt")).unwrap();
+    assert!(dnc.contains(&format!("sip:dana@{sip}")), "{dnc}");
+    // bob's report: the weaker candidate got the follow-up about a project.
+    let report = read_json(&out.join("bob/report.json"));
+    let skills = report["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == "skills")
+        .cloned()
+        .unwrap();
+    assert!(
+        !skills["followups_asked"].as_array().unwrap().is_empty(),
+        "no follow-up for missing skills\n{report:#}"
+    );
+    check_call_files(&out.join("bob"), &report);
+    // Unanswered attempts keep their own event logs.
+    assert!(out.join("gary/events.attempt-1.jsonl").exists());
+    // A rerun has nobody left to call, and says so without dialling anyone.
+    let again = common::voxhire::run_command(
+        &[
+            "campaign".into(),
+            "run".into(),
+            scratch.join("campaign.toml").display().to_string(),
+        ],
+        scratch.path(),
+        "campaign-rerun",
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        again.status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        again.diagnostics()
+    );
+    assert!(
+        again.stdout.contains("nobody left to call"),
+        "{}",
+        again.diagnostics()
+    );
+}
+
+/// Inbound: `voxhire serve --script` answers, greets and interviews; the
+/// caller (`voxhire call`, saying nothing) hangs up after 15 s, and the call
+/// still leaves a partial report (hung_up), a transcript with the greeting,
+/// events and the recording.
+#[test]
+fn serve_interviews_an_inbound_caller_and_keeps_the_partial_report() {
+    let scratch = Scratch::new("serve-interview");
+    let port = free_udp_port();
+    let (lo, hi) = free_port_range(8);
+    let out = scratch.join("inbound");
+    let serve = common::voxhire::Serve::start(
+        &[
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+            "--rtp-ports".into(),
+            format!("{lo}-{hi}"),
+            "--script".into(),
+            repo_root()
+                .join("config/interview-java-backend.en.toml")
+                .display()
+                .to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ],
+        scratch.path(),
+        "serve",
+        Duration::from_secs(120),
+    );
+    let (clo, chi) = free_port_range(8);
+    let run = run_call(
+        &[
+            format!("sip:jobs@{}", serve.sip),
+            "--bind".into(),
+            "127.0.0.1:0".into(),
+            "--rtp-ports".into(),
+            format!("{clo}-{chi}"),
+            "--hangup-after".into(),
+            "15".into(),
+            "--record".into(),
+            scratch.join("caller.wav").display().to_string(),
+        ],
+        scratch.path(),
+        "caller",
+        Duration::from_secs(60),
+    );
+    let line = run.json();
+    assert_eq!(line["outcome"], "answered", "{}", run.diagnostics());
+    // The caller heard the agent speak.
+    let heard = common::audio::read_wav(&scratch.join("caller.wav"));
+    assert!(
+        common::audio::rms_dbfs(&heard.channels[0]) > -40.0,
+        "the caller heard nothing"
+    );
+    // serve writes the call's files once the BYE is in.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let dir = loop {
+        let found = std::fs::read_dir(&out)
+            .ok()
+            .and_then(|mut d| d.find_map(|e| e.ok().map(|e| e.path())))
+            .filter(|d| d.join("events.jsonl").exists() && d.join("report.json").exists());
+        if let Some(d) = found {
+            break d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve wrote no run directory in {}",
+            out.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let report = read_json(&dir.join("report.json"));
+    assert_eq!(report["status"], "hung_up", "{report:#}");
+    let transcript = read_json(&dir.join("transcript.json"));
+    let first = &transcript["turns"][0];
+    assert_eq!(first["speaker"], "agent", "{transcript:#}");
+    assert!(
+        first["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Northwind Freight"),
+        "the greeting names the company: {transcript:#}"
+    );
+    assert!(events(&dir).iter().any(|e| e["event"] == "remote_hangup"));
+    let wav = common::audio::read_wav(&dir.join("recording.wav"));
+    assert_eq!(wav.channels.len(), 2);
+    drop(serve);
+}
+
+/// Barge-in: the candidate answers 1.2 s into the "do you have ten minutes?"
+/// question; the agent stops talking at once and takes the answer.
+#[test]
+fn barge_in_stops_the_prompt_and_takes_the_answer() {
+    let scratch = Scratch::new("interview-barge-in");
+    let candidate = Candidate::start(scratch.path());
+    let (run, dir) = interview(
+        &candidate,
+        &scratch,
+        "hana",
+        "interview-java-backend.en.toml",
+        "en",
+        "Hana",
+    );
+    let report = read_json(&dir.join("report.json"));
+    let why = format!("{report:#}\n{}", run.diagnostics());
+    assert_eq!(report["good_time"]["yes"], true, "{why}");
+    let events = events(&dir);
+    let at = |pred: &dyn Fn(&Value) -> bool| {
+        events
+            .iter()
+            .find(|e| pred(e))
+            .and_then(|e| e["t_ms"].as_u64())
+    };
+    let cut = at(&|e| e["event"] == "played" && e["interrupted"] == true && e["id"] == "good_time")
+        .unwrap_or_else(|| panic!("the good_time prompt was not cut\n{why}"));
+    let speech = events
+        .iter()
+        .filter(|e| e["event"] == "speech_started")
+        .filter_map(|e| e["t_ms"].as_u64())
+        .filter(|t| *t <= cut)
+        .max()
+        .unwrap_or_else(|| panic!("no speech onset before the cut\n{why}"));
+    // The stop leaves within a couple of 20 ms frames of the onset decision.
+    assert!(
+        cut - speech <= 100,
+        "playback stopped {} ms after the onset\n{why}",
+        cut - speech
+    );
+    let transcript = read_json(&dir.join("transcript.json"));
+    assert!(
+        transcript["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["prompt_id"] == "good_time" && t["interrupted"] == true),
+        "{transcript:#}"
+    );
+}
