@@ -7,7 +7,7 @@
 //! silence (endpoint), ASR after the endpoint, NLU + dialog, TTS/playout; and
 //! the latency the simulated candidate measured on its side of the line.
 //!
-//! `BENCH_CALLS=alice,chen` chooses the scenarios (default: alice, chen, bob);
+//! `BENCH_CALLS=alice,chen` chooses the scenarios (default: alice, chen);
 //! `BENCH_KEEP=DIR` keeps the run directories.
 //! Not a criterion bench: one call takes a minute or two and is the unit.
 
@@ -120,7 +120,7 @@ fn main() {
         return;
     }
     let users: Vec<String> = std::env::var("BENCH_CALLS")
-        .unwrap_or_else(|_| "alice,chen,bob".into())
+        .unwrap_or_else(|_| "alice,chen".into())
         .split(',')
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())

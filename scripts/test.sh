@@ -15,6 +15,13 @@ fi
 # Two cores: keep the build and the SIPp tests from starving each other.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
+# The interview tests speak every line of the example scripts. The Mandarin voice
+# renders slower than real time on a small machine, so synthesise the lines once,
+# up front, into the on-disk prompt cache (seconds when already there).
+echo "== interview prompts into the prompt cache"
+cargo run --locked --quiet --bin voxhire -- prompts warm \
+  config/interview-java-backend.en.toml config/interview-frontend.zh.toml
+
 echo "== cargo test (workspace: unit, state machines, RFC 4475, SIPp integration)"
 cargo test --workspace --locked -- --test-threads=2
 

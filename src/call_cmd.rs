@@ -441,7 +441,7 @@ async fn run_interview(
     eprintln!("loading models and synthesising the script's prompts…");
     let stack = {
         let script = script.clone();
-        tokio::task::spawn_blocking(move || InterviewStack::load(&[(script, lang)])).await??
+        tokio::task::spawn_blocking(move || InterviewStack::load(&[(script, lang)], 1)).await??
     };
     stack.warm_for(&script, lang, args.candidate_name.as_deref())?;
     let stack = Arc::new(stack);

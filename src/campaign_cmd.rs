@@ -156,8 +156,10 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     eprintln!(
         "campaign {name}: {total} candidates, up to {max_concurrent} calls at once; loading models…"
     );
-    let stack =
-        Arc::new(tokio::task::spawn_blocking(move || InterviewStack::load(&needed)).await??);
+    let stack = Arc::new(
+        tokio::task::spawn_blocking(move || InterviewStack::load(&needed, max_concurrent))
+            .await??,
+    );
     let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
     let toward = trunk
         .proxy

@@ -8,6 +8,7 @@ mod candidate_cmd;
 mod interview;
 mod interview_call;
 mod media_task;
+mod prompts_cmd;
 mod redact;
 mod rtp_ports;
 mod say_cmd;
@@ -50,6 +51,9 @@ enum Command {
     /// interview each candidate, write per-call reports and a summary.
     #[command(subcommand)]
     Campaign(campaign_cmd::CampaignCommand),
+    /// Synthesise interview scripts' fixed lines into the prompt cache ahead of calls.
+    #[command(subcommand)]
+    Prompts(prompts_cmd::PromptsCommand),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
             Command::Transcribe(args) => transcribe_cmd::run(args).await,
             Command::Candidate(args) => candidate_cmd::run(args).await,
             Command::Campaign(cmd) => campaign_cmd::run(cmd).await,
+            Command::Prompts(cmd) => prompts_cmd::run(cmd),
         }
     });
     match result {

@@ -94,8 +94,10 @@ impl InterviewSetup {
             .with_context(|| format!("creating --out {}", args.out.display()))?;
         eprintln!("loading models and synthesising the script's prompts…");
         let s = script.clone();
+        let max_calls = args.max_calls;
         let stack =
-            tokio::task::spawn_blocking(move || InterviewStack::load(&[(s, lang)])).await??;
+            tokio::task::spawn_blocking(move || InterviewStack::load(&[(s, lang)], max_calls))
+                .await??;
         Ok(Some(InterviewSetup {
             stack: Arc::new(stack),
             script,

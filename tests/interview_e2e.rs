@@ -122,7 +122,7 @@ pub fn interview(
         "--out".into(),
         out.display().to_string(),
     ];
-    let run = run_call(&args, scratch.path(), user, Duration::from_secs(400));
+    let run = run_call(&args, scratch.path(), user, Duration::from_secs(600));
     assert_eq!(
         run.status.and_then(|s| s.code()),
         Some(0),

@@ -45,12 +45,21 @@ impl InterviewStack {
     /// Loads the models the given scripts need (their languages' voices and ASR,
     /// the NLU with their intent examples) and synthesises every fixed line of the
     /// scripts into the prompt cache, so no call waits for them.
-    pub fn load(scripts: &[(Arc<InterviewScript>, Lang)]) -> Result<InterviewStack> {
+    ///
+    /// `concurrent_calls` sizes the ASR: for a single call, one worker decodes with
+    /// every core (on this 2-core box: final decodes 40 % faster than one thread);
+    /// for several, one single-threaded worker per core, so calls don't stall each
+    /// other behind ggml's spinning threads.
+    pub fn load(
+        scripts: &[(Arc<InterviewScript>, Lang)],
+        concurrent_calls: usize,
+    ) -> Result<InterviewStack> {
         let started = Instant::now();
         let models = ModelDir::locate();
         let env = models.onnxruntime()?;
         let vad = SileroVad::load(&models).context("loading the VAD")?;
-        let asr = AsrEngine::load(&models, AsrConfig::default()).context("loading Whisper")?;
+        let asr =
+            AsrEngine::load(&models, asr_config(concurrent_calls)).context("loading Whisper")?;
         let mut langs: Vec<tts::Lang> = scripts.iter().map(|(_, l)| tts_lang(*l)).collect();
         langs.dedup();
         let tts = Tts::load_langs(&models, &langs).context("loading the TTS voices")?;
@@ -142,6 +151,21 @@ pub fn asr_language(lang: Lang) -> Language {
     }
 }
 
+/// An hour: longer than any utterance, so no partial decode is requested.
+const NO_PARTIALS_MS: u32 = 3_600_000;
+
+/// The ASR sizing for this many simultaneous calls (see [`InterviewStack::load`]).
+/// `VOXHIRE_ASR_THREADS` still overrides the threads per decode.
+fn asr_config(concurrent_calls: usize) -> AsrConfig {
+    let mut config = AsrConfig::default();
+    if concurrent_calls <= 1 && std::env::var_os("VOXHIRE_ASR_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        config.workers = 1;
+        config.threads_per_worker = cores.clamp(1, 4);
+    }
+    config
+}
+
 /// Longest utterance handed to Whisper: its 30 s window less the endpointer's
 /// pre-roll and trailing silence.
 const MAX_UTTERANCE_MS: u32 = 29_000;
@@ -153,6 +177,13 @@ pub fn endpoint_config(e: &EndpointSettings) -> EndpointConfig {
         min_speech_ms: e.min_speech_ms,
         end_silence_ms: e.end_of_turn_silence_ms,
         max_utterance_ms: e.max_utterance_ms.min(MAX_UTTERANCE_MS),
+        // Partial transcripts while the candidate speaks cost a core and the
+        // dialog acts only on finals (and the speculative decode at each pause),
+        // so they are off unless asked for (VOXHIRE_PARTIAL_MS=700).
+        progress_ms: std::env::var("VOXHIRE_PARTIAL_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(NO_PARTIALS_MS),
         ..EndpointConfig::default()
     }
 }

@@ -49,7 +49,11 @@ impl Default for AsrConfig {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AsrConfig {
             workers: cores.max(1),
-            threads_per_worker: 1,
+            threads_per_worker: std::env::var("VOXHIRE_ASR_THREADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&n| n >= 1)
+                .unwrap_or(1),
             queue_capacity: 8,
             english_model: EnglishModel::default(),
             // An operator's override, for tuning a deployment without a rebuild.
