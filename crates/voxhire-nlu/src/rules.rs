@@ -138,6 +138,18 @@ pub fn rule_intent(text: &str, lang: Lang, ctx: &NluContext) -> Option<(Intent, 
 }
 
 /// A plain yes or no at the start of the answer.
+/// "Go ahead" in Mandarin.
+const ZH_GO_AHEAD: [&str; 8] = [
+    "你问吧",
+    "您问吧",
+    "问吧",
+    "你说吧",
+    "您说吧",
+    "请讲",
+    "开始吧",
+    "直接问",
+];
+
 fn yes_no(en: &str, zh: &str, lang: Lang) -> Option<(Intent, f32)> {
     match lang {
         Lang::En => {
@@ -156,6 +168,13 @@ fn yes_no(en: &str, zh: &str, lang: Lang) -> Option<(Intent, f32)> {
         }
         Lang::Zh => {
             let s = strip_fillers_zh(zh);
+            // "现在方便" / "我现在可以": the yes or no follows the time word.
+            let s = ["我现在", "现在", "目前"]
+                .iter()
+                .find_map(|w| s.strip_prefix(w))
+                .map(|r| r.trim_start_matches([',', '，', ' ']))
+                .filter(|r| !r.is_empty())
+                .unwrap_or(s);
             let short = s.chars().count() <= 4;
             let conf = if short { 0.95 } else { 0.85 };
             if s.starts_with("是不是")
@@ -184,10 +203,13 @@ fn yes_no(en: &str, zh: &str, lang: Lang) -> Option<(Intent, f32)> {
             if s == "嗯" {
                 return Some((Intent::Yes, 0.7));
             }
-            ZH_YES
-                .iter()
-                .any(|p| s.starts_with(p))
-                .then_some((Intent::Yes, conf))
+            if ZH_YES.iter().any(|p| s.starts_with(p)) {
+                return Some((Intent::Yes, conf));
+            }
+            // "…，你问吧": an invitation to go ahead anywhere in a short answer (the
+            // words before it may be misheard, as 方便 → 封电 on a phone line).
+            (s.chars().count() <= 12 && ZH_GO_AHEAD.iter().any(|p| s.contains(p)))
+                .then_some((Intent::Yes, 0.85))
         }
     }
 }

@@ -168,6 +168,12 @@ fn mandarin_yes_no() {
             ("是我", Some(Yes)),
             ("嗯，是我", Some(Yes)),
             ("行，你说吧", Some(Yes)),
+            // Seen on the phone line: 方便 heard as 封电; the invitation still says yes.
+            ("现在封电，你问吧？", Some(Yes)),
+            ("现在方便", Some(Yes)),
+            ("我现在可以", Some(Yes)),
+            ("现在不方便", Some(No)),
+            ("请讲", Some(Yes)),
             ("方便", Some(Yes)),
             ("不是", Some(No)),
             ("不行", Some(No)),
