@@ -4,6 +4,7 @@
 //! recogniser (the models behind them are shared by all calls) and sends the
 //! session what it heard, with the timings the latency figures are made of.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,11 +24,11 @@ pub enum Heard {
     Partial {
         text: String,
     },
-    /// The candidate has paused (200 ms into the silence) and the utterance so
-    /// far is decoded: exactly what the final will say if the silence lasts. The
-    /// session may commit the turn now ([`ListenerControl::Commit`]) instead of
-    /// waiting out the end-of-turn silence, when the answer is already complete.
-    Paused(FinalHeard),
+    /// A finished utterance — or, with `at_pause`, the utterance so far decoded
+    /// while the candidate pauses (200 ms into the silence): exactly what the
+    /// final will say if the silence lasts. The session may commit such a turn
+    /// now ([`ListenerControl::Commit`]) instead of waiting out the end-of-turn
+    /// silence, when the answer is already complete.
     Final(FinalHeard),
 }
 
@@ -40,12 +41,15 @@ pub struct FinalHeard {
     pub end: Duration,
     /// Wall time the candidate stopped speaking (end of the last speech frame).
     pub speech_end_at: Instant,
-    /// Wall time the endpoint fired (after the end-of-turn silence).
+    /// Wall time the endpoint fired (after the end-of-turn silence); for a
+    /// decode at a pause, when it came back.
     pub endpoint_at: Instant,
     /// Wall time the final transcript was ready.
     pub asr_ready_at: Instant,
     /// The speculative decode at the pause was used.
     pub speculative: bool,
+    /// Decoded at a pause, before any endpoint (see [`Heard::Final`]).
+    pub at_pause: bool,
     pub decode_ms: u64,
 }
 
@@ -67,6 +71,57 @@ pub struct ListenerParams {
     pub endpointing: EndpointConfig,
 }
 
+/// The endpointer and the recogniser, and the wall-clock bookkeeping between
+/// them that turns audio-clock instants into latency figures.
+struct Turns {
+    endpointer: Endpointer,
+    asr: StreamingRecognizer,
+    /// (speech end, endpoint) wall times of each final still being decoded, in order.
+    endpoints: VecDeque<(Instant, Instant)>,
+    /// The pause the speculative decode is for: utterance start, speech end
+    /// (audio clock) and the wall time the speech ended.
+    pause: Option<(Duration, Duration, Instant)>,
+}
+
+impl Turns {
+    /// Wall time of an audio-clock instant, given that the newest audio arrived `now`.
+    fn wall(&self, now: Instant, at: Duration) -> Instant {
+        let behind = self.endpointer.now().saturating_sub(at);
+        now.checked_sub(behind).unwrap_or(now)
+    }
+
+    /// Hands the endpointer's events to the recogniser, keeping the timings;
+    /// returns the speech onsets among them (for barge-in).
+    fn drain(&mut self, now: Instant) -> Vec<Duration> {
+        let mut onsets = Vec::new();
+        while let Some(event) = self.endpointer.poll_event() {
+            let ended = match &event {
+                EndpointEvent::SpeechStarted { at } => {
+                    onsets.push(*at);
+                    false
+                }
+                EndpointEvent::SpeechPaused { start, end, .. } => {
+                    self.pause = Some((*start, *end, self.wall(now, *end)));
+                    false
+                }
+                EndpointEvent::UtteranceEnded(u) => {
+                    self.pause = None;
+                    self.endpoints.push_back((self.wall(now, u.end), now));
+                    true
+                }
+                EndpointEvent::UtteranceProgress { .. } => false,
+            };
+            if let Err(e) = self.asr.handle_event(&event) {
+                tracing::warn!(error = %e, "ASR refused an utterance");
+                if ended {
+                    self.endpoints.pop_back();
+                }
+            }
+        }
+        onsets
+    }
+}
+
 /// Runs until the audio channel closes (the call's media ended).
 pub async fn run(
     params: ListenerParams,
@@ -75,14 +130,13 @@ pub async fn run(
     heard: mpsc::Sender<Heard>,
 ) {
     let mut vad = VadStream::new(params.vad, VadConfig::default());
-    let mut endpointer = Endpointer::new(params.endpointing);
-    let mut asr = StreamingRecognizer::new(params.asr, params.language);
-    // Wall time each pending final's endpoint fired, in order.
-    let mut endpoints: std::collections::VecDeque<(Instant, Instant)> = Default::default();
+    let mut turns = Turns {
+        endpointer: Endpointer::new(params.endpointing),
+        asr: StreamingRecognizer::new(params.asr, params.language),
+        endpoints: VecDeque::new(),
+        pause: None,
+    };
     let mut vad_failures = 0u64;
-    // The pause the speculative decode is for: utterance start, speech end (audio
-    // clock) and the wall time the speech ended.
-    let mut pause: Option<(Duration, Duration, Instant)> = None;
     loop {
         tokio::select! {
             frame = audio.recv() => {
@@ -98,67 +152,43 @@ pub async fn run(
                     }
                 };
                 for f in frames {
-                    endpointer.handle_frame(f.is_speech, &f.samples);
+                    turns.endpointer.handle_frame(f.is_speech, &f.samples);
                 }
-                let now = Instant::now();
-                while let Some(event) = endpointer.poll_event() {
-                    match &event {
-                        EndpointEvent::SpeechStarted { at } => {
-                            if heard.send(Heard::SpeechStarted { at: *at }).await.is_err() {
-                                return;
-                            }
-                        }
-                        EndpointEvent::SpeechPaused { start, end, .. } => {
-                            let behind = endpointer.now().saturating_sub(*end);
-                            pause = Some((*start, *end, now.checked_sub(behind).unwrap_or(now)));
-                        }
-                        EndpointEvent::UtteranceEnded(u) => {
-                            pause = None;
-                            let behind = endpointer.now().saturating_sub(u.end);
-                            endpoints.push_back((now.checked_sub(behind).unwrap_or(now), now));
-                        }
-                        _ => {}
-                    }
-                    if let Err(e) = asr.handle_event(&event) {
-                        tracing::warn!(error = %e, "ASR refused an utterance");
-                        if matches!(event, EndpointEvent::UtteranceEnded(_)) {
-                            endpoints.pop_back();
-                        }
+                for at in turns.drain(Instant::now()) {
+                    if heard.send(Heard::SpeechStarted { at }).await.is_err() {
+                        return;
                     }
                 }
             }
             c = control.recv() => match c {
-                Some(ListenerControl::Prompt(p)) => asr.set_prompt(p),
-                Some(ListenerControl::Endpointing(e)) => endpointer.set_config(e),
+                Some(ListenerControl::Prompt(p)) => turns.asr.set_prompt(p),
+                Some(ListenerControl::Endpointing(e)) => turns.endpointer.set_config(e),
                 Some(ListenerControl::Commit) => {
-                    if endpointer.flush() {
-                        let now = Instant::now();
-                        while let Some(event) = endpointer.poll_event() {
-                            if let EndpointEvent::UtteranceEnded(u) = &event {
-                                let behind = endpointer.now().saturating_sub(u.end);
-                                endpoints.push_back((now.checked_sub(behind).unwrap_or(now), now));
-                            }
-                            if let Err(e) = asr.handle_event(&event) {
-                                tracing::warn!(error = %e, "ASR refused a committed utterance");
-                                endpoints.pop_back();
-                            }
-                        }
+                    if turns.endpointer.flush() {
+                        turns.drain(Instant::now());
                     }
-                    pause = None;
+                    turns.pause = None;
                 }
                 None => break,
             },
-            r = asr.next_recognition() => {
+            r = turns.asr.next_recognition() => {
+                let now = Instant::now();
                 let out = match r {
                     Ok(Recognition::Partial(h)) => {
                         if h.transcript.text.is_empty() { continue; }
-                        match pause {
-                            // Still pausing after the utterance this decode is for.
+                        match turns.pause {
+                            // Still in the pause this decode is for: the same utterance,
+                            // and audio up to this pause's speech end (a slow decode of
+                            // an earlier pause of the same utterance would miss what the
+                            // candidate said since — "No, I'm driving. Call me at ten?").
                             Some((start, end, speech_end_at))
-                                if h.speculative && start == h.start && !vad.in_speech() && endpointer.in_utterance() =>
+                                if h.speculative
+                                    && start == h.start
+                                    && h.audio_end >= end
+                                    && !vad.in_speech()
+                                    && turns.endpointer.in_utterance() =>
                             {
-                                let now = Instant::now();
-                                Heard::Paused(FinalHeard {
+                                Heard::Final(FinalHeard {
                                     confidence: h.transcript.confidence(),
                                     text: h.transcript.text,
                                     start,
@@ -167,6 +197,7 @@ pub async fn run(
                                     endpoint_at: now,
                                     asr_ready_at: now,
                                     speculative: true,
+                                    at_pause: true,
                                     decode_ms: h.transcript.decode_ms,
                                 })
                             }
@@ -175,7 +206,7 @@ pub async fn run(
                     }
                     Ok(Recognition::Final(f)) => {
                         let (speech_end_at, endpoint_at) =
-                            endpoints.pop_front().unwrap_or((Instant::now(), Instant::now()));
+                            turns.endpoints.pop_front().unwrap_or((now, now));
                         Heard::Final(FinalHeard {
                             confidence: f.transcript.confidence(),
                             text: f.transcript.text,
@@ -183,14 +214,15 @@ pub async fn run(
                             end: f.end,
                             speech_end_at,
                             endpoint_at,
-                            asr_ready_at: Instant::now(),
+                            asr_ready_at: now,
                             speculative: f.speculative,
+                            at_pause: false,
                             decode_ms: f.transcript.decode_ms,
                         })
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "ASR decode failed");
-                        endpoints.pop_front();
+                        turns.endpoints.pop_front();
                         continue;
                     }
                 };

@@ -210,68 +210,38 @@ pub async fn run(
                 Some(Heard::Partial { text }) => {
                     dialog.handle_input(Instant::now(), Input::Partial { text });
                 }
-                Some(Heard::Paused(f)) => {
-                    let turn = candidate_turn;
-                    let heard = HeardUtterance {
-                        text: f.text.clone(),
-                        lang,
-                        turn,
-                        start_ms: f.start.as_millis() as u64,
-                        end_ms: f.end.as_millis() as u64,
-                        confidence: f.confidence,
-                    };
-                    let understanding = understand(&stack, &heard, listening.as_ref(), params.tz).await;
-                    if !decisive(&understanding, &heard, listening.as_ref()) {
-                        continue;
-                    }
-                    // The answer is complete: take the turn now rather than after the
-                    // rest of the end-of-turn silence.
-                    let _ = listen_ctl.send(ListenerControl::Commit).await;
-                    committed = Some(f.start);
-                    candidate_turn += 1;
-                    events.log("asr", &serde_json::json!({
-                        "event": "final", "turn": turn, "text": f.text, "confidence": f.confidence,
-                        "start_ms": heard.start_ms, "end_ms": heard.end_ms,
-                        "decode_ms": f.decode_ms, "speculative": true, "early_commit": true,
-                        "pause_ms": f.endpoint_at.saturating_duration_since(f.speech_end_at).as_millis() as u64,
-                    }));
-                    events.log("nlu", &serde_json::json!({
-                        "event": "understood", "turn": turn, "understanding": &understanding,
-                    }));
-                    turns.push(Turn {
-                        speaker: "candidate",
-                        text: f.text.clone(),
-                        language: lang,
-                        start_ms: heard.start_ms,
-                        end_ms: heard.end_ms,
-                        confidence: Some(f.confidence),
-                        prompt_id: None,
-                        interrupted: false,
-                    });
-                    dialog.handle_input(Instant::now(), Input::Final { heard, understanding });
-                    waiting = Some(Waiting { turn, heard: f, decided_at: Instant::now() });
-                }
-                Some(Heard::Final(f)) if committed == Some(f.start) => {
+                Some(Heard::Final(f)) if !f.at_pause && committed == Some(f.start) => {
                     // The final of a turn already committed at its pause.
                     committed = None;
                 }
                 Some(Heard::Final(f)) => {
-                    let turn = candidate_turn;
-                    candidate_turn += 1;
                     let heard = HeardUtterance {
                         text: f.text.clone(),
                         lang,
-                        turn,
+                        turn: candidate_turn,
                         start_ms: f.start.as_millis() as u64,
                         end_ms: f.end.as_millis() as u64,
                         confidence: f.confidence,
                     };
                     let understanding = understand(&stack, &heard, listening.as_ref(), params.tz).await;
+                    if f.at_pause {
+                        if !decisive(&understanding, &heard, listening.as_ref()) {
+                            continue;
+                        }
+                        // The answer is complete: take the turn now rather than after
+                        // the rest of the end-of-turn silence.
+                        let _ = listen_ctl.send(ListenerControl::Commit).await;
+                        committed = Some(f.start);
+                    }
+                    let turn = candidate_turn;
+                    candidate_turn += 1;
+                    let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_millis() as u64;
                     events.log("asr", &serde_json::json!({
                         "event": "final", "turn": turn, "text": f.text, "confidence": f.confidence,
                         "start_ms": heard.start_ms, "end_ms": heard.end_ms,
-                        "decode_ms": f.decode_ms, "speculative": f.speculative,
-                        "asr_ms": f.asr_ready_at.duration_since(f.endpoint_at).as_millis() as u64,
+                        "decode_ms": f.decode_ms, "speculative": f.speculative, "early_commit": f.at_pause,
+                        "endpoint_ms": ms(f.speech_end_at, f.endpoint_at),
+                        "asr_ms": ms(f.endpoint_at, f.asr_ready_at),
                     }));
                     events.log("nlu", &serde_json::json!({
                         "event": "understood", "turn": turn, "understanding": &understanding,
