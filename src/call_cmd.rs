@@ -16,7 +16,7 @@ use voxhire_sip::StatusCode;
 
 use crate::call_router::CallRouter;
 use crate::interview::session::InterviewParams;
-use crate::interview::InterviewStack;
+use crate::interview::{interview_lang, time_zone, InterviewStack};
 use crate::interview_call::{summary_line, DialRequest, Dialer};
 use crate::media_task::{MediaHandle, MediaParams, MediaReport, Recording};
 use crate::redact::Redacted;
@@ -157,34 +157,14 @@ pub async fn run(args: CallArgs) -> Result<()> {
     }
     let ports = RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?;
 
-    let dst = match trunk.proxy {
-        Some(p) => p,
-        None => target.socket_addr().with_context(|| {
-            format!(
-                "{} has no IP address host; give a trunk with a proxy",
-                Redacted(&args.uri)
-            )
-        })?,
-    };
-    let local_ip =
-        sip_endpoint::advertised_ip(args.bind, dst).context("finding the local address")?;
-    let socket = UdpSocket::bind(args.bind)
-        .await
-        .with_context(|| format!("binding SIP socket {}", args.bind))?;
-    let local = SocketAddr::new(local_ip, socket.local_addr()?.port());
-    let from = match (&args.from, &trunk.from) {
-        (Some(f), _) => {
-            NameAddr::parse(f).with_context(|| format!("--from {f:?} is not a SIP address"))?
-        }
-        (None, Some(uri)) => NameAddr::new(uri.clone()),
-        (None, None) => {
-            NameAddr::parse(&format!("<sip:voxhire@{local}>")).context("building From")?
-        }
-    };
-    let mut config = UaConfig::new(local);
-    config.credentials = trunk.credentials.clone();
     let seed = rand::random();
-    let (sip, events) = sip_endpoint::spawn(socket, config, seed);
+    let Outgoing {
+        sip,
+        events,
+        local_ip,
+        from,
+        dst,
+    } = open_sip(&args, &trunk, &target, seed).await?;
 
     let (rtp, rtcp) = ports.bind(local_ip).await?;
     let rtp_addr = SocketAddr::new(local_ip, rtp.local_addr()?.port());
@@ -406,29 +386,18 @@ impl Outbound<'_> {
     }
 }
 
-/// `voxhire call --script`: one interview on one outbound call.
-async fn run_interview(
-    args: &CallArgs,
-    script_path: &Path,
-    target: Uri,
-    trunk: Trunk,
-) -> Result<()> {
-    let script = Arc::new(
-        voxhire_dialog::InterviewScript::load(script_path)
-            .with_context(|| format!("loading the interview script {}", script_path.display()))?,
-    );
-    let lang = match &args.lang {
-        Some(l) => l.parse().map_err(anyhow::Error::msg)?,
-        None => script.languages()[0],
-    };
-    let tz: chrono_tz::Tz = args.tz.parse().map_err(|_| {
-        anyhow::anyhow!(
-            "--tz {:?} is not an IANA time zone (e.g. Asia/Shanghai)",
-            args.tz
-        )
-    })?;
-    let ring_timeout = seconds(args.ring_timeout, "--ring-timeout")?;
-    let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
+/// The SIP side of an outbound call: the endpoint, where the INVITE goes and who
+/// it is from.
+struct Outgoing {
+    sip: SipEndpoint,
+    events: tokio::sync::mpsc::UnboundedReceiver<Event>,
+    local_ip: std::net::IpAddr,
+    from: NameAddr,
+    /// The trunk's proxy, else the target URI's own host.
+    dst: SocketAddr,
+}
+
+async fn open_sip(args: &CallArgs, trunk: &Trunk, target: &Uri, seed: u64) -> Result<Outgoing> {
     let dst = match trunk.proxy {
         Some(p) => p,
         None => target.socket_addr().with_context(|| {
@@ -438,13 +407,6 @@ async fn run_interview(
             )
         })?,
     };
-    eprintln!("loading models and synthesising the script's prompts…");
-    let stack = {
-        let script = script.clone();
-        tokio::task::spawn_blocking(move || InterviewStack::load(&[(script, lang)], 1)).await??
-    };
-    stack.warm_for(&script, lang, args.candidate_name.as_deref())?;
-    let stack = Arc::new(stack);
     let local_ip =
         sip_endpoint::advertised_ip(args.bind, dst).context("finding the local address")?;
     let socket = UdpSocket::bind(args.bind)
@@ -462,7 +424,45 @@ async fn run_interview(
     };
     let mut config = UaConfig::new(local);
     config.credentials = trunk.credentials.clone();
-    let (sip, events) = sip_endpoint::spawn(socket, config, rand::random());
+    let (sip, events) = sip_endpoint::spawn(socket, config, seed);
+    Ok(Outgoing {
+        sip,
+        events,
+        local_ip,
+        from,
+        dst,
+    })
+}
+
+/// `voxhire call --script`: one interview on one outbound call.
+async fn run_interview(
+    args: &CallArgs,
+    script_path: &Path,
+    target: Uri,
+    trunk: Trunk,
+) -> Result<()> {
+    let script = Arc::new(
+        voxhire_dialog::InterviewScript::load(script_path)
+            .with_context(|| format!("loading the interview script {}", script_path.display()))?,
+    );
+    let lang = interview_lang(&script, args.lang.as_deref())?;
+    let tz = time_zone(&args.tz)?;
+    let ring_timeout = seconds(args.ring_timeout, "--ring-timeout")?;
+    let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
+    let Outgoing {
+        sip,
+        events,
+        local_ip,
+        from,
+        dst,
+    } = open_sip(args, &trunk, &target, rand::random()).await?;
+    eprintln!("loading models and synthesising the script's prompts…");
+    let stack = {
+        let script = script.clone();
+        tokio::task::spawn_blocking(move || InterviewStack::load(&[(script, lang)], 1)).await??
+    };
+    stack.warm_for(&script, lang, args.candidate_name.as_deref())?;
+    let stack = Arc::new(stack);
     let (router, _other) = CallRouter::spawn(events);
     let dialer = Dialer {
         sip,

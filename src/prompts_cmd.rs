@@ -13,7 +13,7 @@ use voxhire_speech::models::ModelDir;
 use voxhire_speech::tts::Tts;
 
 use crate::interview::prompt_store::PromptStore;
-use crate::interview::tts_lang;
+use crate::interview::{fixed_lines, tts_lang};
 
 #[derive(clap::Subcommand)]
 pub enum PromptsCommand {
@@ -50,22 +50,16 @@ pub fn run(cmd: PromptsCommand) -> Result<()> {
     for script in &scripts {
         for &lang in script.languages() {
             let voice = tts.voice(tts_lang(lang))?;
-            let lines: Vec<String> = script
-                .prompts(lang)
-                .into_iter()
-                .map(|(_, text)| text)
-                .filter(|t| !t.contains('{'))
-                .collect();
+            let lines = fixed_lines(script, lang);
             for (i, line) in lines.iter().enumerate() {
-                if store.load(voice.name(), line).is_some() {
+                let started = Instant::now();
+                let (audio, synthesised) = store
+                    .load_or_synthesize(voice, line)
+                    .with_context(|| format!("synthesising {line:?}"))?;
+                if !synthesised {
                     kept += 1;
                     continue;
                 }
-                let started = Instant::now();
-                let audio =
-                    voxhire_speech::tts::synthesize(voice.clone(), line, voxhire_media::PCM_RATE)
-                        .with_context(|| format!("synthesising {line:?}"))?;
-                store.save(voice.name(), line, &audio);
                 made += 1;
                 eprintln!(
                     "[{}/{}] {} {lang}: {:.1} s of audio in {:.1} s",

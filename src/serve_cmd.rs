@@ -18,7 +18,7 @@ use voxhire_sip::StatusCode;
 use crate::call_cmd::{load_play, CallSummary, RtpSummary};
 use crate::interview::outputs::EventLog;
 use crate::interview::session::{self, CallMedia, InterviewParams, InterviewResult};
-use crate::interview::InterviewStack;
+use crate::interview::{interview_lang, time_zone, InterviewStack};
 use crate::media_task::{MediaHandle, MediaParams, Recording};
 use crate::redact::Redacted;
 use crate::rtp_ports::RtpPorts;
@@ -80,16 +80,8 @@ impl InterviewSetup {
             InterviewScript::load(path)
                 .with_context(|| format!("loading the interview script {}", path.display()))?,
         );
-        let lang = match &args.lang {
-            Some(l) => l.parse().map_err(anyhow::Error::msg)?,
-            None => script.languages()[0],
-        };
-        let tz: chrono_tz::Tz = args.tz.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "--tz {:?} is not an IANA time zone (e.g. Asia/Shanghai)",
-                args.tz
-            )
-        })?;
+        let lang = interview_lang(&script, args.lang.as_deref())?;
+        let tz = time_zone(&args.tz)?;
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("creating --out {}", args.out.display()))?;
         eprintln!("loading models and synthesising the script's prompts…");

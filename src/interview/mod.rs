@@ -46,10 +46,7 @@ impl InterviewStack {
     /// the NLU with their intent examples) and synthesises every fixed line of the
     /// scripts into the prompt cache, so no call waits for them.
     ///
-    /// `concurrent_calls` sizes the ASR: for a single call, one worker decodes with
-    /// every core (on this 2-core box: final decodes 40 % faster than one thread);
-    /// for several, one single-threaded worker per core, so calls don't stall each
-    /// other behind ggml's spinning threads.
+    /// `concurrent_calls` sizes the ASR (see [`asr_config`]).
     pub fn load(
         scripts: &[(Arc<InterviewScript>, Lang)],
         concurrent_calls: usize,
@@ -93,16 +90,10 @@ impl InterviewStack {
     /// the prompt cache: from the disk store, else synthesised (and stored).
     /// Returns how many had to be synthesised.
     pub fn warm(&self, script: &InterviewScript, lang: Lang) -> Result<usize> {
-        let lines: Vec<String> = script
-            .prompts(lang)
-            .into_iter()
-            .map(|(_, text)| text)
-            .filter(|t| !t.contains('{'))
-            .collect();
         let mut made = 0;
-        for line in &lines {
+        for line in fixed_lines(script, lang) {
             made += usize::from(
-                self.line(lang, line)
+                self.line(lang, &line)
                     .with_context(|| format!("synthesising the prompts of {}", script.id()))?,
             );
         }
@@ -127,14 +118,35 @@ impl InterviewStack {
         if self.cache.contains(voice.name(), text) {
             return Ok(false);
         }
-        if let Some(audio) = self.store.load(voice.name(), text) {
-            self.cache.insert(voice.name(), text, Arc::new(audio));
-            return Ok(false);
-        }
-        let audio = self.cache.get_or_synthesize(&voice, text)?;
-        self.store.save(voice.name(), text, &audio);
-        Ok(true)
+        let (audio, made) = self.store.load_or_synthesize(&voice, text)?;
+        self.cache.insert(voice.name(), text, Arc::new(audio));
+        Ok(made)
     }
+}
+
+/// A script's lines that are the same on every call (no `{name}`): what the
+/// prompt cache holds ahead of calls.
+pub fn fixed_lines(script: &InterviewScript, lang: Lang) -> Vec<String> {
+    script
+        .prompts(lang)
+        .into_iter()
+        .map(|(_, text)| text)
+        .filter(|t| !t.contains('{'))
+        .collect()
+}
+
+/// `--lang` for an interview: the given one, else the script's first language.
+pub fn interview_lang(script: &InterviewScript, flag: Option<&str>) -> Result<Lang> {
+    match flag {
+        Some(l) => l.parse().map_err(anyhow::Error::msg),
+        None => Ok(script.languages()[0]),
+    }
+}
+
+/// `--tz`: an IANA time zone, for callback times.
+pub fn time_zone(flag: &str) -> Result<chrono_tz::Tz> {
+    flag.parse()
+        .map_err(|_| anyhow::anyhow!("--tz {flag:?} is not an IANA time zone (e.g. Asia/Shanghai)"))
 }
 
 pub fn tts_lang(lang: Lang) -> tts::Lang {
@@ -155,13 +167,15 @@ pub fn asr_language(lang: Lang) -> Language {
 const NO_PARTIALS_MS: u32 = 3_600_000;
 
 /// The ASR sizing for this many simultaneous calls (see [`InterviewStack::load`]).
-/// `VOXHIRE_ASR_THREADS` still overrides the threads per decode.
+/// One single-threaded worker per core by default: a decode on two threads is
+/// ~40 % faster on an idle box (voice-to-voice p50 742 vs 1242 ms), but ggml's
+/// threads spin at barriers and, with another process on the cores, one Mandarin
+/// decode took 24 s. `VOXHIRE_ASR_THREADS=2` opts in for a dedicated machine.
 fn asr_config(concurrent_calls: usize) -> AsrConfig {
     let mut config = AsrConfig::default();
-    if concurrent_calls <= 1 && std::env::var_os("VOXHIRE_ASR_THREADS").is_none() {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if concurrent_calls <= 1 && config.threads_per_worker > 1 {
+        // One call never needs more than one decode at a time.
         config.workers = 1;
-        config.threads_per_worker = cores.clamp(1, 4);
     }
     config
 }

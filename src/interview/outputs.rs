@@ -13,22 +13,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-/// Writes `bytes` to `path` atomically (temp + fsync + rename + fsync of the directory).
+/// Writes `bytes` to `path` atomically (temp + fsync + rename + fsync of the
+/// directory, [`voxhire_campaign::write_atomic`]), creating the directory first.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = partial_path(path);
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    };
-    write().with_context(|| format!("writing {}", path.display()))
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(voxhire_campaign::write_atomic(path, bytes)?)
 }
 
 /// Serialises `value` as pretty JSON into `path`, atomically.
@@ -148,7 +139,11 @@ mod tests {
         write_json(&path, &serde_json::json!({"score": 81})).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"score\": 81"), "{text}");
-        assert!(!dir.path().join("a/b/report.json.partial").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("a/b"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["report.json"], "no temporary file left behind");
     }
 
     #[test]

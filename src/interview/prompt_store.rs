@@ -10,6 +10,9 @@
 //! Files are written atomically; a damaged or foreign file is ignored.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use voxhire_speech::tts::{TtsError, Voice};
 
 const MAGIC: &[u8; 4] = b"VXP1";
 
@@ -72,6 +75,21 @@ impl PromptStore {
                 .map(|b| i16::from_le_bytes([b[0], b[1]]))
                 .collect(),
         )
+    }
+
+    /// The line's 8 kHz audio from the store, else synthesised and stored;
+    /// `true` when it had to be synthesised.
+    pub fn load_or_synthesize(
+        &self,
+        voice: &Arc<dyn Voice>,
+        text: &str,
+    ) -> Result<(Vec<i16>, bool), TtsError> {
+        if let Some(audio) = self.load(voice.name(), text) {
+            return Ok((audio, false));
+        }
+        let audio = voxhire_speech::tts::synthesize(voice.clone(), text, voxhire_media::PCM_RATE)?;
+        self.save(voice.name(), text, &audio);
+        Ok((audio, true))
     }
 
     /// Stores the audio; failures are logged (the cache is an optimisation).
