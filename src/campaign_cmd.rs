@@ -21,10 +21,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use voxhire_campaign::{
-    Address, AttemptOutcome, CampaignConfig, CandidateStatus, DoNotCallList, Language, Scheduler,
-    Store,
+    Address, AttemptOutcome, CampaignConfig, CandidateStatus, DoNotCallList, Scheduler, Store,
 };
-use voxhire_dialog::report::{Recommendation, Report, Status};
+use voxhire_dialog::report::{Report, Status};
 use voxhire_dialog::InterviewScript;
 use voxhire_nlu::Lang;
 use voxhire_sip::message::{NameAddr, Uri};
@@ -62,13 +61,6 @@ pub struct RunArgs {
 pub async fn run(cmd: CampaignCommand) -> Result<()> {
     match cmd {
         CampaignCommand::Run(args) => run_campaign(args).await,
-    }
-}
-
-fn lang_of(l: Language) -> Lang {
-    match l {
-        Language::En => Lang::En,
-        Language::Zh => Lang::Zh,
     }
 }
 
@@ -115,7 +107,7 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
                 s
             }
         };
-        let lang = lang_of(c.language);
+        let lang = c.language;
         if !script.languages().contains(&lang) {
             bail!(
                 "{}: candidate {:?} speaks {lang}, but {} has no {lang} texts",
@@ -220,7 +212,7 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
                     continue;
                 }
             };
-            let lang = lang_of(c.language);
+            let lang = c.language;
             let script = scripts
                 .get(dial.script.as_path())
                 .cloned()
@@ -412,9 +404,7 @@ fn report_outcome(report: &Report) -> AttemptOutcome {
     match report.status {
         Status::Completed => AttemptOutcome::Completed {
             score,
-            recommendation: report
-                .recommendation
-                .map(|r| recommendation_name(r).to_string()),
+            recommendation: report.recommendation.map(|r| r.name().to_string()),
         },
         Status::OptedOut => AttemptOutcome::OptedOut,
         Status::Rescheduled => match report.callback_at {
@@ -431,14 +421,6 @@ fn report_outcome(report: &Report) -> AttemptOutcome {
         Status::NoResponse | Status::InProgress | Status::NoAnswer => AttemptOutcome::Failed {
             reason: format!("interview ended as {}", report.status.name()),
         },
-    }
-}
-
-pub fn recommendation_name(r: Recommendation) -> &'static str {
-    match r {
-        Recommendation::Advance => "advance",
-        Recommendation::Hold => "hold",
-        Recommendation::Reject => "reject",
     }
 }
 

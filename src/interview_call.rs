@@ -390,9 +390,7 @@ pub fn summary_line(record: &CallRecord) -> String {
             lats.len()
         )
     };
-    let recommendation = report
-        .recommendation
-        .map_or("-", crate::campaign_cmd::recommendation_name);
+    let recommendation = report.recommendation.map_or("-", |r| r.name());
     let callback = report
         .callback_at
         .map(|at| format!(" · callback {at}"))

@@ -9,41 +9,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
 
 use crate::address::{mask, Address};
 use crate::error::CampaignError;
 
-/// The language an interview is held in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    En,
-    Zh,
-}
-
-impl Language {
-    pub fn parse(s: &str) -> Option<Language> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "en" => Some(Language::En),
-            "zh" => Some(Language::Zh),
-            _ => None,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::En => "en",
-            Language::Zh => "zh",
-        }
-    }
-}
-
-impl fmt::Display for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
+/// The language an interview is held in: the NLU's, so a candidate's language
+/// goes to the dialog and the speech models without translation.
+pub use voxhire_nlu::Lang as Language;
 
 /// One person to phone.
 #[derive(Clone, PartialEq)]
@@ -161,7 +133,7 @@ pub fn parse_candidates(
         let language = if language.is_empty() {
             default_language
         } else {
-            Language::parse(language).ok_or_else(|| {
+            language.trim().parse::<Language>().ok().ok_or_else(|| {
                 err(
                     line,
                     format!("candidate {id:?}: unknown language {language:?} (use en or zh)"),

@@ -56,6 +56,17 @@ pub enum Recommendation {
     Reject,
 }
 
+impl Recommendation {
+    /// The name in reports and summaries (`advance`, `hold`, `reject`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Recommendation::Advance => "advance",
+            Recommendation::Hold => "hold",
+            Recommendation::Reject => "reject",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub script_id: String,

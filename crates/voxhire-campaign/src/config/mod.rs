@@ -150,7 +150,7 @@ impl CampaignConfig {
                 let mut map = BTreeMap::new();
                 for (lang, p) in table.get_ref() {
                     let key = format!("scripts.{lang}");
-                    let l = Language::parse(lang).ok_or_else(|| {
+                    let l = lang.trim().parse::<Language>().ok().ok_or_else(|| {
                         err(&key, p.span(), "unknown language (use en or zh)".into())
                     })?;
                     map.insert(l, resolve(p, &key)?);
@@ -253,7 +253,7 @@ impl CampaignConfig {
 
         let default_language = match &raw.default_language {
             None => Language::En,
-            Some(l) => Language::parse(l.get_ref()).ok_or_else(|| {
+            Some(l) => l.get_ref().trim().parse::<Language>().ok().ok_or_else(|| {
                 err(
                     "default_language",
                     l.span(),
