@@ -17,7 +17,9 @@ use std::thread::JoinHandle;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
-use super::whisper::{Decoder, LoadedModel, DEFAULT_AUDIO_CTX_PAD};
+use super::whisper::{
+    DecodeSettings, Decoder, LoadedModel, DEFAULT_AUDIO_CTX_PAD, DEFAULT_MANDARIN_PROMPT,
+};
 use super::{AsrError, AsrModel, EnglishModel, Language, Transcript};
 use crate::models::ModelDir;
 
@@ -34,6 +36,12 @@ pub struct AsrConfig {
     pub english_model: EnglishModel,
     /// Encoder frames (20 ms each) of silence context beyond the audio's own.
     pub audio_ctx_pad: u32,
+    /// Text put before every Mandarin decode's own prompt (the question's
+    /// vocabulary). It sets the style Whisper continues in: simplified characters,
+    /// Chinese punctuation, English terms in Latin letters. Empty: none.
+    pub mandarin_prompt: String,
+    /// Beam width; 0 or 1 decodes greedily.
+    pub beam_size: u32,
     /// Load only these models (default: what `english_model` and Mandarin need).
     #[serde(skip)]
     pub only: Option<Vec<AsrModel>>,
@@ -61,6 +69,8 @@ impl Default for AsrConfig {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_AUDIO_CTX_PAD),
+            mandarin_prompt: DEFAULT_MANDARIN_PROMPT.to_owned(),
+            beam_size: 0,
             only: None,
         }
     }
@@ -163,14 +173,18 @@ impl AsrEngine {
             let (ready_tx, ready_rx) = std::sync::mpsc::channel();
             let loaded = loaded.clone();
             let shared = shared.clone();
-            let threads = config.threads_per_worker;
-            let pad = config.audio_ctx_pad;
+            let settings = DecodeSettings {
+                threads: config.threads_per_worker,
+                audio_ctx_pad: config.audio_ctx_pad,
+                mandarin_prompt: config.mandarin_prompt.clone(),
+                beam_size: config.beam_size,
+            };
             let handle = std::thread::Builder::new()
                 .name(format!("asr-worker-{i}"))
                 .spawn(move || {
                     let mut decoders = HashMap::new();
                     for model in loaded {
-                        match Decoder::new(model.clone(), threads, pad) {
+                        match Decoder::new(model.clone(), &settings) {
                             Ok(d) => {
                                 decoders.insert(model.kind, d);
                             }

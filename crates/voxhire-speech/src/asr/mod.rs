@@ -18,6 +18,7 @@
 //!
 //! [`EndpointEvent`]: crate::endpoint::EndpointEvent
 
+pub mod chinese;
 mod engine;
 mod filter;
 mod streaming;
@@ -31,7 +32,7 @@ use serde::{Deserialize, Serialize};
 pub use engine::{AsrConfig, AsrEngine, DecodeRequest, Priority, Ticket};
 pub use filter::Suppression;
 pub use streaming::{FinalResult, Hypothesis, Recognition, StreamingRecognizer};
-pub use whisper::{AsrModel, EnglishModel, DEFAULT_AUDIO_CTX_PAD};
+pub use whisper::{AsrModel, EnglishModel, DEFAULT_AUDIO_CTX_PAD, DEFAULT_MANDARIN_PROMPT};
 
 use crate::models::ModelError;
 
