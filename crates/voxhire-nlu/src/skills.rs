@@ -19,6 +19,7 @@
 //! ```
 
 pub(crate) mod negation;
+mod sounds;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -81,6 +82,10 @@ struct SkillEntry {
     en: Vec<String>,
     #[serde(default)]
     zh: Vec<String>,
+    /// How Whisper writes the English name in characters when a Mandarin speaker
+    /// says it (麦西扣 for MySQL): matched by sound, see [`sounds`].
+    #[serde(default)]
+    sounds: Vec<String>,
 }
 
 /// The skills the interview knows, indexed for matching.
@@ -94,6 +99,8 @@ pub struct SkillTaxonomy {
     max_tokens: usize,
     /// Mandarin synonyms, ASCII lower-cased, longest first.
     zh: Vec<(String, usize)>,
+    /// Renderings in characters, as sound units, with the skill index.
+    sounds: Vec<(Vec<sounds::Unit>, usize)>,
 }
 
 static BUILTIN: LazyLock<SkillTaxonomy> = LazyLock::new(|| {
@@ -141,6 +148,7 @@ impl SkillTaxonomy {
             by_key: HashMap::new(),
             max_tokens: 1,
             zh: Vec::new(),
+            sounds: Vec::new(),
         };
         for (idx, entry) in parsed.skill.into_iter().enumerate() {
             if tax.skills.iter().any(|(id, _)| *id == entry.id) {
@@ -177,6 +185,17 @@ impl SkillTaxonomy {
             }
             for synonym in &entry.zh {
                 tax.zh.push((synonym.to_ascii_lowercase(), idx));
+            }
+            for rendering in &entry.sounds {
+                let units = sounds::Reading::of(rendering).units();
+                if units.is_empty() {
+                    return Err(SkillsError::EmptySynonym {
+                        file: file.to_string(),
+                        id: entry.id,
+                        synonym: rendering.clone(),
+                    });
+                }
+                tax.sounds.push((units, idx));
             }
             tax.skills.push((entry.id, entry.name));
         }
@@ -261,6 +280,64 @@ impl SkillTaxonomy {
                 id: self.skills[idx].0.clone(),
                 matched: text[span.clone()].to_string(),
                 negated: negation::is_negated(text, toks, &span),
+                span,
+            })
+            .collect()
+    }
+
+    /// Skills said in English but written in characters (够 for Go, 麦西扣 for
+    /// MySQL), found by sound and not overlapping `taken` (what [`find`](Self::find)
+    /// already found). With `short` false only renderings of three or more
+    /// syllables count: a one- or two-syllable sound is too easily an ordinary
+    /// word unless the question asked for skills. `matched` keeps the characters
+    /// as heard: the evidence of what was understood.
+    pub fn find_by_sound(
+        &self,
+        text: &str,
+        taken: &[Range<usize>],
+        short: bool,
+    ) -> Vec<SkillMatch> {
+        if text.is_ascii() || self.sounds.is_empty() {
+            return Vec::new();
+        }
+        let reading = sounds::Reading::of(text);
+        let toks = tokenize(text);
+        // (span, cost, skill) — the closest and then longest rendering wins a span.
+        let mut found: Vec<(Range<usize>, f32, usize)> = Vec::new();
+        for (units, idx) in &self.sounds {
+            if !short && units.len() < 3 {
+                continue;
+            }
+            for m in reading.find(units) {
+                if taken
+                    .iter()
+                    .any(|t| t.start < m.span.end && m.span.start < t.end)
+                {
+                    continue;
+                }
+                found.push((m.span, m.cost, *idx));
+            }
+        }
+        found.sort_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then((b.0.end - b.0.start).cmp(&(a.0.end - a.0.start)))
+        });
+        let mut kept: Vec<(Range<usize>, usize)> = Vec::new();
+        for (span, _, idx) in found {
+            if kept
+                .iter()
+                .any(|(k, _)| k.start < span.end && span.start < k.end)
+            {
+                continue;
+            }
+            kept.push((span, idx));
+        }
+        kept.sort_by_key(|(span, _)| span.start);
+        kept.into_iter()
+            .map(|(span, idx)| SkillMatch {
+                id: self.skills[idx].0.clone(),
+                matched: text[span.clone()].to_string(),
+                negated: negation::is_negated(text, &toks, &span),
                 span,
             })
             .collect()

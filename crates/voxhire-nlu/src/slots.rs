@@ -190,7 +190,14 @@ const AMBIGUOUS_SKILL_WORDS: [&str; 16] = [
 ];
 
 fn skills(input: &Input, out: &mut Vec<Found>) {
-    let matches = SkillTaxonomy::builtin().find_in(input.text, input.toks, input.lang);
+    let tax = SkillTaxonomy::builtin();
+    let mut matches = tax.find_in(input.text, input.toks, input.lang);
+    if input.lang == Lang::Zh {
+        let taken: Vec<_> = matches.iter().map(|m| m.span.clone()).collect();
+        let short = input.expects(SlotKind::Skills);
+        matches.extend(tax.find_by_sound(input.text, &taken, short));
+        matches.sort_by_key(|m| m.span.start);
+    }
     let kept: Vec<_> = matches.iter().filter(|m| !m.negated).collect();
     let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
         return;
