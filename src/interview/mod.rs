@@ -10,11 +10,13 @@
 //! the speaker are loaded once per process ([`InterviewStack`]) and shared by all
 //! calls; each call has its own VAD state, endpointer, recogniser and dialog.
 
+pub mod end_of_turn;
 pub mod listener;
 pub mod outputs;
 pub mod prompt_store;
 pub mod session;
 pub mod speaker;
+pub mod turn_taking;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -136,11 +138,23 @@ pub fn fixed_lines(script: &InterviewScript, lang: Lang) -> Vec<String> {
 }
 
 /// `--lang` for an interview: the given one, else the script's first language.
+/// `--lang`, checked against the languages the script is written in (an English
+/// script read by the Mandarin voice is no interview); default: its first.
 pub fn interview_lang(script: &InterviewScript, flag: Option<&str>) -> Result<Lang> {
-    match flag {
-        Some(l) => l.parse().map_err(anyhow::Error::msg),
-        None => Ok(script.languages()[0]),
+    let offered = script.languages();
+    let Some(flag) = flag else {
+        return Ok(offered[0]);
+    };
+    let lang: Lang = flag.parse().map_err(anyhow::Error::msg)?;
+    if !offered.contains(&lang) {
+        let names: Vec<String> = offered.iter().map(|l| l.to_string()).collect();
+        anyhow::bail!(
+            "--lang {flag}: the script {} is written in {} only",
+            script.path().display(),
+            names.join(", ")
+        );
     }
+    Ok(lang)
 }
 
 /// `--tz`: an IANA time zone, for callback times.
@@ -199,5 +213,27 @@ pub fn endpoint_config(e: &EndpointSettings) -> EndpointConfig {
             .and_then(|v| v.parse().ok())
             .unwrap_or(NO_PARTIALS_MS),
         ..EndpointConfig::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lang_must_be_one_the_script_is_written_in() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/interview-java-backend.en.toml"
+        );
+        let script = InterviewScript::load(path).expect("example script");
+        assert_eq!(interview_lang(&script, None).unwrap(), Lang::En);
+        assert_eq!(interview_lang(&script, Some("en")).unwrap(), Lang::En);
+        let e = interview_lang(&script, Some("zh")).unwrap_err().to_string();
+        assert!(
+            e.contains("--lang zh") && e.contains("written in en only"),
+            "{e}"
+        );
+        assert!(interview_lang(&script, Some("fr")).is_err());
     }
 }

@@ -20,6 +20,8 @@ use voxhire_nlu::{Heard as HeardUtterance, Lang, Understanding};
 use super::listener::{self, FinalHeard, Heard, ListenerControl, ListenerParams};
 use super::outputs::{self, EventLog};
 use super::speaker::{Speaker, SpeakerCommand, Spoken};
+pub use super::turn_taking::TurnLatency;
+use super::turn_taking::{TurnOutput, TurnTaking};
 use super::InterviewStack;
 use crate::media_task::MediaHandle;
 
@@ -57,23 +59,6 @@ pub struct Turn {
     pub interrupted: bool,
 }
 
-/// Voice-to-voice latency of one turn and where it went.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct TurnLatency {
-    pub turn: u32,
-    /// Candidate's last speech frame → agent's first audio frame out.
-    pub voice_to_voice_ms: u64,
-    /// End-of-turn silence the endpointer waited for.
-    pub endpoint_ms: u64,
-    /// Endpoint → final transcript.
-    pub asr_ms: u64,
-    /// Final transcript → dialog decided (NLU + dialog).
-    pub nlu_ms: u64,
-    /// Dialog decided → first audio frame sent (TTS or cache, plus RTP pacing).
-    pub tts_ms: u64,
-    pub cached_prompt: bool,
-}
-
 #[derive(Debug, Serialize)]
 pub struct Transcript {
     pub language: Lang,
@@ -87,14 +72,6 @@ pub struct InterviewResult {
     pub latencies: Vec<TurnLatency>,
     /// The far end hung up (rather than the dialog ending the call).
     pub remote_hangup: bool,
-}
-
-/// A reply the candidate is waiting for: set at each final utterance, closed by
-/// the first agent audio after it.
-struct Waiting {
-    turn: u32,
-    heard: FinalHeard,
-    decided_at: Instant,
 }
 
 /// Runs the interview until the dialog hangs up or the far end does
@@ -141,15 +118,11 @@ pub async fn run(
     let mut dtmf_open = true;
 
     let mut turns: Vec<Turn> = Vec::new();
-    let mut latencies: Vec<TurnLatency> = Vec::new();
     let mut listening: Option<ListenContext> = None;
-    let mut waiting: Option<Waiting> = None;
+    let mut turn_taking = TurnTaking::default();
     let mut lines_playing = 0usize;
     let mut hangup_requested = false;
     let mut remote_hangup = *hangup.borrow();
-    let mut candidate_turn = 0u32;
-    // Start of the utterance committed early at a pause; its final is skipped.
-    let mut committed: Option<std::time::Duration> = None;
 
     dialog.handle_input(Instant::now(), Input::Answered);
     loop {
@@ -183,6 +156,7 @@ pub async fn run(
                             &context.endpointing,
                         )))
                         .await;
+                    turn_taking.handle_listen(context.nlu.clone());
                     listening = Some(context);
                 }
                 Action::ScheduleCallback { .. } | Action::MarkDoNotCall => {}
@@ -210,54 +184,45 @@ pub async fn run(
                 Some(Heard::Partial { text }) => {
                     dialog.handle_input(Instant::now(), Input::Partial { text });
                 }
-                Some(Heard::Final(f)) if !f.at_pause && committed == Some(f.start) => {
-                    // The final of a turn already committed at its pause.
-                    committed = None;
-                }
                 Some(Heard::Final(f)) => {
+                    if !turn_taking.wants(&f) {
+                        // The endpoint final of a turn already taken at its pause.
+                        turn_taking.handle_skipped(&f);
+                        continue;
+                    }
                     let heard = HeardUtterance {
                         text: f.text.clone(),
                         lang,
-                        turn: candidate_turn,
+                        turn: 0,
                         start_ms: f.start.as_millis() as u64,
                         end_ms: f.end.as_millis() as u64,
                         confidence: f.confidence,
                     };
                     let understanding = understand(&stack, &heard, listening.as_ref(), params.tz).await;
-                    if f.at_pause {
-                        if !decisive(&understanding, &heard, listening.as_ref()) {
-                            continue;
+                    turn_taking.handle_final(Instant::now(), f, understanding);
+                    while let Some(out) = turn_taking.poll_output() {
+                        match out {
+                            TurnOutput::CommitUtterance => {
+                                let _ = listen_ctl.send(ListenerControl::Commit).await;
+                            }
+                            TurnOutput::Answer { turn, heard: f, understanding } => {
+                                let heard = HeardUtterance { turn, ..heard.clone() };
+                                log_answer(&events, turn, &f, &heard, &understanding);
+                                turns.push(Turn {
+                                    speaker: "candidate",
+                                    text: f.text.clone(),
+                                    language: lang,
+                                    start_ms: heard.start_ms,
+                                    end_ms: heard.end_ms,
+                                    confidence: Some(f.confidence),
+                                    prompt_id: None,
+                                    interrupted: false,
+                                });
+                                dialog.handle_input(Instant::now(), Input::Final { heard, understanding });
+                            }
+                            TurnOutput::Latency(l) => events.log("turn", &l),
                         }
-                        // The answer is complete: take the turn now rather than after
-                        // the rest of the end-of-turn silence.
-                        let _ = listen_ctl.send(ListenerControl::Commit).await;
-                        committed = Some(f.start);
                     }
-                    let turn = candidate_turn;
-                    candidate_turn += 1;
-                    let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_millis() as u64;
-                    events.log("asr", &serde_json::json!({
-                        "event": "final", "turn": turn, "text": f.text, "confidence": f.confidence,
-                        "start_ms": heard.start_ms, "end_ms": heard.end_ms,
-                        "decode_ms": f.decode_ms, "speculative": f.speculative, "early_commit": f.at_pause,
-                        "endpoint_ms": ms(f.speech_end_at, f.endpoint_at),
-                        "asr_ms": ms(f.endpoint_at, f.asr_ready_at),
-                    }));
-                    events.log("nlu", &serde_json::json!({
-                        "event": "understood", "turn": turn, "understanding": &understanding,
-                    }));
-                    turns.push(Turn {
-                        speaker: "candidate",
-                        text: f.text.clone(),
-                        language: lang,
-                        start_ms: heard.start_ms,
-                        end_ms: heard.end_ms,
-                        confidence: Some(f.confidence),
-                        prompt_id: None,
-                        interrupted: false,
-                    });
-                    dialog.handle_input(Instant::now(), Input::Final { heard, understanding });
-                    waiting = Some(Waiting { turn, heard: f, decided_at: Instant::now() });
                 }
             },
             spoken = spoken_rx.recv() => match spoken {
@@ -267,10 +232,11 @@ pub async fn run(
                         t.start_ms = call_ms().max(0) as u64;
                     }
                     events.log("tts", &serde_json::json!({"event": "playing", "id": id, "cached": cached, "first_chunk_ms": first_chunk_ms}));
-                    if let Some(w) = waiting.take() {
-                        let l = latency(&w, at, cached);
-                        events.log("turn", &l);
-                        latencies.push(l);
+                    turn_taking.handle_agent_audio(at, cached);
+                    while let Some(out) = turn_taking.poll_output() {
+                        if let TurnOutput::Latency(l) = out {
+                            events.log("turn", &l);
+                        }
                     }
                 }
                 Some(Spoken::Finished { id, interrupted, audio_ms }) => {
@@ -330,6 +296,7 @@ pub async fn run(
     )?;
     let report_path = dir.join("report.json");
     outputs::write_json(&report_path, &report)?;
+    let latencies = turn_taking.latencies().to_vec();
     if !latencies.is_empty() {
         events.log("turn", &latency_summary(&latencies));
     }
@@ -339,6 +306,33 @@ pub async fn run(
         latencies,
         remote_hangup,
     })
+}
+
+/// The ASR and NLU events of a candidate's turn.
+fn log_answer(
+    events: &EventLog,
+    turn: u32,
+    f: &FinalHeard,
+    heard: &HeardUtterance,
+    understanding: &Understanding,
+) {
+    let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_millis() as u64;
+    events.log(
+        "asr",
+        &serde_json::json!({
+            "event": "final", "turn": turn, "text": f.text, "confidence": f.confidence,
+            "start_ms": heard.start_ms, "end_ms": heard.end_ms,
+            "decode_ms": f.decode_ms, "speculative": f.speculative, "early_commit": f.at_pause,
+            "endpoint_ms": ms(f.speech_end_at, f.endpoint_at),
+            "asr_ms": ms(f.endpoint_at, f.asr_ready_at),
+        }),
+    );
+    events.log(
+        "nlu",
+        &serde_json::json!({
+            "event": "understood", "turn": turn, "understanding": understanding,
+        }),
+    );
 }
 
 async fn understand(
@@ -367,52 +361,6 @@ async fn understand(
                 slots: Vec::new(),
             }
         }
-    }
-}
-
-/// Whether an utterance heard at a pause is a complete answer to what is being
-/// asked, so the turn can be taken without waiting out the end-of-turn silence:
-/// a clear yes/no to a yes/no question, or a number-like slot (years, salary,
-/// dates, callback time) the question expects. Lists (skills) and open answers
-/// (project) always wait: people pause in the middle of those.
-fn decisive(u: &Understanding, heard: &HeardUtterance, listening: Option<&ListenContext>) -> bool {
-    use voxhire_nlu::{Intent, SlotKind};
-    let Some(l) = listening else { return false };
-    if heard.confidence < 0.5 {
-        return false;
-    }
-    let cjk = heard
-        .text
-        .chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-        .count();
-    let words = heard.text.split_whitespace().count() + cjk / 2;
-    if l.nlu.yes_no {
-        return matches!(u.intent, Intent::Yes | Intent::No)
-            && u.intent_score >= 0.85
-            && words <= 12;
-    }
-    let open = |k: &SlotKind| matches!(k, SlotKind::Skills | SlotKind::Project);
-    if l.nlu.expected.is_empty() || l.nlu.expected.iter().any(open) {
-        return false;
-    }
-    u.intent == Intent::Answer
-        && u.slots
-            .iter()
-            .any(|s| l.nlu.expected.contains(&s.kind) && s.confidence >= 0.8)
-}
-
-fn latency(w: &Waiting, first_audio: Instant, cached: bool) -> TurnLatency {
-    let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_millis() as u64;
-    let h = &w.heard;
-    TurnLatency {
-        turn: w.turn,
-        voice_to_voice_ms: ms(h.speech_end_at, first_audio),
-        endpoint_ms: ms(h.speech_end_at, h.endpoint_at),
-        asr_ms: ms(h.endpoint_at, h.asr_ready_at),
-        nlu_ms: ms(h.asr_ready_at, w.decided_at),
-        tts_ms: ms(w.decided_at, first_audio),
-        cached_prompt: cached,
     }
 }
 

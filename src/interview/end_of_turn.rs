@@ -1,0 +1,235 @@
+//! Whether what the candidate has said so far already answers the question —
+//! the semantic half of end-of-turn detection.
+//!
+//! Silence alone makes a slow agent: a fixed 800 ms end-of-turn pause plus a
+//! decode is a second of dead air after every answer. The listener decodes at
+//! the first short pause (~200 ms); when that decode is a complete answer to what
+//! was asked, the session takes the turn at once, and only otherwise waits out the
+//! script's end-of-turn silence. Complete means: a clear yes/no to a yes/no
+//! question; the number, date or time a question asks for; at least one skill to
+//! the skills question. An answer that trails off — ends in a comma or an
+//! ellipsis, or in "and", "um", 还有, 嗯 — is never complete, whatever it holds
+//! ("React, and…" goes on), and neither is an open answer (the project question):
+//! people pause mid-story.
+//!
+//! Pure and clock-free: the session supplies what was heard and understood.
+
+use voxhire_dialog::NluContextSpec;
+use voxhire_nlu::{Intent, SlotKind, Understanding};
+
+/// Words after which the candidate is still going.
+const TRAILING_EN: &[&str] = &[
+    "and", "also", "um", "uh", "er", "erm", "like", "so", "then", "with", "or", "plus", "but",
+    "the", "a", "an", "of", "to", "in", "my", "i", "maybe", "probably", "because",
+];
+const TRAILING_ZH: &[&str] = &[
+    "和",
+    "跟",
+    "还有",
+    "以及",
+    "然后",
+    "就是",
+    "那个",
+    "这个",
+    "嗯",
+    "呃",
+    "额",
+    "还",
+    "另外",
+    "比如",
+    "包括",
+    "或者",
+    "但是",
+    "不过",
+    "所以",
+    "因为",
+    "主要",
+    "大概",
+    "差不多",
+];
+/// Punctuation Whisper ends an unfinished sentence with.
+const TRAILING_MARKS: &[char] = &[',', '，', '、', '…', '-', '—', ':', '：', ';', '；'];
+
+/// The utterance ends as if more is coming.
+pub fn trails_off(text: &str) -> bool {
+    let t = text.trim();
+    if t.ends_with("...") || t.ends_with('…') {
+        return true;
+    }
+    if t.chars()
+        .last()
+        .is_some_and(|c| TRAILING_MARKS.contains(&c))
+    {
+        return true;
+    }
+    let t = t.trim_end_matches(|c: char| c.is_ascii_punctuation() || "。！？".contains(c));
+    if TRAILING_ZH.iter().any(|w| t.ends_with(w)) {
+        return true;
+    }
+    let last = t
+        .rsplit(|c: char| !c.is_alphanumeric() && c != '\'')
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    last.is_ascii() && TRAILING_EN.contains(&last.to_ascii_lowercase().as_str())
+}
+
+fn ends_sentence(text: &str) -> bool {
+    text.trim_end()
+        .chars()
+        .last()
+        .is_some_and(|c| ".!?。！？".contains(c))
+}
+
+/// Whether `text` (heard with `confidence`, understood as `u`) is a complete
+/// answer to a question expecting `expect`, so the turn can be taken now.
+pub fn is_complete(
+    u: &Understanding,
+    text: &str,
+    confidence: f32,
+    expect: &NluContextSpec,
+) -> bool {
+    if confidence < 0.5 || trails_off(text) {
+        return false;
+    }
+    let cjk = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    let words = text.split_whitespace().count() + cjk / 2;
+    if expect.yes_no {
+        return matches!(u.intent, Intent::Yes | Intent::No)
+            && u.intent_score >= 0.85
+            && words <= 12;
+    }
+    if expect.expected.is_empty() || expect.expected.contains(&SlotKind::Project) {
+        return false;
+    }
+    // A list is only over when Whisper heard the sentence end (it writes a full
+    // stop for a falling, final intonation and a comma for a list pause).
+    if expect.expected.contains(&SlotKind::Skills) && !ends_sentence(text) {
+        return false;
+    }
+    u.intent == Intent::Answer
+        && u.slots
+            .iter()
+            .any(|s| expect.expected.contains(&s.kind) && s.confidence >= 0.8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use voxhire_nlu::{Evidence, Slot, SlotValue};
+
+    fn answer(kind: SlotKind, value: SlotValue) -> Understanding {
+        Understanding {
+            intent: Intent::Answer,
+            intent_score: 0.9,
+            slots: vec![Slot {
+                kind,
+                value,
+                evidence: Evidence {
+                    quote: String::new(),
+                    turn: 0,
+                    start_ms: 0,
+                    end_ms: 0,
+                },
+                confidence: 0.9,
+            }],
+        }
+    }
+
+    fn expecting(kind: SlotKind) -> NluContextSpec {
+        NluContextSpec {
+            expected: vec![kind],
+            yes_no: false,
+        }
+    }
+
+    #[test]
+    fn trailing_off_is_seen_in_both_languages() {
+        for t in [
+            "React, and",
+            "I use React and...",
+            "Mostly Java, um",
+            "主要用React，",
+            "React和",
+            "主要是Vue，还有",
+            "嗯……",
+            "React、",
+        ] {
+            assert!(trails_off(t), "{t:?}");
+        }
+        for t in [
+            "React and Vue.",
+            "主要用React和Vue。",
+            "Yes.",
+            "五年",
+            "two weeks",
+        ] {
+            assert!(!trails_off(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn a_skill_list_is_complete_unless_it_trails_off() {
+        let u = answer(
+            SlotKind::Skills,
+            SlotValue::Skills {
+                skills: vec!["react".into()],
+            },
+        );
+        let q = expecting(SlotKind::Skills);
+        assert!(is_complete(&u, "主要用React和Vue。", 0.8, &q));
+        assert!(!is_complete(&u, "主要用React，还有", 0.8, &q));
+        assert!(!is_complete(&u, "React and", 0.8, &q));
+        // No full stop: Whisper did not hear the list end.
+        assert!(!is_complete(&u, "React", 0.8, &q));
+        // Unsure what was heard: wait for the whole turn.
+        assert!(!is_complete(&u, "React.", 0.3, &q));
+    }
+
+    #[test]
+    fn numbers_complete_open_answers_never() {
+        let years = answer(SlotKind::YearsExperience, SlotValue::Years { years: 4.0 });
+        assert!(is_complete(
+            &years,
+            "四年多。",
+            0.8,
+            &expecting(SlotKind::YearsExperience)
+        ));
+        // A slot the question did not ask for does not end the turn.
+        assert!(!is_complete(
+            &years,
+            "四年多。",
+            0.8,
+            &expecting(SlotKind::SalaryMonthly)
+        ));
+        let project = answer(SlotKind::Project, SlotValue::Text { text: "x".into() });
+        assert!(!is_complete(
+            &project,
+            "我做了订单系统。",
+            0.9,
+            &expecting(SlotKind::Project)
+        ));
+    }
+
+    #[test]
+    fn yes_no_needs_a_clear_short_answer() {
+        let q = NluContextSpec {
+            expected: Vec::new(),
+            yes_no: true,
+        };
+        let yes = Understanding {
+            intent: Intent::Yes,
+            intent_score: 0.95,
+            slots: Vec::new(),
+        };
+        assert!(is_complete(&yes, "可以。", 0.9, &q));
+        assert!(!is_complete(&yes, "可以，不过", 0.9, &q));
+        let unsure = Understanding {
+            intent_score: 0.6,
+            ..yes.clone()
+        };
+        assert!(!is_complete(&unsure, "yeah I guess", 0.9, &q));
+    }
+}
