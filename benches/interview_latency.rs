@@ -189,6 +189,16 @@ fn main() {
             .status()
             .expect("run voxhire call");
         assert!(status.success(), "voxhire call for {user} failed: {status}");
+        // A call that exits cleanly can still be a broken interview (hung up, a
+        // turn never understood): its figures would not be an interview's.
+        let report: Value = std::fs::read(out.join("report.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_else(|| panic!("{user}: no readable report.json in {}", out.display()));
+        assert_eq!(
+            report["status"], "completed",
+            "{user}: the interview did not complete (run with BENCH_KEEP=DIR to look)"
+        );
         let mut t = Turns::default();
         t.add(&out);
         println!(
