@@ -11,33 +11,14 @@
 //! `BENCH_KEEP=DIR` keeps the run directories.
 //! Not a criterion bench: one call takes a minute or two and is the unit.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{percentile, repo, Simulator, Turns, BIN};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_voxhire");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("a free UDP port")
-}
-
-struct Killed(std::process::Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn script_for(user: &str) -> (&'static str, &'static str, String) {
     match user {
@@ -47,70 +28,6 @@ fn script_for(user: &str) -> (&'static str, &'static str, String) {
             name[..1].make_ascii_uppercase();
             ("interview-java-backend.en.toml", "en", name)
         }
-    }
-}
-
-fn percentile(sorted: &[u64], p: usize) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted[rank.min(sorted.len()) - 1]
-}
-
-fn mean(v: &[u64]) -> u64 {
-    if v.is_empty() {
-        0
-    } else {
-        v.iter().sum::<u64>() / v.len() as u64
-    }
-}
-
-#[derive(Default)]
-struct Turns {
-    v2v: Vec<u64>,
-    endpoint: Vec<u64>,
-    asr: Vec<u64>,
-    nlu: Vec<u64>,
-    tts: Vec<u64>,
-    early: usize,
-}
-
-impl Turns {
-    fn add(&mut self, dir: &Path) {
-        let text = std::fs::read_to_string(dir.join("events.jsonl")).expect("events.jsonl");
-        for line in text.lines() {
-            let e: Value = serde_json::from_str(line).expect("JSON event");
-            if e["source"] == "asr" && e["early_commit"] == true {
-                self.early += 1;
-            }
-            if e["source"] != "turn" || !e["voice_to_voice_ms"].is_u64() {
-                continue;
-            }
-            let g = |k: &str| e[k].as_u64().unwrap_or(0);
-            self.v2v.push(g("voice_to_voice_ms"));
-            self.endpoint.push(g("endpoint_ms"));
-            self.asr.push(g("asr_ms"));
-            self.nlu.push(g("nlu_ms"));
-            self.tts.push(g("tts_ms"));
-        }
-    }
-
-    fn row(&self, label: &str) -> String {
-        let mut v = self.v2v.clone();
-        v.sort_unstable();
-        format!(
-            "{label:<10} {:>5} {:>7} {:>7} {:>7} | {:>8} {:>6} {:>6} {:>6} {:>6}",
-            v.len(),
-            percentile(&v, 50),
-            percentile(&v, 95),
-            v.last().copied().unwrap_or(0),
-            mean(&self.endpoint),
-            mean(&self.asr),
-            mean(&self.nlu),
-            mean(&self.tts),
-            self.early,
-        )
     }
 }
 
@@ -130,34 +47,8 @@ fn main() {
     let root = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&root).expect("run directory");
 
-    let port = free_port();
-    let mut cand = Command::new(BIN)
-        .args([
-            "candidate",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--rtp-ports",
-            "23000-23099",
-        ])
-        .arg("--scenarios")
-        .arg(repo().join("tests/interview/scenarios"))
-        .current_dir(repo())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start voxhire candidate");
-    let stdout = cand.stdout.take().expect("piped");
-    let _cand = Killed(cand);
-    let (tx, lines) = std::sync::mpsc::channel::<Value>();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str(&l) {
-                let _ = tx.send(v);
-            }
-        }
-    });
-    std::thread::sleep(Duration::from_secs(3));
-
+    let sim = Simulator::start("23000-23099");
+    let port = sim.port;
     println!(
         "{:<10} {:>5} {:>7} {:>7} {:>7} | {:>8} {:>6} {:>6} {:>6} {:>6}",
         "call", "turns", "p50", "p95", "max", "endpoint", "asr", "nlu", "tts", "early"
@@ -212,7 +103,7 @@ fn main() {
         all.nlu.extend(&t.nlu);
         all.tts.extend(&t.tts);
         all.early += t.early;
-        if let Ok(line) = lines.recv_timeout(Duration::from_secs(20)) {
+        if let Ok(line) = sim.lines.recv_timeout(Duration::from_secs(20)) {
             for r in line["responses"].as_array().cloned().unwrap_or_default() {
                 if let Some(ms) = r["latency_ms"].as_u64() {
                     heard.push(ms);

@@ -56,6 +56,11 @@ pub struct RunArgs {
     /// No progress bar (also off when stderr is not a terminal).
     #[arg(long)]
     quiet: bool,
+    /// Most interviews this machine runs at once, whatever the campaign's
+    /// max_concurrent_calls says. Default: cores × the per-core figure measured
+    /// by benches/interview_capacity.rs.
+    #[arg(long)]
+    max_calls: Option<usize>,
 }
 
 pub async fn run(cmd: CampaignCommand) -> Result<()> {
@@ -73,7 +78,22 @@ struct Finished {
 }
 
 async fn run_campaign(args: RunArgs) -> Result<()> {
-    let config = CampaignConfig::load(&args.file)?;
+    let mut config = CampaignConfig::load(&args.file)?;
+    let machine = args
+        .max_calls
+        .unwrap_or_else(crate::interview::interview_capacity);
+    if machine == 0 {
+        anyhow::bail!("--max-calls must be at least 1");
+    }
+    if config.max_concurrent_calls > machine {
+        eprintln!(
+            "campaign: {}: max_concurrent_calls = {} is more than this machine holds; \
+             dialling at most {machine} at once (--max-calls to change)",
+            args.file.display(),
+            config.max_concurrent_calls
+        );
+        config.max_concurrent_calls = machine;
+    }
     let candidates = voxhire_campaign::load_candidates(
         &config.candidates,
         config.default_language,

@@ -42,9 +42,11 @@ pub struct ServeArgs {
     /// Directory for per-call recordings (stereo WAV: left = voxhire, right = caller).
     #[arg(long)]
     record_dir: Option<PathBuf>,
-    /// Calls handled at once; more get 503 with Retry-After.
-    #[arg(long, default_value_t = 32)]
-    max_calls: usize,
+    /// Calls handled at once; more get 503 with Retry-After. Default: with
+    /// --script, the interviews this machine holds (cores × the per-core figure
+    /// measured by benches/interview_capacity.rs); otherwise 32.
+    #[arg(long)]
+    max_calls: Option<usize>,
     /// Trunk file: codecs offered, and a registrar to REGISTER with for inbound calls.
     #[arg(long)]
     trunk: Option<PathBuf>,
@@ -86,7 +88,7 @@ impl InterviewSetup {
             .with_context(|| format!("creating --out {}", args.out.display()))?;
         eprintln!("loading models and synthesising the script's prompts…");
         let s = script.clone();
-        let max_calls = args.max_calls;
+        let max_calls = args.max_calls();
         let stack =
             tokio::task::spawn_blocking(move || InterviewStack::load(&[(s, lang)], max_calls))
                 .await??;
@@ -117,6 +119,16 @@ struct ActiveCall {
 
 const RETRY_AFTER_SECS: &str = "5";
 
+impl ServeArgs {
+    fn max_calls(&self) -> usize {
+        self.max_calls.unwrap_or(if self.script.is_some() {
+            crate::interview::interview_capacity()
+        } else {
+            32
+        })
+    }
+}
+
 pub async fn run(args: ServeArgs) -> Result<()> {
     let trunk = match &args.trunk {
         Some(p) => Trunk::load(p)?,
@@ -125,7 +137,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let play = load_play(&args.play)?;
     let interviews = InterviewSetup::load(&args).await?;
     let ports = RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?;
-    if args.max_calls == 0 {
+    if args.max_calls() == 0 {
         anyhow::bail!("--max-calls must be at least 1");
     }
     if let Some(dir) = &args.record_dir {
@@ -162,7 +174,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         "{}",
         serde_json::json!({"event": "listening", "sip": bound.to_string()})
     );
-    tracing::info!(%bound, max_calls = args.max_calls, "serving");
+    tracing::info!(%bound, max_calls = args.max_calls(), "serving");
 
     let mut server = Server {
         sip: &sip,
@@ -336,7 +348,7 @@ impl Server<'_> {
         call_id: String,
         offer: Option<Vec<u8>>,
     ) -> Result<()> {
-        if self.calls.len() >= self.args.max_calls {
+        if self.calls.len() >= self.args.max_calls() {
             tracing::warn!(%call_id, active = self.calls.len(), "at capacity; 503");
             self.sip
                 .reject(

@@ -17,6 +17,9 @@
 use voxhire_dialog::NluContextSpec;
 use voxhire_nlu::{Intent, SlotKind, Understanding};
 
+const MIN_CONFIDENCE_YES_NO: f32 = 0.15;
+const MIN_CONFIDENCE_VALUE: f32 = 0.5;
+
 /// Words after which the candidate is still going.
 const TRAILING_EN: &[&str] = &[
     "and", "also", "um", "uh", "er", "erm", "like", "so", "then", "with", "or", "plus", "but",
@@ -88,7 +91,7 @@ pub fn is_complete(
     confidence: f32,
     expect: &NluContextSpec,
 ) -> bool {
-    if confidence < 0.5 || trails_off(text) {
+    if trails_off(text) {
         return false;
     }
     let cjk = text
@@ -96,10 +99,18 @@ pub fn is_complete(
         .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
         .count();
     let words = text.split_whitespace().count() + cjk / 2;
+    // Whisper's confidence (mean token probability) is low on one- and two-word
+    // answers however clear they are ("可以。" came back at 0.24, "Go ahead." at
+    // 0.47 in e2e calls), so a yes/no leans on the intent's score and only
+    // rejects the near-noise; a value must be heard well.
     if expect.yes_no {
-        return matches!(u.intent, Intent::Yes | Intent::No)
+        return confidence >= MIN_CONFIDENCE_YES_NO
+            && matches!(u.intent, Intent::Yes | Intent::No)
             && u.intent_score >= 0.85
             && words <= 12;
+    }
+    if confidence < MIN_CONFIDENCE_VALUE {
+        return false;
     }
     if expect.expected.is_empty() || expect.expected.contains(&SlotKind::Project) {
         return false;
@@ -225,6 +236,9 @@ mod tests {
             slots: Vec::new(),
         };
         assert!(is_complete(&yes, "可以。", 0.9, &q));
+        // Short answers come back with a low mean token probability.
+        assert!(is_complete(&yes, "可以。", 0.24, &q));
+        assert!(!is_complete(&yes, "可以。", 0.05, &q));
         assert!(!is_complete(&yes, "可以，不过", 0.9, &q));
         let unsure = Understanding {
             intent_score: 0.6,

@@ -157,6 +157,18 @@ pub fn interview_lang(script: &InterviewScript, flag: Option<&str>) -> Result<La
     Ok(lang)
 }
 
+/// Interviews one core holds at once with every interview completing and the
+/// candidate-side voice-to-voice p95 within 1.2 s, measured on a 2-core machine
+/// by `cargo bench --bench interview_capacity` (see README).
+pub const INTERVIEWS_PER_CORE: usize = 2;
+
+/// Interviews this machine holds at once: admission control for `serve`
+/// (503 beyond it) and campaigns (never dial more).
+pub fn interview_capacity() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores * INTERVIEWS_PER_CORE
+}
+
 /// `--tz`: an IANA time zone, for callback times.
 pub fn time_zone(flag: &str) -> Result<chrono_tz::Tz> {
     flag.parse()

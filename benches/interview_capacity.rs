@@ -1,0 +1,179 @@
+//! How many interviews one machine holds at once: `cargo bench --bench interview_capacity`.
+//!
+//! For each N (`CAPACITY_N`, default 1,2,4,6,8) one `voxhire campaign run` (the
+//! real binary: one process, one shared ASR/NLU/TTS stack, real SIP and RTP on
+//! loopback) interviews N simulated candidates at once (`max_concurrent_calls
+//! = N`), alternating the English and Mandarin scenarios (`CAPACITY_USERS`,
+//! default alice,chen). Per N it prints how many interviews completed and the
+//! voice-to-voice latency p50/p95 — as the agent measured it (last speech frame
+//! in → first reply frame out) and as the candidate heard it (end of its answer
+//! → agent speech onset at its end of the line). The capacity figure is the
+//! largest N whose candidate-side p95 stays within 1.2 s with every interview
+//! completed. Not a criterion bench: one row takes minutes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{percentile, repo, Simulator, Turns, BIN};
+use serde_json::Value;
+
+const TARGET_P95_MS: u64 = 1200;
+
+fn campaign(dir: &Path, n: usize, users: &[String], port: u16) -> PathBuf {
+    let mut csv = String::from("id,name,uri,language,timezone\n");
+    for i in 0..n {
+        let user = &users[i % users.len()];
+        let (name, lang, tz) = if user == "chen" {
+            ("陈静", "zh", "Asia/Shanghai")
+        } else {
+            ("Alice Morgan", "en", "America/New_York")
+        };
+        csv.push_str(&format!(
+            "c{i:02},{name},sip:{user}@127.0.0.1:{port},{lang},{tz}\n"
+        ));
+    }
+    std::fs::write(dir.join("candidates.csv"), csv).expect("write candidates");
+    std::fs::write(dir.join("dnc.txt"), "").expect("write do-not-call");
+    let config = repo().join("config");
+    let toml = format!(
+        r#"name = "capacity-{n}"
+candidates = "candidates.csv"
+do_not_call = "dnc.txt"
+out_dir = "{out}"
+max_concurrent_calls = {n}
+ring_timeout_secs = 20
+default_language = "en"
+
+[scripts]
+en = "{en}"
+zh = "{zh}"
+
+[pacing]
+min_gap_ms = 250
+
+[retry]
+max_attempts = 1
+backoff_secs = []
+on = []
+
+[calling_window]
+days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+start = "00:00"
+end = "24:00"
+"#,
+        out = dir.join("runs").display(),
+        en = config.join("interview-java-backend.en.toml").display(),
+        zh = config.join("interview-frontend.zh.toml").display(),
+    );
+    let path = dir.join("campaign.toml");
+    std::fs::write(&path, toml).expect("write campaign");
+    path
+}
+
+/// Every `name` file under `dir`.
+fn files_named(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_named(&p, name, out);
+        } else if p.file_name().is_some_and(|f| f == name) {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let ns: Vec<usize> = std::env::var("CAPACITY_N")
+        .unwrap_or_else(|_| "1,2,4,6,8".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let users: Vec<String> = std::env::var("CAPACITY_USERS")
+        .unwrap_or_else(|_| "alice,chen".into())
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let sim = Simulator::start("24000-24999");
+    println!(
+        "{:>3} {:>9} | {:>9} {:>9} | {:>9} {:>9} | {:>6}",
+        "N", "completed", "agent p50", "agent p95", "cand p50", "cand p95", "wall s"
+    );
+    let mut capacity = 0;
+    for &n in &ns {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let config = campaign(tmp.path(), n, &users, sim.port);
+        let started = Instant::now();
+        let status = Command::new(BIN)
+            .args([
+                "campaign",
+                "run",
+                "--quiet",
+                "--bind",
+                "127.0.0.1:0",
+                "--rtp-ports",
+                "26000-26999",
+            ])
+            .arg(&config)
+            .current_dir(repo())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run voxhire campaign");
+        let wall = started.elapsed().as_secs_f64();
+        assert!(status.success(), "campaign with N={n} failed: {status}");
+        let mut reports = Vec::new();
+        files_named(&tmp.path().join("runs"), "report.json", &mut reports);
+        let completed = reports
+            .iter()
+            .filter(|p| {
+                std::fs::read(p)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                    .is_some_and(|r| r["status"] == "completed")
+            })
+            .count();
+        let mut events = Vec::new();
+        files_named(&tmp.path().join("runs"), "events.jsonl", &mut events);
+        let mut agent = Turns::default();
+        for e in &events {
+            agent.add(e.parent().expect("a call directory"));
+        }
+        let mut heard: Vec<u64> = Vec::new();
+        while let Ok(line) = sim.lines.recv_timeout(Duration::from_secs(5)) {
+            for r in line["responses"].as_array().cloned().unwrap_or_default() {
+                if let Some(ms) = r["latency_ms"].as_u64() {
+                    heard.push(ms);
+                }
+            }
+        }
+        agent.v2v.sort_unstable();
+        heard.sort_unstable();
+        let cand_p95 = percentile(&heard, 95);
+        println!(
+            "{n:>3} {:>9} | {:>9} {:>9} | {:>9} {:>9} | {wall:>6.0}",
+            format!("{completed}/{n}"),
+            percentile(&agent.v2v, 50),
+            percentile(&agent.v2v, 95),
+            percentile(&heard, 50),
+            cand_p95,
+        );
+        if completed == n && cand_p95 <= TARGET_P95_MS {
+            capacity = capacity.max(n);
+        }
+    }
+    println!(
+        "capacity: {capacity} concurrent interviews with every interview completed and \
+         candidate-side p95 <= {TARGET_P95_MS} ms (on {} cores)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+}
