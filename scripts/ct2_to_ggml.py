@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Convert a CTranslate2 (CT2) Whisper model to a whisper.cpp ggml file (f16).
+"""Convert a CTranslate2 (CT2) Whisper model to a whisper.cpp ggml file (f16 or q8_0).
 
 Usage:
-  ct2_to_ggml.py SRC [SRC ...] -o OUT.bin [--vocabulary FILE]
+  ct2_to_ggml.py SRC [SRC ...] -o OUT.bin [--ftype f16|q8_0] [--vocabulary FILE]
 
 SRC is either a CT2 model directory (holding model.bin and vocabulary.txt) or
 one or more files that, concatenated in the order given, form the CT2
@@ -25,6 +25,21 @@ What it does (numpy only, no torch, no network):
     then the tensors: 1-D tensors, conv biases (reshaped to [C, 1]) and
     positional embeddings as f32, everything else as f16.
 
+--ftype q8_0 writes what whisper.cpp's `quantize` example (examples/quantize +
+ggml_common_quantize_0 in examples/common-ggml.cpp, whisper.cpp 1.8.3) makes
+of the f16 file, byte for byte:
+  * header ftype = GGML_QNT_VERSION * GGML_QNT_VERSION_FACTOR +
+    GGML_FTYPE_MOSTLY_Q8_0 = 2 * 1000 + 7 = 2007;
+  * every 2-D tensor except the conv biases and the positional embeddings
+    (the example's skip list) -- i.e. the attention and MLP weights and
+    decoder.token_embedding -- becomes GGML_TYPE_Q8_0 (8): per block of 32
+    values along a row, an f16 scale d = max|x| / 127 and 32 int8
+    roundf(x / d) (ggml's quantize_row_q8_0_ref: id = 1/d, or 0 if d = 0,
+    float32 arithmetic, roundf = half away from zero). The values quantised
+    are the f16 ones, as the example reads them from the f16 file;
+  * conv weights (3-D) stay f16 -- whisper.cpp loads them as f16 whatever the
+    weight type -- and 1-D tensors, conv biases and positional embeddings f32.
+
 The output is a pure function of the input bytes (deterministic). It is
 written to OUT.tmp and renamed into place, so an interrupted run never leaves
 a truncated OUT behind.
@@ -38,6 +53,17 @@ import sys
 import numpy as np
 
 GGML_MAGIC = 0x67676D6C
+# ggml/include/ggml.h (whisper.cpp 1.8.3)
+GGML_QNT_VERSION = 2
+GGML_QNT_VERSION_FACTOR = 1000
+GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_Q8_0 = 0, 1, 8
+GGML_FTYPE_MOSTLY_F16, GGML_FTYPE_MOSTLY_Q8_0 = 1, 7
+QK8_0 = 32
+# examples/quantize/quantize.cpp: tensors never quantised (besides non-2-D ones)
+QUANT_SKIP = (
+    "encoder.conv1.bias", "encoder.conv2.bias",
+    "encoder.positional_embedding", "decoder.positional_embedding",
+)
 SAMPLE_RATE = 16000
 N_FFT = 400
 
@@ -325,11 +351,53 @@ def _check_zero_key_bias(src, b):
 
 
 # --------------------------------------------------------------------------
+# q8_0 (ggml-quants.c quantize_row_q8_0_ref)
+# --------------------------------------------------------------------------
+
+Q8_0_BLOCK = np.dtype([("d", "<f2"), ("qs", "i1", (QK8_0,))])  # 34 bytes, packed
+assert Q8_0_BLOCK.itemsize == 2 + QK8_0
+
+
+def quantize_q8_0(x, name="tensor"):
+    """ggml q8_0 bytes of a float32 array, blocks of 32 along the last axis.
+
+    Bit-identical to quantize_row_q8_0_ref: in float32, amax = max |x|,
+    d = amax / 127, id = 1 / d (0 if d == 0), q = roundf(x * id) (half away
+    from zero), d stored as f16 (round to nearest even, like ggml's
+    GGML_FP32_TO_FP16 and numpy's astype).
+    """
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.shape[-1] % QK8_0:
+        raise ConvertError(f"{name}: row length {x.shape[-1]} is not a multiple of {QK8_0}")
+    if not np.all(np.isfinite(x)):
+        raise ConvertError(f"{name}: non-finite values, cannot quantise")
+    out = np.empty(x.size // QK8_0, dtype=Q8_0_BLOCK)
+    flat = x.reshape(-1, QK8_0)
+    step = 1 << 16  # blocks per chunk (bounds the temporaries to a few MB)
+    for lo in range(0, flat.shape[0], step):
+        b = flat[lo : lo + step]
+        amax = np.max(np.abs(b), axis=1)
+        d = amax / np.float32(127)
+        with np.errstate(divide="ignore"):
+            inv = np.where(d != 0, np.float32(1) / d, np.float32(0)).astype(np.float32)
+        x0 = b * inv[:, None]
+        # roundf: trunc, then away from zero when the (exact) fraction is >= 0.5
+        r = np.trunc(x0)
+        frac = x0 - r
+        r += (frac >= 0.5).astype(np.float32) - (frac <= -0.5).astype(np.float32)
+        out["d"][lo : lo + step] = d.astype("<f2")
+        out["qs"][lo : lo + step] = r.astype(np.int8)
+    return out.tobytes()
+
+
+# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
 
-def convert(sources, out_path, vocab_path=None):
+def convert(sources, out_path, vocab_path=None, ftype="f16"):
+    if ftype not in ("f16", "q8_0"):
+        raise ConvertError(f"unknown ftype {ftype!r} (want f16 or q8_0)")
     parts = []
     for src in sources:
         if os.path.isdir(src):
@@ -375,7 +443,24 @@ def convert(sources, out_path, vocab_path=None):
         )
     filters = mel_filters(SAMPLE_RATE, N_FFT, hp["n_mels"])
 
+    if ftype == "q8_0":
+        header_ftype = GGML_QNT_VERSION * GGML_QNT_VERSION_FACTOR + GGML_FTYPE_MOSTLY_Q8_0
+    else:
+        header_ftype = GGML_FTYPE_MOSTLY_F16
     tmp = out_path + ".tmp"
+    try:
+        n_tensors = _write_ggml(tmp, hp, header_ftype, filters, tokens, variables, ftype)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    os.replace(tmp, out_path)
+    return hp, len(tokens), n_tensors
+
+
+def _write_ggml(tmp, hp, header_ftype, filters, tokens, variables, ftype):
     n_tensors = 0
     with open(tmp, "wb") as fo:
         fo.write(struct.pack("<i", GGML_MAGIC))
@@ -384,7 +469,7 @@ def convert(sources, out_path, vocab_path=None):
             "n_text_ctx", "n_text_state", "n_text_head", "n_text_layer", "n_mels",
         ):
             fo.write(struct.pack("<i", int(hp[key])))
-        fo.write(struct.pack("<i", 1))  # ftype: f16
+        fo.write(struct.pack("<i", header_ftype))
         fo.write(struct.pack("<ii", filters.shape[0], filters.shape[1]))
         fo.write(filters.astype("<f4").tobytes())
         fo.write(struct.pack("<i", len(tokens)))
@@ -395,20 +480,23 @@ def convert(sources, out_path, vocab_path=None):
             data = np.asarray(arr)
             if name in ("encoder.conv1.bias", "encoder.conv2.bias"):
                 data = data.reshape(data.shape[0], 1)
-            f32 = data.ndim < 2 or name in (
-                "encoder.conv1.bias", "encoder.conv2.bias",
-                "encoder.positional_embedding", "decoder.positional_embedding",
-            )
+            f32 = data.ndim < 2 or name in QUANT_SKIP
             data = np.ascontiguousarray(data, dtype="<f4" if f32 else "<f2")
+            if f32:
+                ttype, payload = GGML_TYPE_F32, data.tobytes()
+            elif ftype == "q8_0" and data.ndim == 2:
+                # from the f16 values, as whisper.cpp's quantize reads them
+                ttype, payload = GGML_TYPE_Q8_0, quantize_q8_0(data.astype(np.float32), name)
+            else:  # f16 file, or conv weights (3-D: f16 in every ggml Whisper)
+                ttype, payload = GGML_TYPE_F16, data.tobytes()
             nb = name.encode("utf-8")
-            fo.write(struct.pack("<iii", data.ndim, len(nb), 0 if f32 else 1))
+            fo.write(struct.pack("<iii", data.ndim, len(nb), ttype))
             for d in reversed(data.shape):
                 fo.write(struct.pack("<i", d))
             fo.write(nb)
-            fo.write(data.tobytes())
+            fo.write(payload)
             n_tensors += 1
-    os.replace(tmp, out_path)
-    return hp, len(tokens), n_tensors
+    return n_tensors
 
 
 def main(argv=None):
@@ -420,17 +508,20 @@ def main(argv=None):
     ap.add_argument("sources", nargs="+", metavar="SRC",
                     help="CT2 model directory, or model.bin part files in order")
     ap.add_argument("-o", "--output", required=True, help="ggml output file")
+    ap.add_argument("--ftype", choices=("f16", "q8_0"), default="f16",
+                    help="weight type of the 2-D weights (default f16)")
     ap.add_argument("--vocabulary", help="CT2 vocabulary.txt (default: next to first SRC)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     args = ap.parse_args(argv)
     try:
-        hp, ntok, nt = convert(args.sources, args.output, args.vocabulary)
+        hp, ntok, nt = convert(args.sources, args.output, args.vocabulary, args.ftype)
     except (ConvertError, OSError, KeyError, ValueError, struct.error) as e:
         print(f"ct2_to_ggml: error: {e}", file=sys.stderr)
         return 1
     if not args.quiet:
         desc = ", ".join(f"{k}={v}" for k, v in hp.items())
-        print(f"ct2_to_ggml: wrote {args.output}: {desc}, {ntok} tokens, {nt} tensors")
+        print(f"ct2_to_ggml: wrote {args.output} ({args.ftype}): {desc}, "
+              f"{ntok} tokens, {nt} tensors")
     return 0
 
 

