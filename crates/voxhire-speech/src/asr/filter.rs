@@ -175,31 +175,40 @@ pub(crate) fn collapse_loops(text: &str) -> (String, bool) {
     let u = units(text);
     let mut cut: Option<(usize, usize)> = None;
     'search: for i in 0..u.len() {
-        for n in 1..=(u.len() - i) / 2 {
+        for n in 1..u.len() - i {
             let needed = match n {
                 1 => 5,
                 2..=4 => 4,
                 // A whole clause said twice back to back is a decoding loop.
                 _ => 2,
             };
-            if i + n * needed > u.len() {
-                continue;
-            }
             let same = |a: usize, b: usize| (0..n).all(|k| u[a + k].2 == u[b + k].2);
             let mut reps = 1;
             while i + (reps + 1) * n <= u.len() && same(i, i + reps * n) {
                 reps += 1;
             }
-            if reps >= needed {
+            let rest = i + reps * n;
+            let partial_tail = rest < u.len()
+                && u.len() - rest < n
+                && (rest..u.len()).all(|j| u[j].2 == u[i + j - rest].2);
+            // Copies of a phrase that run to the end of an unfinished text
+            // ("around 25,000 a month, around 25,000 a month,") are a loop even
+            // twice over: Whisper padded a short clip with silence and went round
+            // again until the token cap. "I don't know, I don't know." ends a
+            // sentence, and stays.
+            let tail = u.len() - rest;
+            // A phrase of one word said over ("yes yes yes") is speech, not a loop.
+            let varied = (i + 1..i + n).any(|k| u[k].2 != u[i].2);
+            let open_loop = varied
+                && !ends_sentence(text)
+                && ((n >= 2 && reps >= 2 && (tail == 0 || partial_tail))
+                    || (n >= 3 && reps == 1 && partial_tail && tail >= 2));
+            if reps >= needed || open_loop {
                 // Keep the first occurrence; drop the copies, and a last partial
                 // copy running to the end (the token cap cut the loop mid-phrase).
                 let keep_end = u[i + n - 1].1;
                 let mut drop_end = u[i + reps * n - 1].1;
-                let rest = i + reps * n;
-                if rest < u.len()
-                    && u.len() - rest < n
-                    && (rest..u.len()).all(|j| u[j].2 == u[i + j - rest].2)
-                {
+                if partial_tail {
                     drop_end = text.len();
                 }
                 cut = Some((keep_end, drop_end));
@@ -221,6 +230,11 @@ pub(crate) fn collapse_loops(text: &str) -> (String, bool) {
             None => (text.to_owned(), false),
         },
     }
+}
+
+fn ends_sentence(text: &str) -> bool {
+    text.trim_end()
+        .ends_with(['.', '?', '!', '。', '？', '！'])
 }
 
 /// A short reply decoded as the same full sentence twice ("Yes, that's fine.
@@ -413,6 +427,13 @@ mod tests {
         assert!(!changed, "{t}");
         let (t, changed) = collapse_loops("No. No.");
         assert!(changed, "{t}");
+        // Twice to the end of an unfinished text: a loop on a short clip.
+        let (t, _) = collapse_loops("around 25,000 a month, around 25,000 a month,");
+        assert_eq!(t, "around 25,000 a month,");
+        let (t, _) = collapse_loops("Webpack，Vte都用过，Webpack，Vte都用");
+        assert_eq!(t, "Webpack，Vte都用过");
+        let (t, _) = collapse_loops("你四年多吧，四年多吧");
+        assert_eq!(t, "你四年多吧");
     }
 
     #[test]
