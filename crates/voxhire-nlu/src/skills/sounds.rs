@@ -86,8 +86,9 @@ fn fold_final(f: &str) -> String {
         "ing" => "in",
         "ang" => "an",
         "ong" => "on",
+        // Not "ou": 够 (Go) must stay apart from 过 (guo), the commonest
+        // aspect marker after a skill list ("都用过").
         "uo" => "o",
-        "ou" => "o",
         other => other,
     };
     f.to_string()
@@ -280,6 +281,7 @@ mod tests {
         assert_eq!(spans("我用狗，还有Java", "够"), ["狗"]);
         assert!(spans("时间不够用", "够").is_empty());
         assert!(spans("够了", "够").is_empty());
+        assert!(spans("redis、mysql、kafka都用过", "够").is_empty());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tokio::sync::oneshot;
 
 use super::whisper::{
-    DecodeSettings, Decoder, LoadedModel, DEFAULT_AUDIO_CTX_PAD, DEFAULT_MANDARIN_PROMPT,
+    DecodeSettings, Decoder, LoadedModel, Weights, DEFAULT_AUDIO_CTX_PAD, DEFAULT_MANDARIN_PROMPT,
 };
 use super::{AsrError, AsrModel, EnglishModel, Language, Transcript};
 use crate::models::ModelDir;
@@ -42,6 +42,8 @@ pub struct AsrConfig {
     pub mandarin_prompt: String,
     /// Beam width; 0 or 1 decodes greedily.
     pub beam_size: u32,
+    /// Quantised or f16 weights.
+    pub weights: Weights,
     /// Load only these models (default: what `english_model` and Mandarin need).
     #[serde(skip)]
     pub only: Option<Vec<AsrModel>>,
@@ -71,6 +73,7 @@ impl Default for AsrConfig {
                 .unwrap_or(DEFAULT_AUDIO_CTX_PAD),
             mandarin_prompt: DEFAULT_MANDARIN_PROMPT.to_owned(),
             beam_size: 0,
+            weights: Weights::default(),
             only: None,
         }
     }
@@ -160,7 +163,7 @@ impl AsrEngine {
         let kinds = config.models();
         let mut loaded = Vec::new();
         for &kind in &kinds {
-            loaded.push(LoadedModel::load(models, kind)?);
+            loaded.push(LoadedModel::load(models, kind, config.weights)?);
         }
         let shared = Arc::new(Shared {
             queues: Mutex::new(Queues::default()),

@@ -233,8 +233,7 @@ pub(crate) fn collapse_loops(text: &str) -> (String, bool) {
 }
 
 fn ends_sentence(text: &str) -> bool {
-    text.trim_end()
-        .ends_with(['.', '?', '!', '。', '？', '！'])
+    text.trim_end().ends_with(['.', '?', '!', '。', '？', '！'])
 }
 
 /// A short reply decoded as the same full sentence twice ("Yes, that's fine.

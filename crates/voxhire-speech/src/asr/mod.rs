@@ -32,7 +32,9 @@ use serde::{Deserialize, Serialize};
 pub use engine::{AsrConfig, AsrEngine, DecodeRequest, Priority, Ticket};
 pub use filter::Suppression;
 pub use streaming::{FinalResult, Hypothesis, Recognition, StreamingRecognizer};
-pub use whisper::{AsrModel, EnglishModel, DEFAULT_AUDIO_CTX_PAD, DEFAULT_MANDARIN_PROMPT};
+pub use whisper::{
+    AsrModel, EnglishModel, Weights, DEFAULT_AUDIO_CTX_PAD, DEFAULT_MANDARIN_PROMPT,
+};
 
 use crate::models::ModelError;
 

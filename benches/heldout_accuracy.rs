@@ -1,0 +1,70 @@
+//! Recognition and understanding on the held-out phone-band answers
+//! (tests/speech/heldout): WER (English), mixed error rate (Mandarin: characters
+//! and Latin words), per-utterance decode time, intent and per-slot accuracy —
+//! the figures the ASR and NLU choices are made by.
+//!
+//!     cargo bench --bench heldout_accuracy                  # the dev split
+//!     HELDOUT_SPLIT=test cargo bench --bench heldout_accuracy
+//!
+//! Options, to compare decoders side by side (defaults: the product's):
+//! `ASR_ZH_PROMPT="…"` (the Mandarin preamble; empty for none), `ASR_BEAM=N`,
+//! `ASR_THREADS=N`, `ASR_WEIGHTS=f16` (default q8_0), `HELDOUT_MISSES=1` (print every clip that lost anything).
+
+#[path = "../tests/heldout/mod.rs"]
+mod heldout;
+
+use std::time::Instant;
+
+use voxhire_nlu::{IntentExamples, Lang, Nlu};
+use voxhire_speech::asr::{AsrConfig, AsrEngine};
+use voxhire_speech::models::ModelDir;
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else is taken from the command line.
+    let split = std::env::var("HELDOUT_SPLIT").unwrap_or_else(|_| "dev".into());
+    let mut config = AsrConfig::default();
+    if let Ok(p) = std::env::var("ASR_ZH_PROMPT") {
+        config.mandarin_prompt = p;
+    }
+    if std::env::var("ASR_WEIGHTS").as_deref() == Ok("f16") {
+        config.weights = voxhire_speech::asr::Weights::F16;
+    }
+    if let Some(b) = std::env::var("ASR_BEAM").ok().and_then(|v| v.parse().ok()) {
+        config.beam_size = b;
+    }
+    if let Some(t) = std::env::var("ASR_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.threads_per_worker = t;
+        config.workers = 1;
+    }
+    let models = ModelDir::locate();
+    let asr =
+        AsrEngine::load(&models, config).expect("Whisper models (run scripts/fetch-models.sh)");
+    let env = models
+        .onnxruntime()
+        .expect("ONNX Runtime (run scripts/fetch-models.sh)");
+    let nlu = Nlu::load(env, models.root(), &IntentExamples::default())
+        .expect("NLU models (run scripts/fetch-models.sh)");
+    let prompts = heldout::Prompts::from_example_scripts();
+    let clips = heldout::clips(&split);
+    println!(
+        "held-out {split}: {} clips; ASR {:?} weights, {} worker(s) x {} thread(s), beam {}, zh preamble {:?}",
+        clips.len(),
+        asr.config().weights,
+        asr.config().workers,
+        asr.config().threads_per_worker,
+        asr.config().beam_size,
+        asr.config().mandarin_prompt
+    );
+    let started = Instant::now();
+    let results = heldout::evaluate(&clips, &asr, &nlu, &prompts);
+    if std::env::var_os("HELDOUT_MISSES").is_some() {
+        heldout::print_misses(&results);
+    }
+    for lang in [Lang::En, Lang::Zh] {
+        println!("{}", heldout::Figures::of(&results, lang).summary(lang));
+    }
+    println!("wall {:.1} s", started.elapsed().as_secs_f64());
+}
