@@ -4,15 +4,14 @@
 //! Prints per-language accuracy and every miss; run with `--nocapture` to see them:
 //! `cargo test -p voxhire-nlu --test nlu_accuracy -- --nocapture`.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use voxhire_nlu::{
-    Heard, Intent, IntentExamples, Lang, Nlu, NluContext, SlotKind, SlotValue, Understanding,
-};
+use voxhire_nlu::{Heard, Intent, IntentExamples, Lang, Nlu, NluContext, SlotKind};
 use voxhire_speech::models::ModelDir;
+
+mod labels;
 
 /// Thresholds a few points under what was measured, so a regression fails.
 /// Measured 2026-11-26 (debug build, `-- --nocapture`): nlu_en.tsv intents 90/90,
@@ -66,19 +65,6 @@ struct Case {
     slots: Vec<(SlotKind, String)>,
 }
 
-fn parse_intent(s: &str) -> Intent {
-    match s {
-        "yes" => Intent::Yes,
-        "no" => Intent::No,
-        "repeat" => Intent::Repeat,
-        "reschedule" => Intent::Reschedule,
-        "opt_out" => Intent::OptOut,
-        "answer" => Intent::Answer,
-        "unclear" => Intent::Unclear,
-        other => panic!("unknown intent {other:?}"),
-    }
-}
-
 fn load_cases(file: &str) -> Vec<Case> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
@@ -91,33 +77,9 @@ fn load_cases(file: &str) -> Vec<Case> {
         }
         let cols: Vec<&str> = line.split('\t').collect();
         assert_eq!(cols.len(), 5, "{file}:{}: expected 5 columns", i + 1);
-        let expected = if cols[1] == "-" {
-            Vec::new()
-        } else {
-            cols[1]
-                .split(',')
-                .map(|k| {
-                    k.parse()
-                        .unwrap_or_else(|e| panic!("{file}:{}: {e}", i + 1))
-                })
-                .collect()
-        };
-        let slots = if cols[4] == "-" {
-            Vec::new()
-        } else {
-            cols[4]
-                .split(';')
-                .map(|kv| {
-                    let (k, v) = kv
-                        .split_once('=')
-                        .unwrap_or_else(|| panic!("{file}:{}: slot {kv:?}", i + 1));
-                    let kind: SlotKind = k
-                        .parse()
-                        .unwrap_or_else(|e| panic!("{file}:{}: {e}", i + 1));
-                    (kind, v.to_string())
-                })
-                .collect()
-        };
+        let at = format!("{file}:{}", i + 1);
+        let expected = labels::parse_expected(cols[1], &at);
+        let slots = labels::parse_slots(cols[4], &at);
         cases.push(Case {
             line: i + 1,
             text: cols[0].to_string(),
@@ -126,41 +88,11 @@ fn load_cases(file: &str) -> Vec<Case> {
                 local_now: Some(local_now()),
                 yes_no: cols[2] == "yn",
             },
-            intent: parse_intent(cols[3]),
+            intent: labels::parse_intent(cols[3]),
             slots,
         });
     }
     cases
-}
-
-/// Whether the understanding has slot `kind` with the annotated value.
-fn slot_matches(u: &Understanding, kind: SlotKind, want: &str) -> Result<(), String> {
-    let Some(slot) = u.slot(kind) else {
-        return Err("missing".into());
-    };
-    if want == "*" {
-        return Ok(());
-    }
-    let ok = match &slot.value {
-        SlotValue::Years { years } => want.parse::<f32>().is_ok_and(|w| (w - years).abs() < 0.01),
-        SlotValue::Skills { skills } => {
-            let got: BTreeSet<&str> = skills.iter().map(String::as_str).collect();
-            let want: BTreeSet<&str> = want.split('|').collect();
-            got == want
-        }
-        SlotValue::Money { amount, .. } => want.parse::<u64>().is_ok_and(|w| w == *amount),
-        SlotValue::Date { date } => want.parse::<NaiveDate>().is_ok_and(|w| w == *date),
-        SlotValue::Days { days } => want.parse::<u32>().is_ok_and(|w| w == *days),
-        SlotValue::DateTime { at } => {
-            NaiveDateTime::parse_from_str(want, "%Y-%m-%dT%H:%M").is_ok_and(|w| w == *at)
-        }
-        SlotValue::Text { text } => !text.is_empty(),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("got {:?}", slot.value))
-    }
 }
 
 struct Score {
@@ -204,7 +136,7 @@ fn run(file: &str, lang: Lang, min_cases: usize) -> Score {
         }
         for (kind, want) in &c.slots {
             score.slots.1 += 1;
-            match slot_matches(&u, *kind, want) {
+            match labels::slot_matches(&u, *kind, want) {
                 Ok(()) => score.slots.0 += 1,
                 Err(why) => println!(
                     "{file}:{} slot {} want {want}: {why}: {:?}",
