@@ -25,7 +25,7 @@ pub enum Heard {
         text: String,
     },
     /// A finished utterance — or, with `at_pause`, the utterance so far decoded
-    /// while the candidate pauses (200 ms into the silence): exactly what the
+    /// while the candidate pauses (`pause_ms`, 150 ms, into the silence): exactly what the
     /// final will say if the silence lasts. The session may commit such a turn
     /// now ([`ListenerControl::Commit`]) instead of waiting out the end-of-turn
     /// silence, when the answer is already complete.

@@ -42,9 +42,13 @@ pub struct EndpointConfig {
     pub end_silence_ms: u32,
     /// An utterance longer than this is cut (and the next one starts).
     pub max_utterance_ms: u32,
-    /// Audio kept before the detected start (VAD onsets lag the first phoneme), and
-    /// the most trailing silence kept after the last speech.
+    /// Audio kept before the detected start (VAD onsets lag the first phoneme).
     pub pre_roll_ms: u32,
+    /// Silence after speech that counts as a pause: [`EndpointEvent::SpeechPaused`]
+    /// is sent then (the speculative decode starts), and it is the most trailing
+    /// silence an utterance keeps. Shorter means an earlier reply when the answer
+    /// is complete, and more speculative decodes of mid-sentence pauses.
+    pub pause_ms: u32,
     /// New audio between two [`EndpointEvent::UtteranceProgress`] events (partial ASR).
     pub progress_ms: u32,
 }
@@ -56,6 +60,9 @@ impl Default for EndpointConfig {
             end_silence_ms: 600,
             max_utterance_ms: 15_000,
             pre_roll_ms: 200,
+            // 150 ms: Silero's decision lags the audio by a frame or two, so the
+            // decode starts ~200 ms after the candidate stops (was 200 + lag).
+            pause_ms: 150,
             progress_ms: 700,
         }
     }
@@ -73,7 +80,7 @@ pub enum EndReason {
 /// A finished utterance and its timings (all on the stream's sample clock).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Utterance {
-    /// 8 kHz audio: pre-roll, the speech, and up to `pre_roll_ms` of the silence after it.
+    /// 8 kHz audio: pre-roll, the speech, and up to `pause_ms` of the silence after it.
     pub audio: Vec<i16>,
     /// Stream time of `audio[0]`.
     pub audio_start: Duration,
@@ -100,10 +107,10 @@ pub enum EndpointEvent {
         start: Duration,
         now: Duration,
     },
-    /// The candidate has paused for `pre_roll_ms`: `audio` is exactly what
+    /// The candidate has paused for `pause_ms`: `audio` is exactly what
     /// [`EndpointEvent::UtteranceEnded`] will carry if the pause lasts to
     /// `end_silence_ms`. Decoding it now hides the decode inside the rest of the
-    /// end-of-turn silence. Not sent if `pre_roll_ms >= end_silence_ms`.
+    /// end-of-turn silence. Not sent if `pause_ms >= end_silence_ms`.
     SpeechPaused {
         audio: Vec<i16>,
         start: Duration,
@@ -236,7 +243,7 @@ impl Endpointer {
                 } else if self.now - start >= samples(c.max_utterance_ms) {
                     self.end(start, last_speech_end, EndReason::MaxLength);
                     State::Idle
-                } else if !is_speech && !paused && silence >= samples(c.pre_roll_ms) {
+                } else if !is_speech && !paused && silence >= samples(c.pause_ms) {
                     self.events.push_back(EndpointEvent::SpeechPaused {
                         audio: self.audio[..self.utterance_len(last_speech_end)].to_vec(),
                         start: time(start),
@@ -334,7 +341,7 @@ impl Endpointer {
     /// up to pre_roll of the closing silence is kept (Whisper does better with a
     /// little silence after the last word, but every 20 ms costs decode time).
     fn utterance_len(&self, last_speech_end: u64) -> usize {
-        let keep_until = (last_speech_end + samples(self.config.pre_roll_ms)).min(self.now);
+        let keep_until = (last_speech_end + samples(self.config.pause_ms)).min(self.now);
         (keep_until.saturating_sub(self.audio_start) as usize).min(self.audio.len())
     }
 
@@ -426,9 +433,10 @@ mod tests {
         assert_eq!(u.end, ms(40));
         // 600 ms of silence = 18.75 frames: fires at the end of the 19th silent frame.
         assert_eq!(u.detected_at, ms(40 + 19));
-        // Pre-roll: 200 ms = 6.25 frames → starts 1600 samples before speech.
+        // Pre-roll: 200 ms = 6.25 frames → starts 1600 samples before speech;
+        // the 150 ms pause (1200 samples) of trailing silence is kept.
         assert_eq!(u.audio_start, ms(10) - Duration::from_millis(200));
-        let expected_len = 1600 + 30 * FRAME + 1600;
+        let expected_len = 1600 + 30 * FRAME + 1200;
         assert_eq!(u.audio.len(), expected_len);
         // The first speech frame's samples sit right after the pre-roll.
         assert_eq!(u.audio[1600], 10);
@@ -459,7 +467,7 @@ mod tests {
         let u = ended(&events)[0];
         assert_eq!(pauses[1].1, u.end);
         assert_eq!(pauses[1].0, &u.audio, "speculative audio = final audio");
-        // The pause is announced 200 ms (7 frames) after the last speech.
+        // The pause is announced 150 ms (5 frames) after the last speech.
         let at = events
             .iter()
             .position(|e| matches!(e, EndpointEvent::SpeechPaused { end, .. } if *end == u.end))
