@@ -318,6 +318,31 @@ impl SkillTaxonomy {
                 found.push((m.span, m.cost, *idx));
             }
         }
+        if short {
+            // Latin words Whisper misspelt ("Vte", "Nodjas"): cost 1, behind any
+            // rendering heard in characters.
+            for (span, word) in reading.latin_words() {
+                if self.by_key.contains_key(word)
+                    || taken
+                        .iter()
+                        .any(|t| t.start < span.end && span.start < t.end)
+                {
+                    continue;
+                }
+                // The closest name; on a tie the longer ("vte": Vite, not Vue).
+                let near = self
+                    .by_key
+                    .iter()
+                    .filter_map(|(key, &idx)| {
+                        sounds::near_spelling(word, key)
+                            .map(|d| (d, std::cmp::Reverse(key.len()), key.clone(), idx))
+                    })
+                    .min();
+                if let Some((_, _, _, idx)) = near {
+                    found.push((span, 1.0, idx));
+                }
+            }
+        }
         found.sort_by(|a, b| {
             a.1.total_cmp(&b.1)
                 .then((b.0.end - b.0.start).cmp(&(a.0.end - a.0.start)))

@@ -219,6 +219,14 @@ impl Reading {
         out
     }
 
+    /// The Latin words of the reading (lower-cased) with their byte spans.
+    pub fn latin_words(&self) -> impl Iterator<Item = (Range<usize>, &str)> {
+        self.units
+            .iter()
+            .filter(|(_, _, c)| *c == 'a')
+            .map(|(u, span, _)| (span.clone(), u.rest.as_str()))
+    }
+
     /// Whether unit `i` stands alone as a list item.
     fn list_slot(&self, i: usize) -> bool {
         let before = i
@@ -231,6 +239,38 @@ impl Reading {
             .is_none_or(|(u, _, c)| is_separator(u) || LIST_AFTER.contains(c));
         before && after
     }
+}
+
+/// Whether a Latin word Whisper wrote inside Mandarin is a misspelt `name`
+/// ("Vte" for Vite, "Nodjas" for Node.js, "Njava" for Java): within one edit
+/// (two from six letters on), on the whole word or without a stray first letter.
+/// Only used where the question asked for skills: inside a Mandarin answer a Latin
+/// word is nearly always a product name.
+pub(crate) fn near_spelling(word: &str, name: &str) -> Option<usize> {
+    if word.len() < 3 || name.len() < 3 || word == name {
+        return None;
+    }
+    if word.get(1..).is_some_and(|w| w.len() >= 3 && w == name) {
+        return Some(1);
+    }
+    let limit = if name.len() >= 6 { 2 } else { 1 };
+    let d = edit_distance(word, name);
+    (word.get(..1) == name.get(..1) && d <= limit).then_some(d)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(x != y))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 fn separator() -> Unit {
@@ -282,6 +322,17 @@ mod tests {
         assert!(spans("时间不够用", "够").is_empty());
         assert!(spans("够了", "够").is_empty());
         assert!(spans("redis、mysql、kafka都用过", "够").is_empty());
+    }
+
+    #[test]
+    fn misspelt_latin_names() {
+        assert_eq!(near_spelling("vte", "vite"), Some(1));
+        assert_eq!(near_spelling("nodjas", "nodejs"), Some(2));
+        assert_eq!(near_spelling("njava", "java"), Some(1));
+        assert_eq!(near_spelling("java", "java"), None, "exact is not near");
+        assert_eq!(near_spelling("go", "gin"), None);
+        assert_eq!(near_spelling("dark", "docker"), None);
+        assert_eq!(near_spelling("react", "redis"), None);
     }
 
     #[test]
