@@ -170,7 +170,7 @@ pub fn extract_slots(heard: &Heard, ctx: &NluContext, hints: &TaggerHints) -> Ve
 
 /// Skill names that are also everyday English words: said alone, outside a
 /// question about skills, they are not taken as skills.
-const AMBIGUOUS_SKILL_WORDS: [&str; 16] = [
+const AMBIGUOUS_SKILL_WORDS: [&str; 17] = [
     "spring",
     "react",
     "node",
@@ -187,6 +187,8 @@ const AMBIGUOUS_SKILL_WORDS: [&str; 16] = [
     "es",
     "ts",
     "rails",
+    // "Sure, go ahead." is no Go.
+    "go",
 ];
 
 fn skills(input: &Input, out: &mut Vec<Found>) {

@@ -361,6 +361,12 @@ fn unexpected_slots_only_when_clear() {
     assert_eq!(s.len(), 1);
     // "spring" alone is a season unless skills were asked for.
     assert!(slots("i moved here in the spring", &[SlotKind::StartDate]).is_empty());
+    // "go ahead" is not Go unless skills were asked for.
+    assert!(slots("Sure, go ahead.", &[]).is_empty());
+    assert_eq!(
+        value("Go and Python", SlotKind::Skills),
+        skills(&["golang", "python"])
+    );
 }
 
 #[test]
