@@ -188,21 +188,31 @@ pub(crate) fn collapse_loops(text: &str) -> (String, bool) {
                 reps += 1;
             }
             let rest = i + reps * n;
+            // The last unit of a partial copy may itself be cut ("…month, 10" for
+            // "10,500"): a prefix of its counterpart.
             let partial_tail = rest < u.len()
                 && u.len() - rest < n
-                && (rest..u.len()).all(|j| u[j].2 == u[i + j - rest].2);
+                && (rest..u.len()).all(|j| {
+                    let (got, want) = (&u[j].2, &u[i + j - rest].2);
+                    got == want || (j + 1 == u.len() && want.starts_with(got.as_str()))
+                });
             // Copies of a phrase that run to the end of an unfinished text
             // ("around 25,000 a month, around 25,000 a month,") are a loop even
             // twice over: Whisper padded a short clip with silence and went round
             // again until the token cap. "I don't know, I don't know." ends a
             // sentence, and stays.
             let tail = u.len() - rest;
+            // The phrase ends a clause ("25,000 monthly. 25,"): one unit of a
+            // second copy after it is already a loop.
+            let clause_end = text[..u[i + n - 1].1].ends_with(['.', ',', '，', '。']);
             // A phrase of one word said over ("yes yes yes") is speech, not a loop.
             let varied = (i + 1..i + n).any(|k| u[k].2 != u[i].2);
             let open_loop = varied
                 && !ends_sentence(text)
                 && ((n >= 2 && reps >= 2 && (tail == 0 || partial_tail))
-                    || (n >= 3 && reps == 1 && partial_tail && tail >= 2));
+                    || (reps == 1
+                        && partial_tail
+                        && ((n >= 3 && tail >= 2) || (n >= 2 && clause_end))));
             if reps >= needed || open_loop {
                 // Keep the first occurrence; drop the copies, and a last partial
                 // copy running to the end (the token cap cut the loop mid-phrase).
@@ -431,6 +441,12 @@ mod tests {
         assert_eq!(t, "around 25,000 a month,");
         let (t, _) = collapse_loops("Webpack，Vte都用过，Webpack，Vte都用");
         assert_eq!(t, "Webpack，Vte都用过");
+        let (t, _) = collapse_loops("10,500 per month, 10");
+        assert_eq!(t, "10,500 per month,");
+        let (t, _) = collapse_loops("25,000 monthly. 25,");
+        assert_eq!(t, "25,000 monthly.");
+        let (t, changed) = collapse_loops("I use Java and I");
+        assert!(!changed, "{t}");
         let (t, _) = collapse_loops("你四年多吧，四年多吧");
         assert_eq!(t, "你四年多吧");
     }
