@@ -5,7 +5,7 @@
 //!
 //! One file per (voice, line) under `$VOXHIRE_PROMPT_CACHE` (default
 //! `$XDG_CACHE_HOME/voxhire/prompts`, else `~/.cache/voxhire/prompts`): a
-//! `VXP1` magic, the line's UTF-8 text (length-prefixed, checked on load so a
+//! `VXP2` magic, the line's UTF-8 text (length-prefixed, checked on load so a
 //! hash collision can never play the wrong line), then 8 kHz i16 samples.
 //! Files are written atomically; a damaged or foreign file is ignored.
 
@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use voxhire_speech::tts::{TtsError, Voice};
 
-const MAGIC: &[u8; 4] = b"VXP1";
+/// v2: English lines without Piper's leading silence (older files are ignored
+/// and synthesised again).
+const MAGIC: &[u8; 4] = b"VXP2";
 
 #[derive(Debug, Clone)]
 pub struct PromptStore {

@@ -235,7 +235,25 @@ impl PiperVoice {
         let (_, audio) = outputs["output"]
             .try_extract_tensor::<f32>()
             .map_err(fail)?;
-        Ok(peak_normalize(audio))
+        let rate = self.sample_rate as usize;
+        Ok(peak_normalize(trim_leading_silence(audio, rate)))
+    }
+}
+
+/// Piper starts each chunk with ~80 ms of near-silence; on the first chunk of a
+/// reply that is dead air the candidate waits through. Keeps 20 ms before the
+/// first 10 ms frame louder than 1 % of the peak (the trailing silence, which
+/// paces sentences, stays).
+fn trim_leading_silence(audio: &[f32], rate: usize) -> &[f32] {
+    let frame = (rate / 100).max(1);
+    let peak = audio.iter().fold(0.0f32, |m, &s| m.max(s.abs()));
+    let threshold = peak * 0.01;
+    let first = audio
+        .chunks(frame)
+        .position(|f| (f.iter().map(|s| s * s).sum::<f32>() / f.len() as f32).sqrt() > threshold);
+    match first {
+        Some(i) => &audio[(i * frame).saturating_sub(2 * frame)..],
+        None => audio,
     }
 }
 
@@ -299,6 +317,20 @@ pub(crate) fn session_builder(
 
 /// Scales to a peak of 0.9 (as Piper does, but with headroom for the resampler and
 /// G.711); near-silent output (peak < 0.01) is not amplified beyond 90×.
+#[cfg(test)]
+mod trim_tests {
+    #[test]
+    fn leading_silence_is_cut_to_twenty_ms() {
+        let rate = 1000; // 10-sample frames
+        let mut audio = vec![0.0f32; 80];
+        audio.extend([0.5f32; 30]);
+        audio.extend([0.0f32; 40]);
+        let t = super::trim_leading_silence(&audio, rate);
+        assert_eq!(t.len(), 20 + 30 + 40);
+        assert_eq!(super::trim_leading_silence(&[0.0; 5], rate).len(), 5);
+    }
+}
+
 pub(crate) fn peak_normalize(audio: &[f32]) -> Vec<f32> {
     let peak = audio.iter().fold(0.0f32, |m, &s| m.max(s.abs()));
     let gain = 0.9 / peak.max(0.01);
