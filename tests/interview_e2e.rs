@@ -314,16 +314,13 @@ fn mandarin_interview_completes() {
         Some(5.0),
         "{why}"
     );
-    // Whisper base hears the English product names inside Mandarin unreliably
-    // over G.711 ("React" came out as "RR的" in one run of five): one of the three
-    // skills said must come through; 小程序 is Mandarin and the most robust.
+    // All three skills she names: the stack question's vocabulary prompt is a
+    // sentence in the candidate's register (config/interview-frontend.zh.toml),
+    // and the code-switch layer catches names written in characters.
     let skills = slot(&report, "skills")["value"]["skills"].to_string();
-    assert!(
-        ["react", "typescript", "wechat_mini_program"]
-            .iter()
-            .any(|s| skills.contains(s)),
-        "{skills}\n{why}"
-    );
+    for s in ["react", "typescript", "wechat_mini_program"] {
+        assert!(skills.contains(s), "{s} missing from {skills}\n{why}");
+    }
     assert_eq!(
         slot(&report, "salary_monthly")["value"]["amount"].as_u64(),
         Some(25_000),
@@ -335,7 +332,13 @@ fn mandarin_interview_completes() {
         Some(first_of_next_month().to_string().as_str()),
         "{why}"
     );
-    assert!(report["score"].as_f64().unwrap() >= 40.0, "{why}");
+    // Five years, three of the four skills asked for, the salary in range: a hold
+    // or an advance (the project answer's similarity moves the score a few points
+    // around the script's advance_at = 70), never a reject.
+    let score = report["score"].as_f64().unwrap();
+    assert!(score >= 55.0, "{why}");
+    let expected = if score >= 70.0 { "advance" } else { "hold" };
+    assert_eq!(report["recommendation"], expected, "{why}");
     check_call_files(&dir, &report);
 }
 
