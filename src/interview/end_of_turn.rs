@@ -120,10 +120,16 @@ pub fn is_complete(
     if expect.expected.contains(&SlotKind::Skills) && !ends_sentence(text) {
         return false;
     }
+    // The question's first slot is what it asks; a value inferred on the way
+    // ("one month notice" → a start date, confidence 0.7) is not an answer yet:
+    // "…one month notice, [550 ms] so I could start on the first" goes on.
+    let Some(primary) = expect.expected.first() else {
+        return false;
+    };
     u.intent == Intent::Answer
         && u.slots
             .iter()
-            .any(|s| expect.expected.contains(&s.kind) && s.confidence >= 0.8)
+            .any(|s| s.kind == *primary && s.confidence >= 0.8)
 }
 
 #[cfg(test)]
@@ -222,6 +228,30 @@ mod tests {
             0.9,
             &expecting(SlotKind::Project)
         ));
+    }
+
+    #[test]
+    fn a_value_inferred_from_another_is_no_answer_yet() {
+        let mut u = answer(SlotKind::NoticePeriod, SlotValue::Days { days: 30 });
+        let mut start = u.slots[0].clone();
+        start.kind = SlotKind::StartDate;
+        start.value = SlotValue::Date {
+            date: chrono::NaiveDate::from_ymd_opt(2027, 1, 3).unwrap(),
+        };
+        start.confidence = 0.7;
+        u.slots.push(start);
+        let q = NluContextSpec {
+            expected: vec![SlotKind::StartDate, SlotKind::NoticePeriod],
+            yes_no: false,
+        };
+        assert!(!is_complete(
+            &u,
+            "I need to give one month notice.",
+            0.8,
+            &q
+        ));
+        u.slots[1].confidence = 0.95;
+        assert!(is_complete(&u, "I can start on the first.", 0.8, &q));
     }
 
     #[test]
