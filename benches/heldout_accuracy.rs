@@ -8,7 +8,8 @@
 //!
 //! Options, to compare decoders side by side (defaults: the product's):
 //! `ASR_ZH_PROMPT="…"` (the Mandarin preamble; empty for none), `ASR_BEAM=N`,
-//! `ASR_THREADS=N`, `ASR_WEIGHTS=f16` (default q8_0), `HELDOUT_MISSES=1` (print every clip that lost anything).
+//! `ASR_THREADS=N`, `ASR_WEIGHTS=f16` (default q8_0), `HELDOUT_MISSES=1` (print every clip that lost anything),
+//! `HELDOUT_CONFIDENCE=1` (ASR and slot confidence of every labelled value, right or not).
 
 #[path = "../tests/heldout/mod.rs"]
 mod heldout;
@@ -62,6 +63,26 @@ fn main() {
     let results = heldout::evaluate(&clips, &asr, &nlu, &prompts);
     if std::env::var_os("HELDOUT_MISSES").is_some() {
         heldout::print_misses(&results);
+    }
+    if std::env::var_os("HELDOUT_CONFIDENCE").is_some() {
+        // One line per labelled value slot the NLU filled: what a confirmation
+        // threshold is chosen by (right values confirmed cost a turn; wrong ones
+        // not confirmed reach the report).
+        println!("confidence\tid\tslot\tasr\tslot_conf\tright");
+        for r in &results {
+            for (kind, miss) in &r.slots {
+                if let Some(slot) = r.understanding.slot(*kind) {
+                    println!(
+                        "confidence\t{}\t{}\t{:.3}\t{:.2}\t{}",
+                        r.clip.id,
+                        kind.name(),
+                        r.confidence,
+                        slot.confidence,
+                        miss.is_none()
+                    );
+                }
+            }
+        }
     }
     for lang in [Lang::En, Lang::Zh] {
         println!("{}", heldout::Figures::of(&results, lang).summary(lang));

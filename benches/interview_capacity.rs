@@ -113,6 +113,8 @@ fn main() {
         let tmp = tempfile::tempdir().expect("temp dir");
         let config = campaign(tmp.path(), n, &users, sim.port);
         let started = Instant::now();
+        let log_path = tmp.path().join("campaign.log");
+        let log = std::fs::File::create(&log_path).expect("campaign log");
         let status = Command::new(BIN)
             .args([
                 "campaign",
@@ -126,11 +128,19 @@ fn main() {
             .arg(&config)
             .current_dir(repo())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .status()
             .expect("run voxhire campaign");
         let wall = started.elapsed().as_secs_f64();
-        assert!(status.success(), "campaign with N={n} failed: {status}");
+        if !status.success() {
+            // A figure row still follows: a failed N is a result, not a crash.
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            println!("N={n}: campaign exited {status}; its log ends:");
+            for line in tail.iter().rev() {
+                println!("    {line}");
+            }
+        }
         let mut reports = Vec::new();
         files_named(&tmp.path().join("runs"), "report.json", &mut reports);
         let completed = reports

@@ -123,6 +123,8 @@ pub struct ClipResult {
     pub clip: Clip,
     pub heard: String,
     pub decode_ms: u64,
+    /// Whisper's confidence (mean token probability).
+    pub confidence: f32,
     /// Edit distance and reference length in units (words / characters + Latin words).
     pub errors: usize,
     pub units: usize,
@@ -208,6 +210,7 @@ pub fn evaluate(clips: &[Clip], asr: &AsrEngine, nlu: &Nlu, prompts: &Prompts) -
                 clip: clip.clone(),
                 heard: t.text.clone(),
                 decode_ms: t.decode_ms,
+                confidence: t.confidence(),
                 errors,
                 units,
                 intent_ok: u.intent == clip.intent,

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use voxhire_nlu::{Lang, SentenceSimilarity, Slot};
 
 use crate::interview::{
-    AnswerTurn, Interview, KnockoutRecord, QuestionStatus, RepromptReason, YesNoAnswer,
+    AnswerTurn, Confirmation, Interview, KnockoutRecord, QuestionStatus, RepromptReason,
+    YesNoAnswer,
 };
 use crate::score::{round1, score_question, RuleScore};
 
@@ -101,6 +102,9 @@ pub struct QuestionReport {
     /// Everything the candidate said while the question was open.
     pub answers: Vec<AnswerTurn>,
     pub slots: Vec<Slot>,
+    /// Values read back to the candidate (heard with low confidence), and
+    /// what became of them.
+    pub confirmations: Vec<Confirmation>,
     pub points: f32,
     pub max_points: f32,
     pub weight: f32,
@@ -130,6 +134,7 @@ pub(crate) fn build(iv: &Interview, similarity: Option<&dyn SentenceSimilarity>)
             followups_asked: record.followups_asked.clone(),
             answers: record.turns.clone(),
             slots: record.slots.clone(),
+            confirmations: record.confirmations.clone(),
             points,
             max_points,
             weight,

@@ -4,7 +4,10 @@
 
 mod common;
 
+use std::collections::BTreeSet;
+
 use common::*;
+use voxhire_dialog::interview::ConfirmOutcome;
 use voxhire_dialog::{Action, Input, Status};
 use voxhire_nlu::{Intent, Lang};
 
@@ -36,12 +39,22 @@ fn intent(rng: &mut Rng) -> Intent {
     }
 }
 
-fn random_call(seed: u64, script_name: &str, lang: Lang) -> Status {
+fn random_call(
+    seed: u64,
+    script_name: &str,
+    lang: Lang,
+    outcomes: &mut BTreeSet<&'static str>,
+) -> Status {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let name = (rng.below(2) == 0).then_some("Sam");
     let (mut call, first) = Call::answered(script_name, lang, name);
     let mut batch = first;
+    let mut keypad = false;
     for _ in 0..200 {
+        if listening(&batch).is_some() {
+            // At a key-in step the candidate mostly presses keys.
+            keypad = said(&batch).iter().any(|s| s.starts_with("key_in."));
+        }
         // Whenever the dialog listens, it has just said what it listens for.
         if batch.iter().any(|a| matches!(a, Action::Listen { .. })) {
             assert!(
@@ -58,10 +71,16 @@ fn random_call(seed: u64, script_name: &str, lang: Lang) -> Status {
             batch = fired;
             continue;
         }
+        if keypad && rng.below(2) == 0 {
+            batch = call.input(Input::Dtmf(['1', '5', '0', '#'][rng.below(4) as usize]));
+            continue;
+        }
         batch = match rng.below(9) {
             0 => call.input(Input::SpeechStarted),
             1 | 2 => call.input(Input::PlaybackFinished),
-            3 => call.input(Input::Dtmf(['1', '2', '5', '#'][rng.below(4) as usize])),
+            3 => call.input(Input::Dtmf(
+                ['1', '2', '5', '#', '0', '*', '9'][rng.below(7) as usize],
+            )),
             4 => match call.iv.poll_timeout() {
                 Some(_) => call.silence(),
                 None => call.input(Input::PlaybackFinished),
@@ -81,6 +100,8 @@ fn random_call(seed: u64, script_name: &str, lang: Lang) -> Status {
                     6 if rng.below(2) == 0 => vec![years(6.0), start_date(2026, 12, 1)],
                     _ => vec![],
                 };
+                // Sometimes Whisper was unsure: values get read back.
+                call.asr_confidence = [0.9, 0.3][rng.below(2) as usize];
                 call.reply("some words the candidate said", intent, slots)
             }
         };
@@ -96,16 +117,40 @@ fn random_call(seed: u64, script_name: &str, lang: Lang) -> Status {
         report.score
     );
     serde_json::to_string(&report).expect("report serialises");
+    for q in &report.questions {
+        for c in &q.confirmations {
+            outcomes.insert(match c.outcome {
+                ConfirmOutcome::Confirmed => "confirmed",
+                ConfirmOutcome::Corrected => "corrected",
+                ConfirmOutcome::Keyed => "keyed",
+                ConfirmOutcome::Rejected => "rejected",
+                ConfirmOutcome::Unconfirmed => "unconfirmed",
+            });
+        }
+    }
     report.status
 }
 
 #[test]
 fn random_calls_never_wedge_or_panic() {
-    let mut statuses = std::collections::BTreeSet::new();
+    let mut statuses = BTreeSet::new();
+    let mut outcomes = BTreeSet::new();
     for seed in 0..1000 {
-        statuses.insert(random_call(seed, "interview-java-backend.en.toml", Lang::En).name());
-        statuses.insert(random_call(seed, "interview-frontend.zh.toml", Lang::Zh).name());
+        let en = random_call(
+            seed,
+            "interview-java-backend.en.toml",
+            Lang::En,
+            &mut outcomes,
+        );
+        statuses.insert(en.name());
+        let zh = random_call(seed, "interview-frontend.zh.toml", Lang::Zh, &mut outcomes);
+        statuses.insert(zh.name());
     }
+    // Every way a read-back can end was reached.
+    assert_eq!(
+        outcomes.into_iter().collect::<Vec<_>>(),
+        ["confirmed", "corrected", "keyed", "rejected", "unconfirmed"]
+    );
     // The generator reaches the interesting endings, so the checks above ran on them.
     for s in [
         "opted_out",

@@ -5,8 +5,9 @@
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use voxhire_nlu::{Intent, Slot};
+use voxhire_nlu::{Intent, Slot, SlotKind, SlotValue};
 
+use super::confirm::ConfirmOutcome;
 use crate::report::Status;
 
 /// One dialog event, `at_ms` after the call was answered.
@@ -71,6 +72,19 @@ pub enum DialogEventKind {
     /// disclosure); that utterance is not taken as an answer.
     SpokeOverPrompt {
         prompt: String,
+    },
+    /// A value heard with low confidence is read back.
+    ConfirmAsked {
+        question: String,
+        slot: SlotKind,
+        confidence: f32,
+    },
+    /// What became of it, and the value scored now (`None`: withdrawn).
+    ConfirmResolved {
+        question: String,
+        slot: SlotKind,
+        outcome: ConfirmOutcome,
+        value: Option<SlotValue>,
     },
     Dtmf {
         digit: char,

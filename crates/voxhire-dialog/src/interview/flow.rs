@@ -6,11 +6,16 @@ use std::time::Instant;
 use chrono::NaiveDateTime;
 use voxhire_nlu::{Evidence, Heard, Intent, Lang, Slot, SlotKind, SlotValue, Understanding};
 
+use super::confirm::ConfirmOutcome;
 use super::event::{DialogEventKind, RepromptReason};
 use super::record::{AnswerTurn, KnockoutRecord, QuestionStatus, YesNoAnswer};
 use super::{Interview, Phase, Timer};
 use crate::io::{Action, PromptId};
 use crate::report::Status;
+
+/// After a digit, how long the candidate may pause before the number counts
+/// as complete without the pound key.
+const INTER_DIGIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// What the candidate did at a listening point.
 pub(super) enum Reply {
@@ -20,6 +25,8 @@ pub(super) enum Reply {
     },
     Key(char),
     Silence,
+    /// Keys that make no value (a salary of 0).
+    BadKeys,
 }
 
 /// The reply read against the current step.
@@ -32,8 +39,8 @@ enum Signal {
     Reschedule,
     Yes(YesNoAnswer),
     No(YesNoAnswer),
-    /// Slots the question asks for.
-    Answer(Vec<Slot>),
+    /// Slots the question asks for, and the ASR's confidence in the words.
+    Answer(Vec<Slot>, f32),
     Retry(RepromptReason),
     GiveUp(RepromptReason),
 }
@@ -50,6 +57,12 @@ impl Interview {
     pub(super) fn on_reply(&mut self, now: Instant, reply: Reply) {
         if !self.phase.is_listening() {
             return;
+        }
+        if let (Phase::KeyIn { .. }, Reply::Silence) = (self.phase, &reply) {
+            if !self.keyed.is_empty() {
+                // The candidate stopped typing without the pound key.
+                return self.finish_key_in(now);
+            }
         }
         let signal = self.classify(now, &reply);
         match (self.phase, signal) {
@@ -97,8 +110,61 @@ impl Interview {
                 self.good_time = Some(a);
                 self.enter(now, Phase::CallbackTime);
             }
-            (Phase::Question { q, follow }, Signal::Answer(slots)) => {
-                self.record_answer(now, q, slots);
+            (Phase::Question { q, follow }, Signal::Answer(slots, asr)) => {
+                // Recorded at once: a hang-up during the read-back keeps it.
+                self.record_answer(now, q, slots.clone());
+                match self.to_confirm(q, &slots, asr) {
+                    Some(pending) => self.start_confirmation(now, q, follow, pending),
+                    None => self.after_answer(now, q, follow),
+                }
+            }
+            (Phase::Confirm { q, follow, .. }, Signal::Yes(a)) => {
+                self.resolve(now, q, ConfirmOutcome::Confirmed, None, a.quote);
+                self.after_answer(now, q, follow);
+            }
+            (
+                Phase::Confirm { q, follow, kind } | Phase::KeyIn { q, follow, kind },
+                Signal::Answer(slots, _),
+            ) => {
+                let by = slots.into_iter().find(|s| s.kind == kind);
+                let reply = by
+                    .as_ref()
+                    .map(|s| s.evidence.quote.clone())
+                    .unwrap_or_default();
+                if let Some(slot) = &by {
+                    let question = self.step_key();
+                    self.event(
+                        now,
+                        DialogEventKind::SlotFilled {
+                            question,
+                            slot: slot.clone(),
+                        },
+                    );
+                }
+                self.keyed.clear();
+                self.resolve(now, q, ConfirmOutcome::Corrected, by, reply);
+                self.records[q].status = QuestionStatus::Answered;
+                self.after_answer(now, q, follow);
+            }
+            (Phase::Confirm { q, follow, kind }, Signal::No(a)) => {
+                if Self::keyable(kind) {
+                    self.keyed.clear();
+                    self.enter(now, Phase::KeyIn { q, follow, kind });
+                } else {
+                    // A date: withdrawn, and the question asked again.
+                    self.resolve(now, q, ConfirmOutcome::Rejected, None, a.quote);
+                    self.phase = Phase::Question { q, follow };
+                    self.attempts = 0;
+                    self.ask(now, Ask::Retry(RepromptReason::NoMatch));
+                }
+            }
+            (Phase::Confirm { q, follow, .. }, Signal::GiveUp(_)) => {
+                self.resolve(now, q, ConfirmOutcome::Unconfirmed, None, String::new());
+                self.after_answer(now, q, follow);
+            }
+            (Phase::KeyIn { q, follow, .. }, Signal::GiveUp(_)) => {
+                self.keyed.clear();
+                self.resolve(now, q, ConfirmOutcome::Rejected, None, String::new());
                 self.after_answer(now, q, follow);
             }
             (_, Signal::Retry(reason)) => {
@@ -135,7 +201,7 @@ impl Interview {
             }
             // Yes/no and answers only mean something at their own steps; the
             // classifier never produces them elsewhere.
-            (_, Signal::Yes(_) | Signal::No(_) | Signal::Answer(_)) => {
+            (_, Signal::Yes(_) | Signal::No(_) | Signal::Answer(..)) => {
                 self.ask(now, Ask::Retry(RepromptReason::NoMatch))
             }
         }
@@ -146,6 +212,7 @@ impl Interview {
         let phase = self.phase;
         let (heard, u) = match reply {
             Reply::Silence => return self.retry_or_give_up(RepromptReason::NoInput),
+            Reply::BadKeys => return self.retry_or_give_up(RepromptReason::NoMatch),
             Reply::Key(d) => {
                 let answer = YesNoAnswer {
                     yes: *d == '1',
@@ -220,9 +287,27 @@ impl Interview {
                 if slots.is_empty() {
                     self.retry_or_give_up(RepromptReason::NoMatch)
                 } else {
-                    Signal::Answer(slots)
+                    Signal::Answer(slots, heard.confidence)
                 }
             }
+            // "Yes" / "no, thirty thousand" / the value again.
+            (Phase::Confirm { kind, .. }, intent) => {
+                let heard_value = self.pending.as_ref().map(|p| &p.slot.value);
+                match u.slot(kind) {
+                    Some(s) if Some(&s.value) != heard_value => {
+                        Signal::Answer(vec![s.clone()], heard.confidence)
+                    }
+                    Some(_) => Signal::Yes(answer(true)),
+                    None if intent == Intent::Yes => Signal::Yes(answer(true)),
+                    None if intent == Intent::No => Signal::No(answer(false)),
+                    None => self.retry_or_give_up(RepromptReason::NoMatch),
+                }
+            }
+            // The number said instead of keyed.
+            (Phase::KeyIn { kind, .. }, _) => match u.slot(kind) {
+                Some(s) => Signal::Answer(vec![s.clone()], heard.confidence),
+                None => self.retry_or_give_up(RepromptReason::NoMatch),
+            },
             _ => self.retry_or_give_up(RepromptReason::NoMatch),
         }
     }
@@ -237,6 +322,8 @@ impl Interview {
 
     fn max_retries(&self) -> u32 {
         match self.phase {
+            // A read-back is one short turn, asked once more at most.
+            Phase::Confirm { .. } | Phase::KeyIn { .. } => 1,
             Phase::Question { q, .. } => self.script.questions()[q].max_retries,
             _ => self.script.max_retries,
         }
@@ -385,6 +472,8 @@ impl Interview {
                 format!("question:{}", self.script.questions()[q].id)
             }
             Phase::Question { .. } => format!("followup:{}", self.step_key()),
+            Phase::Confirm { .. } => format!("confirm:{}", self.step_key()),
+            Phase::KeyIn { .. } => format!("key_in:{}", self.step_key()),
             _ => self.step_key(),
         };
         self.event(now, DialogEventKind::StateEntered { state });
@@ -475,24 +564,83 @@ impl Interview {
         );
     }
 
-    fn followup_id(&self, q: usize, follow: Option<usize>) -> Option<String> {
+    /// A key at a key-in step: digits build the number, `*` starts over, `#`
+    /// (or a pause) ends it.
+    pub(super) fn key_pressed(&mut self, now: Instant, digit: char) {
+        self.event(
+            now,
+            DialogEventKind::Dtmf {
+                digit,
+                meaning: None,
+            },
+        );
+        if self.speaking && !self.stop_sent {
+            self.stop_sent = true;
+            self.actions.push_back(Action::StopPlayback);
+        }
+        match digit {
+            '0'..='9' if self.keyed.len() < 9 => {
+                self.keyed.push(digit);
+                self.timers[Timer::NoInput as usize] = Some(now + INTER_DIGIT_TIMEOUT);
+            }
+            '*' => {
+                self.keyed.clear();
+                self.timers[Timer::NoInput as usize] = Some(now + self.no_input_timeout());
+            }
+            '#' => self.finish_key_in(now),
+            _ => {}
+        }
+    }
+
+    pub(super) fn finish_key_in(&mut self, now: Instant) {
+        let Phase::KeyIn { q, follow, kind } = self.phase else {
+            return;
+        };
+        self.timers[Timer::NoInput as usize] = None;
+        match self.keyed_slot(kind, now) {
+            Some(slot) => {
+                let question = self.step_key();
+                self.event(
+                    now,
+                    DialogEventKind::SlotFilled {
+                        question,
+                        slot: slot.clone(),
+                    },
+                );
+                let reply = std::mem::take(&mut self.keyed);
+                self.resolve(now, q, ConfirmOutcome::Keyed, Some(slot), reply);
+                self.records[q].status = QuestionStatus::Answered;
+                self.after_answer(now, q, follow);
+            }
+            None => {
+                self.keyed.clear();
+                self.on_reply(now, Reply::BadKeys);
+            }
+        }
+    }
+
+    pub(super) fn followup_id(&self, q: usize, follow: Option<usize>) -> Option<String> {
         follow.map(|f| self.script.questions()[q].followups[f].id.clone())
     }
 
     /// The step's key: `consent`, …, a question id, or `question.followup`.
     pub(super) fn step_key(&self) -> String {
+        let question_key = |q: usize, follow: Option<usize>| {
+            let question = &self.script.questions()[q];
+            match follow {
+                None => question.id.clone(),
+                Some(f) => format!("{}.{}", question.id, question.followups[f].id),
+            }
+        };
         match self.phase {
             Phase::Ringing => "ringing".into(),
             Phase::Consent => "consent".into(),
             Phase::Identity => "identity".into(),
             Phase::GoodTime => "good_time".into(),
             Phase::CallbackTime => "callback_time".into(),
-            Phase::Question { q, follow } => {
-                let question = &self.script.questions()[q];
-                match follow {
-                    None => question.id.clone(),
-                    Some(f) => format!("{}.{}", question.id, question.followups[f].id),
-                }
+            Phase::Question { q, follow } => question_key(q, follow),
+            Phase::Confirm { q, follow, kind } | Phase::KeyIn { q, follow, kind } => {
+                format!("{}.{}", question_key(q, follow), kind.name())
             }
             Phase::Ended => "ended".into(),
         }

@@ -55,6 +55,18 @@ impl Interview {
                     _ => vec![ask],
                 }
             }
+            Phase::Confirm { kind, .. } => yes_no(
+                &format!("confirm.{}", kind.name()),
+                &self.confirm_line(kind),
+            ),
+            Phase::KeyIn { kind, .. } => {
+                let text = t.key_in.get(&kind).map_or("", String::as_str);
+                let ask = line(&format!("key_in.{}", kind.name()), text, b);
+                match how {
+                    Ask::Retry(reason) => vec![generic(reason), ask],
+                    _ => vec![ask],
+                }
+            }
             Phase::Question { q, follow: None } => {
                 let question = &self.script.questions()[q];
                 let base = format!("questions.{}", question.id);
@@ -127,6 +139,10 @@ impl Interview {
                         )
                     }
                 }
+            }
+            // The read-back listens for yes/no or the value again (a correction).
+            Phase::Confirm { q, kind, .. } | Phase::KeyIn { q, kind, .. } => {
+                (self.script.questions()[q].endpointing, None, vec![kind])
             }
             Phase::GoodTime | Phase::CallbackTime => (
                 self.script.endpointing(),

@@ -13,6 +13,7 @@
 //! line stops it (`StopPlayback`); speech over the disclosure is not taken as an
 //! answer.
 
+mod confirm;
 mod event;
 mod flow;
 mod lines;
@@ -23,8 +24,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
-use voxhire_nlu::{Lang, SentenceSimilarity};
+use voxhire_nlu::{Lang, SentenceSimilarity, SlotKind};
 
+pub use confirm::{
+    render as render_value, value_confidence, zh_number, ConfirmOutcome, Confirmation,
+};
 pub use event::{DialogEvent, DialogEventKind, RepromptReason};
 pub use record::{AnswerTurn, KnockoutRecord, QuestionStatus, YesNoAnswer};
 
@@ -58,13 +62,28 @@ pub(crate) enum Phase {
         q: usize,
         follow: Option<usize>,
     },
+    /// Reading back a scored value heard with low confidence.
+    Confirm {
+        q: usize,
+        follow: Option<usize>,
+        kind: SlotKind,
+    },
+    /// Keying a number in after a failed read-back.
+    KeyIn {
+        q: usize,
+        follow: Option<usize>,
+        kind: SlotKind,
+    },
     /// The closing line is said (or the far end hung up): nothing more happens.
     Ended,
 }
 
 impl Phase {
     fn is_yes_no(self) -> bool {
-        matches!(self, Phase::Consent | Phase::Identity | Phase::GoodTime)
+        matches!(
+            self,
+            Phase::Consent | Phase::Identity | Phase::GoodTime | Phase::Confirm { .. }
+        )
     }
     fn is_listening(self) -> bool {
         !matches!(self, Phase::Ringing | Phase::Ended)
@@ -106,6 +125,10 @@ pub struct Interview {
     pub(crate) callback_at: Option<NaiveDateTime>,
     pub(crate) knockout: Option<KnockoutRecord>,
     pub(crate) do_not_call: bool,
+    /// The value being read back or keyed in.
+    pub(crate) pending: Option<confirm::Pending>,
+    /// Digits keyed so far at a key-in step.
+    pub(crate) keyed: String,
 }
 
 /// Redacts the candidate's name (it must not reach logs).
@@ -173,6 +196,8 @@ impl Interview {
             callback_at: None,
             knockout: None,
             do_not_call: false,
+            pending: None,
+            keyed: String::new(),
         }
     }
 
@@ -348,6 +373,9 @@ impl Interview {
         if !self.phase.is_listening() {
             return;
         }
+        if let Phase::KeyIn { .. } = self.phase {
+            return self.key_pressed(now, digit);
+        }
         let meaning = match digit {
             '1' if self.phase.is_yes_no() => Some(voxhire_nlu::Intent::Yes),
             '2' if self.phase.is_yes_no() => Some(voxhire_nlu::Intent::No),
@@ -380,6 +408,18 @@ impl Interview {
                     r.status = QuestionStatus::Asked;
                 }
             }
+        }
+        // A read-back left open: the value stands as heard; a number withdrawn
+        // and not yet keyed in stays withdrawn.
+        match self.phase {
+            Phase::Confirm { q, .. } => {
+                self.resolve(now, q, ConfirmOutcome::Unconfirmed, None, String::new())
+            }
+            Phase::KeyIn { q, .. } => {
+                let reply = std::mem::take(&mut self.keyed);
+                self.resolve(now, q, ConfirmOutcome::Rejected, None, reply)
+            }
+            _ => {}
         }
         self.end(now, status);
     }

@@ -1,8 +1,9 @@
 //! What the dialog keeps of the call for the report.
 
 use serde::Serialize;
-use voxhire_nlu::{Heard, Intent, Slot};
+use voxhire_nlu::{Heard, Intent, Slot, SlotKind};
 
+use super::confirm::Confirmation;
 use super::event::RepromptReason;
 use crate::slots::SlotTable;
 
@@ -75,6 +76,8 @@ pub(crate) struct QuestionRecord {
     pub slots: Vec<Slot>,
     /// The same, merged (what conditions and rubrics read).
     pub table: SlotTable,
+    /// Values read back to the candidate, and what became of them.
+    pub confirmations: Vec<Confirmation>,
 }
 
 impl QuestionRecord {
@@ -86,6 +89,20 @@ impl QuestionRecord {
             turns: Vec::new(),
             slots: Vec::new(),
             table: SlotTable::default(),
+            confirmations: Vec::new(),
+        }
+    }
+
+    /// Replaces the latest slot of `kind` (the value read back) with `by`, or
+    /// withdraws it, and re-merges the table.
+    pub fn replace_last(&mut self, kind: SlotKind, by: Option<Slot>) {
+        if let Some(i) = self.slots.iter().rposition(|s| s.kind == kind) {
+            self.slots.remove(i);
+        }
+        self.slots.extend(by);
+        self.table = SlotTable::default();
+        for s in &self.slots {
+            self.table.insert(s.clone());
         }
     }
 }

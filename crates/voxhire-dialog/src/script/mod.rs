@@ -11,13 +11,19 @@
 //! ```text
 //! id, title, company, role, languages = ["en"]
 //! [endpointing]   min_speech_ms, end_of_turn_silence_ms, max_utterance_ms, no_input_timeout_ms
-//! [dialog]        barge_in (default true), max_retries (default 2)
+//! [dialog]        barge_in (default true), max_retries (default 2),
+//!                 confirm_below (default 0.5): read back a scored number or
+//!                 date heard with less confidence than this (0: never)
 //! [scoring]       advance_at (70), hold_at (50): thresholds of the 0–100 score
 //! [prompts.<lang>] greeting, disclosure, consent_question, identity ({name}),
 //!                 identity_no_name (optional), good_time, callback_question,
 //!                 no_input, no_match, dtmf_yes_no
 //! [prompts.<lang>.closing] completed, opted_out, rescheduled, declined_consent,
 //!                 wrong_person, knocked_out, no_response
+//! [prompts.<lang>.confirm] years_experience, salary_monthly, start_date,
+//!                 notice_period: read-back lines with {value} (optional: built-in)
+//! [prompts.<lang>.key_in] years_experience, salary_monthly, notice_period:
+//!                 keypad entry after a failed read-back (optional: built-in)
 //! [[questions]]   id, slots, prompt.<lang>, reprompt_no_input.<lang>,
 //!                 reprompt_no_match.<lang>, asr_prompt.<lang>, max_retries,
 //!                 barge_in, endpointing.*
@@ -34,6 +40,7 @@
 //! the question (or an earlier follow-up of it) asks for.
 
 pub mod condition;
+pub mod confirm;
 mod error;
 mod locate;
 mod model;
@@ -41,6 +48,7 @@ pub mod protected;
 mod raw;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use voxhire_nlu::{IntentExamples, Lang};
@@ -68,6 +76,7 @@ pub struct InterviewScript {
     pub(crate) endpointing: EndpointSettings,
     pub(crate) barge_in: bool,
     pub(crate) max_retries: u32,
+    pub(crate) confirm_below: f32,
     pub(crate) thresholds: Thresholds,
     pub(crate) questions: Vec<Question>,
     pub(crate) intent_examples: IntentExamples,
@@ -118,6 +127,11 @@ impl InterviewScript {
     pub fn endpointing(&self) -> EndpointSettings {
         self.endpointing
     }
+    /// A scored value heard with less confidence than this is read back to the
+    /// candidate (0: never).
+    pub fn confirm_below(&self) -> f32 {
+        self.confirm_below
+    }
     pub fn thresholds(&self) -> Thresholds {
         self.thresholds
     }
@@ -162,6 +176,9 @@ impl InterviewScript {
         add("dtmf_yes_no".into(), &t.dtmf_yes_no);
         for (status, line) in closings(&t.closing) {
             add(format!("closing.{status}"), line);
+        }
+        for (kind, line) in &t.key_in {
+            add(format!("key_in.{}", kind.name()), line);
         }
         for q in &self.questions {
             let base = format!("questions.{}", q.id);
@@ -224,4 +241,6 @@ static EMPTY_TEXTS: FixedTexts = FixedTexts {
         knocked_out: String::new(),
         no_response: String::new(),
     },
+    confirm: BTreeMap::new(),
+    key_in: BTreeMap::new(),
 };

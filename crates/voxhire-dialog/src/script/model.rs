@@ -1,5 +1,7 @@
 //! The validated interview: what the state machine and the scorer read.
 
+use std::collections::BTreeMap;
+
 use voxhire_nlu::{Lang, SlotKind};
 
 use super::condition::Condition;
@@ -46,6 +48,11 @@ pub struct FixedTexts {
     pub no_match: String,
     pub dtmf_yes_no: String,
     pub closing: Closings,
+    /// The read-back line per confirmable slot, with `{value}` (every slot of
+    /// [`CONFIRMABLE`](super::confirm::CONFIRMABLE) is present after validation).
+    pub confirm: BTreeMap<SlotKind, String>,
+    /// The keypad line per slot of [`KEYABLE`](super::confirm::KEYABLE).
+    pub key_in: BTreeMap<SlotKind, String>,
 }
 
 /// The last line of the call, per way it ends.
@@ -76,6 +83,19 @@ pub struct Question {
     pub followups: Vec<FollowUp>,
     pub knockouts: Vec<Knockout>,
     pub rubric: Option<Rubric>,
+}
+
+impl Question {
+    /// The slots whose value decides points or a knockout.
+    pub fn scored_slots(&self) -> Vec<SlotKind> {
+        let mut out: Vec<SlotKind> = self.knockouts.iter().flat_map(|k| k.when.slots()).collect();
+        if let Some(r) = &self.rubric {
+            out.extend(r.tiers.iter().flat_map(|t| t.when.slots()));
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 /// Asked after the question's answer when `when` holds on the slots given so far.

@@ -42,6 +42,7 @@ pub(crate) struct RawEndpointing {
 pub(crate) struct RawDialog {
     pub barge_in: Option<bool>,
     pub max_retries: Option<u32>,
+    pub confirm_below: Option<f32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +67,11 @@ pub(crate) struct RawFixedTexts {
     pub dtmf_yes_no: Option<String>,
     #[serde(default)]
     pub closing: RawClosings,
+    /// `years_experience = "So that's {value} of experience?"`
+    #[serde(default)]
+    pub confirm: BTreeMap<String, String>,
+    #[serde(default)]
+    pub key_in: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -26,6 +26,8 @@ pub struct Call {
     pub now: Instant,
     pub events: Vec<DialogEvent>,
     pub lang: Lang,
+    /// The ASR confidence of the next finals (Whisper's mean token probability).
+    pub asr_confidence: f32,
     turn: u32,
 }
 
@@ -40,6 +42,7 @@ impl Call {
             now: t0,
             events: Vec::new(),
             lang,
+            asr_confidence: 0.9,
             turn: 0,
         };
         call.iv.handle_input(t0, Input::Answered);
@@ -121,7 +124,7 @@ impl Call {
             turn: self.turn,
             start_ms,
             end_ms: self.ms(),
-            confidence: 0.9,
+            confidence: self.asr_confidence,
         };
         self.turn += 1;
         let slots = slots
@@ -167,6 +170,16 @@ impl Call {
         self.now = at;
         self.iv.handle_timeout(at);
         self.drain()
+    }
+
+    /// The candidate presses keys (RFC 4733 digits), 300 ms apart.
+    pub fn keys(&mut self, digits: &str) -> Vec<Action> {
+        let mut out = Vec::new();
+        for d in digits.chars() {
+            self.advance(300);
+            out.extend(self.input(Input::Dtmf(d)));
+        }
+        out
     }
 
     pub fn event_kinds(&self) -> Vec<&DialogEventKind> {

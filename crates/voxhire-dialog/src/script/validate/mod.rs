@@ -6,11 +6,14 @@
 mod ctx;
 mod question;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use voxhire_nlu::{Intent, IntentExamples, Lang};
+use voxhire_nlu::{Intent, IntentExamples, Lang, SlotKind};
 
+use super::confirm::{
+    default_confirm, default_key_in, CONFIRMABLE, DEFAULT_CONFIRM_BELOW, KEYABLE,
+};
 use super::error::{KeyPath, ScriptError};
 use super::locate::Locator;
 use super::model::*;
@@ -83,6 +86,13 @@ pub(super) fn validate(text: &str, file: &Path) -> R<InterviewScript> {
         &root.key("endpointing"),
     )?;
     let barge_in = raw.dialog.barge_in.unwrap_or(true);
+    let confirm_below = raw.dialog.confirm_below.unwrap_or(DEFAULT_CONFIRM_BELOW);
+    if !(0.0..=1.0).contains(&confirm_below) {
+        return Err(cx.invalid(
+            &root.key("dialog").key("confirm_below"),
+            format!("{confirm_below} is not a confidence: use 0 (never confirm) to 1"),
+        ));
+    }
     let max_retries = raw.dialog.max_retries.unwrap_or(2);
     if max_retries > 5 {
         return Err(cx.invalid(
@@ -123,7 +133,7 @@ pub(super) fn validate(text: &str, file: &Path) -> R<InterviewScript> {
                 format!("missing the {lang} lines (the script offers {lang})"),
             )
         })?;
-        let fixed = fixed_texts(&cx, raw_texts, &key)?;
+        let fixed = fixed_texts(&cx, raw_texts, lang, &key)?;
         match lang {
             Lang::En => texts.en = Some(fixed),
             Lang::Zh => texts.zh = Some(fixed),
@@ -197,6 +207,7 @@ pub(super) fn validate(text: &str, file: &Path) -> R<InterviewScript> {
         endpointing,
         barge_in,
         max_retries,
+        confirm_below,
         thresholds: Thresholds {
             advance_at,
             hold_at,
@@ -219,7 +230,47 @@ fn parse_intent(name: &str) -> Option<Intent> {
     })
 }
 
-fn fixed_texts(cx: &Ctx, raw: &RawFixedTexts, key: &KeyPath) -> R<FixedTexts> {
+/// The read-back (`confirm`) or keypad (`key_in`) lines: the script's where it
+/// has them, the built-in ones for the rest of `kinds`.
+fn slot_lines(
+    cx: &Ctx,
+    raw: &BTreeMap<String, String>,
+    kinds: &[SlotKind],
+    default: impl Fn(SlotKind) -> Option<&'static str>,
+    with_value: bool,
+    key: &KeyPath,
+) -> R<BTreeMap<SlotKind, String>> {
+    let mut out = BTreeMap::new();
+    for (name, text) in raw {
+        let k = key.key(name);
+        let kind = name
+            .parse::<SlotKind>()
+            .ok()
+            .filter(|kind| kinds.contains(kind))
+            .ok_or_else(|| {
+                let names: Vec<_> = kinds.iter().map(|k| k.name()).collect();
+                cx.invalid(&k, format!("no such line: use one of {}", names.join(", ")))
+            })?;
+        let has_value = text.contains("{value}");
+        if with_value && !has_value {
+            return Err(cx.invalid(&k, "put {value} where the value heard is read back"));
+        }
+        // The placeholder checks of an ordinary line, with {value} taken out.
+        cx.line(&text.replace("{value}", " "), &k)?;
+        if !with_value && has_value {
+            return Err(cx.invalid(&k, "{value} is only filled in confirm lines"));
+        }
+        out.insert(kind, text.trim().to_owned());
+    }
+    for &kind in kinds {
+        if let (false, Some(line)) = (out.contains_key(&kind), default(kind)) {
+            out.insert(kind, line.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+fn fixed_texts(cx: &Ctx, raw: &RawFixedTexts, lang: Lang, key: &KeyPath) -> R<FixedTexts> {
     let l = |v: &Option<String>, name: &str| cx.required_line(v, &key.key(name));
     let ck = key.key("closing");
     let c = |v: &Option<String>, name: &str| cx.required_line(v, &ck.key(name));
@@ -254,5 +305,21 @@ fn fixed_texts(cx: &Ctx, raw: &RawFixedTexts, key: &KeyPath) -> R<FixedTexts> {
             knocked_out: c(&raw.closing.knocked_out, "knocked_out")?,
             no_response: c(&raw.closing.no_response, "no_response")?,
         },
+        confirm: slot_lines(
+            cx,
+            &raw.confirm,
+            &CONFIRMABLE,
+            |k| default_confirm(lang, k),
+            true,
+            &key.key("confirm"),
+        )?,
+        key_in: slot_lines(
+            cx,
+            &raw.key_in,
+            &KEYABLE,
+            |k| default_key_in(lang, k),
+            false,
+            &key.key("key_in"),
+        )?,
     })
 }
