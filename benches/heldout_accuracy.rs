@@ -20,6 +20,38 @@ use voxhire_nlu::{IntentExamples, Lang, Nlu};
 use voxhire_speech::asr::{AsrConfig, AsrEngine};
 use voxhire_speech::models::ModelDir;
 
+/// The confirmation safety net on these clips: of the scored numbers and dates
+/// the NLU filled, how many wrong ones the dialog's read-back would catch and
+/// how many right ones it would cost a turn, at the default threshold.
+fn read_backs(results: &[heldout::ClipResult]) {
+    let threshold = voxhire_dialog::script::confirm::DEFAULT_CONFIRM_BELOW;
+    for lang in [Lang::En, Lang::Zh] {
+        let (mut wrong, mut caught, mut right, mut cost) = (0, 0, 0, 0);
+        for r in results.iter().filter(|r| r.clip.lang == lang) {
+            for (kind, miss) in &r.slots {
+                if !voxhire_dialog::script::confirm::CONFIRMABLE.contains(kind) {
+                    continue;
+                }
+                let Some(slot) = r.understanding.slot(*kind) else {
+                    continue;
+                };
+                let read_back =
+                    voxhire_dialog::interview::value_confidence(slot, r.confidence) < threshold;
+                if miss.is_some() {
+                    wrong += 1;
+                    caught += usize::from(read_back);
+                } else {
+                    right += 1;
+                    cost += usize::from(read_back);
+                }
+            }
+        }
+        println!(
+            "read-back {lang} (below {threshold}): wrong values caught {caught}/{wrong}; right values read back {cost}/{right}"
+        );
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; nothing else is taken from the command line.
     let split = std::env::var("HELDOUT_SPLIT").unwrap_or_else(|_| "dev".into());
@@ -64,6 +96,7 @@ fn main() {
     if std::env::var_os("HELDOUT_MISSES").is_some() {
         heldout::print_misses(&results);
     }
+    read_backs(&results);
     if std::env::var_os("HELDOUT_CONFIDENCE").is_some() {
         // One line per labelled value slot the NLU filled: what a confirmation
         // threshold is chosen by (right values confirmed cost a turn; wrong ones

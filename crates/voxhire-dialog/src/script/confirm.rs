@@ -13,7 +13,7 @@ use voxhire_nlu::{Lang, SlotKind};
 /// script's `[dialog] confirm_below`). Chosen on the held-out dev split
 /// (`HELDOUT_CONFIDENCE=1 cargo bench --bench heldout_accuracy`): see the
 /// README's accuracy section.
-pub const DEFAULT_CONFIRM_BELOW: f32 = 0.5;
+pub const DEFAULT_CONFIRM_BELOW: f32 = 0.65;
 
 /// Values that are read back when heard with low confidence: the numbers and
 /// dates rubrics and knockouts compare. (A skill list is not: reading back a

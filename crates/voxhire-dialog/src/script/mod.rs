@@ -12,7 +12,7 @@
 //! id, title, company, role, languages = ["en"]
 //! [endpointing]   min_speech_ms, end_of_turn_silence_ms, max_utterance_ms, no_input_timeout_ms
 //! [dialog]        barge_in (default true), max_retries (default 2),
-//!                 confirm_below (default 0.5): read back a scored number or
+//!                 confirm_below (default 0.65): read back a scored number or
 //!                 date heard with less confidence than this (0: never)
 //! [scoring]       advance_at (70), hold_at (50): thresholds of the 0–100 score
 //! [prompts.<lang>] greeting, disclosure, consent_question, identity ({name}),
