@@ -32,7 +32,7 @@ fn campaign(dir: &Path, n: usize, users: &[String], port: u16) -> PathBuf {
             ("Alice Morgan", "en", "America/New_York")
         };
         csv.push_str(&format!(
-            "c{i:02},{name},sip:{user}@127.0.0.1:{port},{lang},{tz}\n"
+            "c{i:02},{name},sip:{user}+{i}@127.0.0.1:{port},{lang},{tz}\n"
         ));
     }
     std::fs::write(dir.join("candidates.csv"), csv).expect("write candidates");
@@ -124,6 +124,9 @@ fn main() {
                 "127.0.0.1:0",
                 "--rtp-ports",
                 "26000-26999",
+                // Past the admission default: this run measures where it should be.
+                "--max-calls",
+                &n.to_string(),
             ])
             .arg(&config)
             .current_dir(repo())

@@ -42,7 +42,8 @@ pub struct CandidateArgs {
     /// SIP address to listen on.
     #[arg(long, default_value = "127.0.0.1:5090")]
     listen: SocketAddr,
-    /// Directory of scenarios: the called user `alice` selects `DIR/alice.toml`.
+    /// Directory of scenarios: the called user `alice` (or `alice+N`, another
+    /// number with the same answers) selects `DIR/alice.toml`.
     #[arg(long, value_name = "DIR")]
     scenarios: PathBuf,
     /// RTP port range for calls.
@@ -241,7 +242,13 @@ impl Candidate {
         offer: Option<Vec<u8>>,
     ) -> Result<()> {
         let user = called_user(to).unwrap_or_default();
-        let Some(scenario) = self.scenarios.get(&user).cloned() else {
+        // `alice+3` is another candidate played by alice's scenario (load tests
+        // need many distinct numbers); attempts are counted per full user.
+        let scenario = self.scenarios.get(&user).or_else(|| {
+            user.split_once('+')
+                .and_then(|(base, _)| self.scenarios.get(base))
+        });
+        let Some(scenario) = scenario.cloned() else {
             tracing::warn!(%user, "no scenario for this user; 404");
             self.sip
                 .reject(call, StatusCode::NOT_FOUND, Vec::new())
