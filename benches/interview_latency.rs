@@ -1,6 +1,6 @@
 //! End-to-end latency of full interview calls: `cargo bench --bench interview_latency`.
 //!
-//! Runs real interviews — `voxhire call --script` against `voxhire candidate`
+//! Runs real interviews — `voxhire call --script` against `voxhire-candidate`
 //! (both the real binary, real SIP/RTP on loopback, real models) — and prints,
 //! per call and over all turns, the voice-to-voice latency (candidate's last
 //! speech frame → agent's first audio frame out) with its breakdown: end-of-turn

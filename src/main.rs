@@ -1,21 +1,7 @@
 //! voxhire: a telephony voice agent for structured job-screening interviews.
 #![forbid(unsafe_code)]
 
-mod call_cmd;
-mod call_router;
-mod campaign_cmd;
-mod candidate_cmd;
-mod interview;
-mod interview_call;
-mod media_task;
-mod prompts_cmd;
-mod redact;
-mod rtp_ports;
-mod say_cmd;
-mod serve_cmd;
-mod sip_endpoint;
-mod transcribe_cmd;
-mod trunk;
+mod cli;
 
 use std::process::ExitCode;
 
@@ -38,22 +24,20 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Place one call, play a WAV into it, record the far end, print a JSON summary.
-    Call(call_cmd::CallArgs),
+    Call(cli::call::CallArgs),
     /// Answer inbound calls: play a WAV (or echo), record each call, log a JSON line per call.
-    Serve(serve_cmd::ServeArgs),
+    Serve(cli::serve::ServeArgs),
     /// Synthesise text to a WAV file with the interview voices (en: Piper, zh: Kokoro).
-    Say(say_cmd::SayArgs),
+    Say(cli::say::SayArgs),
     /// Transcribe a WAV file (English or Mandarin) with the call's VAD and Whisper ASR.
-    Transcribe(transcribe_cmd::TranscribeArgs),
-    /// Simulate a job candidate: answer calls and play recorded answers turn by turn (for tests).
-    Candidate(candidate_cmd::CandidateArgs),
+    Transcribe(cli::transcribe::TranscribeArgs),
     /// Run a recruiting campaign: dial a candidate list within calling windows,
     /// interview each candidate, write per-call reports and a summary.
     #[command(subcommand)]
-    Campaign(campaign_cmd::CampaignCommand),
+    Campaign(cli::campaign::CampaignCommand),
     /// Synthesise interview scripts' fixed lines into the prompt cache ahead of calls.
     #[command(subcommand)]
-    Prompts(prompts_cmd::PromptsCommand),
+    Prompts(cli::prompts::PromptsCommand),
 }
 
 fn main() -> ExitCode {
@@ -77,13 +61,12 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Call(args) => call_cmd::run(args).await,
-            Command::Serve(args) => serve_cmd::run(args).await,
-            Command::Say(args) => say_cmd::run(args),
-            Command::Transcribe(args) => transcribe_cmd::run(args).await,
-            Command::Candidate(args) => candidate_cmd::run(args).await,
-            Command::Campaign(cmd) => campaign_cmd::run(cmd).await,
-            Command::Prompts(cmd) => prompts_cmd::run(cmd),
+            Command::Call(args) => cli::call::run(args).await,
+            Command::Serve(args) => cli::serve::run(args).await,
+            Command::Say(args) => cli::say::run(args),
+            Command::Transcribe(args) => cli::transcribe::run(args).await,
+            Command::Campaign(cmd) => cli::campaign::run(cmd).await,
+            Command::Prompts(cmd) => cli::prompts::run(cmd),
         }
     });
     match result {

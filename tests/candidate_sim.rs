@@ -1,4 +1,4 @@
-//! `voxhire candidate`, the simulated job candidate, driven by the real `voxhire
+//! `voxhire-candidate`, the simulated job candidate, driven by the real `voxhire
 //! call --play` over real SIP/RTP on loopback with the real Silero VAD: busy then
 //! answered, turn-taking (the answer starts only after the agent's speech has
 //! ended, and it is in the caller's recording), the voice-to-voice latency it
@@ -19,7 +19,7 @@ use std::time::Duration;
 use common::audio::{locate, read_wav, write_wav_mono, RATE, SAME_SPEECH_MIN_SEGMENT_CORR};
 use common::ports::free_port_range;
 use common::process::ChildGuard;
-use common::voxhire::{binary, run_call, CallRun};
+use common::voxhire::{candidate_binary, run_call, CallRun};
 use common::{audio_fixture, repo_root, tail, Scratch};
 use serde_json::Value;
 
@@ -28,7 +28,7 @@ const LINE_DEADLINE: Duration = Duration::from_secs(10);
 /// The candidate's default --gap-ms: agent silence that ends the agent's turn.
 const GAP_MS: f64 = 600.0;
 
-/// A running `voxhire candidate` and the JSON lines it prints.
+/// A running `voxhire-candidate` and the JSON lines it prints.
 struct Candidate {
     _guard: ChildGuard,
     sip: SocketAddr,
@@ -44,8 +44,8 @@ impl Candidate {
     fn start_with(scenarios: &Path, scratch: &Scratch, extra: &[String]) -> Candidate {
         let (lo, hi) = free_port_range(8);
         let stderr = scratch.join("candidate.stderr");
-        let mut cmd = Command::new(binary());
-        cmd.args(["candidate", "--listen", "127.0.0.1:0", "--rtp-ports"])
+        let mut cmd = Command::new(candidate_binary());
+        cmd.args(["--listen", "127.0.0.1:0", "--rtp-ports"])
             .arg(format!("{lo}-{hi}"))
             .arg("--scenarios")
             .arg(scenarios)
@@ -54,7 +54,7 @@ impl Candidate {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap());
-        let mut guard = ChildGuard::spawn("voxhire candidate", &mut cmd);
+        let mut guard = ChildGuard::spawn("voxhire-candidate", &mut cmd);
         let stdout = guard.child_mut().stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -68,7 +68,7 @@ impl Candidate {
         });
         let listening = lines
             .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("voxhire candidate did not start:\n{}", tail(&stderr, 40)));
+            .unwrap_or_else(|_| panic!("voxhire-candidate did not start:\n{}", tail(&stderr, 40)));
         assert_eq!(listening["event"], "listening", "{listening}");
         let sip = listening["sip"].as_str().unwrap().parse().unwrap();
         Candidate {
@@ -87,7 +87,7 @@ impl Candidate {
     fn next_call(&self) -> Value {
         let v = self.lines.recv_timeout(LINE_DEADLINE).unwrap_or_else(|_| {
             panic!(
-                "no call line from voxhire candidate:\n{}",
+                "no call line from voxhire-candidate:\n{}",
                 tail(&self.stderr, 40)
             )
         });
@@ -419,8 +419,8 @@ fn a_broken_scenario_stops_it_at_start_naming_the_file_and_key() {
             ("zed", "[[turn]]\ndtmf = \"x1\"\n"),
         ],
     );
-    let out = Command::new(binary())
-        .args(["candidate", "--listen", "127.0.0.1:0", "--scenarios"])
+    let out = Command::new(candidate_binary())
+        .args(["--listen", "127.0.0.1:0", "--scenarios"])
         .arg(&dir)
         .output()
         .unwrap();

@@ -1,6 +1,6 @@
 //! End-to-end interviews: the real `voxhire call --script` (real SIP on
 //! loopback, real RTP, Silero VAD, Whisper, the NLU models, Piper/Kokoro TTS)
-//! against `voxhire candidate`, a simulated candidate that answers the call and
+//! against `voxhire-candidate`, a simulated candidate that answers the call and
 //! plays recorded answers (other voices than the product's, through G.711)
 //! turn by turn. Each test checks the report's slots, score and evidence, the
 //! transcript, the events and the stereo recording.
@@ -18,11 +18,11 @@ use std::time::Duration;
 
 use common::ports::{free_port_range, free_udp_port, udp_port_is_bound};
 use common::process::ChildGuard;
-use common::voxhire::{binary, run_call, CallRun};
+use common::voxhire::{candidate_binary, run_call, CallRun};
 use common::{repo_root, Scratch};
 use serde_json::Value;
 
-/// A running `voxhire candidate` and the JSON lines it prints per INVITE.
+/// A running `voxhire-candidate` and the JSON lines it prints per INVITE.
 pub struct Candidate {
     _guard: ChildGuard,
     pub sip: SocketAddr,
@@ -35,8 +35,8 @@ impl Candidate {
         let (lo, hi) = free_port_range(40);
         let sip: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let stderr = std::fs::File::create(scratch.join("candidate.stderr")).unwrap();
-        let mut cmd = Command::new(binary());
-        cmd.args(["candidate", "--listen", &sip.to_string(), "--rtp-ports"])
+        let mut cmd = Command::new(candidate_binary());
+        cmd.args(["--listen", &sip.to_string(), "--rtp-ports"])
             .arg(format!("{lo}-{hi}"))
             .arg("--scenarios")
             .arg(repo_root().join("tests/interview/scenarios"))
@@ -46,7 +46,7 @@ impl Candidate {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr);
-        let mut guard = ChildGuard::spawn("voxhire candidate", &mut cmd);
+        let mut guard = ChildGuard::spawn("voxhire-candidate", &mut cmd);
         let stdout = guard.child_mut().stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -62,7 +62,7 @@ impl Candidate {
         while !udp_port_is_bound(port) {
             assert!(
                 std::time::Instant::now() < deadline,
-                "voxhire candidate did not bind {sip}:\n{}",
+                "voxhire-candidate did not bind {sip}:\n{}",
                 common::tail(&scratch.join("candidate.stderr"), 40)
             );
             std::thread::sleep(Duration::from_millis(100));

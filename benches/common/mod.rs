@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_voxhire");
+/// The simulated candidate (`tools/candidate`).
+pub const CANDIDATE: &str = env!("CARGO_BIN_EXE_voxhire-candidate");
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -94,7 +96,7 @@ impl Turns {
     }
 }
 
-/// `voxhire candidate` on a free loopback port, playing tests/interview/scenarios;
+/// `voxhire-candidate` on a free loopback port, playing tests/interview/scenarios;
 /// its one JSON line per finished call arrives on `lines`.
 pub struct Simulator {
     pub port: u16,
@@ -105,9 +107,8 @@ pub struct Simulator {
 impl Simulator {
     pub fn start(rtp_ports: &str) -> Simulator {
         let port = free_port();
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(CANDIDATE)
             .args([
-                "candidate",
                 "--listen",
                 &format!("127.0.0.1:{port}"),
                 "--rtp-ports",
@@ -119,7 +120,7 @@ impl Simulator {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start voxhire candidate");
+            .expect("start voxhire-candidate");
         let stdout = child.stdout.take().expect("piped");
         let (tx, lines) = std::sync::mpsc::channel::<Value>();
         std::thread::spawn(move || {

@@ -17,6 +17,11 @@ pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_voxhire")
 }
 
+/// The simulated candidate (`tools/candidate`).
+pub fn candidate_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_voxhire-candidate")
+}
+
 fn command(args: &[String]) -> Command {
     let mut cmd = Command::new(binary());
     cmd.args(args)

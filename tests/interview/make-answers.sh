@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the simulated candidates' recorded answers under
 # tests/interview/scenarios/<user>/*.wav (committed; 8 kHz mono 16-bit through a
-# G.711 mu-law line) and scenarios/ANSWERS.tsv, for `voxhire candidate`.
+# G.711 mu-law line) and scenarios/ANSWERS.tsv, for `voxhire-candidate`.
 #
 # Same voices and set-up as the ASR test set (tests/speech/make-asr-testset.sh):
 # Kokoro-82M with voice styles that are NOT the product's (Piper en_US-joe and

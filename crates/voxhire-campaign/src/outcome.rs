@@ -30,6 +30,9 @@ pub enum AttemptOutcome {
     Busy,
     /// Rang out (ring timeout, 408, 480).
     NoAnswer,
+    /// The callee's side refused the call (403, 603 Decline, 404…): not
+    /// retried unless `retry.on` lists `rejected`.
+    Rejected { status: u16 },
     /// Anything else: 4xx/5xx from the trunk, network error, engine error —
     /// or, found on restart, an attempt that started and never ended
     /// (`reason = "interrupted"`).
@@ -49,6 +52,7 @@ impl AttemptOutcome {
             AttemptOutcome::HungUp => "hung_up",
             AttemptOutcome::Busy => "busy",
             AttemptOutcome::NoAnswer => "no_answer",
+            AttemptOutcome::Rejected { .. } => "rejected",
             AttemptOutcome::Failed { .. } => "failed",
         }
     }
@@ -57,7 +61,10 @@ impl AttemptOutcome {
     pub fn answered(&self) -> bool {
         !matches!(
             self,
-            AttemptOutcome::Busy | AttemptOutcome::NoAnswer | AttemptOutcome::Failed { .. }
+            AttemptOutcome::Busy
+                | AttemptOutcome::NoAnswer
+                | AttemptOutcome::Rejected { .. }
+                | AttemptOutcome::Failed { .. }
         )
     }
 

@@ -188,9 +188,10 @@ fn status_of(last: &AttemptOutcome) -> CandidateStatus {
         AttemptOutcome::DeclinedConsent => CandidateStatus::DeclinedConsent,
         AttemptOutcome::WrongPerson => CandidateStatus::WrongPerson,
         AttemptOutcome::HungUp => CandidateStatus::HungUp,
-        AttemptOutcome::Busy | AttemptOutcome::NoAnswer | AttemptOutcome::Failed { .. } => {
-            CandidateStatus::Failed
-        }
+        AttemptOutcome::Busy
+        | AttemptOutcome::NoAnswer
+        | AttemptOutcome::Rejected { .. }
+        | AttemptOutcome::Failed { .. } => CandidateStatus::Failed,
     }
 }
 

@@ -21,7 +21,7 @@
 //! [retry]
 //! max_attempts = 3                       # including the first call
 //! backoff_secs = [60, 300]               # before retry 1, 2 … (last repeats); or one number
-//! on = ["busy", "no_answer", "failed"]
+//! on = ["busy", "no_answer", "failed"]    # also "rejected" (403/603…): off by default
 //!
 //! [calling_window]                       # in each candidate's own time zone
 //! days = ["mon", "tue", "wed", "thu", "fri"]
@@ -86,6 +86,7 @@ pub struct RetryPolicy {
     pub backoff: Vec<TimeDelta>,
     pub on_busy: bool,
     pub on_no_answer: bool,
+    pub on_rejected: bool,
     pub on_failed: bool,
 }
 
@@ -241,6 +242,7 @@ impl CampaignConfig {
                 backoff: vec![],
                 on_busy: false,
                 on_no_answer: false,
+                on_rejected: false,
                 on_failed: false,
             },
             Some(r) => parse_retry(r.get_ref(), &err)?,

@@ -45,6 +45,7 @@ pub(super) fn parse_retry(r: &RawRetry, err: &ErrFn<'_>) -> Result<RetryPolicy, 
         backoff: secs.into_iter().map(TimeDelta::seconds).collect(),
         on_busy: false,
         on_no_answer: false,
+        on_rejected: false,
         on_failed: false,
     };
     let on = match &r.on {
@@ -58,12 +59,13 @@ pub(super) fn parse_retry(r: &RawRetry, err: &ErrFn<'_>) -> Result<RetryPolicy, 
         match o.get_ref().as_str() {
             "busy" => policy.on_busy = true,
             "no_answer" => policy.on_no_answer = true,
+            "rejected" => policy.on_rejected = true,
             "failed" => policy.on_failed = true,
             other => {
                 return Err(err(
                     "retry.on",
                     o.span(),
-                    format!("unknown outcome {other:?} (use busy, no_answer, failed)"),
+                    format!("unknown outcome {other:?} (use busy, no_answer, rejected, failed)"),
                 ))
             }
         }

@@ -29,13 +29,13 @@ use voxhire_nlu::Lang;
 use voxhire_sip::message::{NameAddr, Uri};
 use voxhire_sip::ua::UaConfig;
 
-use crate::call_router::CallRouter;
-use crate::interview::session::InterviewParams;
-use crate::interview::InterviewStack;
-use crate::interview_call::{CallOutcome, CallRecord, DialRequest, Dialer};
-use crate::rtp_ports::RtpPorts;
-use crate::sip_endpoint;
-use crate::trunk::Trunk;
+use voxhire_engine::call_router::CallRouter;
+use voxhire_engine::interview::session::InterviewParams;
+use voxhire_engine::interview::InterviewStack;
+use voxhire_engine::interview_call::{CallOutcome, CallRecord, DialRequest, Dialer};
+use voxhire_engine::rtp_ports::RtpPorts;
+use voxhire_engine::sip_endpoint;
+use voxhire_engine::trunk::Trunk;
 
 #[derive(clap::Subcommand)]
 pub enum CampaignCommand {
@@ -81,7 +81,7 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     let mut config = CampaignConfig::load(&args.file)?;
     let machine = args
         .max_calls
-        .unwrap_or_else(crate::interview::interview_capacity);
+        .unwrap_or_else(voxhire_engine::interview::interview_capacity);
     if machine == 0 {
         anyhow::bail!("--max-calls must be at least 1");
     }
@@ -398,6 +398,10 @@ fn attempt_outcome(record: &Result<CallRecord>) -> (AttemptOutcome, Option<PathB
     match record.outcome {
         CallOutcome::Busy => return (AttemptOutcome::Busy, None),
         CallOutcome::NoAnswer => return (AttemptOutcome::NoAnswer, None),
+        CallOutcome::Rejected => {
+            let status = record.sip_status;
+            return (AttemptOutcome::Rejected { status }, None);
+        }
         CallOutcome::Failed => {
             let reason = format!("SIP {} {}", record.sip_status, record.reason)
                 .trim()

@@ -15,15 +15,15 @@ use voxhire_sip::sdp::{self, SessionDescription};
 use voxhire_sip::ua::{CallHandle, Event, RegisterParams, UaConfig};
 use voxhire_sip::StatusCode;
 
-use crate::call_cmd::{load_play, CallSummary, RtpSummary};
-use crate::interview::outputs::EventLog;
-use crate::interview::session::{self, CallMedia, InterviewParams, InterviewResult};
-use crate::interview::{interview_lang, time_zone, InterviewStack};
-use crate::media_task::{MediaHandle, MediaParams, Recording};
-use crate::redact::Redacted;
-use crate::rtp_ports::RtpPorts;
-use crate::sip_endpoint::{self, SipEndpoint};
-use crate::trunk::Trunk;
+use voxhire_engine::interview::outputs::EventLog;
+use voxhire_engine::interview::session::{self, CallMedia, InterviewParams, InterviewResult};
+use voxhire_engine::interview::{interview_lang, time_zone, InterviewStack};
+use voxhire_engine::media_task::{MediaHandle, MediaParams, Recording};
+use voxhire_engine::redact::Redacted;
+use voxhire_engine::rtp_ports::RtpPorts;
+use voxhire_engine::sip_endpoint::{self, SipEndpoint};
+use voxhire_engine::summary::{load_play, CallSummary, RtpSummary};
+use voxhire_engine::trunk::Trunk;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -122,7 +122,7 @@ const RETRY_AFTER_SECS: &str = "5";
 impl ServeArgs {
     fn max_calls(&self) -> usize {
         self.max_calls.unwrap_or(if self.script.is_some() {
-            crate::interview::interview_capacity()
+            voxhire_engine::interview::interview_capacity()
         } else {
             32
         })

@@ -238,7 +238,7 @@ mod tests {
     fn lang_must_be_one_the_script_is_written_in() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/config/interview-java-backend.en.toml"
+            "/../../config/interview-java-backend.en.toml"
         );
         let script = InterviewScript::load(path).expect("example script");
         assert_eq!(interview_lang(&script, None).unwrap(), Lang::En);

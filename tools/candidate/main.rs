@@ -1,4 +1,5 @@
-//! `voxhire candidate`: a simulated job candidate for end-to-end interview tests.
+//! `voxhire-candidate`: a simulated job candidate for the end-to-end interview
+//! tests and benches (not a product command).
 //!
 //! A SIP UAS that answers every INVITE as the candidate the called user names
 //! (`sip:alice@…` plays `DIR/alice.toml`, see [`scenario`]): the first attempts can
@@ -6,11 +7,10 @@
 //! speaking (Silero VAD on the received audio, [`turn_taking`]) and plays a recorded
 //! answer. One JSON line per INVITE on stdout ([`call::CallLine`]).
 
-#[path = "candidate/call.rs"]
+#![forbid(unsafe_code)]
+
 mod call;
-#[path = "candidate/scenario.rs"]
 pub mod scenario;
-#[path = "candidate/turn_taking.rs"]
 pub mod turn_taking;
 
 use std::collections::HashMap;
@@ -30,14 +30,19 @@ use voxhire_sip::StatusCode;
 use voxhire_speech::models::ModelDir;
 use voxhire_speech::vad::SileroVad;
 
-use crate::media_task::{MediaHandle, MediaParams, Recording};
-use crate::rtp_ports::RtpPorts;
-use crate::sip_endpoint::{self, SipEndpoint};
 use call::{AnsweredCall, CallLine};
 use scenario::Scenario;
 use turn_taking::TurnConfig;
+use voxhire_engine::media_task::{MediaHandle, MediaParams, Recording};
+use voxhire_engine::rtp_ports::RtpPorts;
+use voxhire_engine::sip_endpoint::{self, SipEndpoint};
 
-#[derive(clap::Args)]
+#[derive(clap::Parser)]
+#[command(
+    name = "voxhire-candidate",
+    version,
+    about = "A simulated job candidate: answers SIP calls and plays recorded answers turn by turn (for voxhire's tests and benches)"
+)]
 pub struct CandidateArgs {
     /// SIP address to listen on.
     #[arg(long, default_value = "127.0.0.1:5090")]
@@ -82,7 +87,31 @@ struct Candidate {
     lines: JoinSet<CallLine>,
 }
 
-pub async fn run(args: CandidateArgs) -> Result<()> {
+fn main() -> std::process::ExitCode {
+    use clap::Parser;
+    let args = CandidateArgs::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "voxhire_candidate=info,voxhire_engine=info".into()),
+        )
+        .init();
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .and_then(|rt| rt.block_on(run(args)));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: CandidateArgs) -> Result<()> {
     let scenarios: HashMap<String, Arc<Scenario>> = Scenario::load_dir(&args.scenarios)?
         .into_iter()
         .map(|s| {

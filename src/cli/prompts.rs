@@ -12,8 +12,8 @@ use voxhire_dialog::InterviewScript;
 use voxhire_speech::models::ModelDir;
 use voxhire_speech::tts::Tts;
 
-use crate::interview::prompt_store::PromptStore;
-use crate::interview::{fixed_lines, tts_lang};
+use voxhire_engine::interview::prompt_store::PromptStore;
+use voxhire_engine::interview::{fixed_lines, tts_lang};
 
 #[derive(clap::Subcommand)]
 pub enum PromptsCommand {

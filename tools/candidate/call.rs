@@ -14,9 +14,9 @@ use voxhire_speech::vad::{SileroVad, VadConfig, VadStream, VAD_CHUNK};
 
 use super::scenario::{Action, Scenario};
 use super::turn_taking::{Output, Plan, PlanKind, Response, Segment, TurnConfig, TurnTaker};
-use crate::call_cmd::RtpSummary;
-use crate::media_task::MediaHandle;
-use crate::sip_endpoint::SipEndpoint;
+use voxhire_engine::media_task::MediaHandle;
+use voxhire_engine::sip_endpoint::SipEndpoint;
+use voxhire_engine::summary::RtpSummary;
 
 /// Per RFC 4733 digit as sent by the media task (100 ms) plus the inter-digit gap a
 /// receiver needs; the turn counts as over after this per digit.

@@ -6,23 +6,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
 use tokio::net::UdpSocket;
 use tracing::Instrument;
 use voxhire_sip::message::{NameAddr, Uri};
 use voxhire_sip::sdp::{self, SessionDescription};
 use voxhire_sip::ua::{CallHandle, Event, InviteParams, UaConfig};
-use voxhire_sip::StatusCode;
 
-use crate::call_router::CallRouter;
-use crate::interview::session::InterviewParams;
-use crate::interview::{interview_lang, time_zone, InterviewStack};
-use crate::interview_call::{summary_line, DialRequest, Dialer};
-use crate::media_task::{MediaHandle, MediaParams, MediaReport, Recording};
-use crate::redact::Redacted;
-use crate::rtp_ports::RtpPorts;
-use crate::sip_endpoint::{self, SipEndpoint};
-use crate::trunk::Trunk;
+use voxhire_engine::call_router::CallRouter;
+use voxhire_engine::interview::session::InterviewParams;
+use voxhire_engine::interview::{interview_lang, time_zone, InterviewStack};
+use voxhire_engine::interview_call::{summary_line, DialRequest, Dialer};
+use voxhire_engine::media_task::{MediaHandle, MediaParams, Recording};
+use voxhire_engine::outcome::CallOutcome;
+use voxhire_engine::redact::Redacted;
+use voxhire_engine::rtp_ports::RtpPorts;
+use voxhire_engine::sip_endpoint::{self, SipEndpoint};
+use voxhire_engine::summary::{load_play, CallSummary, RtpSummary};
+use voxhire_engine::trunk::Trunk;
 
 #[derive(clap::Args)]
 pub struct CallArgs {
@@ -74,58 +74,14 @@ pub struct CallArgs {
     tz: String,
 }
 
-/// The one JSON line `voxhire call` prints; `voxhire serve` prints the same shape per call.
-#[derive(Debug, Serialize)]
-pub struct CallSummary {
-    pub call_id: String,
-    pub outcome: &'static str,
-    pub sip_status: u16,
-    pub codec: Option<&'static str>,
-    pub duration_ms: u64,
-    pub rtp: RtpSummary,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub dtmf: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recording: Option<String>,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct RtpSummary {
-    pub sent: u64,
-    pub received: u64,
-    pub lost: u64,
-    pub jitter_ms: f64,
-    pub invalid: u64,
-}
-
-impl RtpSummary {
-    pub fn from_report(r: Option<&MediaReport>) -> RtpSummary {
-        r.map(|r| RtpSummary {
-            sent: r.rtp.sent,
-            received: r.rtp.received,
-            lost: r.rtp.lost,
-            jitter_ms: (r.rtp.jitter_ms * 100.0).round() / 100.0,
-            invalid: r.rtp.invalid,
-        })
-        .unwrap_or_default()
-    }
-}
-
+/// A duration flag: finite, not negative, at most a day (a larger value is a
+/// typo, and would overflow the timers).
 fn seconds(s: f64, what: &str) -> Result<Duration> {
-    if !s.is_finite() || s < 0.0 {
-        bail!("{what} must be a non-negative number of seconds, got {s}");
+    const DAY: f64 = 86_400.0;
+    if !s.is_finite() || !(0.0..=DAY).contains(&s) {
+        bail!("{what} must be a number of seconds from 0 to {DAY}, got {s}");
     }
     Ok(Duration::from_secs_f64(s))
-}
-
-pub fn load_play(path: &Option<PathBuf>) -> Result<Option<Arc<Vec<i16>>>> {
-    path.as_ref()
-        .map(|p| {
-            voxhire_media::wav::read_wav_mono(p, voxhire_media::PCM_RATE)
-                .map(Arc::new)
-                .with_context(|| format!("reading --play {}", p.display()))
-        })
-        .transpose()
 }
 
 pub async fn run(args: CallArgs) -> Result<()> {
@@ -262,7 +218,7 @@ async fn drive(
                     }
                     Event::Failed { status: s, reason, .. } => {
                         status = s.code();
-                        outcome = classify_failure(s, cancelled_for_timeout, interrupted);
+                        outcome = CallOutcome::of_failure(s.code(), cancelled_for_timeout, interrupted).name();
                         tracing::info!(status = s.code(), %reason, outcome, "call not answered");
                         break;
                     }
@@ -310,23 +266,6 @@ async fn drive(
         dtmf: report.map(|r| r.dtmf).unwrap_or_default(),
         recording: args.record.as_ref().map(|p| p.display().to_string()),
     })
-}
-
-fn classify_failure(
-    status: StatusCode,
-    cancelled_for_timeout: bool,
-    interrupted: bool,
-) -> &'static str {
-    match status.code() {
-        486 | 600 => "busy",
-        487 if interrupted => "cancelled",
-        487 if cancelled_for_timeout => "no_answer",
-        487 => "cancelled",
-        408 | 480 if cancelled_for_timeout => "no_answer",
-        480 => "no_answer",
-        408 | 500..=599 => "failed",
-        _ => "rejected",
-    }
 }
 
 struct Outbound<'a> {

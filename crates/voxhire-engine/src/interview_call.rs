@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 use voxhire_sip::message::{NameAddr, Uri};
@@ -20,6 +19,7 @@ use crate::interview::outputs::EventLog;
 use crate::interview::session::{self, CallMedia, InterviewParams, InterviewResult};
 use crate::interview::InterviewStack;
 use crate::media_task::{MediaHandle, MediaParams, MediaReport, Recording};
+pub use crate::outcome::CallOutcome;
 use crate::redact::Redacted;
 use crate::rtp_ports::RtpPorts;
 use crate::sip_endpoint::SipEndpoint;
@@ -41,20 +41,6 @@ pub struct DialRequest {
     pub target: Uri,
     pub ring_timeout: Duration,
     pub interview: InterviewParams,
-}
-
-/// How the call went, SIP-wise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallOutcome {
-    /// Answered and interviewed (the report says how the interview ended).
-    Answered,
-    Busy,
-    NoAnswer,
-    /// Rejected or failed (4xx–6xx other than busy, timeouts, no usable SDP).
-    Failed,
-    /// We were told to stop (Ctrl-C) before or during the call.
-    Cancelled,
 }
 
 pub struct CallRecord {
@@ -210,7 +196,7 @@ impl CallRun<'_> {
                         Event::Failed { status: s, reason: r, .. } => {
                             status = s.code();
                             reason = r;
-                            outcome = classify_failure(s.code(), cancelled_for_timeout, stopped);
+                            outcome = CallOutcome::of_failure(s.code(), cancelled_for_timeout, stopped);
                             self.events.log("sip", &serde_json::json!({"event": "failed", "status": status, "reason": reason}));
                             break;
                         }
@@ -356,26 +342,16 @@ async fn finish_session(
     }
 }
 
-pub fn classify_failure(code: u16, cancelled_for_timeout: bool, stopped: bool) -> CallOutcome {
-    match code {
-        486 | 600 => CallOutcome::Busy,
-        487 if stopped => CallOutcome::Cancelled,
-        487 | 408 if cancelled_for_timeout => CallOutcome::NoAnswer,
-        480 => CallOutcome::NoAnswer,
-        _ if stopped => CallOutcome::Cancelled,
-        _ => CallOutcome::Failed,
-    }
-}
-
 /// A one-line human summary of an interview: status, score, recommendation and
 /// the turns' voice-to-voice latency.
 pub fn summary_line(record: &CallRecord) -> String {
     let Some(r) = &record.interview else {
         return format!(
-            "{:?}: SIP {} {}",
-            record.outcome, record.sip_status, record.reason
-        )
-        .to_lowercase();
+            "{}: SIP {} {}",
+            record.outcome.name(),
+            record.sip_status,
+            record.reason
+        );
     };
     let report = &r.report;
     let mut lats: Vec<u64> = r.latencies.iter().map(|l| l.voice_to_voice_ms).collect();

@@ -1,0 +1,26 @@
+//! voxhire's call engine: everything between a SIP socket and a finished
+//! interview, for any front door (the CLI today; an HTTP server, a browser
+//! interview, several nodes later) to drive.
+//!
+//! - [`sip_endpoint`] runs the SIP user agent on a socket, [`call_router`] hands
+//!   each call's events to the task that owns the call;
+//! - [`media_task`] runs one call's RTP/RTCP (codec, jitter buffer, DTMF,
+//!   recording), [`rtp_ports`] allocates its ports;
+//! - [`interview`] turns an answered call into an interview (listener → NLU →
+//!   dialog → speaker), sharing the models of [`interview::InterviewStack`];
+//! - [`interview_call`] places one outbound interview call end to end, and
+//!   [`outcome`] classifies how any outbound call ended;
+//! - [`trunk`] reads the trunk file, [`summary`] is the per-call JSON line,
+//!   [`redact`] keeps phone numbers out of logs.
+#![forbid(unsafe_code)]
+
+pub mod call_router;
+pub mod interview;
+pub mod interview_call;
+pub mod media_task;
+pub mod outcome;
+pub mod redact;
+pub mod rtp_ports;
+pub mod sip_endpoint;
+pub mod summary;
+pub mod trunk;

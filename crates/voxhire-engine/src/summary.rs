@@ -1,0 +1,59 @@
+//! What a call leaves behind for its caller: the one JSON line `voxhire call`
+//! and `voxhire serve` print per call (and the candidate simulator per INVITE),
+//! and the WAV a plain (non-interview) call plays.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::media_task::MediaReport;
+
+/// The one JSON line `voxhire call` prints; `voxhire serve` prints the same shape per call.
+#[derive(Debug, Serialize)]
+pub struct CallSummary {
+    pub call_id: String,
+    pub outcome: &'static str,
+    pub sip_status: u16,
+    pub codec: Option<&'static str>,
+    pub duration_ms: u64,
+    pub rtp: RtpSummary,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub dtmf: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct RtpSummary {
+    pub sent: u64,
+    pub received: u64,
+    pub lost: u64,
+    pub jitter_ms: f64,
+    pub invalid: u64,
+}
+
+impl RtpSummary {
+    pub fn from_report(r: Option<&MediaReport>) -> RtpSummary {
+        r.map(|r| RtpSummary {
+            sent: r.rtp.sent,
+            received: r.rtp.received,
+            lost: r.rtp.lost,
+            jitter_ms: (r.rtp.jitter_ms * 100.0).round() / 100.0,
+            invalid: r.rtp.invalid,
+        })
+        .unwrap_or_default()
+    }
+}
+
+/// Reads `--play`: any WAV, as 8 kHz mono.
+pub fn load_play(path: &Option<PathBuf>) -> Result<Option<Arc<Vec<i16>>>> {
+    path.as_ref()
+        .map(|p| {
+            voxhire_media::wav::read_wav_mono(p, voxhire_media::PCM_RATE)
+                .map(Arc::new)
+                .with_context(|| format!("reading --play {}", p.display()))
+        })
+        .transpose()
+}
