@@ -420,6 +420,7 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
              script = \"{script}\"\n\
              candidates = \"candidates.csv\"\n\
              do_not_call = \"dnc.txt\"\n\
+             opt_outs = \"opted-out.txt\"\n\
              out_dir = \"{out}\"\n\
              max_concurrent_calls = 2\n\
              ring_timeout_secs = 5\n\
@@ -481,11 +482,28 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
     assert_eq!(summary["callbacks"], 1, "{why}");
     assert_eq!(summary["skipped_dnc"], 1, "{why}");
     assert!(run.stdout.contains("completed"), "no summary table\n{why}");
-    // The opt-out is on the list now, so the next campaign skips dana.
+    // The opt-out is on the opt-out list now (the recruiter's list is only
+    // read), so the next campaign skips dana.
     let dnc = std::fs::read_to_string(scratch.join("dnc.txt")).unwrap();
-    assert!(dnc.contains(&format!("sip:dana@{sip}")), "{dnc}");
+    assert_eq!(
+        dnc,
+        format!("sip:frank@{sip}\n"),
+        "the given list is untouched"
+    );
+    let opt_outs = std::fs::read_to_string(scratch.join("opted-out.txt")).unwrap();
+    assert!(opt_outs.contains(&format!("sip:dana@{sip}")), "{opt_outs}");
     // bob's report: the weaker candidate got the follow-up about a project.
-    let report = read_json(&out.join("bob/report.json"));
+    // Each attempt keeps its own files: bob's busy first call, then the interview.
+    assert!(out.join("bob/1/events.jsonl").exists());
+    assert!(!out.join("bob/1/report.json").exists());
+    let report = read_json(&out.join("bob/2/report.json"));
+    assert_eq!(
+        row("bob")["report_path"]
+            .as_str()
+            .map(std::path::PathBuf::from),
+        Some(out.join("bob/2/report.json")),
+        "{why}"
+    );
     let skills = report["questions"]
         .as_array()
         .unwrap()
@@ -497,9 +515,17 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
         !skills["followups_asked"].as_array().unwrap().is_empty(),
         "no follow-up for missing skills\n{report:#}"
     );
-    check_call_files(&out.join("bob"), &report);
+    check_call_files(&out.join("bob/2"), &report);
     // Unanswered attempts keep their own event logs.
-    assert!(out.join("gary/events.attempt-1.jsonl").exists());
+    for attempt in 1..=3 {
+        assert!(out.join(format!("gary/{attempt}/events.jsonl")).exists());
+    }
+    // erin asked for a callback tomorrow at ten: pending, not final.
+    assert!(
+        run.stdout.contains("callback pending: erin at"),
+        "{}",
+        run.diagnostics()
+    );
     // A rerun has nobody left to call, and says so without dialling anyone.
     let again = common::voxhire::run_command(
         &[
@@ -518,7 +544,8 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
         again.diagnostics()
     );
     assert!(
-        again.stdout.contains("nobody left to call"),
+        again.stdout.contains("nobody left to call now")
+            && again.stdout.contains("callback pending: erin"),
         "{}",
         again.diagnostics()
     );

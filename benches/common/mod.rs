@@ -48,9 +48,16 @@ pub fn mean(v: &[u64]) -> u64 {
     }
 }
 
+/// A turn that waited this long for silence was an open question's.
+pub const OPEN_QUESTION_SILENCE_MS: u64 = 1000;
+
 #[derive(Default)]
 pub struct Turns {
     pub v2v: Vec<u64>,
+    /// Voice to voice of the turns that did not wait out an open question's
+    /// long end-of-turn silence (a script sets ≥ 1 s only where people pause
+    /// mid-story): what load must not push past the target.
+    pub closed_v2v: Vec<u64>,
     pub endpoint: Vec<u64>,
     pub asr: Vec<u64>,
     pub nlu: Vec<u64>,
@@ -71,6 +78,9 @@ impl Turns {
             }
             let g = |k: &str| e[k].as_u64().unwrap_or(0);
             self.v2v.push(g("voice_to_voice_ms"));
+            if g("endpoint_ms") < OPEN_QUESTION_SILENCE_MS {
+                self.closed_v2v.push(g("voice_to_voice_ms"));
+            }
             self.endpoint.push(g("endpoint_ms"));
             self.asr.push(g("asr_ms"));
             self.nlu.push(g("nlu_ms"));

@@ -61,6 +61,11 @@ pub struct RunArgs {
     /// by benches/interview_capacity.rs.
     #[arg(long)]
     max_calls: Option<usize>,
+    /// Keep running until the callbacks candidates asked for are made (at the
+    /// time they asked, within the calling window). Without it the run ends
+    /// when only callbacks are left, and a later run makes those that are due.
+    #[arg(long)]
+    wait_for_callbacks: bool,
 }
 
 pub async fn run(cmd: CampaignCommand) -> Result<()> {
@@ -101,10 +106,15 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     )?;
     // A configured list that is missing is an error, not an empty list: a typo
     // in its path must not quietly call people who asked not to be called.
-    let dnc = match &config.do_not_call {
+    let mut dnc = match &config.do_not_call {
         Some(p) => DoNotCallList::load(p)?,
         None => DoNotCallList::new(),
     };
+    // Opt-outs heard on earlier calls (this campaign's or another's) are never
+    // called either; the list the recruiter gave is only read.
+    if config.opt_outs.exists() {
+        dnc.merge(DoNotCallList::load(&config.opt_outs)?);
+    }
     let trunk = match &config.trunk {
         Some(p) => Trunk::load(p)?,
         None => Trunk::default(),
@@ -149,19 +159,23 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     let prior = store.attempts(&config.name)?;
     let name = config.name.clone();
     let out_dir = config.out_dir.clone();
-    let dnc_path = config.do_not_call.clone();
+    let opt_outs = config.opt_outs.clone();
     let max_concurrent = config.max_concurrent_calls;
     let total = candidates.len();
     let mut sched = Scheduler::new(config, candidates, dnc, &prior, Utc::now())?;
-    if sched.is_finished() {
+    let wait_for_callbacks = args.wait_for_callbacks;
+    let callbacks_only =
+        |s: &Scheduler| !wait_for_callbacks && s.only_callbacks_left_later(Utc::now());
+    if sched.is_finished() || callbacks_only(&sched) {
         // A rerun of a finished campaign: no models to load, nobody to call.
         let summary = sched.summary();
         let path = voxhire_campaign::write_summary(&out_dir, &summary)?;
         println!("{}", summary.render_table());
         println!(
-            "campaign {name}: nobody left to call; summary: {}",
+            "campaign {name}: nobody left to call now; summary: {}",
             path.display()
         );
+        print_pending_callbacks(&sched);
         return Ok(());
     }
 
@@ -265,7 +279,6 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
                     tokio::task::spawn_blocking(move || s.warm_for(&script, lang, Some(&name_)))
                         .await??;
                     let record = dialer.dial(request, stop).await?;
-                    keep_unanswered_attempt(&record, attempt_no);
                     Ok(record)
                 }
                 .await;
@@ -277,7 +290,7 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
                 }
             });
         }
-        if sched.is_finished() && calls.is_empty() {
+        if (sched.is_finished() || callbacks_only(&sched)) && calls.is_empty() {
             break;
         }
         if interrupted && calls.is_empty() {
@@ -300,9 +313,7 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
                     if let Err(e) = store.add_do_not_call(done.address.as_str(), now) {
                         tracing::warn!(error = %e, "cannot record the opt-out in the store");
                     }
-                    if let Some(p) = &dnc_path {
-                        voxhire_campaign::append_do_not_call(p, done.address.as_str())?;
-                    }
+                    voxhire_campaign::append_do_not_call(&opt_outs, done.address.as_str())?;
                 }
                 progress.println(format!("{}: {}", done.candidate_id, describe(&outcome)));
                 sched.handle_result(&done.candidate_id, outcome, now)?;
@@ -321,7 +332,23 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     let path = voxhire_campaign::write_summary(&out_dir, &summary)?;
     println!("{}", summary.render_table());
     println!("summary: {}", path.display());
+    print_pending_callbacks(&sched);
     Ok(())
+}
+
+/// The callbacks candidates asked for that this run did not make.
+fn print_pending_callbacks(sched: &Scheduler) {
+    let pending = sched.pending_callbacks();
+    if pending.is_empty() {
+        return;
+    }
+    for (id, at) in &pending {
+        println!("callback pending: {id} at {at} (their local time)");
+    }
+    println!(
+        "run the campaign again at or after those times to make them \
+         (or keep it running with --wait-for-callbacks)"
+    );
 }
 
 /// Candidates whose fate is settled (for the progress bar).
@@ -365,19 +392,6 @@ fn dial_target(address: &Address, proxy: Option<SocketAddr>) -> Result<Uri> {
             let digits = voxhire_campaign::normalise_number(number)
                 .context("the candidate's phone number has no digits")?;
             Uri::parse(&format!("sip:{digits}@{proxy}")).context("building the trunk URI")
-        }
-    }
-}
-
-/// An unanswered attempt's event log is kept beside the final one, not overwritten.
-fn keep_unanswered_attempt(record: &CallRecord, attempt_no: u32) {
-    if record.interview.is_none() {
-        let from = record.run_dir.join("events.jsonl");
-        let to = record
-            .run_dir
-            .join(format!("events.attempt-{attempt_no}.jsonl"));
-        if let Err(e) = std::fs::rename(&from, &to) {
-            tracing::debug!(error = %e, "no event log to keep for the attempt");
         }
     }
 }

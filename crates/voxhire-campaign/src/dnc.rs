@@ -59,6 +59,11 @@ impl DoNotCallList {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+
+    /// Adds every entry of `other` (the opt-outs to the recruiter's list).
+    pub fn merge(&mut self, other: DoNotCallList) {
+        self.keys.extend(other.keys);
+    }
 }
 
 fn strip_comment(line: &str) -> &str {
@@ -78,6 +83,9 @@ pub fn append(path: &Path, entry: &str) -> Result<(), CampaignError> {
     })?;
     let io = |e| CampaignError::io(path, e);
     let existed = path.exists();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
     let mut file = OpenOptions::new()
         .read(true)
         .append(true)

@@ -11,6 +11,10 @@
 //! asked for a callback, declined …) is never dialled again; an attempt that
 //! started and never ended (the process died mid-call) counts as a failure,
 //! so it is retried only while retries remain.
+//!
+//! A candidate who asks to be called back at a time is dialled again at that
+//! time, their local time, within the calling window (at most
+//! [`MAX_CALLBACKS`] times): the request is not final.
 
 use std::path::PathBuf;
 
@@ -22,6 +26,9 @@ use crate::dnc::DoNotCallList;
 use crate::error::CampaignError;
 use crate::outcome::{AttemptOutcome, AttemptRecord};
 
+/// Callback requests honoured per candidate; a further one is final.
+pub const MAX_CALLBACKS: u32 = 2;
+
 /// A call to place now. Record it in the store *before* sending the INVITE.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dial {
@@ -30,7 +37,8 @@ pub struct Dial {
     pub attempt_no: u32,
     /// The interview script for the candidate's language.
     pub script: PathBuf,
-    /// Where this candidate's transcript, report, events and recording go.
+    /// Where this attempt's transcript, report, events and recording go
+    /// (`<out_dir>/<candidate>/<attempt>`).
     pub call_dir: PathBuf,
     pub ring_timeout: TimeDelta,
 }
@@ -64,6 +72,8 @@ pub(crate) struct Entry {
     pub(crate) answered: bool,
     pub(crate) report_path: Option<PathBuf>,
     pub(crate) last_outcome: Option<AttemptOutcome>,
+    /// Callback requests honoured so far (earlier runs included).
+    pub(crate) callbacks: u32,
 }
 
 #[derive(Debug)]
@@ -111,6 +121,7 @@ impl Scheduler {
                     answered: false,
                     report_path: None,
                     last_outcome: None,
+                    callbacks: 0,
                 })
                 .collect(),
             config,
@@ -158,9 +169,41 @@ impl Scheduler {
             .all(|e| matches!(e.state, State::SkippedDnc | State::Done { .. }))
     }
 
-    /// The report path the call engine should write for a candidate.
-    pub fn report_path_for(&self, candidate_id: &str) -> PathBuf {
-        self.config.candidate_dir(candidate_id).join("report.json")
+    /// True when nothing is left to do except callbacks that candidates asked
+    /// for and that are not due at `now` (the CLI may stop there and be run
+    /// again later).
+    pub fn only_callbacks_left_later(&self, now: DateTime<Utc>) -> bool {
+        let window = &self.config.calling_window;
+        self.entries.iter().all(|e| match e.state {
+            State::SkippedDnc | State::Done { .. } => true,
+            State::Waiting { not_before } => {
+                e.awaits_callback()
+                    && !(not_before.is_none_or(|t| t <= now)
+                        && window.is_open(now, e.candidate.timezone))
+            }
+            State::InFlight { .. } => false,
+        })
+    }
+
+    /// The callbacks still to make: candidate id and the local time asked for.
+    pub fn pending_callbacks(&self) -> Vec<(String, chrono::NaiveDateTime)> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.state, State::Waiting { .. }))
+            .filter_map(|e| match e.last_outcome {
+                Some(AttemptOutcome::CallbackRequested { at }) => {
+                    Some((e.candidate.id.clone(), at))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The report path the call engine writes for one attempt.
+    pub fn report_path_for(&self, candidate_id: &str, attempt_no: u32) -> PathBuf {
+        self.config
+            .attempt_dir(candidate_id, attempt_no)
+            .join("report.json")
     }
 
     // ---- poll ----
@@ -199,7 +242,7 @@ impl Scheduler {
             .map(PathBuf::from)
             .unwrap_or_default(); // checked in `new`
         Some(Dial {
-            call_dir: self.config.candidate_dir(&candidate.id),
+            call_dir: self.config.attempt_dir(&candidate.id, attempt_no),
             candidate,
             attempt_no,
             script,
@@ -253,11 +296,13 @@ impl Scheduler {
                 candidate_id: candidate_id.to_owned(),
             })?;
         self.in_flight -= 1;
-        if matches!(
-            outcome,
-            AttemptOutcome::Completed { .. } | AttemptOutcome::KnockedOut { .. }
-        ) {
-            self.entries[i].report_path = Some(self.report_path_for(candidate_id));
+        if let State::InFlight { attempt_no } = self.entries[i].state {
+            if matches!(
+                outcome,
+                AttemptOutcome::Completed { .. } | AttemptOutcome::KnockedOut { .. }
+            ) {
+                self.entries[i].report_path = Some(self.report_path_for(candidate_id, attempt_no));
+            }
         }
         self.settle(i, outcome, now);
         Ok(())
@@ -285,6 +330,15 @@ impl Scheduler {
         }
         e.answered |= outcome.answered();
         e.last_outcome = Some(outcome.clone());
+        if let AttemptOutcome::CallbackRequested { at } = outcome {
+            if e.callbacks < MAX_CALLBACKS {
+                e.callbacks += 1;
+                e.state = State::Waiting {
+                    not_before: Some(local_to_utc(at, e.candidate.timezone)),
+                };
+                return;
+            }
+        }
         let retryable = match &outcome {
             AttemptOutcome::Busy => retry.on_busy,
             AttemptOutcome::NoAnswer => retry.on_no_answer,
@@ -299,5 +353,31 @@ impl Scheduler {
         } else {
             State::Done { last: outcome }
         };
+    }
+}
+
+impl Entry {
+    /// Waiting only because the candidate asked to be called back later.
+    fn awaits_callback(&self) -> bool {
+        matches!(self.state, State::Waiting { .. })
+            && matches!(
+                self.last_outcome,
+                Some(AttemptOutcome::CallbackRequested { .. })
+            )
+    }
+}
+
+/// A local time in `tz` as UTC; a time that falls in a DST gap is taken an
+/// hour later, an ambiguous one at its first occurrence.
+fn local_to_utc(at: chrono::NaiveDateTime, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    match tz.from_local_datetime(&at) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.with_timezone(&Utc)
+        }
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(at + TimeDelta::hours(1)))
+            .earliest()
+            .map_or_else(|| at.and_utc(), |t| t.with_timezone(&Utc)),
     }
 }

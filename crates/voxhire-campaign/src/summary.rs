@@ -108,6 +108,13 @@ impl Scheduler {
                 let status = match &e.state {
                     State::SkippedDnc => CandidateStatus::SkippedDnc,
                     State::InFlight { .. } => CandidateStatus::InFlight,
+                    State::Waiting { .. }
+                        if e.last_outcome.as_ref().is_some_and(|o| {
+                            matches!(o, AttemptOutcome::CallbackRequested { .. })
+                        }) =>
+                    {
+                        CandidateStatus::CallbackRequested
+                    }
                     State::Waiting { .. } => {
                         if self
                             .config

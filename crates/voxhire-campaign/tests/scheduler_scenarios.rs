@@ -127,7 +127,7 @@ fn busy_is_retried_after_the_backoff_then_completes() {
     assert_eq!(row.recommendation.as_deref(), Some("advance"));
     assert_eq!(
         row.report_path.as_deref(),
-        Some(std::path::Path::new("runs/test/bob/report.json"))
+        Some(std::path::Path::new("runs/test/bob/2/report.json"))
     );
 }
 
@@ -492,7 +492,7 @@ fn summary_table_is_aligned() {
     assert_eq!(col(lines[2], "completed"), status_col, "{table}");
     assert_eq!(col(lines[3], "skipped_dnc"), status_col, "{table}");
     assert!(
-        lines[2].contains("66.6") && lines[2].contains("runs/test/alice/report.json"),
+        lines[2].contains("66.6") && lines[2].contains("runs/test/alice/1/report.json"),
         "{table}"
     );
     assert!(
@@ -500,4 +500,118 @@ fn summary_table_is_aligned() {
         "{table}"
     );
     assert!(!table.contains("Person"), "names stay out of the summary");
+}
+
+#[test]
+fn a_callback_is_redialled_at_the_time_asked_in_the_candidates_zone() {
+    // 10:00 UTC is 11:00 in Berlin; the candidate asks for 16:30 their time.
+    let t0 = t("2026-11-24T10:00:00Z");
+    let cands = candidates(&[("erin", "sip:erin@127.0.0.1:5090", "Europe/Berlin")]);
+    let mut s = scheduler(
+        config(&format!(
+            "{RETRY}[calling_window]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nstart = \"09:00\"\nend = \"18:00\"\n"
+        )),
+        cands,
+        DoNotCallList::new(),
+        &[],
+        t0,
+    );
+    let asked = NaiveDate::from_ymd_opt(2026, 11, 24)
+        .and_then(|d| d.and_hms_opt(16, 30, 0))
+        .expect("date");
+    // Then, on the callback, she asks again for the next day at 20:00 — after
+    // hours, so the call waits for the window to open the day after.
+    let late = NaiveDate::from_ymd_opt(2026, 11, 25)
+        .and_then(|d| d.and_hms_opt(20, 0, 0))
+        .expect("date");
+    let mut n = 0;
+    let placed = run(&mut s, t0, t0 + TimeDelta::days(3), |_| {
+        n += 1;
+        let o = match n {
+            1 => AttemptOutcome::CallbackRequested { at: asked },
+            2 => AttemptOutcome::CallbackRequested { at: late },
+            _ => completed(80.0),
+        };
+        (secs(60), o)
+    });
+    let at: Vec<String> = placed.iter().map(|p| p.at.to_rfc3339()).collect();
+    assert_eq!(
+        at,
+        [
+            "2026-11-24T10:00:00+00:00",
+            "2026-11-24T15:30:00+00:00",
+            "2026-11-26T08:00:00+00:00"
+        ]
+    );
+    assert_eq!(
+        placed.iter().map(|p| p.attempt_no).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    let sum = s.summary();
+    assert_eq!(sum.completed, 1);
+    assert!(s.is_finished());
+}
+
+#[test]
+fn callbacks_wait_as_callbacks_and_a_third_request_is_final() {
+    let t0 = t("2026-11-24T10:00:00Z");
+    let mut s = scheduler(config(RETRY), local(1), DoNotCallList::new(), &[], t0);
+    let later = |h| {
+        NaiveDate::from_ymd_opt(2026, 11, 24)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .expect("date")
+    };
+    let d = s.poll_dial(t0).expect("first call");
+    s.handle_result(
+        &d.candidate.id,
+        AttemptOutcome::CallbackRequested { at: later(12) },
+        t0 + secs(60),
+    )
+    .unwrap();
+    let now = t0 + secs(61);
+    assert!(!s.is_finished());
+    assert!(
+        s.only_callbacks_left_later(now),
+        "the callback is not due yet"
+    );
+    assert_eq!(s.pending_callbacks(), [("c1".to_owned(), later(12))]);
+    assert_eq!(
+        s.summary().callbacks,
+        1,
+        "counted as a callback, not pending work"
+    );
+    assert_eq!(s.poll_timeout(), Some(t("2026-11-24T12:00:00Z")));
+    let noon = t("2026-11-24T12:00:00Z");
+    assert!(!s.only_callbacks_left_later(noon), "due at noon");
+    for (i, h) in [(2, 14), (3, 16)] {
+        let now = s.poll_timeout().expect("a callback is due");
+        let d = s.poll_dial(now).expect("callback dialled");
+        assert_eq!(d.attempt_no, i);
+        s.handle_result(
+            &d.candidate.id,
+            AttemptOutcome::CallbackRequested { at: later(h) },
+            now + secs(60),
+        )
+        .unwrap();
+    }
+    assert!(s.is_finished(), "a third request is not honoured: final");
+    assert_eq!(s.summary().callbacks, 1);
+}
+
+#[test]
+fn each_attempt_writes_to_its_own_directory() {
+    let t0 = t("2026-11-24T10:00:00Z");
+    let mut s = scheduler(config(RETRY), local(1), DoNotCallList::new(), &[], t0);
+    let first = s.poll_dial(t0).unwrap();
+    s.handle_result("c1", AttemptOutcome::Busy, t0 + secs(5))
+        .unwrap();
+    let second = s.poll_dial(t0 + secs(65)).unwrap();
+    assert_ne!(first.call_dir, second.call_dir);
+    assert!(first.call_dir.ends_with("c1/1") && second.call_dir.ends_with("c1/2"));
+    s.handle_result("c1", completed(70.0), t0 + secs(600))
+        .unwrap();
+    assert_eq!(
+        s.summary().rows[0].report_path.as_deref(),
+        Some(second.call_dir.join("report.json").as_path())
+    );
 }

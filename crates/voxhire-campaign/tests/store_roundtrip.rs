@@ -222,7 +222,7 @@ fn summary_json_is_written_atomically_and_replaces_the_old_one() {
     assert_eq!(json["dialled"], 2);
     assert_eq!(json["average_score"], 64.0);
     assert_eq!(json["rows"][1]["status"], "completed");
-    assert_eq!(json["rows"][1]["report_path"], "runs/test/c2/report.json");
+    assert_eq!(json["rows"][1]["report_path"], "runs/test/c2/1/report.json");
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .expect("dir")
         .filter_map(Result::ok)

@@ -8,7 +8,8 @@
 //! # zh = "interview-frontend.zh.toml"
 //! trunk = "trunk.toml"                   # optional
 //! candidates = "candidates.csv"
-//! do_not_call = "do-not-call.txt"        # optional
+//! do_not_call = "do-not-call.txt"        # optional, never written to
+//! # opt_outs = "runs/opted-out.txt"      # opt-outs heard on calls: appended, and never called
 //! # out_dir = "runs/java-backend-2026-11"
 //! max_concurrent_calls = 2
 //! ring_timeout_secs = 30
@@ -56,7 +57,12 @@ pub struct CampaignConfig {
     pub scripts: Scripts,
     pub trunk: Option<PathBuf>,
     pub candidates: PathBuf,
+    /// The list never to call, read only: the campaign never writes to it.
     pub do_not_call: Option<PathBuf>,
+    /// Where opt-outs heard on calls are appended (and read back as part of
+    /// the do-not-call list): `runs/opted-out.txt` by default, shared by every
+    /// campaign run from the same place.
+    pub opt_outs: PathBuf,
     pub out_dir: PathBuf,
     pub max_concurrent_calls: usize,
     /// Minimum time between two call starts, so a trunk or a PBX is never
@@ -297,6 +303,10 @@ impl CampaignConfig {
                 .as_ref()
                 .map(|d| resolve(d, "do_not_call"))
                 .transpose()?,
+            opt_outs: match &raw.opt_outs {
+                Some(o) => resolve(o, "opt_outs")?,
+                None => Path::new("runs").join("opted-out.txt"),
+            },
             out_dir,
             max_concurrent_calls: max as usize,
             min_gap,
@@ -325,6 +335,13 @@ impl CampaignConfig {
     /// `<out_dir>/<candidate id>`: where one candidate's call files go.
     pub fn candidate_dir(&self, candidate_id: &str) -> PathBuf {
         self.out_dir.join(candidate_id)
+    }
+
+    /// One attempt's own directory (`<out_dir>/<candidate>/<attempt>`): a
+    /// retried call never overwrites an earlier attempt's files.
+    pub fn attempt_dir(&self, candidate_id: &str, attempt_no: u32) -> PathBuf {
+        self.candidate_dir(candidate_id)
+            .join(attempt_no.to_string())
     }
 }
 

@@ -127,6 +127,7 @@ pub(super) struct RawConfig {
     pub(super) candidates: Spanned<String>,
     pub(super) do_not_call: Option<Spanned<String>>,
     pub(super) out_dir: Option<Spanned<String>>,
+    pub(super) opt_outs: Option<Spanned<String>>,
     pub(super) max_concurrent_calls: Spanned<i64>,
     pub(super) pacing: Option<Spanned<RawPacing>>,
     pub(super) ring_timeout_secs: Option<Spanned<i64>>,
