@@ -123,7 +123,7 @@ fn main() {
                 "campaign",
                 "run",
                 "--quiet",
-                "--bind",
+                "--sip",
                 "127.0.0.1:0",
                 "--rtp-ports",
                 "26000-26999",

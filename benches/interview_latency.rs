@@ -63,7 +63,7 @@ fn main() {
             .arg("call")
             .arg(format!("sip:{user}@127.0.0.1:{port}"))
             .args([
-                "--bind",
+                "--sip",
                 "127.0.0.1:0",
                 "--rtp-ports",
                 "23200-23299",

@@ -45,7 +45,7 @@ impl Candidate {
         let (lo, hi) = free_port_range(8);
         let stderr = scratch.join("candidate.stderr");
         let mut cmd = Command::new(candidate_binary());
-        cmd.args(["--listen", "127.0.0.1:0", "--rtp-ports"])
+        cmd.args(["--sip", "127.0.0.1:0", "--rtp-ports"])
             .arg(format!("{lo}-{hi}"))
             .arg("--scenarios")
             .arg(scenarios)
@@ -105,7 +105,7 @@ fn call_uri(uri: String, scratch: &Scratch, tag: &str, extra: &[String]) -> Call
     let (lo, hi) = free_port_range(8);
     let mut args = vec![
         uri,
-        "--bind".into(),
+        "--sip".into(),
         "127.0.0.1:0".into(),
         "--rtp-ports".into(),
         format!("{lo}-{hi}"),
@@ -420,7 +420,7 @@ fn a_broken_scenario_stops_it_at_start_naming_the_file_and_key() {
         ],
     );
     let out = Command::new(candidate_binary())
-        .args(["--listen", "127.0.0.1:0", "--scenarios"])
+        .args(["--sip", "127.0.0.1:0", "--scenarios"])
         .arg(&dir)
         .output()
         .unwrap();

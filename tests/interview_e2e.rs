@@ -36,7 +36,7 @@ impl Candidate {
         let sip: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let stderr = std::fs::File::create(scratch.join("candidate.stderr")).unwrap();
         let mut cmd = Command::new(candidate_binary());
-        cmd.args(["--listen", &sip.to_string(), "--rtp-ports"])
+        cmd.args(["--sip", &sip.to_string(), "--rtp-ports"])
             .arg(format!("{lo}-{hi}"))
             .arg("--scenarios")
             .arg(repo_root().join("tests/interview/scenarios"))
@@ -103,7 +103,7 @@ pub fn interview(
     let (lo, hi) = free_port_range(8);
     let args: Vec<String> = vec![
         format!("sip:{user}@{}", candidate.sip),
-        "--bind".into(),
+        "--sip".into(),
         "127.0.0.1:0".into(),
         "--rtp-ports".into(),
         format!("{lo}-{hi}"),
@@ -439,7 +439,7 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
             "campaign".into(),
             "run".into(),
             scratch.join("campaign.toml").display().to_string(),
-            "--bind".into(),
+            "--sip".into(),
             "127.0.0.1:0".into(),
             "--rtp-ports".into(),
             format!("{lo}-{hi}"),
@@ -563,7 +563,7 @@ fn serve_interviews_an_inbound_caller_and_keeps_the_partial_report() {
     let out = scratch.join("inbound");
     let serve = common::voxhire::Serve::start(
         &[
-            "--listen".into(),
+            "--sip".into(),
             format!("127.0.0.1:{port}"),
             "--rtp-ports".into(),
             format!("{lo}-{hi}"),
@@ -583,7 +583,7 @@ fn serve_interviews_an_inbound_caller_and_keeps_the_partial_report() {
     let run = run_call(
         &[
             format!("sip:jobs@{}", serve.sip),
-            "--bind".into(),
+            "--sip".into(),
             "127.0.0.1:0".into(),
             "--rtp-ports".into(),
             format!("{clo}-{chi}"),

@@ -90,7 +90,7 @@ mapfile -t rounds < <(python3 "$sender" "${sender_args[@]}" "${only[@]}" --plan)
 serve_ok=1
 start_serve() { # $1 = round
     # `ip netns exec` execs the command, so $! is voxhire's pid.
-    ip netns exec "$ns" "$bin" serve --listen 127.0.0.2:5060 --rtp-ports 40000-40199 \
+    ip netns exec "$ns" "$bin" serve --sip 127.0.0.2:5060 --rtp-ports 40000-40199 \
         --play "$repo/tests/audio/agent-en.wav" --record-dir "$work/rec" --max-calls 32 \
         >"$work/serve-$1.stdout" 2>"$work/serve-$1.stderr" &
     vpid=$!

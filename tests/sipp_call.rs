@@ -18,7 +18,7 @@ use std::time::Duration;
 const CALL_DEADLINE: Duration = Duration::from_secs(40);
 const SIPP_EXIT_DEADLINE: Duration = Duration::from_secs(10);
 
-/// `voxhire call <uri> --bind 127.0.0.1:0 --rtp-ports <free block> <extra...>`
+/// `voxhire call <uri> --sip 127.0.0.1:0 --rtp-ports <free block> <extra...>`
 /// (the kernel picks the SIP port, so no other test can take it between choice
 /// and bind; an explicit RTP block keeps voxhire's media ports away from SIPp's and
 /// from other tests running in parallel).
@@ -26,7 +26,7 @@ fn call(sipp: &Sipp, scratch: &Scratch, tag: &str, extra: &[&str]) -> CallRun {
     let (lo, hi) = free_port_range(8);
     let mut args = vec![
         sipp.uri("candidate"),
-        "--bind".to_string(),
+        "--sip".to_string(),
         "127.0.0.1:0".to_string(),
         "--rtp-ports".to_string(),
         format!("{lo}-{hi}"),

@@ -25,7 +25,7 @@ fn serve_echo(scratch: &Scratch, trunk: &str) -> Serve {
     let (lo, hi) = free_port_range(16);
     let rec = scratch.join("rec");
     let args: Vec<String> = [
-        "--listen".to_string(),
+        "--sip".to_string(),
         format!("127.0.0.1:{}", free_udp_port()),
         "--rtp-ports".to_string(),
         format!("{lo}-{hi}"),
@@ -43,7 +43,7 @@ fn call_serve(serve: &Serve, scratch: &Scratch, trunk: &str, extra: &[&str]) -> 
     let (lo, hi) = free_port_range(8);
     let mut args = vec![
         format!("sip:agent@{}", serve.sip),
-        "--bind".to_string(),
+        "--sip".to_string(),
         "127.0.0.1:0".to_string(),
         "--rtp-ports".to_string(),
         format!("{lo}-{hi}"),

@@ -32,13 +32,7 @@ impl Drop for Killed {
     }
 }
 
-pub fn percentile(sorted: &[u64], p: usize) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted[rank.min(sorted.len()) - 1]
-}
+pub use voxhire_media::stats::percentile;
 
 pub fn mean(v: &[u64]) -> u64 {
     if v.is_empty() {
@@ -119,7 +113,7 @@ impl Simulator {
         let port = free_port();
         let mut child = Command::new(CANDIDATE)
             .args([
-                "--listen",
+                "--sip",
                 &format!("127.0.0.1:{port}"),
                 "--rtp-ports",
                 rtp_ports,

@@ -10,14 +10,14 @@ use tokio::net::UdpSocket;
 use tracing::Instrument;
 use voxhire_sip::message::{NameAddr, Uri};
 use voxhire_sip::sdp::{self, SessionDescription};
-use voxhire_sip::ua::{CallHandle, Event, InviteParams, UaConfig};
+use voxhire_sip::ua::{CallHandle, Event, InviteParams};
 
+use voxhire_engine::call::{Action, Call, CallPolicy, Expired};
 use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::interview::session::InterviewParams;
 use voxhire_engine::interview::{interview_lang, time_zone, InterviewStack};
 use voxhire_engine::interview_call::{summary_line, DialRequest, Dialer};
 use voxhire_engine::media_task::{MediaHandle, MediaParams, Recording};
-use voxhire_engine::outcome::CallOutcome;
 use voxhire_engine::redact::Redacted;
 use voxhire_engine::rtp_ports::RtpPorts;
 use voxhire_engine::sip_endpoint::{self, SipEndpoint};
@@ -28,9 +28,9 @@ use voxhire_engine::trunk::Trunk;
 pub struct CallArgs {
     /// Who to call, e.g. sip:candidate@127.0.0.1:5080
     uri: String,
-    /// Local SIP address to bind (port 0 = any free port).
-    #[arg(long, default_value = "0.0.0.0:0")]
-    bind: SocketAddr,
+    /// Our SIP address (port 0 = any free port).
+    #[arg(long, value_name = "ADDR", alias = "bind", default_value = "0.0.0.0:0")]
+    sip: SocketAddr,
     /// Our identity in From (default: the trunk's `from`, else sip:voxhire@<bound address>).
     #[arg(long)]
     from: Option<String>,
@@ -120,7 +120,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
         local_ip,
         from,
         dst,
-    } = open_sip(&args, &trunk, &target, seed).await?;
+    } = open_sip(&args, &trunk, &target).await?;
 
     let (rtp, rtcp) = ports.bind(local_ip).await?;
     let rtp_addr = SocketAddr::new(local_ip, rtp.local_addr()?.port());
@@ -147,47 +147,55 @@ pub async fn run(args: CallArgs) -> Result<()> {
         call_id: call_id.clone(),
         codec: None,
     };
-    let summary = drive(outbound, events, &args, ring_timeout, hangup_after)
+    let policy = CallPolicy {
+        ring_timeout,
+        hangup_after,
+        early_media: true,
+    };
+    let summary = drive(outbound, events, &args, policy)
         .instrument(span)
         .await?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }
 
-/// Runs one placed call to its end: ring timeout, media, hang-up rules, Ctrl-C.
+/// Runs one placed call to its end: the thin driver of the engine's [`Call`]
+/// (ring timeout, media, hang-up rules), plus Ctrl-C.
 async fn drive(
     mut outbound: Outbound<'_>,
     mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,
     args: &CallArgs,
-    ring_timeout: Duration,
-    hangup_after: Option<Duration>,
+    policy: CallPolicy,
 ) -> Result<CallSummary> {
-    let (sip, call) = (outbound.sip, outbound.call);
     let started = Instant::now();
-    let ring_deadline = tokio::time::Instant::now() + ring_timeout;
-    let mut answered_at: Option<Instant> = None;
-    let mut cancelled_for_timeout = false;
+    let mut call = Call::outbound(started, policy);
     let mut interrupted = false;
-    let mut hung_up = false;
-    let mut status = 0u16;
-    let mut outcome = "failed";
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
 
     loop {
-        let playback_done = async {
-            match (&outbound.media, answered_at, hangup_after) {
-                (Some(m), Some(_), None) if outbound.play.is_some() => {
-                    let mut rx = m.prompts_played.clone();
-                    let _ = rx.wait_for(|n| *n >= 1).await;
-                }
-                _ => std::future::pending::<()>().await,
+        while let Some(action) = call.poll_action() {
+            outbound.act(action, &mut call, args).await?;
+        }
+        if call.end().is_some() {
+            break;
+        }
+        let timeout = call.poll_timeout();
+        let timer = async {
+            match timeout {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
             }
         };
-        let hangup_timer = async {
-            match (answered_at, hangup_after) {
-                (Some(at), Some(after)) => {
-                    tokio::time::sleep_until(tokio::time::Instant::from_std(at + after)).await
+        // Without --hangup-after, a played WAV ends the call once it has played.
+        let playback_done = async {
+            match (
+                &outbound.media,
+                call.is_up() && policy.hangup_after.is_none(),
+            ) {
+                (Some(m), true) if outbound.play.is_some() => {
+                    let mut rx = m.prompts_played.clone();
+                    let _ = rx.wait_for(|n| *n >= 1).await;
                 }
                 _ => std::future::pending::<()>().await,
             }
@@ -195,60 +203,31 @@ async fn drive(
         tokio::select! {
             ev = events.recv() => {
                 let Some(ev) = ev else { bail!("the SIP task stopped unexpectedly") };
-                match ev {
-                    Event::Progress { status: s, sdp, .. } => {
-                        tracing::info!(status = s.code(), "progress");
-                        status = s.code();
-                        if let Some(sdp) = sdp {
-                            outbound.start_media(&sdp).await?; // early media (183)
-                        }
+                match &ev {
+                    Event::Progress { status, .. } => tracing::info!(status = status.code(), "progress"),
+                    Event::Answered { .. } => tracing::info!("answered"),
+                    Event::Failed { status, reason, .. } => {
+                        tracing::info!(status = status.code(), %reason, "call not answered")
                     }
-                    Event::Answered { sdp, .. } => {
-                        status = 200;
-                        tracing::info!("answered");
-                        outbound.start_media(&sdp).await?;
-                        if let (Some(m), Some(play)) = (&outbound.media, &outbound.play) {
-                            m.play(play.clone()).await;
-                        }
-                        if let (Some(m), Some(digits)) = (&outbound.media, &args.dtmf) {
-                            m.send_dtmf(digits.to_ascii_uppercase()).await;
-                        }
-                        answered_at = Some(Instant::now());
-                        outcome = "answered";
-                    }
-                    Event::Failed { status: s, reason, .. } => {
-                        status = s.code();
-                        outcome = CallOutcome::of_failure(s.code(), cancelled_for_timeout, interrupted).name();
-                        tracing::info!(status = s.code(), %reason, outcome, "call not answered");
-                        break;
-                    }
-                    Event::Ended { by, .. } => {
-                        tracing::info!(?by, "call ended");
-                        break;
-                    }
-                    Event::RemoteSdp { sdp, .. } => outbound.remote_sdp(&sdp).await,
+                    Event::Ended { by, .. } => tracing::info!(?by, "call ended"),
                     _ => {}
                 }
+                call.handle_sip(Instant::now(), &ev);
             }
-            _ = tokio::time::sleep_until(ring_deadline), if answered_at.is_none() && !cancelled_for_timeout => {
-                tracing::info!(secs = ring_timeout.as_secs_f64(), "ring timeout; cancelling");
-                cancelled_for_timeout = true;
-                sip.hangup(call).await?;
-            }
-            _ = playback_done, if !hung_up => {
+            _ = timer => match call.handle_timeout(Instant::now()) {
+                Some(Expired::Ring) => tracing::info!(secs = policy.ring_timeout.as_secs_f64(), "ring timeout; cancelling"),
+                Some(Expired::HangupAfter) => tracing::info!("hang-up time reached"),
+                Some(Expired::Ending) => tracing::warn!("the hang-up never completed; call over"),
+                None => {}
+            },
+            _ = playback_done => {
                 tracing::info!("prompt played; hanging up");
-                sip.hangup(call).await?;
-                hung_up = true;
-            }
-            _ = hangup_timer, if !hung_up => {
-                tracing::info!("hang-up time reached");
-                sip.hangup(call).await?;
-                hung_up = true;
+                call.handle_conversation_done(Instant::now());
             }
             _ = &mut ctrl_c, if !interrupted => {
                 tracing::info!("interrupted; hanging up");
                 interrupted = true;
-                sip.hangup(call).await?;
+                call.handle_stop(Instant::now());
             }
         }
     }
@@ -256,10 +235,11 @@ async fn drive(
         Some(m) => Some(m.stop().await?),
         None => None,
     };
+    let end = call.end().expect("the loop ends with the call");
     Ok(CallSummary {
         call_id: outbound.call_id,
-        outcome,
-        sip_status: status,
+        outcome: end.outcome.name(),
+        sip_status: end.sip_status,
         codec: outbound.codec,
         duration_ms: started.elapsed().as_millis() as u64,
         rtp: RtpSummary::from_report(report.as_ref()),
@@ -282,21 +262,39 @@ struct Outbound<'a> {
 }
 
 impl Outbound<'_> {
-    /// Starts media on the first SDP answer (early or final); later answers move it.
-    async fn start_media(&mut self, sdp: &[u8]) -> Result<()> {
-        let answer = SessionDescription::parse(sdp).context("the answer's SDP")?;
-        let negotiated = match sdp::accept_answer(&answer, &self.codecs) {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "unusable SDP answer; hanging up");
-                self.sip.hangup(self.call).await?;
-                return Ok(());
+    async fn act(&mut self, action: Action, call: &mut Call, args: &CallArgs) -> Result<()> {
+        match action {
+            Action::StartMedia(sdp) => {
+                if let Err(e) = self.start_media(&sdp) {
+                    tracing::warn!(error = %format!("{e:#}"), "unusable SDP answer; hanging up");
+                    call.handle_media_refused(Instant::now(), format!("{e:#}"));
+                }
             }
-        };
-        if let Some(m) = &self.media {
-            m.update_remote(negotiated.remote).await;
-            return Ok(());
+            Action::MoveMedia(sdp) => {
+                if let (Some(m), Ok(s)) = (&self.media, SessionDescription::parse(&sdp)) {
+                    if let Some(addr) = s.audio_addr() {
+                        m.update_remote(addr).await;
+                    }
+                }
+            }
+            Action::Begin => {
+                if let (Some(m), Some(play)) = (&self.media, &self.play) {
+                    m.play(play.clone()).await;
+                }
+                if let (Some(m), Some(digits)) = (&self.media, &args.dtmf) {
+                    m.send_dtmf(digits.to_ascii_uppercase()).await;
+                }
+            }
+            Action::StopConversation => {}
+            Action::HangUp => self.sip.hangup(self.call).await?,
         }
+        Ok(())
+    }
+
+    /// Starts media on the first SDP answer (early or final).
+    fn start_media(&mut self, sdp: &[u8]) -> Result<()> {
+        let answer = SessionDescription::parse(sdp).context("the answer's SDP")?;
+        let negotiated = sdp::accept_answer(&answer, &self.codecs)?;
         let Some((rtp, rtcp)) = self.sockets.take() else {
             return Ok(());
         };
@@ -315,14 +313,6 @@ impl Outbound<'_> {
         )?);
         Ok(())
     }
-
-    async fn remote_sdp(&mut self, sdp: &[u8]) {
-        if let (Some(m), Ok(s)) = (&self.media, SessionDescription::parse(sdp)) {
-            if let Some(addr) = s.audio_addr() {
-                m.update_remote(addr).await;
-            }
-        }
-    }
 }
 
 /// The SIP side of an outbound call: the endpoint, where the INVITE goes and who
@@ -336,7 +326,7 @@ struct Outgoing {
     dst: SocketAddr,
 }
 
-async fn open_sip(args: &CallArgs, trunk: &Trunk, target: &Uri, seed: u64) -> Result<Outgoing> {
+async fn open_sip(args: &CallArgs, trunk: &Trunk, target: &Uri) -> Result<Outgoing> {
     let dst = match trunk.proxy {
         Some(p) => p,
         None => target.socket_addr().with_context(|| {
@@ -346,12 +336,8 @@ async fn open_sip(args: &CallArgs, trunk: &Trunk, target: &Uri, seed: u64) -> Re
             )
         })?,
     };
-    let local_ip =
-        sip_endpoint::advertised_ip(args.bind, dst).context("finding the local address")?;
-    let socket = UdpSocket::bind(args.bind)
-        .await
-        .with_context(|| format!("binding SIP socket {}", args.bind))?;
-    let local = SocketAddr::new(local_ip, socket.local_addr()?.port());
+    let opened = sip_endpoint::open(args.sip, dst, trunk.credentials.clone()).await?;
+    let local = opened.local;
     let from = match (&args.from, &trunk.from) {
         (Some(f), _) => {
             NameAddr::parse(f).with_context(|| format!("--from {f:?} is not a SIP address"))?
@@ -361,13 +347,10 @@ async fn open_sip(args: &CallArgs, trunk: &Trunk, target: &Uri, seed: u64) -> Re
             NameAddr::parse(&format!("<sip:voxhire@{local}>")).context("building From")?
         }
     };
-    let mut config = UaConfig::new(local);
-    config.credentials = trunk.credentials.clone();
-    let (sip, events) = sip_endpoint::spawn(socket, config, seed);
     Ok(Outgoing {
-        sip,
-        events,
-        local_ip,
+        sip: opened.sip,
+        events: opened.events,
+        local_ip: local.ip(),
         from,
         dst,
     })
@@ -394,7 +377,7 @@ async fn run_interview(
         local_ip,
         from,
         dst,
-    } = open_sip(args, &trunk, &target, rand::random()).await?;
+    } = open_sip(args, &trunk, &target).await?;
     eprintln!("loading models and synthesising the script's prompts…");
     let stack = {
         let script = script.clone();

@@ -17,7 +17,6 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use voxhire_campaign::{
@@ -27,7 +26,6 @@ use voxhire_dialog::report::{Report, Status};
 use voxhire_dialog::InterviewScript;
 use voxhire_nlu::Lang;
 use voxhire_sip::message::{NameAddr, Uri};
-use voxhire_sip::ua::UaConfig;
 
 use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::interview::session::InterviewParams;
@@ -47,9 +45,9 @@ pub enum CampaignCommand {
 pub struct RunArgs {
     /// The campaign file (TOML), e.g. config/campaign.toml.
     file: PathBuf,
-    /// Local SIP address to bind.
-    #[arg(long, default_value = "0.0.0.0:0")]
-    bind: SocketAddr,
+    /// Our SIP address (port 0 = any free port).
+    #[arg(long, value_name = "ADDR", alias = "bind", default_value = "0.0.0.0:0")]
+    sip: SocketAddr,
     /// RTP port range for the calls.
     #[arg(long, default_value = "16384-32767", value_name = "LO-HI")]
     rtp_ports: String,
@@ -190,21 +188,15 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     let toward = trunk
         .proxy
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
-    let local_ip = sip_endpoint::advertised_ip(args.bind, toward)?;
-    let socket = UdpSocket::bind(args.bind)
-        .await
-        .with_context(|| format!("binding SIP socket {}", args.bind))?;
-    let local = SocketAddr::new(local_ip, socket.local_addr()?.port());
+    let opened = sip_endpoint::open(args.sip, toward, trunk.credentials.clone()).await?;
+    let (local, local_ip) = (opened.local, opened.local.ip());
     let from = match &trunk.from {
         Some(uri) => NameAddr::new(uri.clone()),
         None => NameAddr::parse(&format!("<sip:voxhire@{local}>")).context("building From")?,
     };
-    let mut ua = UaConfig::new(local);
-    ua.credentials = trunk.credentials.clone();
-    let (sip, events) = sip_endpoint::spawn(socket, ua, rand::random());
-    let (router, _other) = CallRouter::spawn(events);
+    let (router, _other) = CallRouter::spawn(opened.events);
     let dialer = Arc::new(Dialer {
-        sip,
+        sip: opened.sip,
         router,
         ports,
         local_ip,

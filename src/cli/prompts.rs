@@ -12,8 +12,8 @@ use voxhire_dialog::InterviewScript;
 use voxhire_speech::models::ModelDir;
 use voxhire_speech::tts::Tts;
 
+use voxhire_engine::interview::fixed_lines;
 use voxhire_engine::interview::prompt_store::PromptStore;
-use voxhire_engine::interview::{fixed_lines, tts_lang};
 
 #[derive(clap::Subcommand)]
 pub enum PromptsCommand {
@@ -39,9 +39,8 @@ pub fn run(cmd: PromptsCommand) -> Result<()> {
     let mut langs: Vec<_> = scripts
         .iter()
         .flat_map(|s| s.languages().iter().copied())
-        .map(tts_lang)
         .collect();
-    langs.sort_by_key(|l| l.code());
+    langs.sort();
     langs.dedup();
     let models = ModelDir::locate();
     let tts = Tts::load_langs(&models, &langs).context("loading the TTS voices")?;
@@ -49,7 +48,7 @@ pub fn run(cmd: PromptsCommand) -> Result<()> {
     let (mut made, mut kept) = (0usize, 0usize);
     for script in &scripts {
         for &lang in script.languages() {
-            let voice = tts.voice(tts_lang(lang))?;
+            let voice = tts.voice(lang)?;
             let lines = fixed_lines(script, lang);
             for (i, line) in lines.iter().enumerate() {
                 let started = Instant::now();

@@ -7,18 +7,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 use voxhire_dialog::InterviewScript;
-use voxhire_sip::sdp::{self, SessionDescription};
-use voxhire_sip::ua::{CallHandle, Event, RegisterParams, UaConfig};
+use voxhire_sip::sdp::SessionDescription;
+use voxhire_sip::ua::{CallHandle, Event, RegisterParams};
 use voxhire_sip::StatusCode;
 
+use voxhire_engine::call::{Action, Call, CallPolicy};
+use voxhire_engine::inbound::{file_safe, Accepted, Answerer, MediaSetup};
 use voxhire_engine::interview::outputs::EventLog;
 use voxhire_engine::interview::session::{self, CallMedia, InterviewParams, InterviewResult};
 use voxhire_engine::interview::{interview_lang, time_zone, InterviewStack};
-use voxhire_engine::media_task::{MediaHandle, MediaParams, Recording};
+use voxhire_engine::media_task::{MediaHandle, Recording};
 use voxhire_engine::redact::Redacted;
 use voxhire_engine::rtp_ports::RtpPorts;
 use voxhire_engine::sip_endpoint::{self, SipEndpoint};
@@ -27,9 +28,14 @@ use voxhire_engine::trunk::Trunk;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// SIP address to listen on.
-    #[arg(long, default_value = "0.0.0.0:5060")]
-    listen: SocketAddr,
+    /// Our SIP address, where callers reach us.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        alias = "listen",
+        default_value = "0.0.0.0:5060"
+    )]
+    sip: SocketAddr,
     /// RTP port range for calls (RTP on even ports, RTCP on the next odd one).
     #[arg(long, default_value = "20000-20999", value_name = "LO-HI")]
     rtp_ports: String,
@@ -107,6 +113,8 @@ struct CallInterview {
     events: EventLog,
     hangup: watch::Sender<bool>,
     report: Option<std::path::PathBuf>,
+    /// The interview task has returned.
+    done: bool,
 }
 
 struct ActiveCall {
@@ -115,9 +123,18 @@ struct ActiveCall {
     codec: &'static str,
     media: Option<Arc<MediaHandle>>,
     interview: Option<CallInterview>,
+    /// The call's lifecycle (the engine's state machine).
+    lifecycle: Call,
 }
 
-const RETRY_AFTER_SECS: &str = "5";
+impl ActiveCall {
+    /// The interview is still writing its files (it finishes the call itself).
+    fn interview_running(&self) -> bool {
+        self.interview
+            .as_ref()
+            .is_some_and(|i| i.pending.is_none() && !i.done)
+    }
+}
 
 impl ServeArgs {
     fn max_calls(&self) -> usize {
@@ -136,7 +153,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     };
     let play = load_play(&args.play)?;
     let interviews = InterviewSetup::load(&args).await?;
-    let ports = RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?;
+    let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
     if args.max_calls() == 0 {
         anyhow::bail!("--max-calls must be at least 1");
     }
@@ -144,17 +161,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating --record-dir {}", dir.display()))?;
     }
-    let socket = UdpSocket::bind(args.listen)
-        .await
-        .with_context(|| format!("binding SIP socket {}", args.listen))?;
-    let bound = socket.local_addr()?;
     let toward = trunk
         .proxy
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
-    let local_ip = sip_endpoint::advertised_ip(bound, toward)?;
-    let mut config = UaConfig::new(SocketAddr::new(local_ip, bound.port()));
-    config.credentials = trunk.credentials.clone();
-    let (sip, mut events) = sip_endpoint::spawn(socket, config, rand::random());
+    let opened = sip_endpoint::open(args.sip, toward, trunk.credentials.clone()).await?;
+    let (sip, mut events, bound) = (opened.sip, opened.events, opened.bound);
+    let local_ip = opened.local.ip();
     if let (Some(registrar), Some(dst)) = (
         &trunk.registrar,
         trunk
@@ -179,10 +191,13 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let mut server = Server {
         sip: &sip,
         args: &args,
-        trunk: &trunk,
-        ports: &ports,
+        answerer: Answerer {
+            sip: sip.clone(),
+            ports,
+            local_ip,
+            codecs: trunk.codecs.clone(),
+        },
         play,
-        local_ip,
         calls: HashMap::new(),
         finishing: tokio::task::JoinSet::new(),
         interviews,
@@ -202,15 +217,31 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 None => std::future::pending().await,
             }
         };
+        let next_timeout = server
+            .calls
+            .values()
+            .filter_map(|c| c.lifecycle.poll_timeout())
+            .min();
+        let call_timer = async {
+            match next_timeout {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             ev = events.recv() => match ev {
                 Some(ev) => server.handle(ev).await?,
                 None => anyhow::bail!("the SIP task stopped unexpectedly"),
             },
+            _ = call_timer => server.timeouts().await?,
             _ = &mut shutdown, if draining.is_none() => {
                 tracing::info!(calls = server.calls.len(), "shutting down: hanging up calls in progress");
-                for call in server.calls.keys() {
-                    sip.hangup(*call).await?;
+                let calls: Vec<CallHandle> = server.calls.keys().copied().collect();
+                for call in calls {
+                    if let Some(c) = server.calls.get_mut(&call) {
+                        c.lifecycle.handle_stop(Instant::now());
+                    }
+                    server.pump(call).await?;
                 }
                 if server.registered {
                     sip.unregister().await?;
@@ -222,7 +253,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 tracing::warn!(calls = server.calls.len(), "calls did not end in time; exiting");
                 let pending: Vec<CallHandle> = server.calls.keys().copied().collect();
                 for call in pending {
-                    server.finish(call, "answered", 200);
+                    server.finish(call);
                 }
                 break;
             }
@@ -267,10 +298,8 @@ async fn shutdown_signal() {
 struct Server<'a> {
     sip: &'a SipEndpoint,
     args: &'a ServeArgs,
-    trunk: &'a Trunk,
-    ports: &'a RtpPorts,
+    answerer: Answerer,
     play: Option<Arc<Vec<i16>>>,
-    local_ip: std::net::IpAddr,
     calls: HashMap<CallHandle, ActiveCall>,
     finishing: tokio::task::JoinSet<Result<CallSummary>>,
     interviews: Option<InterviewSetup>,
@@ -292,38 +321,23 @@ impl Server<'_> {
                 tracing::info!(%call_id, from = %Redacted(&from.uri.to_string()), "incoming call");
                 self.incoming(call, call_id, offer).await?;
             }
-            Event::Confirmed { call } if self.interviews.is_some() => self.start_interview(call),
-            Event::Confirmed { call } => {
-                if let (Some(c), Some(play)) = (self.calls.get(&call), &self.play) {
-                    if let Some(m) = &c.media {
-                        m.play(play.clone()).await;
-                    }
-                }
-            }
-            Event::Ended { call, by } => {
-                tracing::info!(?by, "call ended");
-                match self.calls.get(&call).and_then(|c| c.interview.as_ref()) {
-                    // The interview writes its files, then finishes the call.
-                    Some(i) if i.pending.is_none() && i.report.is_none() => {
+            Event::Confirmed { call }
+            | Event::Ended { call, .. }
+            | Event::Cancelled { call }
+            | Event::RemoteSdp { call, .. } => {
+                if let Event::Ended { by, .. } = &ev {
+                    tracing::info!(?by, "call ended");
+                    if let Some(i) = self.calls.get(&call).and_then(|c| c.interview.as_ref()) {
                         i.events.log(
                             "sip",
                             &serde_json::json!({"event": "ended", "by": format!("{by:?}")}),
                         );
-                        let _ = i.hangup.send(true);
-                    }
-                    _ => self.finish(call, "answered", 200),
-                }
-            }
-            Event::Cancelled { call } => self.finish(call, "cancelled", 487),
-            Event::RemoteSdp { call, sdp } => {
-                let addr = SessionDescription::parse(&sdp)
-                    .ok()
-                    .and_then(|s| s.audio_addr());
-                if let (Some(c), Some(addr)) = (self.calls.get(&call), addr) {
-                    if let Some(m) = &c.media {
-                        m.update_remote(addr).await;
                     }
                 }
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.lifecycle.handle_sip(Instant::now(), &ev);
+                }
+                self.pump(call).await?;
             }
             Event::Registered { expires } => {
                 tracing::info!(expires, "registered with the trunk");
@@ -350,118 +364,136 @@ impl Server<'_> {
     ) -> Result<()> {
         if self.calls.len() >= self.args.max_calls() {
             tracing::warn!(%call_id, active = self.calls.len(), "at capacity; 503");
-            self.sip
-                .reject(
-                    call,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    vec![("Retry-After".into(), RETRY_AFTER_SECS.into())],
-                )
+            self.answerer
+                .refuse(call, StatusCode::SERVICE_UNAVAILABLE)
                 .await?;
             self.log_refused(call_id, 503);
             return Ok(());
         }
-        let Some(offer) = offer.and_then(|o| SessionDescription::parse(&o).ok()) else {
-            // Offerless INVITEs (offer in the ACK) are not supported: refuse clearly.
-            tracing::warn!(%call_id, "INVITE without a usable SDP offer; 488");
-            self.sip
-                .reject(call, StatusCode::NOT_ACCEPTABLE_HERE, Vec::new())
-                .await?;
-            self.log_refused(call_id, 488);
-            return Ok(());
-        };
-        let (rtp, rtcp) = match self.ports.bind(self.local_ip).await {
-            Ok(pair) => pair,
-            Err(e) => {
-                tracing::error!(error = %e, "no RTP ports; 503");
-                self.sip
-                    .reject(
-                        call,
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        vec![("Retry-After".into(), RETRY_AFTER_SECS.into())],
-                    )
-                    .await?;
-                self.log_refused(call_id, 503);
-                return Ok(());
-            }
-        };
-        let rtp_addr = SocketAddr::new(self.local_ip, rtp.local_addr()?.port());
-        let (answer, negotiated) = match sdp::answer(
-            &offer,
-            rand::random::<u32>() as u64,
-            rtp_addr,
-            &self.trunk.codecs,
-        ) {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!(%call_id, error = %e, "no common codec; 488");
-                self.sip
-                    .reject(call, StatusCode::NOT_ACCEPTABLE_HERE, Vec::new())
-                    .await?;
-                self.log_refused(call_id, 488);
-                return Ok(());
-            }
-        };
         let run_dir = self
             .interviews
             .as_ref()
-            .map(|_| self.args.out.join(sanitise(&call_id)));
-        let recording = match &run_dir {
-            Some(dir) => Some(Recording::Stereo(dir.join("recording.wav"))),
-            None => self
-                .args
-                .record_dir
-                .as_ref()
-                .map(|d| Recording::Stereo(d.join(format!("{}.wav", sanitise(&call_id))))),
+            .map(|_| self.args.out.join(file_safe(&call_id, 96)));
+        let record_dir = self.args.record_dir.clone();
+        let echo = self.args.echo;
+        let mut interview = None;
+        let setup = || -> Result<MediaSetup> {
+            let Some(dir) = &run_dir else {
+                let recording = record_dir
+                    .map(|d| Recording::Stereo(d.join(format!("{}.wav", file_safe(&call_id, 96)))));
+                return Ok(MediaSetup {
+                    echo,
+                    recording,
+                    tap: None,
+                });
+            };
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let events = EventLog::create(&dir.join("events.jsonl"))?;
+            events.log(
+                "sip",
+                &serde_json::json!({"event": "incoming", "call_id": call_id}),
+            );
+            // 1 s of audio: the listener never stalls that long.
+            let (tx, rx) = mpsc::channel(50);
+            let (hangup, _) = watch::channel(false);
+            interview = Some(CallInterview {
+                pending: Some((rx, dir.clone())),
+                events,
+                hangup,
+                report: None,
+                done: false,
+            });
+            Ok(MediaSetup {
+                echo,
+                recording: Some(Recording::Stereo(dir.join("recording.wav"))),
+                tap: Some(tx),
+            })
         };
-        let codec = negotiated.codec.name();
-        let (tap, interview) = match run_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                let events = EventLog::create(&dir.join("events.jsonl"))?;
-                events.log(
-                    "sip",
-                    &serde_json::json!({"event": "incoming", "call_id": call_id, "codec": codec}),
+        match self
+            .answerer
+            .accept(call, &call_id, offer.as_deref(), setup)
+            .await?
+        {
+            Accepted::Answered { media, codec } => {
+                if let Some(i) = &interview {
+                    i.events.log(
+                        "media",
+                        &serde_json::json!({"event": "media", "codec": codec}),
+                    );
+                }
+                self.calls.insert(
+                    call,
+                    ActiveCall {
+                        call_id,
+                        started: Instant::now(),
+                        codec,
+                        media: Some(Arc::new(media)),
+                        interview,
+                        lifecycle: Call::inbound(CallPolicy::default()),
+                    },
                 );
-                // 1 s of audio: the listener never stalls that long.
-                let (tx, rx) = mpsc::channel(50);
-                let (hangup, _) = watch::channel(false);
-                (
-                    Some(tx),
-                    Some(CallInterview {
-                        pending: Some((rx, dir)),
-                        events,
-                        hangup,
-                        report: None,
-                    }),
-                )
             }
-            None => (None, None),
-        };
-        let media = Arc::new(MediaHandle::start_with_tap(
-            rtp,
-            rtcp,
-            MediaParams {
-                negotiated,
-                echo: self.args.echo,
-                recording,
-                seed: rand::random(),
-                call_id: call_id.clone(),
-            },
-            tap,
-        )?);
-        self.sip.ring(call).await?;
-        self.sip.answer(call, answer.to_bytes()).await?;
-        self.calls.insert(
-            call,
-            ActiveCall {
-                call_id,
-                started: Instant::now(),
-                codec,
-                media: Some(media),
-                interview,
-            },
-        );
+            Accepted::Refused(status) => self.log_refused(call_id, status.code()),
+        }
+        Ok(())
+    }
+
+    /// Carries out what the call's lifecycle asks for; finishes a call that is
+    /// over (once its interview, if any, has written its files).
+    async fn pump(&mut self, call: CallHandle) -> Result<()> {
+        loop {
+            let Some(c) = self.calls.get_mut(&call) else {
+                return Ok(());
+            };
+            let Some(action) = c.lifecycle.poll_action() else {
+                break;
+            };
+            match action {
+                Action::Begin if self.interviews.is_some() => self.start_interview(call),
+                Action::Begin => {
+                    if let (Some(m), Some(play)) = (&c.media, &self.play) {
+                        m.play(play.clone()).await;
+                    }
+                }
+                Action::StopConversation => {
+                    if let Some(i) = &c.interview {
+                        let _ = i.hangup.send(true);
+                    }
+                }
+                Action::MoveMedia(sdp) | Action::StartMedia(sdp) => {
+                    let addr = SessionDescription::parse(&sdp)
+                        .ok()
+                        .and_then(|s| s.audio_addr());
+                    if let (Some(m), Some(addr)) = (&c.media, addr) {
+                        m.update_remote(addr).await;
+                    }
+                }
+                Action::HangUp => self.sip.hangup(call).await?,
+            }
+        }
+        if let Some(c) = self.calls.get(&call) {
+            if c.lifecycle.end().is_some() && !c.interview_running() {
+                self.finish(call);
+            }
+        }
+        Ok(())
+    }
+
+    /// A call's timer expired (a BYE that never completed).
+    async fn timeouts(&mut self) -> Result<()> {
+        let now = Instant::now();
+        let due: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.lifecycle.poll_timeout().is_some_and(|at| at <= now))
+            .map(|(h, _)| *h)
+            .collect();
+        for call in due {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.lifecycle.handle_timeout(now);
+            }
+            self.pump(call).await?;
+        }
         Ok(())
     }
 
@@ -500,31 +532,25 @@ impl Server<'_> {
             .spawn(async move { (call, task.await) }.instrument(span));
     }
 
-    /// The interview ended (the dialog hung up, or the caller did): BYE if the
-    /// call is still up, then finish it.
+    /// The interview ended (the dialog said goodbye, or the caller hung up):
+    /// the lifecycle hangs up if the call is still up, and finishes it.
     async fn interview_done(
         &mut self,
         call: CallHandle,
         result: Result<InterviewResult>,
     ) -> Result<()> {
-        let still_up = match result {
-            Ok(r) => {
-                let up = !r.remote_hangup;
-                if let Some(i) = self.calls.get_mut(&call).and_then(|c| c.interview.as_mut()) {
-                    i.report = Some(r.report_path.clone());
-                }
-                up
-            }
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "interview failed");
-                true
-            }
+        let Some(c) = self.calls.get_mut(&call) else {
+            return Ok(());
         };
-        if still_up {
-            self.sip.hangup(call).await?;
+        if let Some(i) = c.interview.as_mut() {
+            i.done = true;
+            match result {
+                Ok(r) => i.report = Some(r.report_path),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "interview failed"),
+            }
         }
-        self.finish(call, "answered", 200);
-        Ok(())
+        c.lifecycle.handle_conversation_done(Instant::now());
+        self.pump(call).await
     }
 
     fn log_refused(&mut self, call_id: String, status: u16) {
@@ -542,15 +568,20 @@ impl Server<'_> {
     }
 
     /// Stops the call's media in the background and queues its JSON line.
-    fn finish(&mut self, call: CallHandle, outcome: &'static str, status: u16) {
+    fn finish(&mut self, call: CallHandle) {
         let Some(mut c) = self.calls.remove(&call) else {
             return;
         };
+        // A call still up here is one the drain deadline gave up on.
+        let (outcome, status) = c
+            .lifecycle
+            .end()
+            .map_or(("answered", 200), |e| (e.outcome.name(), e.sip_status));
         let recording = self
             .args
             .record_dir
             .as_ref()
-            .map(|d| d.join(format!("{}.wav", sanitise(&c.call_id))));
+            .map(|d| d.join(format!("{}.wav", file_safe(&c.call_id, 96))));
         let media = c.media.take();
         let interview = c.interview.take();
         self.finishing.spawn(async move {
@@ -586,19 +617,4 @@ impl Server<'_> {
             Ok(summary)
         });
     }
-}
-
-/// A Call-ID made safe for a file name.
-fn sanitise(call_id: &str) -> String {
-    call_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(96)
-        .collect()
 }

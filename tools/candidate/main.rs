@@ -20,12 +20,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use voxhire_sip::message::NameAddr;
-use voxhire_sip::sdp::{self, Codec, SessionDescription};
-use voxhire_sip::ua::{CallHandle, Event, UaConfig};
+use voxhire_sip::sdp::Codec;
+use voxhire_sip::ua::{CallHandle, Event};
 use voxhire_sip::StatusCode;
 use voxhire_speech::models::ModelDir;
 use voxhire_speech::vad::SileroVad;
@@ -33,7 +32,8 @@ use voxhire_speech::vad::SileroVad;
 use call::{AnsweredCall, CallLine};
 use scenario::Scenario;
 use turn_taking::TurnConfig;
-use voxhire_engine::media_task::{MediaHandle, MediaParams, Recording};
+use voxhire_engine::inbound::{file_safe, Accepted, Answerer, MediaSetup};
+use voxhire_engine::media_task::Recording;
 use voxhire_engine::rtp_ports::RtpPorts;
 use voxhire_engine::sip_endpoint::{self, SipEndpoint};
 
@@ -44,9 +44,14 @@ use voxhire_engine::sip_endpoint::{self, SipEndpoint};
     about = "A simulated job candidate: answers SIP calls and plays recorded answers turn by turn (for voxhire's tests and benches)"
 )]
 pub struct CandidateArgs {
-    /// SIP address to listen on.
-    #[arg(long, default_value = "127.0.0.1:5090")]
-    listen: SocketAddr,
+    /// Our SIP address, where voxhire calls the candidates.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        alias = "listen",
+        default_value = "127.0.0.1:5090"
+    )]
+    sip: SocketAddr,
     /// Directory of scenarios: the called user `alice` (or `alice+N`, another
     /// number with the same answers) selects `DIR/alice.toml`.
     #[arg(long, value_name = "DIR")]
@@ -75,8 +80,9 @@ struct Ringing {
 struct Candidate {
     sip: SipEndpoint,
     args: CandidateArgs,
-    ports: RtpPorts,
-    local_ip: std::net::IpAddr,
+    /// Answers the calls the scenario picks up: G.711 first, like the
+    /// handsets voxhire calls.
+    answerer: Answerer,
     scenarios: HashMap<String, Arc<Scenario>>,
     vad: Arc<SileroVad>,
     /// INVITEs seen per user since start-up.
@@ -127,13 +133,10 @@ async fn run(args: CandidateArgs) -> Result<()> {
     // One session per core, shared by every call (a 32 ms chunk costs ~0.1 ms).
     let vad = SileroVad::load(&ModelDir::locate())
         .context("loading Silero VAD (run scripts/fetch-models.sh)")?;
-    let socket = UdpSocket::bind(args.listen)
-        .await
-        .with_context(|| format!("binding SIP socket {}", args.listen))?;
-    let bound = socket.local_addr()?;
-    let local_ip = sip_endpoint::advertised_ip(bound, SocketAddr::from(([127, 0, 0, 1], 5060)))?;
-    let config = UaConfig::new(SocketAddr::new(local_ip, bound.port()));
-    let (sip, mut events) = sip_endpoint::spawn(socket, config, rand::random());
+    let opened =
+        sip_endpoint::open(args.sip, SocketAddr::from(([127, 0, 0, 1], 5060)), None).await?;
+    let (sip, mut events, bound) = (opened.sip, opened.events, opened.bound);
+    let local_ip = opened.local.ip();
     let mut users: Vec<&String> = scenarios.keys().collect();
     users.sort();
     println!(
@@ -143,10 +146,14 @@ async fn run(args: CandidateArgs) -> Result<()> {
     tracing::info!(%bound, scenarios = scenarios.len(), "candidate simulator ready");
 
     let mut c = Candidate {
-        sip,
+        sip: sip.clone(),
         args,
-        ports,
-        local_ip,
+        answerer: Answerer {
+            sip,
+            ports: Arc::new(ports),
+            local_ip,
+            codecs: vec![Codec::Pcmu, Codec::Pcma, Codec::Opus],
+        },
         scenarios,
         vad,
         attempts: HashMap::new(),
@@ -311,64 +318,37 @@ impl Candidate {
             );
             return Ok(());
         }
-        let refuse = |status: u16| {
-            CallLine::unanswered(user.clone(), call_id.clone(), attempt, "rejected", status)
-        };
-        let Some(offer) = offer.and_then(|o| SessionDescription::parse(&o).ok()) else {
-            tracing::warn!("INVITE without a usable SDP offer; 488");
-            self.sip
-                .reject(call, StatusCode::NOT_ACCEPTABLE_HERE, Vec::new())
-                .await?;
-            self.line(refuse(488));
-            return Ok(());
-        };
-        let (rtp, rtcp) = match self.ports.bind(self.local_ip).await {
-            Ok(pair) => pair,
-            Err(e) => {
-                tracing::error!(error = %e, "no RTP ports; 503");
-                self.sip
-                    .reject(call, StatusCode::SERVICE_UNAVAILABLE, Vec::new())
-                    .await?;
-                self.line(refuse(503));
-                return Ok(());
-            }
-        };
-        let rtp_addr = SocketAddr::new(self.local_ip, rtp.local_addr()?.port());
-        // The candidate is a phone: G.711 first, like the handsets voxhire calls.
-        let codecs = [Codec::Pcmu, Codec::Pcma, Codec::Opus];
-        let (answer, negotiated) =
-            match sdp::answer(&offer, rand::random::<u32>() as u64, rtp_addr, &codecs) {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "no common codec; 488");
-                    self.sip
-                        .reject(call, StatusCode::NOT_ACCEPTABLE_HERE, Vec::new())
-                        .await?;
-                    self.line(refuse(488));
-                    return Ok(());
-                }
-            };
         let recording = self
             .args
             .record_dir
             .as_ref()
-            .map(|d| d.join(format!("{user}-{attempt}-{}.wav", sanitise(&call_id))));
+            .map(|d| d.join(format!("{user}-{attempt}-{}.wav", file_safe(&call_id, 64))));
         // 100 frames = 2 s: VAD keeps up easily, but a busy 2-core machine stalls.
         let (tap, received) = mpsc::channel(100);
-        let media = MediaHandle::start_with_tap(
-            rtp,
-            rtcp,
-            MediaParams {
-                negotiated,
+        let setup = || {
+            Ok(MediaSetup {
                 echo: false,
                 recording: recording.clone().map(Recording::Stereo),
-                seed: rand::random(),
-                call_id: call_id.clone(),
-            },
-            Some(tap),
-        )?;
-        self.sip.ring(call).await?;
-        self.sip.answer(call, answer.to_bytes()).await?;
+                tap: Some(tap),
+            })
+        };
+        let media = match self
+            .answerer
+            .accept(call, &call_id, offer.as_deref(), setup)
+            .await?
+        {
+            Accepted::Answered { media, .. } => media,
+            Accepted::Refused(status) => {
+                self.line(CallLine::unanswered(
+                    user,
+                    call_id,
+                    attempt,
+                    "rejected",
+                    status.code(),
+                ));
+                return Ok(());
+            }
+        };
         tracing::info!(%user, attempt, %call_id, "answered");
         let (ended_tx, ended) = oneshot::channel();
         self.answered.insert(call, ended_tx);
@@ -396,19 +376,4 @@ impl Candidate {
             .spawn(tracing::Instrument::instrument(task.run(), span));
         Ok(())
     }
-}
-
-/// A Call-ID made safe for a file name.
-fn sanitise(call_id: &str) -> String {
-    call_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect()
 }

@@ -10,10 +10,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
+use voxhire_media::stats::percentile;
 use voxhire_sip::message::{NameAddr, Uri};
 use voxhire_sip::sdp::{self, Codec, SessionDescription};
 use voxhire_sip::ua::{Event, InviteParams};
 
+use crate::call::{Action, Call, CallPolicy, Expired};
 use crate::call_router::CallRouter;
 use crate::interview::outputs::EventLog;
 use crate::interview::session::{self, CallMedia, InterviewParams, InterviewResult};
@@ -99,6 +101,7 @@ impl Dialer {
             sockets: Some((rtp, rtcp)),
             seed,
             media: None,
+            audio: None,
             session: None,
             hangup_tx: None,
         };
@@ -134,11 +137,15 @@ struct CallRun<'a> {
     sockets: Option<(tokio::net::UdpSocket, tokio::net::UdpSocket)>,
     seed: u64,
     media: Option<Arc<MediaHandle>>,
+    /// The media's audio, until the interview takes it.
+    audio: Option<mpsc::Receiver<Arc<[i16]>>>,
     session: Option<tokio::task::JoinHandle<Result<InterviewResult>>>,
     hangup_tx: Option<watch::Sender<bool>>,
 }
 
 impl CallRun<'_> {
+    /// The thin driver of [`Call`]: feeds it SIP events, the interview's end,
+    /// the stop signal and its timers, and carries out its actions.
     async fn drive(
         &mut self,
         req: DialRequest,
@@ -146,22 +153,31 @@ impl CallRun<'_> {
         mut stop: watch::Receiver<bool>,
     ) -> Result<CallRecord> {
         let started = Instant::now();
-        let sip = &self.dialer.sip;
-        let ring_deadline = tokio::time::Instant::now() + req.ring_timeout;
-        let mut interview_params = Some(req.interview);
-        let run_dir = interview_params
-            .as_ref()
-            .map(|p| p.run_dir.clone())
-            .unwrap_or_default();
-        let mut answered = false;
-        let mut cancelled_for_timeout = false;
-        let mut stopped = false;
-        let mut bye_sent = false;
-        let mut status = 0u16;
-        let mut reason = String::new();
-        let mut outcome = CallOutcome::Failed;
+        let mut call = Call::outbound(
+            started,
+            CallPolicy {
+                ring_timeout: req.ring_timeout,
+                ..CallPolicy::default()
+            },
+        );
+        let run_dir = req.interview.run_dir.clone();
+        let mut params = Some(req.interview);
         let mut interview: Option<InterviewResult> = None;
+        let mut stopped = false;
         loop {
+            while let Some(action) = call.poll_action() {
+                self.act(action, &mut call, &mut params).await?;
+            }
+            if call.end().is_some() {
+                break;
+            }
+            let timeout = call.poll_timeout();
+            let timer = async {
+                match timeout {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             let session_done = async {
                 match self.session.as_mut() {
                     Some(h) => h.await,
@@ -171,54 +187,8 @@ impl CallRun<'_> {
             tokio::select! {
                 ev = sip_events.recv() => {
                     let Some(ev) = ev else { anyhow::bail!("the SIP task stopped unexpectedly") };
-                    match ev {
-                        Event::Progress { status: s, .. } => {
-                            status = s.code();
-                            self.events.log("sip", &serde_json::json!({"event": "progress", "status": s.code()}));
-                        }
-                        Event::Answered { sdp, .. } => {
-                            status = 200;
-                            self.events.log("sip", &serde_json::json!({"event": "answered"}));
-                            if answered {
-                                continue; // a retransmitted 2xx
-                            }
-                            answered = true;
-                            outcome = CallOutcome::Answered;
-                            match interview_params.take() {
-                                Some(p) => self.start(&sdp, p).await?,
-                                None => {}
-                            }
-                            if self.session.is_none() && !bye_sent {
-                                sip.hangup(self.call).await?;
-                                bye_sent = true;
-                            }
-                        }
-                        Event::Failed { status: s, reason: r, .. } => {
-                            status = s.code();
-                            reason = r;
-                            outcome = CallOutcome::of_failure(s.code(), cancelled_for_timeout, stopped);
-                            self.events.log("sip", &serde_json::json!({"event": "failed", "status": status, "reason": reason}));
-                            break;
-                        }
-                        Event::Ended { by, .. } => {
-                            self.events.log("sip", &serde_json::json!({"event": "ended", "by": format!("{by:?}")}));
-                            if let Some(tx) = &self.hangup_tx {
-                                let _ = tx.send(true);
-                            }
-                            if let Some(h) = self.session.take() {
-                                interview = finish_session(h).await;
-                            }
-                            break;
-                        }
-                        Event::RemoteSdp { sdp, .. } => {
-                            if let (Some(m), Ok(s)) = (&self.media, SessionDescription::parse(&sdp)) {
-                                if let Some(addr) = s.audio_addr() {
-                                    m.update_remote(addr).await;
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
+                    self.log_sip(&ev);
+                    call.handle_sip(Instant::now(), &ev);
                 }
                 done = session_done => {
                     self.session = None;
@@ -227,45 +197,39 @@ impl CallRun<'_> {
                         Ok(Err(e)) => { tracing::error!(error = %format!("{e:#}"), "interview failed"); None }
                         Err(e) => { tracing::error!(error = %e, "interview task panicked"); None }
                     };
-                    if !bye_sent {
-                        self.events.log("sip", &serde_json::json!({"event": "bye"}));
-                        sip.hangup(self.call).await?;
-                        bye_sent = true;
+                    call.handle_conversation_done(Instant::now());
+                }
+                _ = timer => match call.handle_timeout(Instant::now()) {
+                    Some(Expired::Ring) => {
+                        tracing::info!(secs = req.ring_timeout.as_secs_f64(), "ring timeout; cancelling");
+                        self.events.log("sip", &serde_json::json!({"event": "ring_timeout"}));
                     }
-                }
-                _ = tokio::time::sleep_until(ring_deadline), if !answered && !cancelled_for_timeout => {
-                    tracing::info!(secs = req.ring_timeout.as_secs_f64(), "ring timeout; cancelling");
-                    self.events.log("sip", &serde_json::json!({"event": "ring_timeout"}));
-                    cancelled_for_timeout = true;
-                    sip.hangup(self.call).await?;
-                }
+                    Some(Expired::Ending) => tracing::warn!("the hang-up never completed; call over"),
+                    _ => {}
+                },
                 changed = stop.changed(), if !stopped => {
                     if changed.is_err() || *stop.borrow() {
                         stopped = true;
                         self.events.log("call", &serde_json::json!({"event": "interrupted"}));
-                        if let Some(tx) = &self.hangup_tx {
-                            let _ = tx.send(true);
-                        }
-                        if !bye_sent {
-                            sip.hangup(self.call).await?;
-                            bye_sent = true;
-                        }
-                        if answered {
-                            outcome = CallOutcome::Cancelled;
-                        }
+                        call.handle_stop(Instant::now());
                     }
                 }
             }
+        }
+        // The far end hung up mid-interview: the interview writes its files.
+        if let Some(h) = self.session.take() {
+            interview = finish_session(h).await;
         }
         let media = match self.media.take() {
             Some(m) => Some(m.stop().await?),
             None => None,
         };
+        let end = call.end().cloned().expect("the loop ends with the call");
         Ok(CallRecord {
             call_id: self.call_id.clone(),
-            outcome,
-            sip_status: status,
-            reason,
+            outcome: end.outcome,
+            sip_status: end.sip_status,
+            reason: end.reason,
             duration_ms: started.elapsed().as_millis() as u64,
             interview,
             media,
@@ -273,16 +237,72 @@ impl CallRun<'_> {
         })
     }
 
-    /// Starts media and the interview on the answer's SDP.
-    async fn start(&mut self, sdp_bytes: &[u8], params: InterviewParams) -> Result<()> {
-        let answer = SessionDescription::parse(sdp_bytes).context("the answer's SDP")?;
-        let negotiated = match sdp::accept_answer(&answer, &self.dialer.codecs) {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "unusable SDP answer; hanging up");
-                return Ok(());
+    async fn act(
+        &mut self,
+        action: Action,
+        call: &mut Call,
+        params: &mut Option<InterviewParams>,
+    ) -> Result<()> {
+        match action {
+            Action::StartMedia(sdp) => {
+                let Some(p) = params.as_ref() else {
+                    return Ok(());
+                };
+                let recording = p.run_dir.join("recording.wav");
+                if let Err(e) = self.start_media(&sdp, recording) {
+                    tracing::warn!(error = %format!("{e:#}"), "unusable SDP answer; hanging up");
+                    call.handle_media_refused(Instant::now(), format!("{e:#}"));
+                }
             }
+            Action::MoveMedia(sdp) => {
+                if let (Some(m), Ok(s)) = (&self.media, SessionDescription::parse(&sdp)) {
+                    if let Some(addr) = s.audio_addr() {
+                        m.update_remote(addr).await;
+                    }
+                }
+            }
+            Action::Begin => {
+                if let (Some(p), Some(media), Some(audio)) =
+                    (params.take(), self.media.clone(), self.audio.take())
+                {
+                    self.begin_interview(p, media, audio);
+                }
+            }
+            Action::StopConversation => {
+                if let Some(tx) = &self.hangup_tx {
+                    let _ = tx.send(true);
+                }
+            }
+            Action::HangUp => {
+                self.events
+                    .log("sip", &serde_json::json!({"event": "hangup"}));
+                self.dialer.sip.hangup(self.call).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn log_sip(&self, ev: &Event) {
+        let line = match ev {
+            Event::Progress { status, .. } => {
+                serde_json::json!({"event": "progress", "status": status.code()})
+            }
+            Event::Answered { .. } => serde_json::json!({"event": "answered"}),
+            Event::Failed { status, reason, .. } => {
+                serde_json::json!({"event": "failed", "status": status.code(), "reason": reason})
+            }
+            Event::Ended { by, .. } => {
+                serde_json::json!({"event": "ended", "by": format!("{by:?}")})
+            }
+            _ => return,
         };
+        self.events.log("sip", &line);
+    }
+
+    /// Starts media (recording both sides, the listener's tap) on the answer's SDP.
+    fn start_media(&mut self, sdp_bytes: &[u8], recording: PathBuf) -> Result<()> {
+        let answer = SessionDescription::parse(sdp_bytes).context("the answer's SDP")?;
+        let negotiated = sdp::accept_answer(&answer, &self.dialer.codecs)?;
         let Some((rtp, rtcp)) = self.sockets.take() else {
             return Ok(());
         };
@@ -292,33 +312,37 @@ impl CallRun<'_> {
         );
         // 1 s of audio: the listener never stalls that long (VAD is ~0.2 ms a frame).
         let (audio_tx, audio_rx) = mpsc::channel(50);
-        let media = Arc::new(MediaHandle::start_with_tap(
+        self.media = Some(Arc::new(MediaHandle::start_with_tap(
             rtp,
             rtcp,
             MediaParams {
                 negotiated,
                 echo: false,
-                recording: Some(Recording::Stereo(params.run_dir.join("recording.wav"))),
+                recording: Some(Recording::Stereo(recording)),
                 seed: self.seed,
                 call_id: self.call_id.clone(),
             },
             Some(audio_tx),
-        )?);
+        )?));
+        self.audio = Some(audio_rx);
+        Ok(())
+    }
+
+    fn begin_interview(
+        &mut self,
+        params: InterviewParams,
+        media: Arc<MediaHandle>,
+        audio: mpsc::Receiver<Arc<[i16]>>,
+    ) {
         let dtmf = media.dtmf_events();
         let (hangup_tx, hangup_rx) = watch::channel(false);
         self.hangup_tx = Some(hangup_tx);
-        self.media = Some(media.clone());
-        let call = CallMedia {
-            media,
-            audio: audio_rx,
-            dtmf,
-        };
+        let call = CallMedia { media, audio, dtmf };
         let stack = self.dialer.stack.clone();
         let events = self.events.clone();
         self.session = Some(tokio::spawn(
             session::run(stack, params, call, hangup_rx, events).in_current_span(),
         ));
-        Ok(())
     }
 }
 
@@ -361,8 +385,8 @@ pub fn summary_line(record: &CallRecord) -> String {
     } else {
         format!(
             " · voice-to-voice p50 {} ms p95 {} ms over {} turns",
-            session::percentile(&lats, 50),
-            session::percentile(&lats, 95),
+            percentile(&lats, 50),
+            percentile(&lats, 95),
             lats.len()
         )
     };

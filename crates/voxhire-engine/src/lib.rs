@@ -2,6 +2,9 @@
 //! interview, for any front door (the CLI today; an HTTP server, a browser
 //! interview, several nodes later) to drive.
 //!
+//! - [`call`] is one call's lifecycle in either direction, Sans-IO (ring
+//!   timeout, media, hang-up, how it ended); [`inbound`] accepts or refuses an
+//!   inbound call;
 //! - [`sip_endpoint`] runs the SIP user agent on a socket, [`call_router`] hands
 //!   each call's events to the task that owns the call;
 //! - [`media_task`] runs one call's RTP/RTCP (codec, jitter buffer, DTMF,
@@ -14,7 +17,9 @@
 //!   [`redact`] keeps phone numbers out of logs.
 #![forbid(unsafe_code)]
 
+pub mod call;
 pub mod call_router;
+pub mod inbound;
 pub mod interview;
 pub mod interview_call;
 pub mod media_task;

@@ -20,8 +20,8 @@ pub enum CallOutcome {
     /// every other 4xx/6xx final response not listed above (404, 484, 604: a
     /// number that does not exist is refused, not broken).
     Rejected,
-    /// The trunk or the network failed: 5xx, a 408 we did not cause, no usable
-    /// SDP.
+    /// The trunk or the network failed: 5xx, a 408 we did not cause, a 3xx
+    /// redirect (not followed: the route is wrong), no usable SDP.
     Failed,
     /// We were told to stop (Ctrl-C, shutdown) before or during the call.
     Cancelled,

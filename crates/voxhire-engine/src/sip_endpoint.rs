@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use voxhire_sip::ua::{CallHandle, Event, InviteParams, RegisterParams, UaConfig, UserAgent};
@@ -24,6 +24,43 @@ enum Command {
 #[derive(Clone)]
 pub struct SipEndpoint {
     commands: mpsc::Sender<Command>,
+}
+
+/// A SIP endpoint on its own socket: what every front door opens first.
+pub struct OpenedSip {
+    pub sip: SipEndpoint,
+    pub events: mpsc::UnboundedReceiver<Event>,
+    /// The socket's address as bound (the real port when asked for port 0).
+    pub bound: SocketAddr,
+    /// The address we advertise (Via, Contact, SDP): the bound one, or when
+    /// bound to 0.0.0.0 the local address that routes toward the peer.
+    pub local: SocketAddr,
+}
+
+/// Binds the SIP socket at `bind`, works out the address to advertise toward
+/// `toward` (the trunk's proxy, the callee, or loopback), and starts the user
+/// agent with `credentials` for digest challenges.
+pub async fn open(
+    bind: SocketAddr,
+    toward: SocketAddr,
+    credentials: Option<voxhire_sip::auth::Credentials>,
+) -> Result<OpenedSip> {
+    let local_ip = advertised_ip(bind, toward)
+        .with_context(|| format!("finding the local address toward {toward}"))?;
+    let socket = UdpSocket::bind(bind)
+        .await
+        .with_context(|| format!("binding SIP socket {bind}"))?;
+    let bound = socket.local_addr()?;
+    let local = SocketAddr::new(local_ip, bound.port());
+    let mut config = UaConfig::new(local);
+    config.credentials = credentials;
+    let (sip, events) = spawn(socket, config, rand::random());
+    Ok(OpenedSip {
+        sip,
+        events,
+        bound,
+        local,
+    })
 }
 
 /// Starts the SIP task on `socket`. Events arrive on the returned receiver; the

@@ -1,4 +1,5 @@
-//! Per-call RTP statistics, serialisable into a call's report and metrics.
+//! Per-call RTP statistics, serialisable into a call's report and metrics, and
+//! the one percentile every latency figure (reports, benchmarks) is computed with.
 
 /// What the remote end reported about our stream in its last reception report
 /// (RFC 3550 §6.4.1).
@@ -47,4 +48,42 @@ pub struct RtpStats {
     pub remote: Option<RemoteReport>,
     /// Round-trip time from the remote's LSR/DLSR echo of our Sender Report.
     pub rtt_ms: Option<f64>,
+}
+
+/// Nearest-rank percentile (`p` from 0 to 100) of values sorted ascending:
+/// the smallest value with at least `p` % of the values at or below it. The
+/// default value (0) for no values.
+pub fn percentile<T: Copy + Default>(sorted: &[T], p: u32) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let n = sorted.len() as u64;
+    let rank = (u64::from(p.min(100)) * n).div_ceil(100).max(1) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+/// Sorts floating-point values for [`percentile`] (total order: NaN last).
+pub fn sort_f64(values: &mut [f64]) {
+    values.sort_by(|a, b| a.total_cmp(b));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank() {
+        let v: Vec<u64> = (1..=20).collect();
+        assert_eq!(percentile(&v, 50), 10);
+        assert_eq!(percentile(&v, 95), 19);
+        assert_eq!(percentile(&v, 100), 20);
+        assert_eq!(percentile(&v, 0), 1);
+        assert_eq!(percentile(&v, 250), 20, "clamped to 100");
+        assert_eq!(percentile(&[7u64], 95), 7);
+        assert_eq!(percentile::<u64>(&[], 50), 0);
+        let mut f = vec![3.0, f64::NAN, 1.0, 2.0];
+        sort_f64(&mut f);
+        assert_eq!(percentile(&f, 50), 2.0);
+        assert_eq!(percentile(&f, 75), 3.0);
+    }
 }

@@ -130,6 +130,15 @@ pub enum SdpError {
     NoCommonCodec,
 }
 
+impl SdpError {
+    /// The response to an INVITE whose offer fails this way: every SDP problem
+    /// is 488 Not Acceptable Here (RFC 3261 §13.3.1.1), whether the body does
+    /// not parse or offers nothing we can use.
+    pub fn status(&self) -> crate::StatusCode {
+        crate::StatusCode::NOT_ACCEPTABLE_HERE
+    }
+}
+
 fn parse_connection(v: &str) -> Option<IpAddr> {
     let mut it = v.split_whitespace();
     let (net, _atype, addr) = (it.next()?, it.next()?, it.next()?);

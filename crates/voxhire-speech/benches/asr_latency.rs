@@ -47,13 +47,10 @@ fn clips() -> Vec<Clip> {
         .collect()
 }
 
-fn percentile(values: &mut [f64], p: f64) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((values.len() - 1) as f64 * p).round() as usize;
-    values[i]
+/// Sorts, then the one percentile every voxhire figure uses.
+fn percentile(values: &mut [f64], p: u32) -> f64 {
+    voxhire_media::stats::sort_f64(values);
+    voxhire_media::stats::percentile(values, p)
 }
 
 fn rss_mb() -> f64 {
@@ -147,11 +144,11 @@ fn main() {
             language.code(),
             engine.model_for(language).name(),
             n,
-            percentile(&mut ms, 0.5),
-            percentile(&mut ms, 0.95),
-            percentile(&mut ms, 1.0),
-            percentile(&mut cpu, 0.5),
-            percentile(&mut cpu, 0.95)
+            percentile(&mut ms, 50),
+            percentile(&mut ms, 95),
+            percentile(&mut ms, 100),
+            percentile(&mut cpu, 50),
+            percentile(&mut cpu, 95)
         );
     }
 
@@ -224,12 +221,12 @@ fn main() {
             "{:<6} {:>5} {:>9.0} ms {:>9.0} ms {:>7}/{:<2} {:>9} {:>12.2}",
             language.code(),
             n,
-            percentile(&mut latencies, 0.5),
-            percentile(&mut latencies, 0.95),
+            percentile(&mut latencies, 50),
+            percentile(&mut latencies, 95),
             speculative,
             n,
             partials,
-            percentile(&mut partial_rtf, 0.5)
+            percentile(&mut partial_rtf, 50)
         );
     }
     println!(

@@ -25,10 +25,10 @@ use anyhow::{Context, Result};
 use voxhire_dialog::io::EndpointSettings;
 use voxhire_dialog::InterviewScript;
 use voxhire_nlu::{IntentExamples, Lang, Nlu};
-use voxhire_speech::asr::{AsrConfig, AsrEngine, Language};
+use voxhire_speech::asr::{AsrConfig, AsrEngine};
 use voxhire_speech::endpoint::EndpointConfig;
 use voxhire_speech::models::ModelDir;
-use voxhire_speech::tts::{self, PromptCache, Tts, Voice};
+use voxhire_speech::tts::{PromptCache, Tts, Voice};
 
 use self::prompt_store::PromptStore;
 use voxhire_speech::vad::SileroVad;
@@ -59,7 +59,7 @@ impl InterviewStack {
         let vad = SileroVad::load(&models).context("loading the VAD")?;
         let asr =
             AsrEngine::load(&models, asr_config(concurrent_calls)).context("loading Whisper")?;
-        let mut langs: Vec<tts::Lang> = scripts.iter().map(|(_, l)| tts_lang(*l)).collect();
+        let mut langs: Vec<Lang> = scripts.iter().map(|(_, l)| *l).collect();
         langs.dedup();
         let tts = Tts::load_langs(&models, &langs).context("loading the TTS voices")?;
         let mut examples = IntentExamples::default();
@@ -85,7 +85,7 @@ impl InterviewStack {
     }
 
     pub fn voice(&self, lang: Lang) -> Result<Arc<dyn Voice>> {
-        Ok(self.tts.voice(tts_lang(lang))?.clone())
+        Ok(self.tts.voice(lang)?.clone())
     }
 
     /// Puts the script's fixed lines (those without a per-call `{name}`) into
@@ -175,20 +175,6 @@ pub fn interview_capacity() -> usize {
 pub fn time_zone(flag: &str) -> Result<chrono_tz::Tz> {
     flag.parse()
         .map_err(|_| anyhow::anyhow!("--tz {flag:?} is not an IANA time zone (e.g. Asia/Shanghai)"))
-}
-
-pub fn tts_lang(lang: Lang) -> tts::Lang {
-    match lang {
-        Lang::En => tts::Lang::En,
-        Lang::Zh => tts::Lang::Zh,
-    }
-}
-
-pub fn asr_language(lang: Lang) -> Language {
-    match lang {
-        Lang::En => Language::En,
-        Lang::Zh => Language::Zh,
-    }
 }
 
 /// An hour: longer than any utterance, so no partial decode is requested.

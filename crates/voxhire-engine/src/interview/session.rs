@@ -15,6 +15,7 @@ use anyhow::Result;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use voxhire_dialog::{Action, Input, Interview, InterviewScript, ListenContext, Report};
+use voxhire_media::stats::percentile;
 use voxhire_nlu::{Heard as HeardUtterance, Lang, Understanding};
 
 use super::listener::{self, FinalHeard, Heard, ListenerControl, ListenerParams};
@@ -43,6 +44,17 @@ pub struct CallMedia {
     pub dtmf: tokio::sync::broadcast::Receiver<char>,
 }
 
+/// The transcript's turns as the caller heard them: a line still playing
+/// when the call ended is cut off there, lines never played are left out.
+fn played_turns(mut turns: Vec<Turn>, ended_ms: u64) -> Vec<Turn> {
+    for t in turns.iter_mut().filter(|t| t.played && t.end_ms == 0) {
+        t.end_ms = ended_ms.max(t.start_ms);
+        t.interrupted = true;
+    }
+    turns.retain(|t| t.played);
+    turns
+}
+
 /// One transcript turn.
 #[derive(Debug, Clone, Serialize)]
 pub struct Turn {
@@ -55,8 +67,14 @@ pub struct Turn {
     pub confidence: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_id: Option<String>,
+    /// Cut off: by the candidate speaking over it (barge-in), or by the
+    /// call ending mid-line (`end_ms` is then where the call ended).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// The line reached the caller (agent lines queued but never played are
+    /// left out of the transcript).
+    #[serde(skip)]
+    pub played: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,7 +118,7 @@ pub async fn run(
         ListenerParams {
             vad: stack.vad.clone(),
             asr: stack.asr.clone(),
-            language: super::asr_language(lang),
+            language: lang.into(),
             endpointing: super::endpoint_config(&script.endpointing()),
         },
         call.audio,
@@ -141,6 +159,7 @@ pub async fn run(
                         confidence: None,
                         prompt_id: Some(id.0.clone()),
                         interrupted: false,
+                        played: false,
                     });
                     let _ = say_tx.send(SpeakerCommand::Say { id: id.0, text }).await;
                 }
@@ -217,6 +236,7 @@ pub async fn run(
                                     confidence: Some(f.confidence),
                                     prompt_id: None,
                                     interrupted: false,
+                                    played: true,
                                 });
                                 dialog.handle_input(Instant::now(), Input::Final { heard, understanding });
                             }
@@ -228,8 +248,9 @@ pub async fn run(
             spoken = spoken_rx.recv() => match spoken {
                 None => break,
                 Some(Spoken::Started { id, at, cached, first_chunk_ms }) => {
-                    if let Some(t) = turns.iter_mut().rev().find(|t| t.prompt_id.as_deref() == Some(id.as_str())) {
+                    if let Some(t) = turns.iter_mut().find(|t| !t.played && t.prompt_id.as_deref() == Some(id.as_str())) {
                         t.start_ms = call_ms().max(0) as u64;
+                        t.played = true;
                     }
                     events.log("tts", &serde_json::json!({"event": "playing", "id": id, "cached": cached, "first_chunk_ms": first_chunk_ms}));
                     turn_taking.handle_agent_audio(at, cached);
@@ -241,7 +262,7 @@ pub async fn run(
                 }
                 Some(Spoken::Finished { id, interrupted, audio_ms }) => {
                     lines_playing = lines_playing.saturating_sub(1);
-                    if let Some(t) = turns.iter_mut().rev().find(|t| t.prompt_id.as_deref() == Some(id.as_str())) {
+                    if let Some(t) = turns.iter_mut().find(|t| t.played && t.end_ms == 0 && t.prompt_id.as_deref() == Some(id.as_str())) {
                         t.end_ms = if interrupted { call_ms().max(0) as u64 } else { t.start_ms.max(1) + audio_ms };
                         t.interrupted = interrupted;
                     }
@@ -287,6 +308,7 @@ pub async fn run(
 
     let report = dialog.finish(Some(stack.nlu.as_ref()));
     let dir = &params.run_dir;
+    let turns = played_turns(turns, call_ms().max(0) as u64);
     outputs::write_json(
         &dir.join("transcript.json"),
         &Transcript {
@@ -385,15 +407,6 @@ fn latency_summary(l: &[TurnLatency]) -> LatencySummary {
     }
 }
 
-/// Nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[u64], p: u32) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (u64::from(p) * sorted.len() as u64).div_ceil(100).max(1) as usize;
-    sorted[rank.min(sorted.len()) - 1]
-}
-
 fn action_event(a: &Action) -> serde_json::Value {
     match a {
         Action::Say { id, text, barge_in } => {
@@ -414,15 +427,35 @@ fn action_event(a: &Action) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::*;
+
+    fn agent(id: &str, start_ms: u64, end_ms: u64, played: bool) -> Turn {
+        Turn {
+            speaker: "agent",
+            text: id.into(),
+            language: Lang::En,
+            start_ms,
+            end_ms,
+            confidence: None,
+            prompt_id: Some(id.into()),
+            interrupted: false,
+            played,
+        }
+    }
 
     #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<u64> = (1..=20).collect();
-        assert_eq!(percentile(&v, 50), 10);
-        assert_eq!(percentile(&v, 95), 19);
-        assert_eq!(percentile(&v, 100), 20);
-        assert_eq!(percentile(&[7], 95), 7);
-        assert_eq!(percentile(&[], 50), 0);
+    fn the_transcript_keeps_what_was_played_and_where_it_was_cut_off() {
+        let turns = vec![
+            agent("greeting", 100, 2_000, true),
+            agent("disclosure", 2_100, 0, true), // the caller hung up mid-line
+            agent("consent", 0, 0, false),       // queued, never played
+        ];
+        let kept = played_turns(turns, 3_500);
+        assert_eq!(kept.len(), 2);
+        assert_eq!((kept[0].end_ms, kept[0].interrupted), (2_000, false));
+        assert_eq!((kept[1].end_ms, kept[1].interrupted), (3_500, true));
+        let json = serde_json::to_value(&kept[1]).unwrap();
+        assert_eq!(json["interrupted"], true);
+        assert!(json.get("played").is_none());
     }
 }

@@ -64,7 +64,8 @@ pub enum AsrError {
     Whisper { model: AsrModel, message: String },
 }
 
-/// The language to recognise.
+/// The language to recognise: one of voxhire's [`voxhire_lang::Lang`]s, or
+/// auto-detection between them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
@@ -82,6 +83,26 @@ impl Language {
             Language::Auto => "auto",
             Language::En => "en",
             Language::Zh => "zh",
+        }
+    }
+}
+
+impl From<voxhire_lang::Lang> for Language {
+    fn from(lang: voxhire_lang::Lang) -> Language {
+        match lang {
+            voxhire_lang::Lang::En => Language::En,
+            voxhire_lang::Lang::Zh => Language::Zh,
+        }
+    }
+}
+
+impl Language {
+    /// The language to recognise, `None` for auto-detection.
+    pub fn lang(self) -> Option<voxhire_lang::Lang> {
+        match self {
+            Language::Auto => None,
+            Language::En => Some(voxhire_lang::Lang::En),
+            Language::Zh => Some(voxhire_lang::Lang::Zh),
         }
     }
 }

@@ -68,37 +68,7 @@ pub use stream::{synthesize, synthesize_stream, AudioChunk, SpeechStream};
 use crate::models::{ModelDir, ModelError};
 
 /// Language of a voice and of the text given to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    En,
-    Zh,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh",
-        }
-    }
-}
-
-impl std::fmt::Display for Lang {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl std::str::FromStr for Lang {
-    type Err = TtsError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "en" | "en-us" | "english" => Ok(Lang::En),
-            "zh" | "zh-cn" | "cmn" | "mandarin" | "chinese" => Ok(Lang::Zh),
-            _ => Err(TtsError::UnknownLang(s.to_owned())),
-        }
-    }
-}
+pub use voxhire_lang::Lang;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TtsError {
@@ -106,8 +76,8 @@ pub enum TtsError {
     Model(#[from] ModelError),
     #[error("nothing to say: the text is empty")]
     EmptyText,
-    #[error("unknown language {0:?} (expected en or zh)")]
-    UnknownLang(String),
+    #[error(transparent)]
+    UnknownLang(#[from] voxhire_lang::UnknownLang),
     #[error("no {0} voice is loaded")]
     NoVoice(Lang),
     #[error(
