@@ -5,12 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# RFC 4475 vectors live in ../shared beside the checkout (CI has them there).
-export VOXHIRE_RFC4475_DIR="${VOXHIRE_RFC4475_DIR:-$(cd .. && pwd)/shared/testdata/rfc4475}"
-if [ ! -d "$VOXHIRE_RFC4475_DIR" ]; then
-  echo "test: RFC 4475 vectors not found at $VOXHIRE_RFC4475_DIR (set VOXHIRE_RFC4475_DIR)" >&2
+# RFC 4475 vectors: vendored in tests/data/rfc4475 (public conformance data,
+# byte-exact, pinned by SHA256SUMS).
+export VOXHIRE_RFC4475_DIR="${VOXHIRE_RFC4475_DIR:-$PWD/tests/data/rfc4475}"
+(cd "$VOXHIRE_RFC4475_DIR" && sha256sum --quiet -c SHA256SUMS) || {
+  echo "test: RFC 4475 vectors in $VOXHIRE_RFC4475_DIR do not match their SHA256SUMS" >&2
   exit 1
-fi
+}
 
 # Two cores: keep the build and the SIPp tests from starving each other.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"

@@ -8,7 +8,7 @@
 #   sudo bash tests/rfc4475_netns.sh --only invalid/ncl.dat
 #
 # Environment:
-#   VOXHIRE_RFC4475_DIR  messages (default: <repo>/../shared/testdata/rfc4475)
+#   VOXHIRE_RFC4475_DIR  messages (default: the vendored <repo>/tests/data/rfc4475)
 #   VOXHIRE_BIN          binary (default: built with `cargo build --bin voxhire`)
 #   KEEP=1               keep the work directory (voxhire stdout/stderr)
 #
@@ -21,7 +21,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-dir=${VOXHIRE_RFC4475_DIR:-$repo/../shared/testdata/rfc4475}
+dir=${VOXHIRE_RFC4475_DIR:-$repo/tests/data/rfc4475}
 expected=$repo/tests/rfc4475_expected.tsv
 sender=$repo/tests/rfc4475_send.py
 
@@ -154,7 +154,11 @@ if [ "$failed" -ne 0 ]; then
     awk -F'\t' '$4 != "ok" { printf "   FAIL %-22s got %-8s allowed %s\n", $1, $2, $3 }' "$results"
 fi
 [ "$serve_ok" -eq 1 ] || echo "== voxhire serve did not survive/shut down cleanly (see above)"
-if [ "$failed" -ne 0 ] || [ "$serve_ok" -ne 1 ]; then
+# Every one of the RFC's 49 messages must have been sent and judged: fewer
+# means a round died early, which must not pass as green.
+expected=49
+[ "$total" -ge "$expected" ] || echo "== only $total of the $expected messages were judged"
+if [ "$failed" -ne 0 ] || [ "$serve_ok" -ne 1 ] || [ "$total" -lt "$expected" ]; then
     exit 1
 fi
 exit 0

@@ -1,8 +1,8 @@
 //! Every RFC 4475 torture message through the Sans-IO UA core: parse → transaction
 //! → UA decision, asserting the response a UA should give (or that it is dropped).
 //!
-//! The vectors live outside the repository, in `../shared/testdata/rfc4475` (CI has
-//! `shared/` beside the checkout); `VOXHIRE_RFC4475_DIR` overrides the location.
+//! The vectors are vendored in `tests/data/rfc4475` at the repository root
+//! (byte-exact, pinned by `SHA256SUMS`); `VOXHIRE_RFC4475_DIR` overrides the location.
 //! A missing directory fails the test: silently skipping would hide a broken setup.
 
 use std::path::PathBuf;
@@ -85,7 +85,7 @@ fn vectors_dir() -> PathBuf {
     std::env::var_os("VOXHIRE_RFC4475_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/rfc4475")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/rfc4475")
         })
 }
 
@@ -132,7 +132,7 @@ fn all_49_torture_messages() {
     let dir = vectors_dir();
     assert!(
         dir.is_dir(),
-        "RFC 4475 vectors not found at {} (set VOXHIRE_RFC4475_DIR or put shared/ beside the checkout)",
+        "RFC 4475 vectors not found at {} (they are vendored in tests/data/rfc4475; VOXHIRE_RFC4475_DIR overrides)",
         dir.display()
     );
     let mut seen = 0;
