@@ -129,11 +129,15 @@ pub fn interview(
         "voxhire call failed\n{}",
         run.diagnostics()
     );
-    assert!(
-        run.stdout.contains("report: "),
-        "no report path printed\n{}",
-        run.diagnostics()
+    // stdout is one JSON line naming the report.
+    let line: Value = serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|e| panic!("stdout is not one JSON line: {e}\n{}", run.diagnostics()));
+    assert_eq!(
+        line["report"].as_str().map(PathBuf::from),
+        Some(out.join("report.json")),
+        "{line}"
     );
+    assert_eq!(line["outcome"], "answered", "{line}");
     (run, out)
 }
 

@@ -16,7 +16,7 @@ use voxhire_engine::call::{Action, Call, CallPolicy, Expired};
 use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::interview::session::InterviewParams;
 use voxhire_engine::interview::{interview_lang, time_zone, InterviewStack};
-use voxhire_engine::interview_call::{summary_line, DialRequest, Dialer};
+use voxhire_engine::interview_call::{summary_json, summary_line, DialRequest, Dialer};
 use voxhire_engine::media_task::{MediaHandle, MediaParams, Recording};
 use voxhire_engine::redact::Redacted;
 use voxhire_engine::rtp_ports::RtpPorts;
@@ -421,12 +421,13 @@ async fn run_interview(
         )
         .await?;
     match &record.interview {
-        Some(r) => println!("report: {}", r.report_path.display()),
-        None => println!(
-            "no interview: the call was not answered ({:?})",
-            record.outcome
+        Some(r) => eprintln!("report: {}", r.report_path.display()),
+        None => eprintln!(
+            "no interview: the call was not answered ({})",
+            record.outcome.name()
         ),
     }
-    println!("{}", summary_line(&record));
+    eprintln!("{}", summary_line(&record));
+    println!("{}", summary_json(&record));
     Ok(())
 }

@@ -366,6 +366,38 @@ async fn finish_session(
     }
 }
 
+/// An interview call as one JSON line (`voxhire call --script`'s output): how
+/// the call went, and when answered how the interview ended, its score and
+/// files, and the turns' voice-to-voice latency.
+pub fn summary_json(record: &CallRecord) -> serde_json::Value {
+    let mut line = serde_json::json!({
+        "call_id": record.call_id,
+        "outcome": record.outcome,
+        "sip_status": record.sip_status,
+        "duration_ms": record.duration_ms,
+        "run_dir": record.run_dir.display().to_string(),
+        "rtp": crate::summary::RtpSummary::from_report(record.media.as_ref()),
+    });
+    if !record.reason.is_empty() {
+        line["reason"] = record.reason.clone().into();
+    }
+    if let Some(r) = &record.interview {
+        let mut lats: Vec<u64> = r.latencies.iter().map(|l| l.voice_to_voice_ms).collect();
+        lats.sort_unstable();
+        line["status"] = r.report.status.name().into();
+        line["score"] = serde_json::json!(r.report.score);
+        line["recommendation"] = r.report.recommendation.map(|x| x.name()).into();
+        line["callback_at"] = serde_json::json!(r.report.callback_at);
+        line["report"] = r.report_path.display().to_string().into();
+        line["voice_to_voice_ms"] = serde_json::json!({
+            "turns": lats.len(),
+            "p50": percentile(&lats, 50),
+            "p95": percentile(&lats, 95),
+        });
+    }
+    line
+}
+
 /// A one-line human summary of an interview: status, score, recommendation and
 /// the turns' voice-to-voice latency.
 pub fn summary_line(record: &CallRecord) -> String {
