@@ -378,10 +378,12 @@ async fn run_interview(
         from,
         dst,
     } = open_sip(args, &trunk, &target).await?;
+    let tuning = super::tuning_from_env()?;
     eprintln!("loading models and synthesising the script's prompts…");
     let stack = {
         let script = script.clone();
-        tokio::task::spawn_blocking(move || InterviewStack::load(&[(script, lang)], 1)).await??
+        tokio::task::spawn_blocking(move || InterviewStack::load(&[(script, lang)], 1, &tuning))
+            .await??
     };
     stack.warm_for(&script, lang, args.candidate_name.as_deref())?;
     let stack = Arc::new(stack);

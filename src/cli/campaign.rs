@@ -180,8 +180,9 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     eprintln!(
         "campaign {name}: {total} candidates, up to {max_concurrent} calls at once; loading models…"
     );
+    let tuning = super::tuning_from_env()?;
     let stack = Arc::new(
-        tokio::task::spawn_blocking(move || InterviewStack::load(&needed, max_concurrent))
+        tokio::task::spawn_blocking(move || InterviewStack::load(&needed, max_concurrent, &tuning))
             .await??,
     );
     let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);

@@ -43,7 +43,11 @@ pub fn run(cmd: PromptsCommand) -> Result<()> {
     langs.sort();
     langs.dedup();
     let models = ModelDir::locate();
-    let tts = Tts::load_langs(&models, &langs).context("loading the TTS voices")?;
+    let threads = super::tuning_from_env()?
+        .tts_threads
+        .unwrap_or_else(voxhire_speech::tts::default_threads);
+    let tts =
+        Tts::load_langs_with_threads(&models, &langs, threads).context("loading the TTS voices")?;
     let store = PromptStore::locate();
     let (mut made, mut kept) = (0usize, 0usize);
     for script in &scripts {

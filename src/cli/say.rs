@@ -39,7 +39,10 @@ pub fn run(args: SayArgs) -> Result<()> {
         }
     }
     let models = ModelDir::locate();
-    let tts = Tts::load_langs(&models, &[lang])
+    let threads = super::tuning_from_env()?
+        .tts_threads
+        .unwrap_or_else(voxhire_speech::tts::default_threads);
+    let tts = Tts::load_langs_with_threads(&models, &[lang], threads)
         .with_context(|| format!("loading the {lang} voice from {}", models.root().display()))?;
     let voice = tts.voice(lang)?.clone();
     let rate = args.rate.unwrap_or(voice.sample_rate());

@@ -92,12 +92,14 @@ impl InterviewSetup {
         let tz = time_zone(&args.tz)?;
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("creating --out {}", args.out.display()))?;
+        let tuning = super::tuning_from_env()?;
         eprintln!("loading models and synthesising the script's prompts…");
         let s = script.clone();
         let max_calls = args.max_calls();
-        let stack =
-            tokio::task::spawn_blocking(move || InterviewStack::load(&[(s, lang)], max_calls))
-                .await??;
+        let stack = tokio::task::spawn_blocking(move || {
+            InterviewStack::load(&[(s, lang)], max_calls, &tuning)
+        })
+        .await??;
         Ok(Some(InterviewSetup {
             stack: Arc::new(stack),
             script,

@@ -33,6 +33,23 @@ use voxhire_speech::tts::{PromptCache, Tts, Voice};
 use self::prompt_store::PromptStore;
 use voxhire_speech::vad::SileroVad;
 
+/// An operator's tuning of the speech stack, for a deployment without a
+/// rebuild. The CLI reads it from the environment (`VOXHIRE_ASR_THREADS`,
+/// `VOXHIRE_ASR_AUDIO_CTX_PAD`, `VOXHIRE_TTS_THREADS`, `VOXHIRE_PARTIAL_MS`);
+/// `None` keeps the measured default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tuning {
+    /// Threads per Whisper decode (default 1: see [`asr_config`]).
+    pub asr_threads: Option<usize>,
+    /// Whisper's audio-context padding (see `AsrConfig::audio_ctx_pad`).
+    pub asr_audio_ctx_pad: Option<u32>,
+    /// Threads per TTS synthesis (default: all cores).
+    pub tts_threads: Option<usize>,
+    /// Partial transcripts every this many ms while the candidate speaks
+    /// (default: none; the dialog acts on finals).
+    pub partial_ms: Option<u32>,
+}
+
 /// The models every call shares.
 pub struct InterviewStack {
     pub vad: Arc<SileroVad>,
@@ -41,6 +58,7 @@ pub struct InterviewStack {
     pub cache: Arc<PromptCache>,
     pub store: PromptStore,
     pub nlu: Arc<Nlu>,
+    pub tuning: Tuning,
 }
 
 impl InterviewStack {
@@ -52,16 +70,21 @@ impl InterviewStack {
     pub fn load(
         scripts: &[(Arc<InterviewScript>, Lang)],
         concurrent_calls: usize,
+        tuning: &Tuning,
     ) -> Result<InterviewStack> {
         let started = Instant::now();
         let models = ModelDir::locate();
         let env = models.onnxruntime()?;
         let vad = SileroVad::load(&models).context("loading the VAD")?;
-        let asr =
-            AsrEngine::load(&models, asr_config(concurrent_calls)).context("loading Whisper")?;
+        let asr = AsrEngine::load(&models, asr_config(concurrent_calls, tuning))
+            .context("loading Whisper")?;
         let mut langs: Vec<Lang> = scripts.iter().map(|(_, l)| *l).collect();
         langs.dedup();
-        let tts = Tts::load_langs(&models, &langs).context("loading the TTS voices")?;
+        let tts = match tuning.tts_threads {
+            Some(n) => Tts::load_langs_with_threads(&models, &langs, n),
+            None => Tts::load_langs(&models, &langs),
+        }
+        .context("loading the TTS voices")?;
         let mut examples = IntentExamples::default();
         for (s, _) in scripts {
             examples.examples.extend(s.intent_examples().examples);
@@ -74,6 +97,7 @@ impl InterviewStack {
             cache: Arc::new(PromptCache::new(PromptCache::DEFAULT_CAPACITY_SAMPLES)),
             store: PromptStore::locate(),
             nlu: Arc::new(nlu),
+            tuning: tuning.clone(),
         };
         tracing::info!(ms = started.elapsed().as_millis() as u64, "models loaded");
         for (script, lang) in scripts {
@@ -184,9 +208,15 @@ const NO_PARTIALS_MS: u32 = 3_600_000;
 /// One single-threaded worker per core by default: a decode on two threads is
 /// ~40 % faster on an idle box (voice-to-voice p50 742 vs 1242 ms), but ggml's
 /// threads spin at barriers and, with another process on the cores, one Mandarin
-/// decode took 24 s. `VOXHIRE_ASR_THREADS=2` opts in for a dedicated machine.
-fn asr_config(concurrent_calls: usize) -> AsrConfig {
+/// decode took 24 s. [`Tuning::asr_threads`] = 2 opts in for a dedicated machine.
+fn asr_config(concurrent_calls: usize, tuning: &Tuning) -> AsrConfig {
     let mut config = AsrConfig::default();
+    if let Some(n) = tuning.asr_threads {
+        config.threads_per_worker = n.max(1);
+    }
+    if let Some(pad) = tuning.asr_audio_ctx_pad {
+        config.audio_ctx_pad = pad;
+    }
     if concurrent_calls <= 1 && config.threads_per_worker > 1 {
         // One call never needs more than one decode at a time.
         config.workers = 1;
@@ -200,18 +230,15 @@ const MAX_UTTERANCE_MS: u32 = 29_000;
 
 /// The script's (or a question's) endpointing settings as the endpointer's
 /// configuration.
-pub fn endpoint_config(e: &EndpointSettings) -> EndpointConfig {
+pub fn endpoint_config(e: &EndpointSettings, partial_ms: Option<u32>) -> EndpointConfig {
     EndpointConfig {
         min_speech_ms: e.min_speech_ms,
         end_silence_ms: e.end_of_turn_silence_ms,
         max_utterance_ms: e.max_utterance_ms.min(MAX_UTTERANCE_MS),
         // Partial transcripts while the candidate speaks cost a core and the
         // dialog acts only on finals (and the speculative decode at each pause),
-        // so they are off unless asked for (VOXHIRE_PARTIAL_MS=700).
-        progress_ms: std::env::var("VOXHIRE_PARTIAL_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(NO_PARTIALS_MS),
+        // so they are off unless asked for ([`Tuning::partial_ms`]).
+        progress_ms: partial_ms.unwrap_or(NO_PARTIALS_MS),
         ..EndpointConfig::default()
     }
 }

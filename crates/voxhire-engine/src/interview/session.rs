@@ -119,7 +119,7 @@ pub async fn run(
             vad: stack.vad.clone(),
             asr: stack.asr.clone(),
             language: lang.into(),
-            endpointing: super::endpoint_config(&script.endpointing()),
+            endpointing: super::endpoint_config(&script.endpointing(), stack.tuning.partial_ms),
         },
         call.audio,
         listen_ctl_rx,
@@ -173,6 +173,7 @@ pub async fn run(
                     let _ = listen_ctl
                         .send(ListenerControl::Endpointing(super::endpoint_config(
                             &context.endpointing,
+                            stack.tuning.partial_ms,
                         )))
                         .await;
                     turn_taking.handle_listen(context.nlu.clone());

@@ -59,18 +59,10 @@ impl Default for AsrConfig {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AsrConfig {
             workers: cores.max(1),
-            threads_per_worker: std::env::var("VOXHIRE_ASR_THREADS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .filter(|&n| n >= 1)
-                .unwrap_or(1),
+            threads_per_worker: 1,
             queue_capacity: 8,
             english_model: EnglishModel::default(),
-            // An operator's override, for tuning a deployment without a rebuild.
-            audio_ctx_pad: std::env::var("VOXHIRE_ASR_AUDIO_CTX_PAD")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(DEFAULT_AUDIO_CTX_PAD),
+            audio_ctx_pad: DEFAULT_AUDIO_CTX_PAD,
             mandarin_prompt: DEFAULT_MANDARIN_PROMPT.to_owned(),
             beam_size: 0,
             weights: Weights::default(),

@@ -168,9 +168,14 @@ impl std::fmt::Debug for KokoroModel {
 
 impl KokoroModel {
     pub fn load(models: &ModelDir) -> Result<Arc<Self>, TtsError> {
+        Self::load_with_threads(models, super::piper::default_threads())
+    }
+
+    /// [`KokoroModel::load`] with `threads` per synthesis.
+    pub fn load_with_threads(models: &ModelDir, threads: usize) -> Result<Arc<Self>, TtsError> {
         let path = models.file(MODEL_FILE)?;
         let env = models.onnxruntime()?;
-        let session = session_builder(env)
+        let session = session_builder(env, threads)
             .and_then(|mut b| b.commit_from_file(&path))
             .map_err(|e| ModelError::Load {
                 path: path.clone(),

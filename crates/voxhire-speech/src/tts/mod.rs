@@ -62,7 +62,7 @@ use std::sync::Arc;
 
 pub use cache::PromptCache;
 pub use kokoro::{KokoroModel, KokoroVoice};
-pub use piper::PiperVoice;
+pub use piper::{default_threads, PiperVoice};
 pub use stream::{synthesize, synthesize_stream, AudioChunk, SpeechStream};
 
 use crate::models::{ModelDir, ModelError};
@@ -149,15 +149,24 @@ impl Tts {
     /// Loads only the voices of `langs` (each model takes a few hundred ms and
     /// 100–200 MB to load).
     pub fn load_langs(models: &ModelDir, langs: &[Lang]) -> Result<Self, TtsError> {
+        Self::load_langs_with_threads(models, langs, piper::default_threads())
+    }
+
+    /// [`Tts::load_langs`] with `threads` per synthesis (default: all cores).
+    pub fn load_langs_with_threads(
+        models: &ModelDir,
+        langs: &[Lang],
+        threads: usize,
+    ) -> Result<Self, TtsError> {
         let mut voices: Vec<Arc<dyn Voice>> = Vec::new();
         for &lang in langs {
             if voices.iter().any(|v| v.lang() == lang) {
                 continue;
             }
             match lang {
-                Lang::En => voices.push(Arc::new(PiperVoice::load(models)?)),
+                Lang::En => voices.push(Arc::new(PiperVoice::load_with_threads(models, threads)?)),
                 Lang::Zh => {
-                    let model = KokoroModel::load(models)?;
+                    let model = KokoroModel::load_with_threads(models, threads)?;
                     voices.push(Arc::new(KokoroVoice::load(models, model, MANDARIN_VOICE)?));
                 }
             }

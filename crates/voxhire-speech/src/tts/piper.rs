@@ -92,13 +92,23 @@ impl std::fmt::Debug for PiperVoice {
 impl PiperVoice {
     /// Loads the product's English voice, `en_US-joe-medium`.
     pub fn load(models: &ModelDir) -> Result<Self, TtsError> {
-        let onnx = models.file(JOE_MEDIUM)?;
-        let config = models.file(&format!("{JOE_MEDIUM}.json"))?;
-        Self::load_files(models, &onnx, &config)
+        Self::load_with_threads(models, default_threads())
     }
 
-    /// Loads a Piper voice from its `.onnx` and `.onnx.json`.
-    pub fn load_files(models: &ModelDir, onnx: &Path, config: &Path) -> Result<Self, TtsError> {
+    /// [`PiperVoice::load`] with `threads` per synthesis.
+    pub fn load_with_threads(models: &ModelDir, threads: usize) -> Result<Self, TtsError> {
+        let onnx = models.file(JOE_MEDIUM)?;
+        let config = models.file(&format!("{JOE_MEDIUM}.json"))?;
+        Self::load_files(models, &onnx, &config, threads)
+    }
+
+    /// Loads a Piper voice from its `.onnx` and `.onnx.json`, `threads` per synthesis.
+    pub fn load_files(
+        models: &ModelDir,
+        onnx: &Path,
+        config: &Path,
+        threads: usize,
+    ) -> Result<Self, TtsError> {
         let config_err = |message: String| TtsError::Config {
             path: config.to_owned(),
             message,
@@ -126,7 +136,7 @@ impl PiperVoice {
             }
         }
         let env = models.onnxruntime()?;
-        let session = session_builder(env)
+        let session = session_builder(env, threads)
             .and_then(|mut b| b.commit_from_file(onnx))
             .map_err(|e| ModelError::Load {
                 path: onnx.to_owned(),
@@ -288,18 +298,14 @@ impl Voice for PiperVoice {
     }
 }
 
-/// Threads for one synthesis: `$VOXHIRE_TTS_THREADS`, else all cores. Synthesis
-/// is latency-bound (the caller waits for the first sentence) and calls take
+/// Threads for one synthesis by default: all cores. Synthesis is
+/// latency-bound (the caller waits for the first sentence) and calls take
 /// turns on the session anyway.
-pub(crate) fn intra_threads() -> usize {
-    std::env::var("VOXHIRE_TTS_THREADS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Session options shared by the TTS models: all optimisations, [`intra_threads`]
+/// Session options shared by the TTS models: all optimisations, `threads`
 /// threads that sleep rather than spin between operators. Spinning shaves a little
 /// latency on an idle machine, but on a call server the cores are shared with other
 /// calls' ASR and VAD, and spinning threads that lose their core stall every
@@ -307,10 +313,11 @@ pub(crate) fn intra_threads() -> usize {
 /// short phrase, not spinning 2.8–3.2 s).
 pub(crate) fn session_builder(
     env: &ort::environment::Environment,
+    threads: usize,
 ) -> Result<ort::session::builder::SessionBuilder, ort::Error> {
     let builder = Session::builder(env)?
         .with_optimization_level(GraphOptimizationLevel::Level3)?
-        .with_intra_threads(intra_threads())?
+        .with_intra_threads(threads.max(1))?
         .with_config_entry("session.intra_op.allow_spinning", "0")?;
     Ok(builder)
 }
