@@ -692,3 +692,86 @@ fn barge_in_stops_the_prompt_and_takes_the_answer() {
         "{transcript:#}"
     );
 }
+
+/// The campaign's state cannot be written mid-campaign (here: the opt-out
+/// list's directory is a file, so recording dana's opt-out fails while alice is
+/// still in her interview): the run stops with an error naming the cause, alice's call
+/// is ended with BYE rather than abandoned, her attempt keeps its files, and
+/// the store keeps both attempts (a rerun resumes from it).
+#[test]
+fn a_store_error_mid_campaign_hangs_up_the_calls_in_progress() {
+    let scratch = Scratch::new("campaign-store-error");
+    let candidate = Candidate::start(scratch.path());
+    let sip = candidate.sip;
+    std::fs::write(
+        scratch.join("candidates.csv"),
+        format!(
+            "id,name,uri,language,timezone\n\
+             alice,Alice Chen,sip:alice@{sip},en,UTC\n\
+             dana,Dana Kowalski,sip:dana@{sip},en,UTC\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(scratch.join("blocker"), "a file where a directory should be").unwrap();
+    let out = scratch.join("runs");
+    std::fs::write(
+        scratch.join("campaign.toml"),
+        format!(
+            "name = \"e2e-store-error\"\n\
+             script = \"{script}\"\n\
+             candidates = \"candidates.csv\"\n\
+             opt_outs = \"blocker/opted-out.txt\"\n\
+             out_dir = \"{out}\"\n\
+             max_concurrent_calls = 2\n\
+             [pacing]\nmin_gap_ms = 200\n\
+             [calling_window]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n\
+             start = \"00:00\"\nend = \"24:00\"\n",
+            script = repo_root().join("config/interview-java-backend.en.toml").display(),
+            out = out.display(),
+        ),
+    )
+    .unwrap();
+    let (lo, hi) = free_port_range(8);
+    let run = common::voxhire::run_command(
+        &[
+            "campaign".into(),
+            "run".into(),
+            scratch.join("campaign.toml").display().to_string(),
+            "--sip".into(),
+            "127.0.0.1:0".into(),
+            "--rtp-ports".into(),
+            format!("{lo}-{hi}"),
+            "--max-calls".into(),
+            "2".into(),
+        ],
+        scratch.path(),
+        "campaign-store-error",
+        Duration::from_secs(300),
+    );
+    let why = run.diagnostics();
+    assert_eq!(run.status.and_then(|s| s.code()), Some(1), "{why}");
+    let stderr = std::fs::read_to_string(&run.stderr_path).unwrap_or_default();
+    assert!(
+        stderr.contains("recording the opt-out"),
+        "the error names its cause\n{why}"
+    );
+    // alice was mid-interview: her call ended with our BYE, and her files are
+    // finished (not left as .partial).
+    let alice = events(&out.join("alice/1"));
+    let said = |cat: &str, ev: &str| alice.iter().any(|e| e["source"] == cat && e["event"] == ev);
+    assert!(
+        said("call", "interrupted"),
+        "alice's call was stopped\n{why}"
+    );
+    assert!(said("sip", "hangup"), "a BYE was sent\n{why}");
+    assert!(said("sip", "ended"), "the BYE completed\n{why}");
+    assert!(out.join("alice/1/recording.wav").exists(), "{why}");
+    // Both attempts are in the store, ended: nothing is left "in flight".
+    let store = voxhire_campaign::Store::open(&out.join("campaign.sqlite")).unwrap();
+    let attempts = store.attempts("e2e-store-error").unwrap();
+    assert_eq!(attempts.len(), 2, "{why}");
+    assert!(
+        attempts.iter().all(|a| a.ended_at.is_some()),
+        "an attempt left open\n{why}"
+    );
+}

@@ -102,25 +102,108 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
         config.default_language,
         config.default_timezone,
     )?;
+    let dnc = do_not_call(&config)?;
+    let trunk = match &config.trunk {
+        Some(p) => Trunk::load(p)?,
+        None => Trunk::default(),
+    };
+    let (scripts, needed) = load_scripts(&config, &candidates)?;
+    std::fs::create_dir_all(&config.out_dir)
+        .with_context(|| format!("creating {}", config.out_dir.display()))?;
+    let store = Store::open(&config.store_path())?;
+    let prior = store.attempts(&config.name)?;
+    let name = config.name.clone();
+    let out_dir = config.out_dir.clone();
+    let opt_outs = config.opt_outs.clone();
+    let max_concurrent = config.max_concurrent_calls;
+    let total = candidates.len();
+    let sched = Scheduler::new(config, candidates, dnc, &prior, Utc::now())?;
+    let wait_for_callbacks = args.wait_for_callbacks;
+    if sched.is_finished() || (!wait_for_callbacks && sched.only_callbacks_left_later(Utc::now())) {
+        // A rerun of a finished campaign: no models to load, nobody to call.
+        let summary = sched.summary();
+        let path = voxhire_campaign::write_summary(&out_dir, &summary)?;
+        println!("{}", summary.render_table());
+        println!(
+            "campaign {name}: nobody left to call now; summary: {}",
+            path.display()
+        );
+        print_pending_callbacks(&sched);
+        return Ok(());
+    }
+
+    eprintln!(
+        "campaign {name}: {total} candidates, up to {max_concurrent} calls at once; loading models…"
+    );
+    let tuning = super::tuning_from_env()?;
+    let stack = Arc::new(
+        tokio::task::spawn_blocking(move || InterviewStack::load(&needed, max_concurrent, &tuning))
+            .await??,
+    );
+    let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
+    let dialer = Arc::new(open_dialer(&args, &trunk, ports, stack.clone()).await?);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut runner = Runner {
+        name,
+        store,
+        sched,
+        scripts,
+        stack,
+        dialer,
+        proxy: trunk.proxy,
+        opt_outs,
+        wait_for_callbacks,
+        calls: JoinSet::new(),
+        stop_tx,
+        stop_rx,
+        progress: progress_bar(total as u64, args.quiet),
+    };
+    if let Err(e) = runner.run().await {
+        // Nothing half-done is left behind: every call in progress ends with
+        // BYE and what can still be recorded is; the store keeps each attempt
+        // started, so a rerun resumes.
+        runner
+            .progress
+            .println(format!("error: {e:#}; hanging up the calls in progress"));
+        runner.hang_up_all().await;
+        runner.progress.finish_and_clear();
+        return Err(e);
+    }
+    runner.progress.finish_and_clear();
+    let summary = runner.sched.summary();
+    let path = voxhire_campaign::write_summary(&out_dir, &summary)?;
+    println!("{}", summary.render_table());
+    println!("summary: {}", path.display());
+    print_pending_callbacks(&runner.sched);
+    Ok(())
+}
+
+/// The recruiter's do-not-call list plus the opt-outs heard on earlier calls
+/// (this campaign's or another's); the recruiter's list is only read.
+fn do_not_call(config: &CampaignConfig) -> Result<DoNotCallList> {
     // A configured list that is missing is an error, not an empty list: a typo
     // in its path must not quietly call people who asked not to be called.
     let mut dnc = match &config.do_not_call {
         Some(p) => DoNotCallList::load(p)?,
         None => DoNotCallList::new(),
     };
-    // Opt-outs heard on earlier calls (this campaign's or another's) are never
-    // called either; the list the recruiter gave is only read.
     if config.opt_outs.exists() {
         dnc.merge(DoNotCallList::load(&config.opt_outs)?);
     }
-    let trunk = match &config.trunk {
-        Some(p) => Trunk::load(p)?,
-        None => Trunk::default(),
-    };
-    // Every script the list needs, loaded and validated before anyone is called.
-    let mut scripts: HashMap<PathBuf, Arc<InterviewScript>> = HashMap::new();
+    Ok(dnc)
+}
+
+type Scripts = HashMap<PathBuf, Arc<InterviewScript>>;
+
+/// Every script the list needs, loaded and validated before anyone is called,
+/// and the (script, language) pairs whose prompts the stack prepares.
+fn load_scripts(
+    config: &CampaignConfig,
+    candidates: &[voxhire_campaign::Candidate],
+) -> Result<(Scripts, Vec<(Arc<InterviewScript>, Lang)>)> {
+    let mut scripts: Scripts = HashMap::new();
     let mut needed: Vec<(Arc<InterviewScript>, Lang)> = Vec::new();
-    for c in &candidates {
+    for c in candidates {
         let Some(path) = config.script_for(c.language) else {
             continue;
         };
@@ -151,96 +234,126 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
             needed.push((script, lang));
         }
     }
-    std::fs::create_dir_all(&config.out_dir)
-        .with_context(|| format!("creating {}", config.out_dir.display()))?;
-    let store = Store::open(&config.store_path())?;
-    let prior = store.attempts(&config.name)?;
-    let name = config.name.clone();
-    let out_dir = config.out_dir.clone();
-    let opt_outs = config.opt_outs.clone();
-    let max_concurrent = config.max_concurrent_calls;
-    let total = candidates.len();
-    let mut sched = Scheduler::new(config, candidates, dnc, &prior, Utc::now())?;
-    let wait_for_callbacks = args.wait_for_callbacks;
-    let callbacks_only =
-        |s: &Scheduler| !wait_for_callbacks && s.only_callbacks_left_later(Utc::now());
-    if sched.is_finished() || callbacks_only(&sched) {
-        // A rerun of a finished campaign: no models to load, nobody to call.
-        let summary = sched.summary();
-        let path = voxhire_campaign::write_summary(&out_dir, &summary)?;
-        println!("{}", summary.render_table());
-        println!(
-            "campaign {name}: nobody left to call now; summary: {}",
-            path.display()
-        );
-        print_pending_callbacks(&sched);
-        return Ok(());
-    }
+    Ok((scripts, needed))
+}
 
-    eprintln!(
-        "campaign {name}: {total} candidates, up to {max_concurrent} calls at once; loading models…"
-    );
-    let tuning = super::tuning_from_env()?;
-    let stack = Arc::new(
-        tokio::task::spawn_blocking(move || InterviewStack::load(&needed, max_concurrent, &tuning))
-            .await??,
-    );
-    let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
+/// The SIP endpoint and what every call of the campaign shares.
+async fn open_dialer(
+    args: &RunArgs,
+    trunk: &Trunk,
+    ports: Arc<RtpPorts>,
+    stack: Arc<InterviewStack>,
+) -> Result<Dialer> {
     let toward = trunk
         .proxy
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
     let opened = sip_endpoint::open(args.sip, toward, trunk.credentials.clone()).await?;
-    let (local, local_ip) = (opened.local, opened.local.ip());
+    let local = opened.local;
     let from = match &trunk.from {
         Some(uri) => NameAddr::new(uri.clone()),
         None => NameAddr::parse(&format!("<sip:voxhire@{local}>")).context("building From")?,
     };
     let (router, _other) = CallRouter::spawn(opened.events);
-    let dialer = Arc::new(Dialer {
+    Ok(Dialer {
         sip: opened.sip,
         router,
         ports,
-        local_ip,
+        local_ip: local.ip(),
         proxy: trunk.proxy,
         codecs: trunk.codecs.clone(),
         from,
-        stack: stack.clone(),
-    });
+        stack,
+    })
+}
 
-    let progress = progress_bar(total as u64, args.quiet);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut calls: JoinSet<Finished> = JoinSet::new();
-    let mut interrupted = false;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        while !interrupted {
-            let Some(dial) = sched.poll_dial(Utc::now()) else {
-                break;
-            };
+/// How long the calls in progress get to end (BYE and their files) when the
+/// campaign stops on an error: a BYE transaction times out after 32 s.
+const HANG_UP_GRACE: Duration = Duration::from_secs(40);
+
+/// The running campaign: the scheduler's decisions carried out on real calls.
+struct Runner {
+    name: String,
+    store: Store,
+    sched: Scheduler,
+    scripts: Scripts,
+    stack: Arc<InterviewStack>,
+    dialer: Arc<Dialer>,
+    proxy: Option<SocketAddr>,
+    opt_outs: PathBuf,
+    wait_for_callbacks: bool,
+    calls: JoinSet<Finished>,
+    stop_tx: watch::Sender<bool>,
+    stop_rx: watch::Receiver<bool>,
+    progress: ProgressBar,
+}
+
+impl Runner {
+    /// Dials, waits and records until nobody is left to call now (or Ctrl-C
+    /// and the calls in progress have ended).
+    async fn run(&mut self) -> Result<()> {
+        let mut interrupted = false;
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            if !interrupted {
+                self.dial_due()?;
+            }
+            let callbacks_only =
+                !self.wait_for_callbacks && self.sched.only_callbacks_left_later(Utc::now());
+            if (self.sched.is_finished() || callbacks_only || interrupted) && self.calls.is_empty()
+            {
+                return Ok(());
+            }
+            let wake = self
+                .sched
+                .poll_timeout()
+                .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+                .unwrap_or(Duration::from_secs(3600));
+            tokio::select! {
+                Some(done) = self.calls.join_next(), if !self.calls.is_empty() => {
+                    let done = done.map_err(|e| anyhow::anyhow!("a call task panicked: {e}"))?;
+                    self.finished(done)?;
+                }
+                _ = tokio::time::sleep(wake) => {}
+                _ = &mut ctrl_c, if !interrupted => {
+                    self.progress.println("interrupted: hanging up the calls in progress (run again to resume)");
+                    interrupted = true;
+                    let _ = self.stop_tx.send(true);
+                }
+            }
+        }
+    }
+
+    /// Places every call the scheduler says is due now. The attempt is in the
+    /// store before its INVITE leaves.
+    fn dial_due(&mut self) -> Result<()> {
+        while let Some(dial) = self.sched.poll_dial(Utc::now()) {
             let c = &dial.candidate;
-            store.record_attempt_start(&name, &c.id, dial.attempt_no, Utc::now())?;
-            progress.println(format!("dialling {} (attempt {})", c.id, dial.attempt_no));
-            let target = match dial_target(&c.address, trunk.proxy) {
+            self.store
+                .record_attempt_start(&self.name, &c.id, dial.attempt_no, Utc::now())?;
+            self.progress
+                .println(format!("dialling {} (attempt {})", c.id, dial.attempt_no));
+            let target = match dial_target(&c.address, self.proxy) {
                 Ok(t) => t,
                 Err(e) => {
                     let outcome = AttemptOutcome::Failed {
                         reason: format!("{e:#}"),
                     };
-                    store.record_attempt_end(
-                        &name,
+                    let now = Utc::now();
+                    self.store.record_attempt_end(
+                        &self.name,
                         &c.id,
                         dial.attempt_no,
-                        Utc::now(),
+                        now,
                         &outcome,
                         None,
                     )?;
-                    sched.handle_result(&c.id, outcome, Utc::now())?;
+                    self.sched.handle_result(&c.id, outcome, now)?;
                     continue;
                 }
             };
-            let lang = c.language;
-            let script = scripts
+            let script = self
+                .scripts
                 .get(dial.script.as_path())
                 .cloned()
                 .context("the scheduler chose a script that was not loaded")?;
@@ -252,27 +365,31 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
                     .unwrap_or(Duration::from_secs(30)),
                 interview: InterviewParams {
                     script: script.clone(),
-                    lang,
+                    lang: c.language,
                     candidate_name: Some(c.name.clone()),
                     tz: c.timezone,
                     run_dir: dial.call_dir.clone(),
                 },
             };
-            let (dialer, stack, stop) = (dialer.clone(), stack.clone(), stop_rx.clone());
-            let (candidate_id, attempt_no, address, name_) = (
+            let (dialer, stack, stop) = (
+                self.dialer.clone(),
+                self.stack.clone(),
+                self.stop_rx.clone(),
+            );
+            let (candidate_id, attempt_no, address, name, lang) = (
                 c.id.clone(),
                 dial.attempt_no,
                 c.address.clone(),
                 c.name.clone(),
+                c.language,
             );
-            calls.spawn(async move {
+            self.calls.spawn(async move {
                 let record = async {
                     // The call's personalised lines ({name}) are made before it rings.
                     let s = stack.clone();
-                    tokio::task::spawn_blocking(move || s.warm_for(&script, lang, Some(&name_)))
+                    tokio::task::spawn_blocking(move || s.warm_for(&script, lang, Some(&name)))
                         .await??;
-                    let record = dialer.dial(request, stop).await?;
-                    Ok(record)
+                    dialer.dial(request, stop).await
                 }
                 .await;
                 Finished {
@@ -283,50 +400,58 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
                 }
             });
         }
-        if (sched.is_finished() || callbacks_only(&sched)) && calls.is_empty() {
-            break;
-        }
-        if interrupted && calls.is_empty() {
-            break;
-        }
-        let wake = sched
-            .poll_timeout()
-            .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            .unwrap_or(Duration::from_secs(3600));
-        tokio::select! {
-            Some(done) = calls.join_next(), if !calls.is_empty() => {
-                let done = match done {
-                    Ok(d) => d,
-                    Err(e) => bail!("a call task panicked: {e}"),
-                };
-                let (outcome, report) = attempt_outcome(&done.record);
-                let now = Utc::now();
-                store.record_attempt_end(&name, &done.candidate_id, done.attempt_no, now, &outcome, report.as_deref())?;
-                if matches!(outcome, AttemptOutcome::OptedOut) {
-                    if let Err(e) = store.add_do_not_call(done.address.as_str(), now) {
-                        tracing::warn!(error = %e, "cannot record the opt-out in the store");
-                    }
-                    voxhire_campaign::append_do_not_call(&opt_outs, done.address.as_str())?;
-                }
-                progress.println(format!("{}: {}", done.candidate_id, describe(&outcome)));
-                sched.handle_result(&done.candidate_id, outcome, now)?;
-                progress.set_position(finished_count(&sched) as u64);
+        Ok(())
+    }
+
+    /// Records a finished call and tells the scheduler.
+    fn finished(&mut self, done: Finished) -> Result<()> {
+        let (outcome, report) = attempt_outcome(&done.record);
+        let now = Utc::now();
+        self.store.record_attempt_end(
+            &self.name,
+            &done.candidate_id,
+            done.attempt_no,
+            now,
+            &outcome,
+            report.as_deref(),
+        )?;
+        if matches!(outcome, AttemptOutcome::OptedOut) {
+            if let Err(e) = self.store.add_do_not_call(done.address.as_str(), now) {
+                tracing::warn!(error = %e, "cannot record the opt-out in the store");
             }
-            _ = tokio::time::sleep(wake) => {}
-            _ = &mut ctrl_c, if !interrupted => {
-                progress.println("interrupted: hanging up the calls in progress (run again to resume)");
-                interrupted = true;
-                let _ = stop_tx.send(true);
+            voxhire_campaign::append_do_not_call(&self.opt_outs, done.address.as_str())
+                .context("recording the opt-out")?;
+        }
+        self.progress
+            .println(format!("{}: {}", done.candidate_id, describe(&outcome)));
+        self.sched.handle_result(&done.candidate_id, outcome, now)?;
+        self.progress
+            .set_position(finished_count(&self.sched) as u64);
+        Ok(())
+    }
+
+    /// Ends every call in progress (BYE, or CANCEL while ringing) and records
+    /// what can be recorded, within [`HANG_UP_GRACE`].
+    async fn hang_up_all(&mut self) {
+        let _ = self.stop_tx.send(true);
+        let deadline = tokio::time::Instant::now() + HANG_UP_GRACE;
+        while !self.calls.is_empty() {
+            match tokio::time::timeout_at(deadline, self.calls.join_next()).await {
+                Ok(Some(Ok(done))) => {
+                    let id = done.candidate_id.clone();
+                    if let Err(e) = self.finished(done) {
+                        tracing::warn!(candidate = %id, error = %format!("{e:#}"), "cannot record the ended call");
+                    }
+                }
+                Ok(Some(Err(e))) => tracing::error!(error = %e, "a call task panicked"),
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::error!(calls = self.calls.len(), "calls did not end in time");
+                    break;
+                }
             }
         }
     }
-    progress.finish_and_clear();
-    let summary = sched.summary();
-    let path = voxhire_campaign::write_summary(&out_dir, &summary)?;
-    println!("{}", summary.render_table());
-    println!("summary: {}", path.display());
-    print_pending_callbacks(&sched);
-    Ok(())
 }
 
 /// The callbacks candidates asked for that this run did not make.
