@@ -712,7 +712,11 @@ fn a_store_error_mid_campaign_hangs_up_the_calls_in_progress() {
         ),
     )
     .unwrap();
-    std::fs::write(scratch.join("blocker"), "a file where a directory should be").unwrap();
+    std::fs::write(
+        scratch.join("blocker"),
+        "a file where a directory should be",
+    )
+    .unwrap();
     let out = scratch.join("runs");
     std::fs::write(
         scratch.join("campaign.toml"),

@@ -161,6 +161,8 @@ pub async fn run(args: CallArgs) -> Result<()> {
 
 /// Runs one placed call to its end: the thin driver of the engine's [`Call`]
 /// (ring timeout, media, hang-up rules), plus Ctrl-C.
+/// (Long on purpose: one `select!` loop over the call's inputs; the decisions
+/// are the engine's `Call`, the arms only feed it.)
 async fn drive(
     mut outbound: Outbound<'_>,
     mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,

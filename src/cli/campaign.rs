@@ -80,6 +80,8 @@ struct Finished {
     record: Result<CallRecord>,
 }
 
+/// (Long on purpose: the set-up steps in the order a user reads them in the
+/// error messages, each one call; the running is [`Runner`].)
 async fn run_campaign(args: RunArgs) -> Result<()> {
     let mut config = CampaignConfig::load(&args.file)?;
     let machine = args
@@ -194,15 +196,17 @@ fn do_not_call(config: &CampaignConfig) -> Result<DoNotCallList> {
 }
 
 type Scripts = HashMap<PathBuf, Arc<InterviewScript>>;
+/// The (script, language) pairs whose prompts the stack prepares.
+type Needed = Vec<(Arc<InterviewScript>, Lang)>;
 
 /// Every script the list needs, loaded and validated before anyone is called,
 /// and the (script, language) pairs whose prompts the stack prepares.
 fn load_scripts(
     config: &CampaignConfig,
     candidates: &[voxhire_campaign::Candidate],
-) -> Result<(Scripts, Vec<(Arc<InterviewScript>, Lang)>)> {
+) -> Result<(Scripts, Needed)> {
     let mut scripts: Scripts = HashMap::new();
-    let mut needed: Vec<(Arc<InterviewScript>, Lang)> = Vec::new();
+    let mut needed: Needed = Vec::new();
     for c in candidates {
         let Some(path) = config.script_for(c.language) else {
             continue;

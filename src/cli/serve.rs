@@ -148,6 +148,9 @@ impl ServeArgs {
     }
 }
 
+/// Serves until SIGINT/SIGTERM, then drains. (Long on purpose: the set-up, then
+/// one `select!` loop whose arms each call one `Server` method; the loop owns
+/// the drain state.)
 pub async fn run(args: ServeArgs) -> Result<()> {
     let trunk = match &args.trunk {
         Some(p) => Trunk::load(p)?,
@@ -169,21 +172,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let opened = sip_endpoint::open(args.sip, toward, trunk.credentials.clone()).await?;
     let (sip, mut events, bound) = (opened.sip, opened.events, opened.bound);
     let local_ip = opened.local.ip();
-    if let (Some(registrar), Some(dst)) = (
-        &trunk.registrar,
-        trunk
-            .proxy
-            .or_else(|| trunk.registrar.as_ref().and_then(|r| r.socket_addr())),
-    ) {
-        let aor = trunk.from.clone().unwrap_or_else(|| registrar.clone());
-        sip.register(RegisterParams {
-            registrar: registrar.clone(),
-            dst,
-            aor,
-            expires: trunk.register_expires,
-        })
-        .await?;
-    }
+    register(&sip, &trunk).await?;
     println!(
         "{}",
         serde_json::json!({"event": "listening", "sip": bound.to_string()})
@@ -237,17 +226,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             },
             _ = call_timer => server.timeouts().await?,
             _ = &mut shutdown, if draining.is_none() => {
-                tracing::info!(calls = server.calls.len(), "shutting down: hanging up calls in progress");
-                let calls: Vec<CallHandle> = server.calls.keys().copied().collect();
-                for call in calls {
-                    if let Some(c) = server.calls.get_mut(&call) {
-                        c.lifecycle.handle_stop(Instant::now());
-                    }
-                    server.pump(call).await?;
-                }
-                if server.registered {
-                    sip.unregister().await?;
-                }
+                server.stop_all().await?;
                 // BYE transactions take at most 64·T1 = 32 s; don't wait longer than that.
                 draining = Some(tokio::time::Instant::now() + Duration::from_secs(32));
             }
@@ -270,6 +249,25 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     }
     while let Some(done) = server.finishing.join_next().await {
         print_summary(done);
+    }
+    Ok(())
+}
+
+/// REGISTERs with the trunk's registrar, if it has one (inbound calls then
+/// reach us through it).
+async fn register(sip: &SipEndpoint, trunk: &Trunk) -> Result<()> {
+    let dst = trunk
+        .proxy
+        .or_else(|| trunk.registrar.as_ref().and_then(|r| r.socket_addr()));
+    if let (Some(registrar), Some(dst)) = (&trunk.registrar, dst) {
+        let aor = trunk.from.clone().unwrap_or_else(|| registrar.clone());
+        sip.register(RegisterParams {
+            registrar: registrar.clone(),
+            dst,
+            aor,
+            expires: trunk.register_expires,
+        })
+        .await?;
     }
     Ok(())
 }
@@ -477,6 +475,26 @@ impl Server<'_> {
             if c.lifecycle.end().is_some() && !c.interview_running() {
                 self.finish(call);
             }
+        }
+        Ok(())
+    }
+
+    /// Shutdown: every call's lifecycle is stopped (BYE, or 480 while
+    /// ringing), and the registration removed.
+    async fn stop_all(&mut self) -> Result<()> {
+        tracing::info!(
+            calls = self.calls.len(),
+            "shutting down: hanging up calls in progress"
+        );
+        let calls: Vec<CallHandle> = self.calls.keys().copied().collect();
+        for call in calls {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.lifecycle.handle_stop(Instant::now());
+            }
+            self.pump(call).await?;
+        }
+        if self.registered {
+            self.sip.unregister().await?;
         }
         Ok(())
     }

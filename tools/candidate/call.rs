@@ -167,6 +167,7 @@ impl AnsweredCall {
     }
 
     /// Runs the turns until the call ends; returns the outcome.
+    /// (Long on purpose: one loop over the simulated candidate's turns.)
     async fn converse(&mut self, turns: &mut TurnTaker) -> Result<&'static str> {
         let mut vad = VadStream::new(self.vad.clone(), VadConfig::default());
         let chunk = samples_to_duration(VAD_CHUNK as u64);

@@ -270,6 +270,8 @@ impl Candidate {
         self.lines.spawn(async move { line });
     }
 
+    /// (Long on purpose: the scenario's script for this attempt read top to
+    /// bottom: not found, busy, ringing out, then answered.)
     async fn incoming(
         &mut self,
         call: CallHandle,

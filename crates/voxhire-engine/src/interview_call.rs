@@ -146,6 +146,8 @@ struct CallRun<'a> {
 impl CallRun<'_> {
     /// The thin driver of [`Call`]: feeds it SIP events, the interview's end,
     /// the stop signal and its timers, and carries out its actions.
+    /// (Long on purpose: one `select!` loop over the call's inputs; the
+    /// decisions are [`Call`]'s, the arms only feed it.)
     async fn drive(
         &mut self,
         req: DialRequest,

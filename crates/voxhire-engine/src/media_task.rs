@@ -239,6 +239,8 @@ struct Taps {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// (Long on purpose: the media task's single `select!` loop over both sockets,
+/// the session's timer and the commands; each arm drives the Sans-IO session.)
 async fn run(
     rtp: UdpSocket,
     rtcp: UdpSocket,

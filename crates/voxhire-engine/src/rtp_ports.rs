@@ -37,7 +37,7 @@ impl RtpPorts {
     fn pairs(&self) -> (u16, u32) {
         let (lo, hi) = (*self.range.start(), *self.range.end());
         let first = lo + lo % 2;
-        (first, (u32::from(hi) - u32::from(first) + 1) / 2)
+        (first, (u32::from(hi) - u32::from(first)).div_ceil(2))
     }
 
     /// The RTP port of the next pair, cycling through the range (never outside
@@ -82,7 +82,7 @@ mod tests {
             assert_eq!(ports.pairs(), (first, pairs), "{spec}");
             for _ in 0..100_000 {
                 let p = ports.next_port();
-                assert!(p % 2 == 0 && p >= lo && p + 1 <= hi, "{spec}: {p}");
+                assert!(p.is_multiple_of(2) && p >= lo && p < hi, "{spec}: {p}");
             }
         }
     }

@@ -123,6 +123,8 @@ impl Turns {
 }
 
 /// Runs until the audio channel closes (the call's media ended).
+/// (Long on purpose: one loop owning the call's VAD, endpointer and
+/// recogniser state, fed by audio frames and control messages.)
 pub async fn run(
     params: ListenerParams,
     mut audio: mpsc::Receiver<Arc<[i16]>>,

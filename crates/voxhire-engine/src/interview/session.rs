@@ -102,16 +102,8 @@ pub async fn run(
     events: EventLog,
 ) -> Result<InterviewResult> {
     let answered = Instant::now();
-    let call_ms = move || answered.elapsed().as_millis() as i64;
-    let script = params.script.clone();
     let lang = params.lang;
-    let mut dialog = Interview::new(
-        script.clone(),
-        lang,
-        params.candidate_name.clone(),
-        answered,
-    );
-
+    let script = params.script.clone();
     let (heard_tx, mut heard_rx) = mpsc::channel(16);
     let (listen_ctl, listen_ctl_rx) = mpsc::channel(4);
     let listener = tokio::spawn(listener::run(
@@ -134,149 +126,39 @@ pub async fn run(
     let speaker_task = tokio::spawn(speaker.run(call.media.clone(), say_rx, spoken_tx));
     let mut dtmf = call.dtmf;
     let mut dtmf_open = true;
+    let mut s = Session {
+        dialog: Interview::new(script, lang, params.candidate_name.clone(), answered),
+        remote_hangup: *hangup.borrow(),
+        stack,
+        params,
+        events,
+        answered,
+        say_tx,
+        listen_ctl,
+        turns: Vec::new(),
+        listening: None,
+        turn_taking: TurnTaking::default(),
+        lines_playing: 0,
+        hangup_requested: false,
+    };
 
-    let mut turns: Vec<Turn> = Vec::new();
-    let mut listening: Option<ListenContext> = None;
-    let mut turn_taking = TurnTaking::default();
-    let mut lines_playing = 0usize;
-    let mut hangup_requested = false;
-    let mut remote_hangup = *hangup.borrow();
-
-    dialog.handle_input(Instant::now(), Input::Answered);
+    s.dialog.handle_input(Instant::now(), Input::Answered);
     loop {
-        // Carry out what the dialog decided.
-        while let Some(action) = dialog.poll_action() {
-            events.log("dialog", &action_event(&action));
-            match action {
-                Action::Say { id, text, .. } => {
-                    lines_playing += 1;
-                    turns.push(Turn {
-                        speaker: "agent",
-                        text: text.clone(),
-                        language: lang,
-                        start_ms: call_ms().max(0) as u64,
-                        end_ms: 0,
-                        confidence: None,
-                        prompt_id: Some(id.0.clone()),
-                        interrupted: false,
-                        played: false,
-                    });
-                    let _ = say_tx.send(SpeakerCommand::Say { id: id.0, text }).await;
-                }
-                Action::StopPlayback => {
-                    let _ = say_tx.send(SpeakerCommand::Stop).await;
-                }
-                Action::Listen { context } => {
-                    let _ = listen_ctl
-                        .send(ListenerControl::Prompt(context.asr_prompt.clone()))
-                        .await;
-                    let _ = listen_ctl
-                        .send(ListenerControl::Endpointing(super::endpoint_config(
-                            &context.endpointing,
-                            stack.tuning.partial_ms,
-                        )))
-                        .await;
-                    turn_taking.handle_listen(context.nlu.clone());
-                    listening = Some(context);
-                }
-                Action::ScheduleCallback { .. } | Action::MarkDoNotCall => {}
-                Action::HangUp => hangup_requested = true,
-            }
-        }
-        while let Some(ev) = dialog.poll_event() {
-            events.log("dialog", &ev);
-        }
-        if remote_hangup || (hangup_requested && lines_playing == 0) {
+        s.carry_out().await;
+        if s.remote_hangup || (s.hangup_requested && s.lines_playing == 0) {
             break;
         }
-        let timeout = dialog.poll_timeout().map(tokio::time::Instant::from_std);
+        let timeout = s.dialog.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {
-            heard = heard_rx.recv() => match heard {
-                None => {
-                    // The media ended under us: treat as the far end hanging up.
-                    remote_hangup = true;
-                    dialog.handle_input(Instant::now(), Input::HangUp);
-                }
-                Some(Heard::SpeechStarted { at }) => {
-                    events.log("vad", &serde_json::json!({"event": "speech_started", "audio_ms": at.as_millis() as u64}));
-                    dialog.handle_input(Instant::now(), Input::SpeechStarted);
-                }
-                Some(Heard::Partial { text }) => {
-                    dialog.handle_input(Instant::now(), Input::Partial { text });
-                }
-                Some(Heard::Final(f)) => {
-                    if !turn_taking.wants(&f) {
-                        // The endpoint final of a turn already taken at its pause.
-                        turn_taking.handle_skipped(&f);
-                        continue;
-                    }
-                    let heard = HeardUtterance {
-                        text: f.text.clone(),
-                        lang,
-                        turn: 0,
-                        start_ms: f.start.as_millis() as u64,
-                        end_ms: f.end.as_millis() as u64,
-                        confidence: f.confidence,
-                    };
-                    let understanding = understand(&stack, &heard, listening.as_ref(), params.tz).await;
-                    turn_taking.handle_final(Instant::now(), f, understanding);
-                    while let Some(out) = turn_taking.poll_output() {
-                        match out {
-                            TurnOutput::CommitUtterance => {
-                                let _ = listen_ctl.send(ListenerControl::Commit).await;
-                            }
-                            TurnOutput::Answer { turn, heard: f, understanding } => {
-                                let heard = HeardUtterance { turn, ..heard.clone() };
-                                log_answer(&events, turn, &f, &heard, &understanding);
-                                turns.push(Turn {
-                                    speaker: "candidate",
-                                    text: f.text.clone(),
-                                    language: lang,
-                                    start_ms: heard.start_ms,
-                                    end_ms: heard.end_ms,
-                                    confidence: Some(f.confidence),
-                                    prompt_id: None,
-                                    interrupted: false,
-                                    played: true,
-                                });
-                                dialog.handle_input(Instant::now(), Input::Final { heard, understanding });
-                            }
-                            TurnOutput::Latency(l) => events.log("turn", &l),
-                        }
-                    }
-                }
-            },
+            heard = heard_rx.recv() => s.heard(heard).await,
             spoken = spoken_rx.recv() => match spoken {
+                Some(spoken) => s.spoken(spoken),
                 None => break,
-                Some(Spoken::Started { id, at, cached, first_chunk_ms }) => {
-                    if let Some(t) = turns.iter_mut().find(|t| !t.played && t.prompt_id.as_deref() == Some(id.as_str())) {
-                        t.start_ms = call_ms().max(0) as u64;
-                        t.played = true;
-                    }
-                    events.log("tts", &serde_json::json!({"event": "playing", "id": id, "cached": cached, "first_chunk_ms": first_chunk_ms}));
-                    turn_taking.handle_agent_audio(at, cached);
-                    while let Some(out) = turn_taking.poll_output() {
-                        if let TurnOutput::Latency(l) = out {
-                            events.log("turn", &l);
-                        }
-                    }
-                }
-                Some(Spoken::Finished { id, interrupted, audio_ms }) => {
-                    lines_playing = lines_playing.saturating_sub(1);
-                    if let Some(t) = turns.iter_mut().find(|t| t.played && t.end_ms == 0 && t.prompt_id.as_deref() == Some(id.as_str())) {
-                        t.end_ms = if interrupted { call_ms().max(0) as u64 } else { t.start_ms.max(1) + audio_ms };
-                        t.interrupted = interrupted;
-                    }
-                    events.log("tts", &serde_json::json!({"event": "played", "id": id, "interrupted": interrupted, "audio_ms": audio_ms}));
-                    if lines_playing == 0 {
-                        dialog.handle_input(Instant::now(), Input::PlaybackFinished);
-                    }
-                }
             },
             digit = dtmf.recv(), if dtmf_open => match digit {
                 Ok(d) => {
-                    events.log("media", &serde_json::json!({"event": "dtmf", "digit": d.to_string()}));
-                    dialog.handle_input(Instant::now(), Input::Dtmf(d));
+                    s.events.log("media", &serde_json::json!({"event": "dtmf", "digit": d.to_string()}));
+                    s.dialog.handle_input(Instant::now(), Input::Dtmf(d));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "DTMF digits missed");
@@ -285,50 +167,269 @@ pub async fn run(
             },
             changed = hangup.changed() => {
                 if changed.is_err() || *hangup.borrow() {
-                    remote_hangup = true;
-                    events.log("sip", &serde_json::json!({"event": "remote_hangup"}));
-                    dialog.handle_input(Instant::now(), Input::HangUp);
+                    s.events.log("sip", &serde_json::json!({"event": "remote_hangup"}));
+                    s.far_end_gone();
                 }
             }
             _ = async { tokio::time::sleep_until(timeout.expect("guarded")).await }, if timeout.is_some() => {
-                dialog.handle_timeout(Instant::now());
+                s.dialog.handle_timeout(Instant::now());
             }
         }
     }
-    // Drain the dialog's last words into the log.
-    while let Some(action) = dialog.poll_action() {
-        events.log("dialog", &action_event(&action));
-    }
-    while let Some(ev) = dialog.poll_event() {
-        events.log("dialog", &ev);
-    }
-    drop(say_tx);
-    drop(listen_ctl);
     speaker_task.abort();
     listener.abort();
+    s.finish()
+}
 
-    let report = dialog.finish(Some(stack.nlu.as_ref()));
-    let dir = &params.run_dir;
-    let turns = played_turns(turns, call_ms().max(0) as u64);
-    outputs::write_json(
-        &dir.join("transcript.json"),
-        &Transcript {
-            language: lang,
-            turns,
-        },
-    )?;
-    let report_path = dir.join("report.json");
-    outputs::write_json(&report_path, &report)?;
-    let latencies = turn_taking.latencies().to_vec();
-    if !latencies.is_empty() {
-        events.log("turn", &latency_summary(&latencies));
+/// One interview in progress: the dialog, the channels to the listener and
+/// the speaker, and what the transcript and latency figures collect.
+struct Session {
+    stack: Arc<InterviewStack>,
+    params: InterviewParams,
+    events: EventLog,
+    dialog: Interview,
+    /// The answer: the origin of the transcript's times.
+    answered: Instant,
+    say_tx: mpsc::Sender<SpeakerCommand>,
+    listen_ctl: mpsc::Sender<ListenerControl>,
+    turns: Vec<Turn>,
+    listening: Option<ListenContext>,
+    turn_taking: TurnTaking,
+    lines_playing: usize,
+    hangup_requested: bool,
+    remote_hangup: bool,
+}
+
+impl Session {
+    fn call_ms(&self) -> u64 {
+        self.answered.elapsed().as_millis() as u64
     }
-    Ok(InterviewResult {
-        report,
-        report_path,
-        latencies,
-        remote_hangup,
-    })
+
+    /// Carries out what the dialog decided, and logs its events.
+    async fn carry_out(&mut self) {
+        while let Some(action) = self.dialog.poll_action() {
+            self.events.log("dialog", &action_event(&action));
+            match action {
+                Action::Say { id, text, .. } => {
+                    self.lines_playing += 1;
+                    self.turns.push(Turn {
+                        speaker: "agent",
+                        text: text.clone(),
+                        language: self.params.lang,
+                        start_ms: self.call_ms(),
+                        end_ms: 0,
+                        confidence: None,
+                        prompt_id: Some(id.0.clone()),
+                        interrupted: false,
+                        played: false,
+                    });
+                    let _ = self
+                        .say_tx
+                        .send(SpeakerCommand::Say { id: id.0, text })
+                        .await;
+                }
+                Action::StopPlayback => {
+                    let _ = self.say_tx.send(SpeakerCommand::Stop).await;
+                }
+                Action::Listen { context } => {
+                    let endpointing =
+                        super::endpoint_config(&context.endpointing, self.stack.tuning.partial_ms);
+                    let _ = self
+                        .listen_ctl
+                        .send(ListenerControl::Prompt(context.asr_prompt.clone()))
+                        .await;
+                    let _ = self
+                        .listen_ctl
+                        .send(ListenerControl::Endpointing(endpointing))
+                        .await;
+                    self.turn_taking.handle_listen(context.nlu.clone());
+                    self.listening = Some(context);
+                }
+                Action::ScheduleCallback { .. } | Action::MarkDoNotCall => {}
+                Action::HangUp => self.hangup_requested = true,
+            }
+        }
+        while let Some(ev) = self.dialog.poll_event() {
+            self.events.log("dialog", &ev);
+        }
+    }
+
+    /// The far end hung up, or the media ended under us.
+    fn far_end_gone(&mut self) {
+        self.remote_hangup = true;
+        self.dialog.handle_input(Instant::now(), Input::HangUp);
+    }
+
+    /// What the listener heard.
+    async fn heard(&mut self, heard: Option<Heard>) {
+        match heard {
+            // The media ended under us: treat as the far end hanging up.
+            None => self.far_end_gone(),
+            Some(Heard::SpeechStarted { at }) => {
+                self.events.log(
+                    "vad",
+                    &serde_json::json!({"event": "speech_started", "audio_ms": at.as_millis() as u64}),
+                );
+                self.dialog
+                    .handle_input(Instant::now(), Input::SpeechStarted);
+            }
+            Some(Heard::Partial { text }) => {
+                self.dialog
+                    .handle_input(Instant::now(), Input::Partial { text });
+            }
+            Some(Heard::Final(f)) => self.final_heard(f).await,
+        }
+    }
+
+    /// A final transcript: understood, then taken as the answer now, at the
+    /// endpoint, or skipped (a turn already taken at its pause).
+    async fn final_heard(&mut self, f: FinalHeard) {
+        if !self.turn_taking.wants(&f) {
+            self.turn_taking.handle_skipped(&f);
+            return;
+        }
+        let lang = self.params.lang;
+        let heard = HeardUtterance {
+            text: f.text.clone(),
+            lang,
+            turn: 0,
+            start_ms: f.start.as_millis() as u64,
+            end_ms: f.end.as_millis() as u64,
+            confidence: f.confidence,
+        };
+        let understanding =
+            understand(&self.stack, &heard, self.listening.as_ref(), self.params.tz).await;
+        self.turn_taking
+            .handle_final(Instant::now(), f, understanding);
+        while let Some(out) = self.turn_taking.poll_output() {
+            match out {
+                TurnOutput::CommitUtterance => {
+                    let _ = self.listen_ctl.send(ListenerControl::Commit).await;
+                }
+                TurnOutput::Answer {
+                    turn,
+                    heard: f,
+                    understanding,
+                } => {
+                    let heard = HeardUtterance {
+                        turn,
+                        ..heard.clone()
+                    };
+                    log_answer(&self.events, turn, &f, &heard, &understanding);
+                    self.turns.push(Turn {
+                        speaker: "candidate",
+                        text: f.text.clone(),
+                        language: lang,
+                        start_ms: heard.start_ms,
+                        end_ms: heard.end_ms,
+                        confidence: Some(f.confidence),
+                        prompt_id: None,
+                        interrupted: false,
+                        played: true,
+                    });
+                    self.dialog.handle_input(
+                        Instant::now(),
+                        Input::Final {
+                            heard,
+                            understanding,
+                        },
+                    );
+                }
+                TurnOutput::Latency(l) => self.events.log("turn", &l),
+            }
+        }
+    }
+
+    /// The speaker started or finished a line.
+    fn spoken(&mut self, spoken: Spoken) {
+        let now_ms = self.call_ms();
+        match spoken {
+            Spoken::Started {
+                id,
+                at,
+                cached,
+                first_chunk_ms,
+            } => {
+                let line = self
+                    .turns
+                    .iter_mut()
+                    .find(|t| !t.played && t.prompt_id.as_deref() == Some(id.as_str()));
+                if let Some(t) = line {
+                    t.start_ms = now_ms;
+                    t.played = true;
+                }
+                self.events.log(
+                    "tts",
+                    &serde_json::json!({"event": "playing", "id": id, "cached": cached, "first_chunk_ms": first_chunk_ms}),
+                );
+                self.turn_taking.handle_agent_audio(at, cached);
+                while let Some(out) = self.turn_taking.poll_output() {
+                    if let TurnOutput::Latency(l) = out {
+                        self.events.log("turn", &l);
+                    }
+                }
+            }
+            Spoken::Finished {
+                id,
+                interrupted,
+                audio_ms,
+            } => {
+                self.lines_playing = self.lines_playing.saturating_sub(1);
+                let line = self.turns.iter_mut().find(|t| {
+                    t.played && t.end_ms == 0 && t.prompt_id.as_deref() == Some(id.as_str())
+                });
+                if let Some(t) = line {
+                    t.end_ms = if interrupted {
+                        now_ms
+                    } else {
+                        t.start_ms.max(1) + audio_ms
+                    };
+                    t.interrupted = interrupted;
+                }
+                self.events.log(
+                    "tts",
+                    &serde_json::json!({"event": "played", "id": id, "interrupted": interrupted, "audio_ms": audio_ms}),
+                );
+                if self.lines_playing == 0 {
+                    self.dialog
+                        .handle_input(Instant::now(), Input::PlaybackFinished);
+                }
+            }
+        }
+    }
+
+    /// The dialog's last words into the log, then the transcript and report.
+    fn finish(mut self) -> Result<InterviewResult> {
+        while let Some(action) = self.dialog.poll_action() {
+            self.events.log("dialog", &action_event(&action));
+        }
+        while let Some(ev) = self.dialog.poll_event() {
+            self.events.log("dialog", &ev);
+        }
+        let report = self.dialog.finish(Some(self.stack.nlu.as_ref()));
+        let dir = &self.params.run_dir;
+        let ended_ms = self.call_ms();
+        let turns = played_turns(std::mem::take(&mut self.turns), ended_ms);
+        outputs::write_json(
+            &dir.join("transcript.json"),
+            &Transcript {
+                language: self.params.lang,
+                turns,
+            },
+        )?;
+        let report_path = dir.join("report.json");
+        outputs::write_json(&report_path, &report)?;
+        let latencies = self.turn_taking.latencies().to_vec();
+        if !latencies.is_empty() {
+            self.events.log("turn", &latency_summary(&latencies));
+        }
+        Ok(InterviewResult {
+            report,
+            report_path,
+            latencies,
+            remote_hangup: self.remote_hangup,
+        })
+    }
 }
 
 /// The ASR and NLU events of a candidate's turn.

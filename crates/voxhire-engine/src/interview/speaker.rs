@@ -76,6 +76,8 @@ pub struct Speaker {
 
 impl Speaker {
     /// Runs until the command channel closes or the session stops listening.
+    /// (Long on purpose: one loop that owns the line playing and the queue;
+    /// splitting it would spread that state across tasks.)
     pub async fn run(
         self,
         media: Arc<MediaHandle>,
