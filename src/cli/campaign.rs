@@ -18,19 +18,17 @@ use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use voxhire_campaign::{
-    Address, AttemptOutcome, CampaignConfig, CandidateStatus, DoNotCallList, Scheduler, Store,
+    AttemptOutcome, CampaignConfig, Candidate, CandidateStatus, DoNotCallList, Scheduler, Store,
 };
-use voxhire_dialog::report::{Report, Status};
 use voxhire_dialog::InterviewScript;
 use voxhire_nlu::Lang;
-use voxhire_sip::message::{NameAddr, Uri};
+use voxhire_sip::message::NameAddr;
 
 use voxhire_engine::call_router::CallRouter;
-use voxhire_engine::interview::session::InterviewParams;
+use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Finished, Scripts};
 use voxhire_engine::interview::InterviewStack;
-use voxhire_engine::interview_call::{CallOutcome, CallRecord, DialRequest, Dialer};
+use voxhire_engine::interview_call::Dialer;
 use voxhire_engine::rtp_ports::RtpPorts;
 use voxhire_engine::sip_endpoint;
 use voxhire_engine::trunk::Trunk;
@@ -72,15 +70,6 @@ pub async fn run(cmd: CampaignCommand) -> Result<()> {
     }
 }
 
-/// What one finished call task reports.
-struct Finished {
-    candidate_id: String,
-    attempt_no: u32,
-    address: Address,
-    record: Result<CallRecord>,
-}
-
-/// (Long on purpose: the set-up steps in the order a user reads them in the
 /// error messages, each one call; the running is [`Runner`].)
 async fn run_campaign(args: RunArgs) -> Result<()> {
     let mut config = CampaignConfig::load(&args.file)?;
@@ -143,41 +132,74 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
             .await??,
     );
     let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
-    let dialer = Arc::new(open_dialer(&args, &trunk, ports, stack.clone()).await?);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut runner = Runner {
+    let dialer = Arc::new(open_dialer(&args, &trunk, ports, stack).await?);
+    let log = CliLog {
         name,
         store,
-        sched,
-        scripts,
-        stack,
-        dialer,
-        proxy: trunk.proxy,
         opt_outs,
-        wait_for_callbacks,
-        calls: JoinSet::new(),
-        stop_tx,
-        stop_rx,
         progress: progress_bar(total as u64, args.quiet),
     };
-    if let Err(e) = runner.run().await {
-        // Nothing half-done is left behind: every call in progress ends with
-        // BYE and what can still be recorded is; the store keeps each attempt
-        // started, so a rerun resumes.
-        runner
-            .progress
-            .println(format!("error: {e:#}; hanging up the calls in progress"));
-        runner.hang_up_all().await;
-        runner.progress.finish_and_clear();
-        return Err(e);
-    }
-    runner.progress.finish_and_clear();
-    let summary = runner.sched.summary();
+    let mut run = CampaignRun::new(sched, log, scripts, dialer, wait_for_callbacks);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop_tx.send(true);
+        }
+    });
+    let result = run.run(stop_rx).await;
+    run.log.progress.finish_and_clear();
+    result?;
+    let summary = run.sched.summary();
     let path = voxhire_campaign::write_summary(&out_dir, &summary)?;
     println!("{}", summary.render_table());
     println!("summary: {}", path.display());
-    print_pending_callbacks(&runner.sched);
+    print_pending_callbacks(&run.sched);
     Ok(())
+}
+
+/// The CLI's record of a campaign: its SQLite store, the opt-out list and
+/// the progress bar.
+struct CliLog {
+    name: String,
+    store: Store,
+    opt_outs: PathBuf,
+    progress: ProgressBar,
+}
+
+impl AttemptLog for CliLog {
+    async fn started(&mut self, candidate: &Candidate, attempt_no: u32) -> Result<()> {
+        self.store
+            .record_attempt_start(&self.name, &candidate.id, attempt_no, Utc::now())?;
+        Ok(())
+    }
+
+    async fn ended(&mut self, done: &Finished) -> Result<()> {
+        let now = Utc::now();
+        self.store.record_attempt_end(
+            &self.name,
+            &done.candidate_id,
+            done.attempt_no,
+            now,
+            &done.outcome,
+            done.report_path(),
+        )?;
+        if matches!(done.outcome, AttemptOutcome::OptedOut) {
+            if let Err(e) = self.store.add_do_not_call(done.address.as_str(), now) {
+                tracing::warn!(error = %e, "cannot record the opt-out in the store");
+            }
+            voxhire_campaign::append_do_not_call(&self.opt_outs, done.address.as_str())
+                .context("recording the opt-out")?;
+        }
+        Ok(())
+    }
+
+    fn notice(&self, line: &str) {
+        self.progress.println(line);
+    }
+
+    fn settled(&mut self, sched: &Scheduler) {
+        self.progress.set_position(finished_count(sched) as u64);
+    }
 }
 
 /// The recruiter's do-not-call list plus the opt-outs heard on earlier calls
@@ -195,7 +217,6 @@ fn do_not_call(config: &CampaignConfig) -> Result<DoNotCallList> {
     Ok(dnc)
 }
 
-type Scripts = HashMap<PathBuf, Arc<InterviewScript>>;
 /// The (script, language) pairs whose prompts the stack prepares.
 type Needed = Vec<(Arc<InterviewScript>, Lang)>;
 
@@ -270,194 +291,6 @@ async fn open_dialer(
     })
 }
 
-/// How long the calls in progress get to end (BYE and their files) when the
-/// campaign stops on an error: a BYE transaction times out after 32 s.
-const HANG_UP_GRACE: Duration = Duration::from_secs(40);
-
-/// The running campaign: the scheduler's decisions carried out on real calls.
-struct Runner {
-    name: String,
-    store: Store,
-    sched: Scheduler,
-    scripts: Scripts,
-    stack: Arc<InterviewStack>,
-    dialer: Arc<Dialer>,
-    proxy: Option<SocketAddr>,
-    opt_outs: PathBuf,
-    wait_for_callbacks: bool,
-    calls: JoinSet<Finished>,
-    stop_tx: watch::Sender<bool>,
-    stop_rx: watch::Receiver<bool>,
-    progress: ProgressBar,
-}
-
-impl Runner {
-    /// Dials, waits and records until nobody is left to call now (or Ctrl-C
-    /// and the calls in progress have ended).
-    async fn run(&mut self) -> Result<()> {
-        let mut interrupted = false;
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        loop {
-            if !interrupted {
-                self.dial_due()?;
-            }
-            let callbacks_only =
-                !self.wait_for_callbacks && self.sched.only_callbacks_left_later(Utc::now());
-            if (self.sched.is_finished() || callbacks_only || interrupted) && self.calls.is_empty()
-            {
-                return Ok(());
-            }
-            let wake = self
-                .sched
-                .poll_timeout()
-                .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-                .unwrap_or(Duration::from_secs(3600));
-            tokio::select! {
-                Some(done) = self.calls.join_next(), if !self.calls.is_empty() => {
-                    let done = done.map_err(|e| anyhow::anyhow!("a call task panicked: {e}"))?;
-                    self.finished(done)?;
-                }
-                _ = tokio::time::sleep(wake) => {}
-                _ = &mut ctrl_c, if !interrupted => {
-                    self.progress.println("interrupted: hanging up the calls in progress (run again to resume)");
-                    interrupted = true;
-                    let _ = self.stop_tx.send(true);
-                }
-            }
-        }
-    }
-
-    /// Places every call the scheduler says is due now. The attempt is in the
-    /// store before its INVITE leaves.
-    fn dial_due(&mut self) -> Result<()> {
-        while let Some(dial) = self.sched.poll_dial(Utc::now()) {
-            let c = &dial.candidate;
-            self.store
-                .record_attempt_start(&self.name, &c.id, dial.attempt_no, Utc::now())?;
-            self.progress
-                .println(format!("dialling {} (attempt {})", c.id, dial.attempt_no));
-            let target = match dial_target(&c.address, self.proxy) {
-                Ok(t) => t,
-                Err(e) => {
-                    let outcome = AttemptOutcome::Failed {
-                        reason: format!("{e:#}"),
-                    };
-                    let now = Utc::now();
-                    self.store.record_attempt_end(
-                        &self.name,
-                        &c.id,
-                        dial.attempt_no,
-                        now,
-                        &outcome,
-                        None,
-                    )?;
-                    self.sched.handle_result(&c.id, outcome, now)?;
-                    continue;
-                }
-            };
-            let script = self
-                .scripts
-                .get(dial.script.as_path())
-                .cloned()
-                .context("the scheduler chose a script that was not loaded")?;
-            let request = DialRequest {
-                target,
-                ring_timeout: dial
-                    .ring_timeout
-                    .to_std()
-                    .unwrap_or(Duration::from_secs(30)),
-                interview: InterviewParams {
-                    script: script.clone(),
-                    lang: c.language,
-                    candidate_name: Some(c.name.clone()),
-                    tz: c.timezone,
-                    run_dir: dial.call_dir.clone(),
-                },
-            };
-            let (dialer, stack, stop) = (
-                self.dialer.clone(),
-                self.stack.clone(),
-                self.stop_rx.clone(),
-            );
-            let (candidate_id, attempt_no, address, name, lang) = (
-                c.id.clone(),
-                dial.attempt_no,
-                c.address.clone(),
-                c.name.clone(),
-                c.language,
-            );
-            self.calls.spawn(async move {
-                let record = async {
-                    // The call's personalised lines ({name}) are made before it rings.
-                    let s = stack.clone();
-                    tokio::task::spawn_blocking(move || s.warm_for(&script, lang, Some(&name)))
-                        .await??;
-                    dialer.dial(request, stop).await
-                }
-                .await;
-                Finished {
-                    candidate_id,
-                    attempt_no,
-                    address,
-                    record,
-                }
-            });
-        }
-        Ok(())
-    }
-
-    /// Records a finished call and tells the scheduler.
-    fn finished(&mut self, done: Finished) -> Result<()> {
-        let (outcome, report) = attempt_outcome(&done.record);
-        let now = Utc::now();
-        self.store.record_attempt_end(
-            &self.name,
-            &done.candidate_id,
-            done.attempt_no,
-            now,
-            &outcome,
-            report.as_deref(),
-        )?;
-        if matches!(outcome, AttemptOutcome::OptedOut) {
-            if let Err(e) = self.store.add_do_not_call(done.address.as_str(), now) {
-                tracing::warn!(error = %e, "cannot record the opt-out in the store");
-            }
-            voxhire_campaign::append_do_not_call(&self.opt_outs, done.address.as_str())
-                .context("recording the opt-out")?;
-        }
-        self.progress
-            .println(format!("{}: {}", done.candidate_id, describe(&outcome)));
-        self.sched.handle_result(&done.candidate_id, outcome, now)?;
-        self.progress
-            .set_position(finished_count(&self.sched) as u64);
-        Ok(())
-    }
-
-    /// Ends every call in progress (BYE, or CANCEL while ringing) and records
-    /// what can be recorded, within [`HANG_UP_GRACE`].
-    async fn hang_up_all(&mut self) {
-        let _ = self.stop_tx.send(true);
-        let deadline = tokio::time::Instant::now() + HANG_UP_GRACE;
-        while !self.calls.is_empty() {
-            match tokio::time::timeout_at(deadline, self.calls.join_next()).await {
-                Ok(Some(Ok(done))) => {
-                    let id = done.candidate_id.clone();
-                    if let Err(e) = self.finished(done) {
-                        tracing::warn!(candidate = %id, error = %format!("{e:#}"), "cannot record the ended call");
-                    }
-                }
-                Ok(Some(Err(e))) => tracing::error!(error = %e, "a call task panicked"),
-                Ok(None) => break,
-                Err(_) => {
-                    tracing::error!(calls = self.calls.len(), "calls did not end in time");
-                    break;
-                }
-            }
-        }
-    }
-}
-
 /// The callbacks candidates asked for that this run did not make.
 fn print_pending_callbacks(sched: &Scheduler) {
     let pending = sched.pending_callbacks();
@@ -502,102 +335,4 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     }
     pb.enable_steady_tick(Duration::from_millis(500));
     pb
-}
-
-/// A SIP URI as given, or a phone number through the trunk (`sip:<digits>@proxy`).
-fn dial_target(address: &Address, proxy: Option<SocketAddr>) -> Result<Uri> {
-    match address {
-        Address::Sip(uri) => Uri::parse(uri).context("the candidate's SIP URI does not parse"),
-        Address::Phone(number) => {
-            let proxy =
-                proxy.context("a phone number needs a trunk with a proxy to dial through")?;
-            let digits = voxhire_campaign::normalise_number(number)
-                .context("the candidate's phone number has no digits")?;
-            Uri::parse(&format!("sip:{digits}@{proxy}")).context("building the trunk URI")
-        }
-    }
-}
-
-/// The scheduler's view of a finished call, and the report it left.
-fn attempt_outcome(record: &Result<CallRecord>) -> (AttemptOutcome, Option<PathBuf>) {
-    let record = match record {
-        Ok(r) => r,
-        Err(e) => {
-            return (
-                AttemptOutcome::Failed {
-                    reason: format!("{e:#}"),
-                },
-                None,
-            )
-        }
-    };
-    match record.outcome {
-        CallOutcome::Busy => return (AttemptOutcome::Busy, None),
-        CallOutcome::NoAnswer => return (AttemptOutcome::NoAnswer, None),
-        CallOutcome::Rejected => {
-            let status = record.sip_status;
-            return (AttemptOutcome::Rejected { status }, None);
-        }
-        CallOutcome::Failed => {
-            let reason = format!("SIP {} {}", record.sip_status, record.reason)
-                .trim()
-                .to_string();
-            return (AttemptOutcome::Failed { reason }, None);
-        }
-        CallOutcome::Cancelled | CallOutcome::Answered => {}
-    }
-    let Some(interview) = &record.interview else {
-        return (
-            AttemptOutcome::Failed {
-                reason: "answered, but the interview did not run".into(),
-            },
-            None,
-        );
-    };
-    let report = Some(interview.report_path.clone());
-    (report_outcome(&interview.report), report)
-}
-
-/// Maps the dialog's report to the campaign's outcome.
-fn report_outcome(report: &Report) -> AttemptOutcome {
-    let score = Some(f64::from(report.score));
-    match report.status {
-        Status::Completed => AttemptOutcome::Completed {
-            score,
-            recommendation: report.recommendation.map(|r| r.name().to_string()),
-        },
-        Status::OptedOut => AttemptOutcome::OptedOut,
-        Status::Rescheduled => match report.callback_at {
-            Some(at) => AttemptOutcome::CallbackRequested { at },
-            None => AttemptOutcome::Failed {
-                reason: "rescheduled without a callback time".into(),
-            },
-        },
-        Status::DeclinedConsent => AttemptOutcome::DeclinedConsent,
-        Status::WrongPerson => AttemptOutcome::WrongPerson,
-        Status::KnockedOut => AttemptOutcome::KnockedOut { score },
-        Status::HungUp => AttemptOutcome::HungUp,
-        // Answered, but no usable answer to the opening questions: try again later.
-        Status::NoResponse | Status::InProgress | Status::NoAnswer => AttemptOutcome::Failed {
-            reason: format!("interview ended as {}", report.status.name()),
-        },
-    }
-}
-
-fn describe(o: &AttemptOutcome) -> String {
-    match o {
-        AttemptOutcome::Completed {
-            score: Some(s),
-            recommendation,
-        } => format!(
-            "completed, score {s:.0}{}",
-            recommendation
-                .as_deref()
-                .map(|r| format!(", {r}"))
-                .unwrap_or_default()
-        ),
-        AttemptOutcome::CallbackRequested { at } => format!("callback requested for {at}"),
-        AttemptOutcome::Failed { reason } => format!("failed: {reason}"),
-        other => other.kind().replace('_', " "),
-    }
 }

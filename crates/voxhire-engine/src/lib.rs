@@ -13,12 +13,15 @@
 //!   dialog → speaker), sharing the models of [`interview::InterviewStack`];
 //! - [`interview_call`] places one outbound interview call end to end, and
 //!   [`outcome`] classifies how any outbound call ended;
+//! - [`campaign_run`] carries out a campaign's schedule on real calls, writing
+//!   each attempt down through an [`campaign_run::AttemptLog`];
 //! - [`trunk`] reads the trunk file, [`summary`] is the per-call JSON line,
 //!   [`redact`] keeps phone numbers out of logs.
 #![forbid(unsafe_code)]
 
 pub mod call;
 pub mod call_router;
+pub mod campaign_run;
 pub mod inbound;
 pub mod interview;
 pub mod interview_call;
