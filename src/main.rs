@@ -38,6 +38,12 @@ enum Command {
     /// Synthesise interview scripts' fixed lines into the prompt cache ahead of calls.
     #[command(subcommand)]
     Prompts(cli::prompts::PromptsCommand),
+    /// The recruiting back office: REST API, store, campaigns and signed
+    /// webhooks to the ATS, in one process.
+    Server(cli::server::ServerArgs),
+    /// API keys for machines calling the server (e.g. your ATS).
+    #[command(subcommand)]
+    Apikey(cli::server::ApiKeyCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +73,8 @@ fn main() -> ExitCode {
             Command::Transcribe(args) => cli::transcribe::run(args).await,
             Command::Campaign(cmd) => cli::campaign::run(cmd).await,
             Command::Prompts(cmd) => cli::prompts::run(cmd),
+            Command::Server(args) => cli::server::run(args).await,
+            Command::Apikey(cmd) => cli::server::apikey(cmd).await,
         }
     });
     match result {

@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod prompts;
 pub mod say;
 pub mod serve;
+pub mod server;
 pub mod transcribe;
 
 /// The speech stack's tuning from the environment, validated: a variable that
@@ -35,4 +36,19 @@ fn env_number<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Result
         anyhow::bail!("{name}={raw:?} must be at least 1");
     }
     Ok(Some(n))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

@@ -195,7 +195,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         running: tokio::task::JoinSet::new(),
         registered: false,
     };
-    let shutdown = shutdown_signal();
+    let shutdown = super::shutdown_signal();
     tokio::pin!(shutdown);
     let mut draining: Option<tokio::time::Instant> = None;
     loop {
@@ -281,17 +281,6 @@ fn print_summary(done: Result<Result<CallSummary>, tokio::task::JoinError>) {
         }
         Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "finishing a call failed"),
         Err(e) => tracing::error!(error = %e, "call task panicked"),
-    }
-}
-
-async fn shutdown_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }
 

@@ -13,6 +13,8 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod audio;
+pub mod candidate;
+pub mod http;
 pub mod ports;
 pub mod process;
 pub mod sipp;

@@ -1,0 +1,535 @@
+//! The REST API, `/api/v1`. Every route names the scope it needs
+//! ([`Caller::require`]); errors are JSON with a stable `code` (see
+//! [`ApiError`]); request bodies are strict JSON (unknown fields are refused,
+//! naming the field).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use sqlx::Row;
+use tokio::sync::watch;
+use voxhire_campaign::Address;
+use voxhire_dialog::InterviewScript;
+use voxhire_lang::Lang;
+
+use crate::auth::{Caller, Scope};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{new_id, set_status, timestamp, Candidate, CandidateEvent, Job};
+use crate::webhooks::{Delivery, Webhook, EVENT_TYPES};
+use crate::{campaigns, AppState, Running};
+
+/// Largest request body: a script or a batch of candidates, not a résumé.
+const MAX_BODY: usize = 1 << 20;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/jobs", post(create_job).get(list_jobs))
+        .route("/api/v1/jobs/{id}", get(get_job))
+        .route(
+            "/api/v1/jobs/{id}/candidates",
+            post(create_candidate).get(list_candidates),
+        )
+        .route(
+            "/api/v1/jobs/{id}/campaign",
+            post(start_campaign).get(campaign_progress),
+        )
+        .route("/api/v1/jobs/{id}/campaign/cancel", post(cancel_campaign))
+        .route("/api/v1/candidates/{id}", get(get_candidate))
+        .route("/api/v1/candidates/{id}/events", get(candidate_events))
+        .route(
+            "/api/v1/candidates/{id}/interviews",
+            get(candidate_interviews),
+        )
+        .route("/api/v1/webhooks", post(create_webhook))
+        .route("/api/v1/webhooks/{id}/deliveries", get(deliveries))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// A JSON body whose rejections are API errors (400 for JSON that does not
+/// parse, 422 naming the field for JSON of the wrong shape).
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                let detail = std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| e.body_text());
+                Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    detail,
+                ))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send JSON with Content-Type: application/json",
+            )),
+            Err(e) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                e.body_text(),
+            )),
+        }
+    }
+}
+
+async fn health() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewJob {
+    title: String,
+    /// The interview language; default: the script's first.
+    language: Option<String>,
+    /// The interview script, TOML (as `config/interview-*.toml`).
+    script: String,
+}
+
+async fn create_job(
+    State(st): State<AppState>,
+    caller: Caller,
+    Body(new): Body<NewJob>,
+) -> ApiResult<(StatusCode, Json<Job>)> {
+    caller.require(Scope::Write)?;
+    let title = new.title.trim();
+    if title.is_empty() {
+        return Err(ApiError::invalid("title", "a job needs a title"));
+    }
+    let script = InterviewScript::from_str(&new.script, "script")
+        .map_err(|e| ApiError::invalid("script", e.to_string()))?;
+    let language = match &new.language {
+        Some(l) => {
+            let lang: Lang = l
+                .parse()
+                .map_err(|e| ApiError::invalid("language", format!("{e}")))?;
+            if !script.languages().contains(&lang) {
+                return Err(ApiError::invalid(
+                    "language",
+                    format!("the script has no {lang} texts"),
+                ));
+            }
+            lang
+        }
+        None => script.languages()[0],
+    };
+    let job = Job {
+        id: new_id("job"),
+        title: title.to_owned(),
+        language: language.code().to_owned(),
+        created_at: timestamp(Utc::now()),
+        script_toml: new.script,
+    };
+    sqlx::query(
+        "INSERT INTO jobs (id, title, language, script_toml, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(&job.id)
+    .bind(&job.title)
+    .bind(&job.language)
+    .bind(&job.script_toml)
+    .bind(&job.created_at)
+    .execute(&st.store.pool)
+    .await?;
+    Ok((StatusCode::CREATED, Json(job)))
+}
+
+/// `?limit=` (1–200, default 50) and `?after=<id>` (the last id of the previous page).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Page {
+    limit: Option<u32>,
+    after: Option<String>,
+    status: Option<String>,
+}
+
+impl Page {
+    fn limit(&self) -> ApiResult<i64> {
+        match self.limit {
+            None => Ok(50),
+            Some(n @ 1..=200) => Ok(i64::from(n)),
+            Some(_) => Err(ApiError::invalid("limit", "from 1 to 200")),
+        }
+    }
+}
+
+async fn list_jobs(
+    State(st): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Scope::Read)?;
+    let rows = sqlx::query("SELECT * FROM jobs WHERE (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2")
+        .bind(&page.after)
+        .bind(page.limit()?)
+        .fetch_all(&st.store.pool)
+        .await?;
+    let jobs: Vec<Job> = rows.iter().map(Job::from_row).collect();
+    let next = jobs.last().map(|j| j.id.clone());
+    Ok(Json(serde_json::json!({"items": jobs, "next_after": next})))
+}
+
+async fn find_job(st: &AppState, id: &str) -> ApiResult<Job> {
+    sqlx::query("SELECT * FROM jobs WHERE id = ?1")
+        .bind(id)
+        .fetch_optional(&st.store.pool)
+        .await?
+        .map(|r| Job::from_row(&r))
+        .ok_or_else(|| ApiError::not_found("job", id))
+}
+
+async fn get_job(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Job>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(find_job(&st, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCandidate {
+    name: String,
+    /// A `sip:` URI or a phone number (dialled through the trunk).
+    phone: String,
+    language: Option<String>,
+    /// IANA time zone, for calling windows and callback times. Default UTC.
+    timezone: Option<String>,
+    /// The ATS's own id, echoed in webhooks.
+    external_id: Option<String>,
+}
+
+async fn create_candidate(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+    Body(new): Body<NewCandidate>,
+) -> ApiResult<(StatusCode, Json<Candidate>)> {
+    caller.require(Scope::Write)?;
+    let job = find_job(&st, &job_id).await?;
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(ApiError::invalid("name", "a candidate needs a name"));
+    }
+    Address::parse(&new.phone).map_err(|e| ApiError::invalid("phone", e))?;
+    let language = match &new.language {
+        Some(l) => l
+            .parse::<Lang>()
+            .map_err(|e| ApiError::invalid("language", format!("{e}")))?
+            .code()
+            .to_owned(),
+        None => job.language.clone(),
+    };
+    let timezone = new.timezone.clone().unwrap_or_else(|| "UTC".into());
+    timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+        ApiError::invalid("timezone", format!("{timezone:?} is not an IANA time zone"))
+    })?;
+    let now = timestamp(Utc::now());
+    let candidate = Candidate {
+        id: new_id("cand"),
+        job_id: job.id,
+        external_id: new.external_id,
+        name: name.to_owned(),
+        phone: new.phone.trim().to_owned(),
+        language,
+        timezone,
+        status: "imported".into(),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let mut tx = st.store.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO candidates (id, job_id, external_id, name, phone, language, timezone, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+    )
+    .bind(&candidate.id)
+    .bind(&candidate.job_id)
+    .bind(&candidate.external_id)
+    .bind(&candidate.name)
+    .bind(&candidate.phone)
+    .bind(&candidate.language)
+    .bind(&candidate.timezone)
+    .bind(&candidate.status)
+    .bind(&candidate.created_at)
+    .execute(&mut *tx)
+    .await?;
+    set_status(
+        &mut tx,
+        &candidate.id,
+        "imported",
+        "created through the API",
+        &caller.actor(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(candidate)))
+}
+
+async fn list_candidates(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Scope::Read)?;
+    find_job(&st, &job_id).await?;
+    let rows = sqlx::query(
+        "SELECT * FROM candidates WHERE job_id = ?1 AND (?2 IS NULL OR id > ?2) AND (?3 IS NULL OR status = ?3)
+         ORDER BY id LIMIT ?4",
+    )
+    .bind(&job_id)
+    .bind(&page.after)
+    .bind(&page.status)
+    .bind(page.limit()?)
+    .fetch_all(&st.store.pool)
+    .await?;
+    let items: Vec<Candidate> = rows.iter().map(Candidate::from_row).collect();
+    let next = items.last().map(|c| c.id.clone());
+    Ok(Json(
+        serde_json::json!({"items": items, "next_after": next}),
+    ))
+}
+
+async fn find_candidate(st: &AppState, id: &str) -> ApiResult<Candidate> {
+    sqlx::query("SELECT * FROM candidates WHERE id = ?1")
+        .bind(id)
+        .fetch_optional(&st.store.pool)
+        .await?
+        .map(|r| Candidate::from_row(&r))
+        .ok_or_else(|| ApiError::not_found("candidate", id))
+}
+
+async fn get_candidate(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Candidate>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(find_candidate(&st, &id).await?))
+}
+
+async fn candidate_events(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Scope::Read)?;
+    find_candidate(&st, &id).await?;
+    let rows = sqlx::query("SELECT * FROM candidate_events WHERE candidate_id = ?1 ORDER BY seq")
+        .bind(&id)
+        .fetch_all(&st.store.pool)
+        .await?;
+    let items: Vec<CandidateEvent> = rows
+        .iter()
+        .map(|r| CandidateEvent {
+            seq: r.get("seq"),
+            at: r.get("at"),
+            status: r.get("status"),
+            cause: r.get("cause"),
+            actor: r.get("actor"),
+        })
+        .collect();
+    Ok(Json(serde_json::json!({"items": items})))
+}
+
+async fn candidate_interviews(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Scope::Read)?;
+    find_candidate(&st, &id).await?;
+    let rows = sqlx::query("SELECT * FROM interviews WHERE candidate_id = ?1 ORDER BY attempt_no")
+        .bind(&id)
+        .fetch_all(&st.store.pool)
+        .await?;
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let report: Option<String> = r.get("report_json");
+            serde_json::json!({
+                "id": r.get::<String, _>("id"),
+                "attempt_no": r.get::<i64, _>("attempt_no"),
+                "call_id": r.get::<Option<String>, _>("call_id"),
+                "outcome": r.get::<String, _>("outcome"),
+                "status": r.get::<Option<String>, _>("status"),
+                "score": r.get::<Option<f64>, _>("score"),
+                "recommendation": r.get::<Option<String>, _>("recommendation"),
+                "started_at": r.get::<String, _>("started_at"),
+                "ended_at": r.get::<String, _>("ended_at"),
+                "report": report.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({"items": items})))
+}
+
+async fn start_campaign(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::Write)?;
+    let job = find_job(&st, &job_id).await?;
+    let mut running = st.campaigns.lock().await;
+    if let Some(r) = running.get(&job_id) {
+        if !r.task.is_finished() {
+            return Err(ApiError::conflict("the job's campaign is already running"));
+        }
+    }
+    let (stop, stop_rx) = watch::channel(false);
+    let (count, task) = campaigns::start(
+        st.engine.clone(),
+        st.store.clone(),
+        st.wake.clone(),
+        job,
+        stop_rx,
+    )
+    .await?;
+    running.insert(job_id.clone(), Running { stop, task });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"job_id": job_id, "state": "running", "candidates": count})),
+    ))
+}
+
+async fn campaign_progress(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Scope::Read)?;
+    find_job(&st, &job_id).await?;
+    let running = st
+        .campaigns
+        .lock()
+        .await
+        .get(&job_id)
+        .is_some_and(|r| !r.task.is_finished());
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM candidates WHERE job_id = ?1 GROUP BY status",
+    )
+    .bind(&job_id)
+    .fetch_all(&st.store.pool)
+    .await?;
+    let counts: serde_json::Map<String, serde_json::Value> = rows
+        .iter()
+        .map(|r| (r.get::<String, _>("status"), r.get::<i64, _>("n").into()))
+        .collect();
+    Ok(Json(serde_json::json!({
+        "job_id": job_id,
+        "state": if running { "running" } else { "idle" },
+        "counts": counts,
+    })))
+}
+
+async fn cancel_campaign(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::Write)?;
+    find_job(&st, &job_id).await?;
+    match st.campaigns.lock().await.get(&job_id) {
+        Some(r) if !r.task.is_finished() => {
+            let _ = r.stop.send(true);
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(serde_json::json!({"job_id": job_id, "state": "stopping"})),
+            ))
+        }
+        _ => Err(ApiError::conflict("the job's campaign is not running")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewWebhook {
+    url: String,
+    /// Event types (see `EVENT_TYPES`), or `["*"]`.
+    events: Vec<String>,
+}
+
+async fn create_webhook(
+    State(st): State<AppState>,
+    caller: Caller,
+    Body(new): Body<NewWebhook>,
+) -> ApiResult<(StatusCode, Json<Webhook>)> {
+    caller.require(Scope::Write)?;
+    let url = reqwest::Url::parse(&new.url)
+        .map_err(|e| ApiError::invalid("url", format!("not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::invalid("url", "must be http:// or https://"));
+    }
+    if new.events.is_empty() {
+        return Err(ApiError::invalid("events", "name at least one event type"));
+    }
+    if let Some(bad) = new
+        .events
+        .iter()
+        .find(|e| *e != "*" && !EVENT_TYPES.contains(&e.as_str()))
+    {
+        return Err(ApiError::invalid(
+            "events",
+            format!(
+                "unknown event type {bad:?} (known: {})",
+                EVENT_TYPES.join(", ")
+            ),
+        ));
+    }
+    let webhook = Webhook {
+        id: new_id("whk"),
+        url: url.to_string(),
+        events: new.events,
+        created_at: timestamp(Utc::now()),
+        secret: Some(format!("whsec_{}", hex::encode(rand::random::<[u8; 24]>()))),
+    };
+    sqlx::query(
+        "INSERT INTO webhooks (id, url, secret, events, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(&webhook.id)
+    .bind(&webhook.url)
+    .bind(&webhook.secret)
+    .bind(serde_json::to_string(&webhook.events).map_err(anyhow::Error::from)?)
+    .bind(&webhook.created_at)
+    .execute(&st.store.pool)
+    .await?;
+    Ok((StatusCode::CREATED, Json(webhook)))
+}
+
+async fn deliveries(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Scope::Read)?;
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE id = ?1")
+        .bind(&id)
+        .fetch_optional(&st.store.pool)
+        .await?;
+    if exists.is_none() {
+        return Err(ApiError::not_found("webhook", &id));
+    }
+    let rows = sqlx::query("SELECT * FROM outbox WHERE webhook_id = ?1 ORDER BY created_at")
+        .bind(&id)
+        .fetch_all(&st.store.pool)
+        .await?;
+    let items: Vec<Delivery> = rows.iter().map(Delivery::from_row).collect();
+    Ok(Json(serde_json::json!({"items": items})))
+}

@@ -1,0 +1,326 @@
+//! A job's campaign, run in-process on the engine: the same scheduler and
+//! runner as `voxhire campaign run`, with the server's store as the log. Each
+//! ended attempt moves the candidate's status and queues its webhooks in one
+//! transaction; the deliverer is woken at once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{TimeDelta, Utc};
+use sqlx::Row;
+use tokio::sync::{watch, Notify};
+use voxhire_campaign::{
+    Address, AttemptOutcome, AttemptRecord, CallingWindow, CampaignConfig, Candidate,
+    DoNotCallList, RetryPolicy, Scheduler, Scripts,
+};
+use voxhire_dialog::InterviewScript;
+use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Finished};
+use voxhire_engine::interview::InterviewStack;
+use voxhire_engine::interview_call::Dialer;
+use voxhire_lang::Lang;
+
+use crate::store::{new_id, set_status, timestamp, Job, Store};
+use crate::webhooks;
+use crate::Engine;
+
+/// Statuses a campaign dials (anything else is settled or not shortlisted).
+pub const DIALLABLE: &[&str] = &["imported", "scheduled", "no_answer", "rescheduled"];
+
+/// The candidate's status after an attempt.
+pub fn status_after(outcome: &AttemptOutcome) -> &'static str {
+    match outcome {
+        AttemptOutcome::Completed { .. }
+        | AttemptOutcome::KnockedOut { .. }
+        | AttemptOutcome::HungUp
+        | AttemptOutcome::DeclinedConsent
+        | AttemptOutcome::WrongPerson => "interviewed",
+        AttemptOutcome::OptedOut => "opted_out",
+        AttemptOutcome::CallbackRequested { .. } => "rescheduled",
+        AttemptOutcome::Busy | AttemptOutcome::NoAnswer => "no_answer",
+        AttemptOutcome::Rejected { .. } | AttemptOutcome::Failed { .. } => "failed",
+    }
+}
+
+/// Starts the job's campaign in the background; `stop` turning true ends it
+/// (calls in progress are hung up). Returns how many candidates it will dial.
+pub async fn start(
+    engine: Arc<Engine>,
+    store: Store,
+    wake: Arc<Notify>,
+    job: Job,
+    stop: watch::Receiver<bool>,
+) -> Result<(usize, tokio::task::JoinHandle<()>)> {
+    let rows = sqlx::query("SELECT * FROM candidates WHERE job_id = ?1 ORDER BY created_at")
+        .bind(&job.id)
+        .fetch_all(&store.pool)
+        .await?;
+    let mut candidates = Vec::new();
+    for r in &rows {
+        let status: String = r.get("status");
+        if !DIALLABLE.contains(&status.as_str()) {
+            continue;
+        }
+        let phone: String = r.get("phone");
+        let language: String = r.get("language");
+        let timezone: String = r.get("timezone");
+        candidates.push(Candidate {
+            id: r.get("id"),
+            name: r.get("name"),
+            address: Address::parse(&phone).map_err(anyhow::Error::msg)?,
+            language: language.parse().map_err(anyhow::Error::msg)?,
+            timezone: timezone.parse().map_err(anyhow::Error::msg)?,
+            line: 0,
+        });
+    }
+    let count = candidates.len();
+    let dir = engine.data_dir.join("jobs").join(&job.id);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let script_path = dir.join("script.toml");
+    voxhire_campaign::write_atomic(&script_path, job.script_toml.as_bytes())?;
+    let script = Arc::new(InterviewScript::from_str(&job.script_toml, &script_path)?);
+    let lang: Lang = job.language.parse().map_err(anyhow::Error::msg)?;
+    let config = campaign_config(&engine, &job, &script_path, lang);
+    let prior = prior_attempts(&store, &job.id).await?;
+    let sched = Scheduler::new(config, candidates, DoNotCallList::new(), &prior, Utc::now())?;
+    let task = tokio::spawn(async move {
+        if let Err(e) = run(
+            engine,
+            store,
+            wake,
+            job.id.clone(),
+            script,
+            lang,
+            sched,
+            stop,
+        )
+        .await
+        {
+            tracing::error!(job = %job.id, error = %format!("{e:#}"), "campaign stopped on an error");
+        }
+    });
+    Ok((count, task))
+}
+
+#[allow(clippy::too_many_arguments)] // The campaign's parts, each used once.
+async fn run(
+    engine: Arc<Engine>,
+    store: Store,
+    wake: Arc<Notify>,
+    job_id: String,
+    script: Arc<InterviewScript>,
+    lang: Lang,
+    sched: Scheduler,
+    stop: watch::Receiver<bool>,
+) -> Result<()> {
+    let stack = engine.stack_for(&job_id, script.clone(), lang).await?;
+    let dialer = Arc::new(Dialer {
+        sip: engine.outbound.sip.clone(),
+        router: engine.outbound.router.clone(),
+        ports: engine.outbound.ports.clone(),
+        local_ip: engine.outbound.local_ip,
+        proxy: engine.outbound.proxy,
+        codecs: engine.outbound.codecs.clone(),
+        from: engine.outbound.from.clone(),
+        stack,
+    });
+    let scripts = [(script.path().to_path_buf(), script)]
+        .into_iter()
+        .collect();
+    let log = ServerLog { store, wake };
+    let mut campaign = CampaignRun::new(sched, log, scripts, dialer, true);
+    campaign.run(stop).await?;
+    tracing::info!(job = %job_id, "campaign finished");
+    Ok(())
+}
+
+/// A campaign's rules for a job: the engine's concurrency, retries of busy
+/// and unanswered calls, callbacks at the time asked for. (Calling windows and
+/// retry settings per job come with the job's campaign settings.)
+fn campaign_config(
+    engine: &Engine,
+    job: &Job,
+    script: &std::path::Path,
+    lang: Lang,
+) -> CampaignConfig {
+    CampaignConfig {
+        file: script.to_owned(),
+        name: job.id.clone(),
+        scripts: Scripts::Single(script.to_owned()),
+        trunk: None,
+        candidates: PathBuf::from(format!("job {}", job.id)),
+        do_not_call: None,
+        opt_outs: engine.data_dir.join("opted-out.txt"),
+        out_dir: engine.data_dir.join("runs").join(&job.id),
+        max_concurrent_calls: engine.max_calls,
+        min_gap: TimeDelta::milliseconds(500),
+        ring_timeout: TimeDelta::seconds(25),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            backoff: vec![TimeDelta::seconds(60), TimeDelta::seconds(300)],
+            on_busy: true,
+            on_no_answer: true,
+            on_rejected: false,
+            on_failed: true,
+        },
+        calling_window: CallingWindow::always(),
+        default_language: lang,
+        default_timezone: None,
+    }
+}
+
+/// Earlier attempts of the job's candidates, so a restarted campaign resumes.
+async fn prior_attempts(store: &Store, job_id: &str) -> Result<Vec<AttemptRecord>> {
+    let rows = sqlx::query(
+        "SELECT i.candidate_id, i.attempt_no, i.started_at, i.ended_at, i.attempt, i.report_json IS NOT NULL AS has_report, i.run_dir
+         FROM interviews i JOIN candidates c ON c.id = i.candidate_id WHERE c.job_id = ?1",
+    )
+    .bind(job_id)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let started: String = r.get("started_at");
+            let ended: String = r.get("ended_at");
+            let attempt: String = r.get("attempt");
+            let run_dir: String = r.get("run_dir");
+            let has_report: bool = r.get("has_report");
+            Ok(AttemptRecord {
+                candidate_id: r.get("candidate_id"),
+                attempt_no: r.get::<i64, _>("attempt_no") as u32,
+                started_at: started.parse()?,
+                ended_at: Some(ended.parse()?),
+                outcome: Some(serde_json::from_str(&attempt)?),
+                report_path: has_report.then(|| PathBuf::from(run_dir).join("report.json")),
+            })
+        })
+        .collect()
+}
+
+/// The server's record of a campaign: statuses, interviews, the outbox.
+struct ServerLog {
+    store: Store,
+    wake: Arc<Notify>,
+}
+
+impl AttemptLog for ServerLog {
+    async fn started(&mut self, candidate: &Candidate, attempt_no: u32) -> Result<()> {
+        let mut tx = self.store.pool.begin().await?;
+        let cause = format!("attempt {attempt_no} dialled");
+        set_status(&mut tx, &candidate.id, "calling", &cause, "engine").await?;
+        enqueue_status(&mut tx, &candidate.id, "calling", &cause).await?;
+        tx.commit().await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    async fn ended(&mut self, done: &Finished) -> Result<()> {
+        let status = status_after(&done.outcome);
+        let record = done.record.as_ref().ok();
+        let report: Option<serde_json::Value> = record
+            .and_then(|r| r.interview.as_ref())
+            .map(|i| serde_json::to_value(&i.report))
+            .transpose()?;
+        let run_dir = record
+            .map(|r| r.run_dir.display().to_string())
+            .unwrap_or_default();
+        let interview_id = new_id("itv");
+        let now = timestamp(Utc::now());
+        let started = record
+            .map(|r| {
+                timestamp(
+                    Utc::now() - TimeDelta::milliseconds(r.duration_ms.min(i64::MAX as u64) as i64),
+                )
+            })
+            .unwrap_or_else(|| now.clone());
+        let mut tx = self.store.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO interviews (id, candidate_id, attempt_no, call_id, outcome, attempt, status, score,
+                recommendation, report_json, run_dir, started_at, ended_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .bind(&interview_id)
+        .bind(&done.candidate_id)
+        .bind(i64::from(done.attempt_no))
+        .bind(record.map(|r| r.call_id.clone()))
+        .bind(done.outcome.kind())
+        .bind(serde_json::to_string(&done.outcome)?)
+        .bind(report.as_ref().and_then(|r| r["status"].as_str().map(str::to_owned)))
+        .bind(report.as_ref().and_then(|r| r["score"].as_f64()))
+        .bind(report.as_ref().and_then(|r| r["recommendation"].as_str().map(str::to_owned)))
+        .bind(report.as_ref().map(|r| r.to_string()))
+        .bind(&run_dir)
+        .bind(&started)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let cause = format!("attempt {}: {}", done.attempt_no, done.outcome.kind());
+        set_status(&mut tx, &done.candidate_id, status, &cause, "engine").await?;
+        enqueue_status(&mut tx, &done.candidate_id, status, &cause).await?;
+        if let Some(report) = &report {
+            webhooks::enqueue(
+                &mut tx,
+                "interview.completed",
+                serde_json::json!({
+                    "candidate_id": done.candidate_id,
+                    "interview_id": interview_id,
+                    "attempt_no": done.attempt_no,
+                    "outcome": done.outcome.kind(),
+                    "report": report,
+                }),
+            )
+            .await?;
+        }
+        if status == "opted_out" {
+            webhooks::enqueue(
+                &mut tx,
+                "candidate.opted_out",
+                serde_json::json!({"candidate_id": done.candidate_id}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+}
+
+async fn enqueue_status(
+    tx: &mut sqlx::SqliteConnection,
+    candidate_id: &str,
+    status: &str,
+    cause: &str,
+) -> Result<()> {
+    let external: Option<String> =
+        sqlx::query_scalar("SELECT external_id FROM candidates WHERE id = ?1")
+            .bind(candidate_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+    webhooks::enqueue(
+        tx,
+        "candidate.status_changed",
+        serde_json::json!({
+            "candidate_id": candidate_id,
+            "external_id": external,
+            "status": status,
+            "cause": cause,
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Loads the interview stack for a job's script (cached per job).
+pub(crate) async fn load_stack(
+    script: Arc<InterviewScript>,
+    lang: Lang,
+    max_calls: usize,
+    tuning: voxhire_engine::interview::Tuning,
+) -> Result<Arc<InterviewStack>> {
+    let stack = tokio::task::spawn_blocking(move || {
+        InterviewStack::load(&[(script, lang)], max_calls, &tuning)
+    })
+    .await??;
+    Ok(Arc::new(stack))
+}

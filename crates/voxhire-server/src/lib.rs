@@ -1,0 +1,198 @@
+//! voxhire's recruiting back office: `voxhire server`.
+//!
+//! One process runs the HTTP API ([`api`]), the store ([`store`]: SQLite in
+//! the data directory, migrations applied at start), the call engine for the
+//! jobs' campaigns ([`campaigns`], on `voxhire-engine`'s campaign runner) and
+//! the webhook deliverer ([`webhooks`]). Machines authenticate with API keys
+//! ([`auth`]).
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod campaigns;
+pub mod error;
+pub mod store;
+pub mod webhooks;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::{watch, Mutex, Notify};
+use voxhire_dialog::InterviewScript;
+use voxhire_engine::call_router::CallRouter;
+use voxhire_engine::interview::{InterviewStack, Tuning};
+use voxhire_engine::rtp_ports::RtpPorts;
+use voxhire_engine::sip_endpoint::{self, SipEndpoint};
+use voxhire_engine::trunk::Trunk;
+use voxhire_lang::Lang;
+use voxhire_sip::message::NameAddr;
+use voxhire_sip::sdp::Codec;
+
+use crate::store::Store;
+
+/// Everything `voxhire server` is started with.
+pub struct ServerConfig {
+    /// The HTTP API's address.
+    pub listen: SocketAddr,
+    /// The store and the calls' files.
+    pub data_dir: PathBuf,
+    /// Our SIP address.
+    pub sip: SocketAddr,
+    pub rtp_ports: RtpPorts,
+    pub trunk: Trunk,
+    /// Interviews at once, across all jobs.
+    pub max_calls: usize,
+    pub tuning: Tuning,
+}
+
+/// The SIP side every job's calls share.
+pub struct Outbound {
+    pub sip: SipEndpoint,
+    pub router: CallRouter,
+    pub ports: Arc<RtpPorts>,
+    pub local_ip: IpAddr,
+    pub proxy: Option<SocketAddr>,
+    pub codecs: Vec<Codec>,
+    pub from: NameAddr,
+}
+
+/// The call engine as the server holds it.
+pub struct Engine {
+    pub outbound: Outbound,
+    pub data_dir: PathBuf,
+    pub max_calls: usize,
+    pub tuning: Tuning,
+    /// Models per job (their scripts' intents and prompts), loaded on the
+    /// job's first campaign.
+    stacks: Mutex<HashMap<String, Arc<InterviewStack>>>,
+}
+
+impl Engine {
+    async fn stack_for(
+        &self,
+        job_id: &str,
+        script: Arc<InterviewScript>,
+        lang: Lang,
+    ) -> Result<Arc<InterviewStack>> {
+        let mut stacks = self.stacks.lock().await;
+        if let Some(s) = stacks.get(job_id) {
+            return Ok(s.clone());
+        }
+        tracing::info!(job = %job_id, "loading models and the job's prompts");
+        let stack =
+            campaigns::load_stack(script, lang, self.max_calls, self.tuning.clone()).await?;
+        stacks.insert(job_id.to_owned(), stack.clone());
+        Ok(stack)
+    }
+}
+
+/// A campaign in progress.
+pub struct Running {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// What every request handler sees.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub engine: Arc<Engine>,
+    /// Woken when outbox rows are committed.
+    pub wake: Arc<Notify>,
+    pub campaigns: Arc<Mutex<HashMap<String, Running>>>,
+}
+
+/// Runs the server until `shutdown` completes: then campaigns hang up their
+/// calls (BYE), the deliverer stops, and the HTTP server drains.
+pub async fn run(
+    config: ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let store = Store::open(&config.data_dir).await?;
+    let toward = config
+        .trunk
+        .proxy
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
+    let opened = sip_endpoint::open(config.sip, toward, config.trunk.credentials.clone()).await?;
+    let local = opened.local;
+    let from = match &config.trunk.from {
+        Some(uri) => NameAddr::new(uri.clone()),
+        None => NameAddr::parse(&format!("<sip:voxhire@{local}>")).context("building From")?,
+    };
+    let (router, _inbound) = CallRouter::spawn(opened.events);
+    let engine = Arc::new(Engine {
+        outbound: Outbound {
+            sip: opened.sip,
+            router,
+            ports: Arc::new(config.rtp_ports),
+            local_ip: local.ip(),
+            proxy: config.trunk.proxy,
+            codecs: config.trunk.codecs.clone(),
+            from,
+        },
+        data_dir: config.data_dir.clone(),
+        max_calls: config.max_calls,
+        tuning: config.tuning,
+        stacks: Mutex::new(HashMap::new()),
+    });
+    let state = AppState {
+        store: store.clone(),
+        engine,
+        wake: Arc::new(Notify::new()),
+        campaigns: Arc::new(Mutex::new(HashMap::new())),
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let deliverer = tokio::spawn(webhooks::deliver(store, state.wake.clone(), stop_rx));
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding the HTTP API to {}", config.listen))?;
+    let bound = listener.local_addr()?;
+    println!(
+        "{}",
+        serde_json::json!({"event": "listening", "http": bound.to_string(), "sip": opened.bound.to_string()})
+    );
+    tracing::info!(http = %bound, sip = %opened.bound, "serving");
+    let campaigns = state.campaigns.clone();
+    let app = api::router(state);
+    let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = http_stop_rx.await;
+            })
+            .await
+    });
+    shutdown.await;
+    tracing::info!("shutting down: ending the campaigns' calls");
+    stop_campaigns(&campaigns).await;
+    let _ = stop_tx.send(true);
+    let _ = http_stop_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), deliverer).await;
+    match tokio::time::timeout(Duration::from_secs(10), http).await {
+        Ok(Ok(Ok(()))) | Err(_) => {}
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "HTTP server error"),
+        Ok(Err(e)) => tracing::error!(error = %e, "HTTP task panicked"),
+    }
+    Ok(())
+}
+
+/// Stops every campaign and waits (bounded) for its calls to end with BYE.
+async fn stop_campaigns(campaigns: &Mutex<HashMap<String, Running>>) {
+    let running: Vec<Running> = campaigns.lock().await.drain().map(|(_, r)| r).collect();
+    for r in &running {
+        let _ = r.stop.send(true);
+    }
+    for r in running {
+        if tokio::time::timeout(Duration::from_secs(45), r.task)
+            .await
+            .is_err()
+        {
+            tracing::error!("a campaign did not stop in time");
+        }
+    }
+}

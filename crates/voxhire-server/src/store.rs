@@ -1,0 +1,150 @@
+//! The back office's store: one SQLite file in the data directory (sqlx, so
+//! the same queries can later run on PostgreSQL), migrations embedded and
+//! applied at open. Every change that the ATS must hear about writes its
+//! outbox rows in the same transaction ([`crate::webhooks::enqueue`]).
+
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Row, SqlitePool};
+
+/// The store's file inside `--data`.
+pub const STORE_FILE: &str = "voxhire.sqlite";
+
+#[derive(Clone)]
+pub struct Store {
+    pub pool: SqlitePool,
+}
+
+/// A time as stored: RFC 3339, UTC, milliseconds.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A fresh id: `prefix_` and 16 hex digits of randomness.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{:016x}", rand::random::<u64>())
+}
+
+impl Store {
+    /// Opens (creating if needed) the store under `data_dir` and applies the
+    /// migrations this version has and the file does not.
+    pub async fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+        let path = data_dir.join(STORE_FILE);
+        let url = format!("sqlite://{}", path.display());
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening the store {}", path.display()))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .with_context(|| format!("migrating the store {}", path.display()))?;
+        Ok(Store { pool })
+    }
+}
+
+/// A job as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub id: String,
+    pub title: String,
+    pub language: String,
+    pub created_at: String,
+    #[serde(skip)]
+    pub script_toml: String,
+}
+
+impl Job {
+    pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow) -> Job {
+        Job {
+            id: r.get("id"),
+            title: r.get("title"),
+            language: r.get("language"),
+            created_at: r.get("created_at"),
+            script_toml: r.get("script_toml"),
+        }
+    }
+}
+
+/// A candidate as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub id: String,
+    pub job_id: String,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub phone: String,
+    pub language: String,
+    pub timezone: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Candidate {
+    pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow) -> Candidate {
+        Candidate {
+            id: r.get("id"),
+            job_id: r.get("job_id"),
+            external_id: r.get("external_id"),
+            name: r.get("name"),
+            phone: r.get("phone"),
+            language: r.get("language"),
+            timezone: r.get("timezone"),
+            status: r.get("status"),
+            created_at: r.get("created_at"),
+            updated_at: r.get("updated_at"),
+        }
+    }
+}
+
+/// One entry of a candidate's status history.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateEvent {
+    pub seq: i64,
+    pub at: String,
+    pub status: String,
+    pub cause: String,
+    pub actor: String,
+}
+
+/// Moves a candidate to `status`, recording when, why and who, inside `tx`.
+pub async fn set_status(
+    tx: &mut sqlx::SqliteConnection,
+    candidate_id: &str,
+    status: &str,
+    cause: &str,
+    actor: &str,
+) -> Result<()> {
+    let now = timestamp(Utc::now());
+    sqlx::query("UPDATE candidates SET status = ?1, updated_at = ?2 WHERE id = ?3")
+        .bind(status)
+        .bind(&now)
+        .bind(candidate_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO candidate_events (candidate_id, at, status, cause, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(candidate_id)
+    .bind(&now)
+    .bind(status)
+    .bind(cause)
+    .bind(actor)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

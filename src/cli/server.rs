@@ -1,0 +1,91 @@
+//! `voxhire server`: the recruiting back office — the REST API, the store,
+//! the jobs' campaigns on the call engine and signed webhooks to the ATS, in
+//! one process. `voxhire apikey create` makes the key a machine calls it with.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use voxhire_engine::rtp_ports::RtpPorts;
+use voxhire_engine::trunk::Trunk;
+use voxhire_server::auth::Scope;
+use voxhire_server::store::Store;
+use voxhire_server::ServerConfig;
+
+#[derive(clap::Args)]
+pub struct ServerArgs {
+    /// The HTTP API's address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The data directory: the store (voxhire.sqlite) and every call's files.
+    #[arg(long, value_name = "DIR", default_value = "voxhire-data")]
+    data: PathBuf,
+    /// Our SIP address (port 0 = any free port).
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:5060")]
+    sip: SocketAddr,
+    /// Trunk file (TOML): proxy, credentials, codecs.
+    #[arg(long)]
+    trunk: Option<PathBuf>,
+    /// RTP port range for the calls.
+    #[arg(long, default_value = "16384-32767", value_name = "LO-HI")]
+    rtp_ports: String,
+    /// Interviews at once across all jobs. Default: cores × the per-core
+    /// figure measured by benches/interview_capacity.rs.
+    #[arg(long)]
+    max_calls: Option<usize>,
+}
+
+pub async fn run(args: ServerArgs) -> Result<()> {
+    let trunk = match &args.trunk {
+        Some(p) => Trunk::load(p)?,
+        None => Trunk::default(),
+    };
+    let max_calls = args
+        .max_calls
+        .unwrap_or_else(voxhire_engine::interview::interview_capacity);
+    if max_calls == 0 {
+        anyhow::bail!("--max-calls must be at least 1");
+    }
+    let config = ServerConfig {
+        listen: args.listen,
+        data_dir: args.data,
+        sip: args.sip,
+        rtp_ports: RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?,
+        trunk,
+        max_calls,
+        tuning: super::tuning_from_env()?,
+    };
+    voxhire_server::run(config, super::shutdown_signal()).await
+}
+
+#[derive(clap::Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print it (it is shown only this once).
+    Create(CreateArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CreateArgs {
+    /// Who uses the key, e.g. "ats".
+    #[arg(long)]
+    name: String,
+    /// What the key may do: read, or write (which includes read).
+    #[arg(long, default_value = "read", value_parser = ["read", "write"])]
+    scope: String,
+    /// The server's data directory.
+    #[arg(long, value_name = "DIR", default_value = "voxhire-data")]
+    data: PathBuf,
+}
+
+pub async fn apikey(cmd: ApiKeyCommand) -> Result<()> {
+    let ApiKeyCommand::Create(args) = cmd;
+    let scope = Scope::parse(&args.scope).context("--scope must be read or write")?;
+    let store = Store::open(&args.data).await?;
+    let (id, key) = voxhire_server::auth::create_key(&store, &args.name, scope).await?;
+    println!(
+        "{}",
+        serde_json::json!({"id": id, "name": args.name, "scope": scope.name(), "key": key})
+    );
+    eprintln!("keep the key now: it is stored only as a hash and cannot be shown again");
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! The back office end to end, through its API only: `voxhire server` on
+//! loopback with its embedded store, an API key from `voxhire apikey create`,
+//! a job made from the example script, a candidate played by
+//! `voxhire-candidate`, the campaign started over HTTP, the real interview
+//! (SIP, RTP, VAD, Whisper, NLU, TTS), and an ATS stand-in that receives the
+//! signed webhooks — failing the first two `interview.completed` deliveries,
+//! which must still arrive, as one logical delivery.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::candidate::Candidate;
+use common::http::{request, Ats};
+use common::ports::free_port_range;
+use common::process::ChildGuard;
+use common::voxhire::binary;
+use common::{repo_root, Scratch};
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{json, Value};
+
+struct Server {
+    guard: ChildGuard,
+    http: SocketAddr,
+    stderr: std::path::PathBuf,
+}
+
+impl Server {
+    fn start(scratch: &Scratch, data: &std::path::Path) -> Server {
+        let (lo, hi) = free_port_range(8);
+        let stderr = scratch.join("server.stderr");
+        let mut cmd = Command::new(binary());
+        cmd.args(["server", "--listen", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
+            .arg("--data")
+            .arg(data)
+            .args(["--rtp-ports", &format!("{lo}-{hi}"), "--max-calls", "2"])
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        let mut guard = ChildGuard::spawn("voxhire server", &mut cmd);
+        let stdout = guard.child_mut().stdout.take().unwrap();
+        let mut first = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("the server's first line");
+        let v: Value = serde_json::from_str(&first).unwrap_or_else(|e| {
+            panic!(
+                "not a listening line ({e}): {first:?}\n{}",
+                common::tail(&stderr, 40)
+            )
+        });
+        let http = v["http"].as_str().unwrap().parse().unwrap();
+        Server {
+            guard,
+            http,
+            stderr,
+        }
+    }
+
+    fn log(&self) -> String {
+        common::tail(&self.stderr, 60)
+    }
+}
+
+fn api_key(data: &std::path::Path, scope: &str) -> String {
+    let out = Command::new(binary())
+        .args(["apikey", "create", "--name", "ats", "--scope", scope])
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("voxhire apikey create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    v["key"].as_str().unwrap().to_owned()
+}
+
+fn verify(secret: &str, signature: &str, body: &str) -> bool {
+    let Some((t, v1)) = signature
+        .strip_prefix("t=")
+        .and_then(|s| s.split_once(",v1="))
+    else {
+        return false;
+    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(t.as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    hex::decode(v1).is_ok_and(|sig| mac.verify_slice(&sig).is_ok())
+}
+
+#[test]
+fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
+    let scratch = Scratch::new("server-e2e");
+    let candidate = Candidate::start(scratch.path());
+    let data = scratch.join("data");
+    let key = api_key(&data, "write");
+    let read_key = api_key(&data, "read");
+    let server = Server::start(&scratch, &data);
+    let ats = Ats::start("interview.completed", 2);
+    let http = server.http;
+    let post = |path: &str, body: Value| request(http, "POST", path, Some(&key), Some(&body));
+    let get = |path: &str| request(http, "GET", path, Some(&key), None);
+
+    // Who may do what.
+    let r = request(http, "GET", "/api/v1/jobs", None, None);
+    assert_eq!(
+        (r.status, r.body["error"]["code"].clone()),
+        (401, json!("unauthorized"))
+    );
+    let r = request(
+        http,
+        "POST",
+        "/api/v1/jobs",
+        Some(&read_key),
+        Some(&json!({"title": "x", "script": ""})),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+
+    let r = post(
+        "/api/v1/webhooks",
+        json!({"url": format!("http://{}/hooks/voxhire", ats.addr),
+               "events": ["interview.completed", "candidate.status_changed"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (webhook, secret) = (
+        r.body["id"].as_str().unwrap().to_owned(),
+        r.body["secret"].as_str().unwrap().to_owned(),
+    );
+
+    // A script with an error is refused with the line and key at fault.
+    let r = post(
+        "/api/v1/jobs",
+        json!({"title": "Broken", "script": "id = \"x\"\nquestions = 7\n"}),
+    );
+    assert_eq!(
+        (r.status, r.body["error"]["field"].clone()),
+        (422, json!("script")),
+        "{}",
+        r.text
+    );
+    let script =
+        std::fs::read_to_string(repo_root().join("config/interview-java-backend.en.toml")).unwrap();
+    let r = post(
+        "/api/v1/jobs",
+        json!({"title": "Java backend engineer", "script": script}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let job = r.body["id"].as_str().unwrap().to_owned();
+
+    let r = post(
+        &format!("/api/v1/jobs/{job}/candidates"),
+        json!({"name": "Alice Chen", "phone": format!("sip:alice@{}", candidate.sip),
+               "language": "en", "timezone": "Asia/Shanghai", "external_id": "ats-4711"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let cand = r.body["id"].as_str().unwrap().to_owned();
+    let r = post(
+        &format!("/api/v1/jobs/{job}/candidates"),
+        json!({"name": "Bad", "phone": "not a number"}),
+    );
+    assert_eq!(
+        (r.status, r.body["error"]["field"].clone()),
+        (422, json!("phone")),
+        "{}",
+        r.text
+    );
+
+    let r = post(&format!("/api/v1/jobs/{job}/campaign"), json!({}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["candidates"], 1, "{}", r.text);
+    let r = post(&format!("/api/v1/jobs/{job}/campaign"), json!({}));
+    assert_eq!(r.status, 409, "a second start while running: {}", r.text);
+
+    // The interview runs; wait for the campaign to settle.
+    let deadline = Instant::now() + Duration::from_secs(400);
+    loop {
+        let p = get(&format!("/api/v1/jobs/{job}/campaign"));
+        if p.body["state"] == "idle" {
+            assert_eq!(
+                p.body["counts"]["interviewed"],
+                1,
+                "{}\n{}",
+                p.text,
+                server.log()
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "campaign still running: {}\n{}",
+            p.text,
+            server.log()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let ended = Instant::now();
+
+    // The ATS gets interview.completed: refused twice, then delivered — the
+    // same delivery id each time, signed over the body, carrying the report.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let completed = loop {
+        let got: Vec<_> = ats
+            .all()
+            .into_iter()
+            .filter(|r| r.event == "interview.completed")
+            .collect();
+        if got.iter().any(|r| r.answered == 200) {
+            break got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no interview.completed delivered: {got:?}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(completed.len(), 3, "{completed:?}");
+    assert!(
+        completed
+            .iter()
+            .all(|r| r.delivery == completed[0].delivery),
+        "{completed:?}"
+    );
+    for r in &completed {
+        assert!(
+            verify(&secret, &r.signature, &r.body),
+            "bad signature {r:?}"
+        );
+        assert!(!verify("wrong secret", &r.signature, &r.body));
+    }
+    let body: Value = serde_json::from_str(&completed[2].body).unwrap();
+    assert_eq!(body["type"], "interview.completed");
+    assert_eq!(body["data"]["candidate_id"], cand.as_str());
+    assert_eq!(body["data"]["report"]["status"], "completed", "{body:#}");
+    assert!(
+        body["data"]["report"]["score"].as_f64().unwrap() > 0.0,
+        "{body:#}"
+    );
+    println!(
+        "interview.completed delivered {:.1} s after the campaign settled (two refusals, backoff 1 s + 2 s)",
+        completed[2].at.saturating_duration_since(ended).as_secs_f64()
+    );
+
+    // Status updates went out too, with the ATS's own id.
+    let statuses: Vec<Value> = ats
+        .all()
+        .into_iter()
+        .filter(|r| r.event == "candidate.status_changed")
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    let seen: Vec<&str> = statuses
+        .iter()
+        .filter_map(|s| s["data"]["status"].as_str())
+        .collect();
+    assert_eq!(seen, ["calling", "interviewed"], "{statuses:?}");
+    assert!(statuses
+        .iter()
+        .all(|s| s["data"]["external_id"] == "ats-4711"));
+
+    // The outbox shows one logical delivery of the result, delivered on the third try.
+    let d = get(&format!("/api/v1/webhooks/{webhook}/deliveries"));
+    let results: Vec<&Value> = d.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["event_type"] == "interview.completed")
+        .collect();
+    assert_eq!(results.len(), 1, "{}", d.text);
+    assert_eq!(
+        (results[0]["state"].clone(), results[0]["attempts"].clone()),
+        (json!("delivered"), json!(3))
+    );
+
+    // The candidate's history and result, through the API.
+    let ev = get(&format!("/api/v1/candidates/{cand}/events"));
+    let history: Vec<&str> = ev.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["status"].as_str())
+        .collect();
+    assert_eq!(
+        history,
+        ["imported", "calling", "interviewed"],
+        "{}",
+        ev.text
+    );
+    let iv = get(&format!("/api/v1/candidates/{cand}/interviews"));
+    assert_eq!(iv.body["items"][0]["status"], "completed", "{}", iv.text);
+    assert_eq!(iv.body["items"][0]["report"]["status"], "completed");
+    drop(server.guard);
+}
