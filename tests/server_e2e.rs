@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::candidate::Candidate;
-use common::http::{request, Ats};
+use common::http::{request, request_with, Ats};
 use common::ports::free_port_range;
 use common::process::ChildGuard;
 use common::voxhire::binary;
@@ -172,6 +172,38 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
         "{}",
         r.text
     );
+
+    // A retried create with the same Idempotency-Key acts once and answers
+    // the same; the key reused for another request is refused.
+    let other = json!({"title": "Retried", "script": script});
+    let once = |body: &Value| {
+        request_with(
+            http,
+            "POST",
+            "/api/v1/jobs",
+            Some(&key),
+            Some(body),
+            &[("Idempotency-Key", "job-7")],
+        )
+    };
+    let (first, again) = (once(&other), once(&other));
+    assert_eq!((first.status, again.status), (201, 201), "{}", again.text);
+    assert_eq!(first.body["id"], again.body["id"], "one job, not two");
+    let r = once(&json!({"title": "Something else", "script": script}));
+    assert_eq!(
+        (r.status, r.body["error"]["field"].clone()),
+        (422, json!("Idempotency-Key")),
+        "{}",
+        r.text
+    );
+    let jobs = get("/api/v1/jobs?limit=200");
+    let retried = jobs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["title"] == "Retried")
+        .count();
+    assert_eq!(retried, 1, "{}", jobs.text);
 
     let r = post(&format!("/api/v1/jobs/{job}/campaign"), json!({}));
     assert_eq!(r.status, 202, "{}", r.text);

@@ -25,6 +25,18 @@ pub fn request(
     key: Option<&str>,
     body: Option<&Value>,
 ) -> Response {
+    request_with(addr, method, path, key, body, &[])
+}
+
+/// [`request`] with extra headers.
+pub fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connect to the server");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -36,6 +48,9 @@ pub fn request(
     }
     if body.is_some() {
         head.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str(&format!("Content-Length: {}\r\n\r\n", payload.len()));
     stream.write_all(head.as_bytes()).unwrap();

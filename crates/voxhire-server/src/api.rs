@@ -50,6 +50,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/webhooks", post(create_webhook))
         .route("/api/v1/webhooks/{id}/deliveries", get(deliveries))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::layer,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }

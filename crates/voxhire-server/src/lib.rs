@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod campaigns;
 pub mod error;
+pub mod idempotency;
 pub mod store;
 pub mod webhooks;
 
