@@ -127,7 +127,7 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
     let r = post(
         "/api/v1/webhooks",
         json!({"url": format!("http://{}/hooks/voxhire", ats.addr),
-               "events": ["interview.completed", "candidate.status_changed"]}),
+               "events": ["interview.completed", "candidate.status_changed", "candidate.screened"]}),
     );
     assert_eq!(r.status, 201, "{}", r.text);
     let (webhook, secret) = (
@@ -148,9 +148,23 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
     );
     let script =
         std::fs::read_to_string(repo_root().join("config/interview-java-backend.en.toml")).unwrap();
+    let requirements =
+        json!({"must_have": ["Java"], "nice_to_have": ["Kafka", "k8s"], "min_years": 3});
     let r = post(
         "/api/v1/jobs",
-        json!({"title": "Java backend engineer", "script": script}),
+        json!({"title": "Java backend engineer", "script": script,
+                                        "requirements": {"must_have": ["Klingon"]}}),
+    );
+    assert_eq!(
+        (r.status, r.body["error"]["field"].clone()),
+        (422, json!("requirements")),
+        "{}",
+        r.text
+    );
+    let r = post(
+        "/api/v1/jobs",
+        json!({"title": "Java backend engineer", "script": script,
+                                        "requirements": requirements}),
     );
     assert_eq!(r.status, 201, "{}", r.text);
     let job = r.body["id"].as_str().unwrap().to_owned();
@@ -158,10 +172,72 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
     let r = post(
         &format!("/api/v1/jobs/{job}/candidates"),
         json!({"name": "Alice Chen", "phone": format!("sip:alice@{}", candidate.sip),
-               "language": "en", "timezone": "Asia/Shanghai", "external_id": "ats-4711"}),
+               "language": "en", "timezone": "Asia/Shanghai", "external_id": "ats-4711",
+               "resume_text": "Alice Chen\nBackend engineer, 6 years of experience.\nPayment services in Java and Spring Boot; event streams on Kafka."}),
     );
     assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["status"], "shortlisted", "{}", r.text);
+    let java = r.body["screening"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["requirement"] == "Java")
+        .unwrap()
+        .clone();
+    assert!(
+        java["quote"]
+            .as_str()
+            .unwrap()
+            .contains("Java and Spring Boot"),
+        "{java}"
+    );
     let cand = r.body["id"].as_str().unwrap().to_owned();
+    // A Mandarin résumé is read in Mandarin (years, K8s); a recruiter holds
+    // this one back, so it is not dialled.
+    let r = post(
+        &format!("/api/v1/jobs/{job}/candidates"),
+        json!({"name": "张伟", "phone": format!("sip:zhang@{}", candidate.sip), "language": "en",
+               "resume_text": "张伟\n五年多后端开发经验。\n主要用Java和Spring Cloud，服务部署在K8s上。"}),
+    );
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (201, json!("shortlisted")),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.body["screening"]["years"].as_f64().unwrap() >= 5.0,
+        "{}",
+        r.text
+    );
+    let zhang = r.body["id"].as_str().unwrap().to_owned();
+    let r = post(
+        &format!("/api/v1/candidates/{zhang}/status"),
+        json!({"status": "held", "reason": "the hiring manager reads it first"}),
+    );
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (200, json!("held")),
+        "{}",
+        r.text
+    );
+    // A résumé without the must-have is screened out, with the reasons.
+    let r = post(
+        &format!("/api/v1/jobs/{job}/candidates"),
+        json!({"name": "Dev Front", "phone": format!("sip:dev@{}", candidate.sip),
+               "resume_text": "Frontend developer, 2 years of React and TypeScript."}),
+    );
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (201, json!("screened_out")),
+        "{}",
+        r.text
+    );
+    let reasons = r.body["screening"]["reasons"].to_string();
+    assert!(
+        reasons.contains("Java") && reasons.contains("fewer than 3"),
+        "{reasons}"
+    );
     let r = post(
         &format!("/api/v1/jobs/{job}/candidates"),
         json!({"name": "Bad", "phone": "not a number"}),
@@ -290,12 +366,20 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
         .collect();
     let seen: Vec<&str> = statuses
         .iter()
+        .filter(|s| s["data"]["candidate_id"] == cand.as_str())
         .filter_map(|s| s["data"]["status"].as_str())
         .collect();
     assert_eq!(seen, ["calling", "interviewed"], "{statuses:?}");
     assert!(statuses
         .iter()
+        .filter(|s| s["data"]["candidate_id"] == cand.as_str())
         .all(|s| s["data"]["external_id"] == "ats-4711"));
+    let screened = ats
+        .all()
+        .iter()
+        .filter(|r| r.event == "candidate.screened")
+        .count();
+    assert_eq!(screened, 3, "one candidate.screened per résumé");
 
     // The outbox shows one logical delivery of the result, delivered on the third try.
     let d = get(&format!("/api/v1/webhooks/{webhook}/deliveries"));
@@ -321,7 +405,7 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
         .collect();
     assert_eq!(
         history,
-        ["imported", "calling", "interviewed"],
+        ["imported", "shortlisted", "calling", "interviewed"],
         "{}",
         ev.text
     );

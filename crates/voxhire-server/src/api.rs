@@ -20,6 +20,7 @@ use voxhire_lang::Lang;
 
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ApiResult};
+use crate::screening::Requirements;
 use crate::store::{new_id, set_status, timestamp, Candidate, CandidateEvent, Job};
 use crate::webhooks::{Delivery, Webhook, EVENT_TYPES};
 use crate::{campaigns, AppState, Running};
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{id}/campaign/cancel", post(cancel_campaign))
         .route("/api/v1/candidates/{id}", get(get_candidate))
         .route("/api/v1/candidates/{id}/events", get(candidate_events))
+        .route("/api/v1/candidates/{id}/status", post(override_status))
         .route(
             "/api/v1/candidates/{id}/interviews",
             get(candidate_interviews),
@@ -104,6 +106,8 @@ struct NewJob {
     language: Option<String>,
     /// The interview script, TOML (as `config/interview-*.toml`).
     script: String,
+    /// What résumés are screened against.
+    requirements: Option<Requirements>,
 }
 
 async fn create_job(
@@ -133,21 +137,33 @@ async fn create_job(
         }
         None => script.languages()[0],
     };
+    if let Some(req) = &new.requirements {
+        req.validate()
+            .map_err(|e| ApiError::invalid("requirements", e))?;
+    }
+    let requirements = new
+        .requirements
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(anyhow::Error::from)?;
     let job = Job {
         id: new_id("job"),
         title: title.to_owned(),
         language: language.code().to_owned(),
         created_at: timestamp(Utc::now()),
+        requirements,
         script_toml: new.script,
     };
     sqlx::query(
-        "INSERT INTO jobs (id, title, language, script_toml, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO jobs (id, title, language, script_toml, created_at, requirements) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .bind(&job.id)
     .bind(&job.title)
     .bind(&job.language)
     .bind(&job.script_toml)
     .bind(&job.created_at)
+    .bind(job.requirements.as_ref().map(|r| r.to_string()))
     .execute(&st.store.pool)
     .await?;
     Ok((StatusCode::CREATED, Json(job)))
@@ -217,7 +233,13 @@ struct NewCandidate {
     timezone: Option<String>,
     /// The ATS's own id, echoed in webhooks.
     external_id: Option<String>,
+    /// The résumé as text (English or Mandarin), screened against the job's
+    /// requirements.
+    resume_text: Option<String>,
 }
+
+/// Longest résumé text accepted.
+const MAX_RESUME: usize = 200_000;
 
 async fn create_candidate(
     State(st): State<AppState>,
@@ -240,10 +262,40 @@ async fn create_candidate(
             .to_owned(),
         None => job.language.clone(),
     };
+    let script =
+        InterviewScript::from_str(&job.script_toml, "script").map_err(anyhow::Error::from)?;
+    if !script.languages().iter().any(|l| l.code() == language) {
+        return Err(ApiError::invalid(
+            "language",
+            format!("the job's interview has no {language} texts"),
+        ));
+    }
     let timezone = new.timezone.clone().unwrap_or_else(|| "UTC".into());
     timezone.parse::<chrono_tz::Tz>().map_err(|_| {
         ApiError::invalid("timezone", format!("{timezone:?} is not an IANA time zone"))
     })?;
+    if new
+        .resume_text
+        .as_ref()
+        .is_some_and(|t| t.len() > MAX_RESUME)
+    {
+        return Err(ApiError::invalid(
+            "resume_text",
+            format!("longer than {MAX_RESUME} bytes"),
+        ));
+    }
+    let screening = match (&new.resume_text, &job.requirements) {
+        (Some(text), Some(req)) => {
+            let req: Requirements =
+                serde_json::from_value(req.clone()).map_err(anyhow::Error::from)?;
+            Some(crate::screening::screen(
+                text,
+                crate::screening::language_of(text),
+                &req,
+            ))
+        }
+        _ => None,
+    };
     let now = timestamp(Utc::now());
     let candidate = Candidate {
         id: new_id("cand"),
@@ -256,11 +308,16 @@ async fn create_candidate(
         status: "imported".into(),
         created_at: now.clone(),
         updated_at: now,
+        screening: screening
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(anyhow::Error::from)?,
     };
     let mut tx = st.store.pool.begin().await?;
     sqlx::query(
-        "INSERT INTO candidates (id, job_id, external_id, name, phone, language, timezone, status, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        "INSERT INTO candidates (id, job_id, external_id, name, phone, language, timezone, status, created_at, updated_at, resume_text, screening)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
     )
     .bind(&candidate.id)
     .bind(&candidate.job_id)
@@ -271,6 +328,8 @@ async fn create_candidate(
     .bind(&candidate.timezone)
     .bind(&candidate.status)
     .bind(&candidate.created_at)
+    .bind(&new.resume_text)
+    .bind(candidate.screening.as_ref().map(|s| s.to_string()))
     .execute(&mut *tx)
     .await?;
     set_status(
@@ -281,7 +340,23 @@ async fn create_candidate(
         &caller.actor(),
     )
     .await?;
+    let mut candidate = candidate;
+    if let Some(s) = &screening {
+        let cause = match s.reasons.is_empty() {
+            true => format!("résumé screened: score {}", s.score),
+            false => format!("résumé screened: {}", s.reasons.join("; ")),
+        };
+        set_status(&mut tx, &candidate.id, s.decision, &cause, "screening").await?;
+        candidate.status = s.decision.to_owned();
+        crate::webhooks::enqueue(
+            &mut tx,
+            "candidate.screened",
+            serde_json::json!({"candidate_id": candidate.id, "external_id": candidate.external_id, "screening": s}),
+        )
+        .await?;
+    }
     tx.commit().await?;
+    st.wake.notify_one();
     Ok((StatusCode::CREATED, Json(candidate)))
 }
 
@@ -536,4 +611,66 @@ async fn deliveries(
         .await?;
     let items: Vec<Delivery> = rows.iter().map(Delivery::from_row).collect();
     Ok(Json(serde_json::json!({"items": items})))
+}
+
+/// Statuses a recruiter may set by hand: overriding the screening, or the
+/// decision after the interview.
+const RECRUITER_STATUSES: &[&str] = &[
+    "shortlisted",
+    "screened_out",
+    "advanced",
+    "held",
+    "rejected",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    status: String,
+    /// Why, kept in the candidate's history.
+    reason: String,
+}
+
+async fn override_status(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(change): Body<StatusChange>,
+) -> ApiResult<Json<Candidate>> {
+    caller.require(Scope::Write)?;
+    let candidate = find_candidate(&st, &id).await?;
+    if !RECRUITER_STATUSES.contains(&change.status.as_str()) {
+        return Err(ApiError::invalid(
+            "status",
+            format!("one of {}", RECRUITER_STATUSES.join(", ")),
+        ));
+    }
+    if change.reason.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "reason",
+            "say why (it is kept in the history)",
+        ));
+    }
+    if candidate.status == "calling" {
+        return Err(ApiError::conflict("the candidate is on a call now"));
+    }
+    let mut tx = st.store.pool.begin().await?;
+    set_status(
+        &mut tx,
+        &id,
+        &change.status,
+        change.reason.trim(),
+        &caller.actor(),
+    )
+    .await?;
+    crate::webhooks::enqueue(
+        &mut tx,
+        "candidate.status_changed",
+        serde_json::json!({"candidate_id": id, "external_id": candidate.external_id,
+            "status": change.status, "cause": change.reason.trim()}),
+    )
+    .await?;
+    tx.commit().await?;
+    st.wake.notify_one();
+    Ok(Json(find_candidate(&st, &id).await?))
 }

@@ -25,7 +25,13 @@ use crate::webhooks;
 use crate::Engine;
 
 /// Statuses a campaign dials (anything else is settled or not shortlisted).
-pub const DIALLABLE: &[&str] = &["imported", "scheduled", "no_answer", "rescheduled"];
+pub const DIALLABLE: &[&str] = &[
+    "imported",
+    "shortlisted",
+    "scheduled",
+    "no_answer",
+    "rescheduled",
+];
 
 /// The candidate's status after an attempt.
 pub fn status_after(outcome: &AttemptOutcome) -> &'static str {

@@ -63,6 +63,8 @@ pub struct Job {
     pub title: String,
     pub language: String,
     pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requirements: Option<serde_json::Value>,
     #[serde(skip)]
     pub script_toml: String,
 }
@@ -74,6 +76,9 @@ impl Job {
             title: r.get("title"),
             language: r.get("language"),
             created_at: r.get("created_at"),
+            requirements: r
+                .get::<Option<String>, _>("requirements")
+                .and_then(|t| serde_json::from_str(&t).ok()),
             script_toml: r.get("script_toml"),
         }
     }
@@ -92,6 +97,8 @@ pub struct Candidate {
     pub status: String,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screening: Option<serde_json::Value>,
 }
 
 impl Candidate {
@@ -107,6 +114,9 @@ impl Candidate {
             status: r.get("status"),
             created_at: r.get("created_at"),
             updated_at: r.get("updated_at"),
+            screening: r
+                .get::<Option<String>, _>("screening")
+                .and_then(|t| serde_json::from_str(&t).ok()),
         }
     }
 }

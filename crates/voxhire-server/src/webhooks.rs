@@ -23,6 +23,7 @@ use crate::store::{new_id, timestamp, Store};
 
 /// Event types a subscription may ask for.
 pub const EVENT_TYPES: &[&str] = &[
+    "candidate.screened",
     "interview.completed",
     "candidate.status_changed",
     "candidate.opted_out",
