@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::candidate::Candidate;
-use common::http::{request, request_with, Ats};
+use common::http::{request, request_raw, request_with, Ats};
 use common::ports::free_port_range;
 use common::process::ChildGuard;
 use common::voxhire::binary;
@@ -280,6 +280,29 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
         .filter(|j| j["title"] == "Retried")
         .count();
     assert_eq!(retried, 1, "{}", jobs.text);
+
+    // A bulk import (CSV): each row created or refused on its own, by row.
+    let retried_job = first.body["id"].as_str().unwrap();
+    let csv = "name,phone,timezone,external_id\nHana Sato,sip:hana@127.0.0.1:5999,Asia/Tokyo,ats-1\nNo Phone,call me maybe,UTC,ats-2\n";
+    let r = request_raw(
+        http,
+        "POST",
+        &format!("/api/v1/jobs/{retried_job}/candidates/import"),
+        Some(&key),
+        Some(("text/csv", csv.to_owned())),
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["created"].as_array().unwrap().len(), 1, "{}", r.text);
+    assert_eq!(
+        (
+            r.body["refused"][0]["row"].clone(),
+            r.body["refused"][0]["field"].clone()
+        ),
+        (json!(2), json!("phone")),
+        "{}",
+        r.text
+    );
 
     let r = post(&format!("/api/v1/jobs/{job}/campaign"), json!({}));
     assert_eq!(r.status, 202, "{}", r.text);

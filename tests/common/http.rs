@@ -37,17 +37,30 @@ pub fn request_with(
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> Response {
+    let body = body.map(|b| ("application/json", b.to_string()));
+    request_raw(addr, method, path, key, body, headers)
+}
+
+/// [`request`] with a body of any type: `(content type, body)`.
+pub fn request_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<(&str, String)>,
+    headers: &[(&str, &str)],
+) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connect to the server");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let payload = body.as_ref().map(|(_, b)| b.clone()).unwrap_or_default();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(k) = key {
         head.push_str(&format!("Authorization: Bearer {k}\r\n"));
     }
-    if body.is_some() {
-        head.push_str("Content-Type: application/json\r\n");
+    if let Some((content_type, _)) = &body {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
     }
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));

@@ -42,6 +42,10 @@ pub fn router(state: AppState) -> Router {
             post(start_campaign).get(campaign_progress),
         )
         .route("/api/v1/jobs/{id}/campaign/cancel", post(cancel_campaign))
+        .route(
+            "/api/v1/jobs/{id}/candidates/import",
+            post(import_candidates),
+        )
         .route("/api/v1/candidates/{id}", get(get_candidate))
         .route("/api/v1/candidates/{id}/events", get(candidate_events))
         .route("/api/v1/candidates/{id}/status", post(override_status))
@@ -249,6 +253,92 @@ async fn create_candidate(
 ) -> ApiResult<(StatusCode, Json<Candidate>)> {
     caller.require(Scope::Write)?;
     let job = find_job(&st, &job_id).await?;
+    let candidate = insert_candidate(&st, &job, new, &caller).await?;
+    Ok((StatusCode::CREATED, Json(candidate)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Import {
+    candidates: Vec<NewCandidate>,
+}
+
+/// Most candidates in one import.
+const MAX_IMPORT: usize = 1000;
+
+/// Many candidates at once: a JSON `{"candidates": [...]}` body, or CSV
+/// (`Content-Type: text/csv`, a header row naming the same fields). Each row is
+/// created or refused on its own; the answer lists both, by row.
+async fn import_candidates(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Scope::Write)?;
+    let job = find_job(&st, &job_id).await?;
+    let csv = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    let rows: Vec<NewCandidate> = if csv {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(&body[..]);
+        reader
+            .deserialize()
+            .enumerate()
+            .map(|(i, r)| {
+                r.map_err(|e| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_body",
+                        format!("CSV row {}: {e}", i + 1),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?
+    } else {
+        serde_json::from_slice::<Import>(&body)
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    e.to_string(),
+                )
+            })?
+            .candidates
+    };
+    if rows.len() > MAX_IMPORT {
+        return Err(ApiError::invalid(
+            "candidates",
+            format!("at most {MAX_IMPORT} per import"),
+        ));
+    }
+    let (mut created, mut refused) = (Vec::new(), Vec::new());
+    for (i, row) in rows.into_iter().enumerate() {
+        match insert_candidate(&st, &job, row, &caller).await {
+            Ok(c) => created.push(serde_json::json!({"row": i + 1, "candidate": c})),
+            Err(e) if e.status.is_client_error() => refused.push(serde_json::json!({
+                "row": i + 1, "code": e.code, "field": e.field, "message": e.message,
+            })),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Json(
+        serde_json::json!({"created": created, "refused": refused}),
+    ))
+}
+
+/// Checks one candidate, screens the résumé against the job's requirements,
+/// and stores it with its status history and webhooks, in one transaction.
+async fn insert_candidate(
+    st: &AppState,
+    job: &Job,
+    new: NewCandidate,
+    caller: &Caller,
+) -> ApiResult<Candidate> {
     let name = new.name.trim();
     if name.is_empty() {
         return Err(ApiError::invalid("name", "a candidate needs a name"));
@@ -299,7 +389,7 @@ async fn create_candidate(
     let now = timestamp(Utc::now());
     let candidate = Candidate {
         id: new_id("cand"),
-        job_id: job.id,
+        job_id: job.id.clone(),
         external_id: new.external_id,
         name: name.to_owned(),
         phone: new.phone.trim().to_owned(),
@@ -357,7 +447,7 @@ async fn create_candidate(
     }
     tx.commit().await?;
     st.wake.notify_one();
-    Ok((StatusCode::CREATED, Json(candidate)))
+    Ok(candidate)
 }
 
 async fn list_candidates(
