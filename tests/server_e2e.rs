@@ -437,3 +437,32 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
     assert_eq!(iv.body["items"][0]["report"]["status"], "completed");
     drop(server.guard);
 }
+
+/// SIGTERM stops the server cleanly (exit 0), with the store left open-able:
+/// a second start on the same data directory applies no migration twice and
+/// still knows the API key.
+#[test]
+fn the_server_stops_on_sigterm_and_restarts_on_its_store() {
+    let scratch = Scratch::new("server-restart");
+    let data = scratch.join("data");
+    let key = api_key(&data, "read");
+    let mut server = Server::start(&scratch, &data);
+    let r = request(server.http, "GET", "/api/v1/jobs", Some(&key), None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    server.guard.signal("TERM");
+    let status = server.guard.wait_timeout(Duration::from_secs(20));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "exit on SIGTERM\n{}",
+        server.log()
+    );
+    let again = Server::start(&scratch, &data);
+    let r = request(again.http, "GET", "/api/v1/jobs", Some(&key), None);
+    assert_eq!(r.status, 200, "the key survives a restart: {}", r.text);
+    let r = request(again.http, "GET", "/api/v1/nowhere", Some(&key), None);
+    assert_eq!(
+        (r.status, r.body["error"]["code"].clone()),
+        (404, json!("not_found"))
+    );
+}
