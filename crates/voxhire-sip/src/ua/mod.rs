@@ -153,13 +153,62 @@ enum CallState {
     Confirmed,
     /// We sent BYE and wait for its response.
     Terminating,
-    Terminated,
+    /// Over; forgotten at `purge_at` (late retransmissions are absorbed till then).
+    Terminated {
+        purge_at: Instant,
+    },
+}
+
+impl CallState {
+    fn is_terminated(self) -> bool {
+        matches!(self, CallState::Terminated { .. })
+    }
+
+    /// Before a final response (UAC) or our answer (UAS).
+    fn is_ringing(self) -> bool {
+        matches!(self, CallState::Initial | CallState::Early)
+    }
+}
+
+/// What only the side that placed the call keeps.
+#[derive(Debug, Default)]
+struct UacState {
+    /// CANCEL waits for a provisional response (§9.1).
+    cancel: Cancel,
+    got_provisional: bool,
+    /// The challenge the last authorised INVITE answered.
+    auth: Option<AuthState>,
+    /// Our ACK for the 2xx, re-sent on 2xx retransmissions (§13.2.2.4).
+    ack: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Cancel {
+    #[default]
+    NotWanted,
+    /// Asked for; sent once a provisional response arrives.
+    Wanted,
+    Sent,
+}
+
+/// What only the side that received the call keeps.
+#[derive(Debug, Default)]
+struct UasState {
+    /// 2xx retransmission until the ACK arrives (§13.3.1.4).
+    ok_retransmit: Option<OkRetransmit>,
+}
+
+/// Which side of the call we are, with that side's data.
+#[derive(Debug)]
+enum Side {
+    Uac(UacState),
+    Uas(UasState),
 }
 
 #[derive(Debug)]
 struct Call {
     state: CallState,
-    role: Party,
+    side: Side,
     call_id: String,
     local_tag: String,
     peer: SocketAddr,
@@ -169,17 +218,46 @@ struct Call {
     invite_key: TransactionKey,
     local_sdp: Vec<u8>,
     sdp_version: u64,
-    /// UAC: CANCEL wanted; sent once a provisional arrives (§9.1).
-    cancel_wanted: bool,
-    cancel_sent: bool,
-    got_provisional: bool,
-    auth: Option<AuthState>,
-    /// UAC: our ACK for the 2xx, re-sent on 2xx retransmissions (§13.2.2.4).
-    ack: Option<Vec<u8>>,
-    /// UAS: 2xx retransmission until the ACK arrives (§13.3.1.4).
-    ok_retransmit: Option<OkRetransmit>,
-    /// When a terminated call is forgotten (late retransmissions are absorbed till then).
-    purge_at: Option<Instant>,
+}
+
+impl Call {
+    /// Who placed the call: `Local` for ours, `Remote` for one we received.
+    fn role(&self) -> Party {
+        match self.side {
+            Side::Uac(_) => Party::Local,
+            Side::Uas(_) => Party::Remote,
+        }
+    }
+
+    fn uac(&mut self) -> Option<&mut UacState> {
+        match &mut self.side {
+            Side::Uac(u) => Some(u),
+            Side::Uas(_) => None,
+        }
+    }
+
+    fn ok_retransmit(&mut self) -> Option<&mut OkRetransmit> {
+        match &mut self.side {
+            Side::Uas(u) => u.ok_retransmit.as_mut(),
+            Side::Uac(_) => None,
+        }
+    }
+
+    /// Stops re-sending our 2xx (the ACK came, or we gave up on it); true if
+    /// it was being re-sent.
+    fn stop_ok_retransmit(&mut self) -> bool {
+        match &mut self.side {
+            Side::Uas(u) => u.ok_retransmit.take().is_some(),
+            Side::Uac(_) => false,
+        }
+    }
+
+    fn purge_at(&self) -> Option<Instant> {
+        match self.state {
+            CallState::Terminated { purge_at } => Some(purge_at),
+            _ => None,
+        }
+    }
 }
 
 /// The challenge an authorised INVITE answered: a second rejection ends the call.
@@ -268,7 +346,7 @@ impl UserAgent {
     pub fn active_calls(&self) -> usize {
         self.calls
             .values()
-            .filter(|c| c.state != CallState::Terminated)
+            .filter(|c| !c.state.is_terminated())
             .count()
     }
 
@@ -344,9 +422,11 @@ impl UserAgent {
         let clients = self.clients.values().filter_map(|e| client_timeout(&e.tx));
         let servers = self.servers.values().filter_map(|e| server_timeout(&e.tx));
         let calls = self.calls.values().flat_map(|c| {
-            [c.ok_retransmit.as_ref().map(|o| o.next), c.purge_at]
-                .into_iter()
-                .flatten()
+            let ok = match &c.side {
+                Side::Uas(u) => u.ok_retransmit.as_ref().map(|o| o.next),
+                Side::Uac(_) => None,
+            };
+            [ok, c.purge_at()].into_iter().flatten()
         });
         let reg = self.registration.as_ref().and_then(|r| r.refresh_at);
         clients.chain(servers).chain(calls).chain(reg).min()
@@ -508,18 +588,19 @@ impl UserAgent {
     fn terminate(&mut self, now: Instant, call: CallHandle) {
         let purge = now + self.config.timers.t1x64();
         if let Some(c) = self.calls.get_mut(&call) {
-            c.state = CallState::Terminated;
-            c.ok_retransmit = None;
-            c.purge_at = Some(purge);
+            c.state = CallState::Terminated { purge_at: purge };
+            c.stop_ok_retransmit();
         }
     }
 
     fn handle_call_timers(&mut self, now: Instant) {
         let mut to_send = Vec::new();
         let mut unacked = Vec::new();
-        self.calls.retain(|_, c| c.purge_at.is_none_or(|p| p > now));
+        self.calls
+            .retain(|_, c| c.purge_at().is_none_or(|p| p > now));
         for (handle, call) in &mut self.calls {
-            let Some(ok) = &mut call.ok_retransmit else {
+            let peer = call.peer;
+            let Some(ok) = call.ok_retransmit() else {
                 continue;
             };
             if ok.next > now {
@@ -529,7 +610,7 @@ impl UserAgent {
                 unacked.push(*handle);
                 continue;
             }
-            to_send.push((call.peer, ok.response.clone()));
+            to_send.push((peer, ok.response.clone()));
             ok.interval = (ok.interval * 2).min(self.config.timers.t2);
             ok.next = now + ok.interval;
         }
@@ -539,7 +620,7 @@ impl UserAgent {
         for call in unacked {
             // §13.3.1.4: no ACK within 64·T1 — confirm the dialog then end it with BYE.
             if let Some(c) = self.calls.get_mut(&call) {
-                c.ok_retransmit = None;
+                c.stop_ok_retransmit();
             }
             // Ended is raised once, when this BYE completes (found by fuzzing: it
             // used to be raised here and again on the BYE's response).

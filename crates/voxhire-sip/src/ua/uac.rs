@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::{
-    AuthState, Call, CallHandle, CallState, ClientTx, Event, Party, Purpose, UserAgent, ALLOW,
+    AuthState, Call, CallHandle, CallState, Cancel, ClientTx, Event, Party, Purpose, Side,
+    UacState, UserAgent, ALLOW,
 };
 use crate::auth::Challenge;
 use crate::dialog::Dialog;
@@ -56,7 +57,7 @@ impl UserAgent {
             handle,
             Call {
                 state: CallState::Initial,
-                role: Party::Local,
+                side: Side::Uac(UacState::default()),
                 call_id,
                 local_tag,
                 peer: params.dst,
@@ -65,13 +66,6 @@ impl UserAgent {
                 invite_key: key,
                 local_sdp: params.sdp,
                 sdp_version: 0,
-                cancel_wanted: false,
-                cancel_sent: false,
-                got_provisional: false,
-                auth: None,
-                ack: None,
-                ok_retransmit: None,
-                purge_at: None,
             },
         );
         self.start_client(now, invite, params.dst, Some(handle), Purpose::Invite);
@@ -84,11 +78,16 @@ impl UserAgent {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        if c.role != Party::Local || !matches!(c.state, CallState::Initial | CallState::Early) {
+        if !c.state.is_ringing() {
             return;
         }
-        c.cancel_wanted = true;
-        if c.got_provisional {
+        let Some(uac) = c.uac() else {
+            return;
+        };
+        if uac.cancel == Cancel::NotWanted {
+            uac.cancel = Cancel::Wanted;
+        }
+        if uac.got_provisional {
             self.send_cancel(now, call);
         }
     }
@@ -99,7 +98,7 @@ impl UserAgent {
         let Some(c) = self.calls.get(&call) else {
             return;
         };
-        match (c.role, c.state) {
+        match (c.role(), c.state) {
             (_, CallState::Confirmed) => {
                 self.send_bye(now, call);
             }
@@ -107,7 +106,7 @@ impl UserAgent {
             (Party::Remote, CallState::Initial | CallState::Early) => {
                 self.reject(now, call, StatusCode::TEMPORARILY_UNAVAILABLE, &[])
             }
-            (_, CallState::Terminating | CallState::Terminated) => {}
+            (_, CallState::Terminating | CallState::Terminated { .. }) => {}
         }
     }
 
@@ -115,10 +114,10 @@ impl UserAgent {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        if c.cancel_sent {
-            return;
+        match c.uac() {
+            Some(uac) if uac.cancel != Cancel::Sent => uac.cancel = Cancel::Sent,
+            _ => return,
         }
-        c.cancel_sent = true;
         let invite = &c.invite;
         // §9.1: same Request-URI, Call-ID, From, To (no tag), CSeq number, top Via, Route.
         let mut headers = Headers::new();
@@ -158,7 +157,7 @@ impl UserAgent {
         let bye = dialog.request(Method::Bye, via, &contact, None);
         let dst = dialog.next_hop();
         c.state = CallState::Terminating;
-        c.ok_retransmit = None;
+        c.stop_ok_retransmit();
         self.start_client(now, bye, dst, Some(call), Purpose::Bye);
     }
 
@@ -200,10 +199,7 @@ impl UserAgent {
     ) {
         match (purpose, call) {
             (Purpose::Invite, Some(call)) => {
-                let already = self
-                    .calls
-                    .get(&call)
-                    .is_some_and(|c| c.state != CallState::Initial && c.state != CallState::Early);
+                let already = self.calls.get(&call).is_some_and(|c| !c.state.is_ringing());
                 if !already {
                     self.events.push_back(Event::Failed {
                         call,
@@ -268,12 +264,14 @@ impl UserAgent {
             if status == StatusCode::TRYING {
                 return;
             }
-            c.got_provisional = true;
             if c.state == CallState::Initial {
                 c.state = CallState::Early;
             }
+            let cancel = c.uac().is_some_and(|u| {
+                u.got_provisional = true;
+                u.cancel == Cancel::Wanted
+            });
             let sdp = (!response.body.is_empty()).then(|| response.body.clone());
-            let cancel = c.cancel_wanted;
             self.events.push_back(Event::Progress { call, status, sdp });
             if cancel {
                 self.send_cancel(now, call);
@@ -290,7 +288,7 @@ impl UserAgent {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        if matches!(c.state, CallState::Initial | CallState::Early) {
+        if c.state.is_ringing() {
             let reason = if response.reason.is_empty() {
                 status.reason().to_string()
             } else {
@@ -312,9 +310,8 @@ impl UserAgent {
             return;
         };
         // A retransmitted 2xx: our ACK got lost, send it again (§13.2.2.4).
-        if let Some(ack) = &c.ack {
-            let dst = c.dialog.as_ref().map_or(c.peer, Dialog::next_hop);
-            let ack = ack.clone();
+        let dst = c.dialog.as_ref().map_or(c.peer, Dialog::next_hop);
+        if let Some(ack) = c.uac().and_then(|u| u.ack.clone()) {
             self.transmit(dst, ack);
             return;
         }
@@ -331,10 +328,12 @@ impl UserAgent {
         }
         let dst = dialog.next_hop();
         let ack = ack.to_bytes();
-        c.ack = Some(ack.clone());
         c.dialog = Some(dialog);
-        let cancelled = c.cancel_wanted;
         c.state = CallState::Confirmed;
+        let cancelled = c.uac().is_some_and(|u| {
+            u.ack = Some(ack.clone());
+            u.cancel != Cancel::NotWanted
+        });
         self.transmit(dst, ack);
         if cancelled {
             // CANCEL lost the race with the 2xx: the call is up, so end it with BYE (§9.1).
@@ -345,8 +344,9 @@ impl UserAgent {
             });
             self.send_bye(now, call);
             if let Some(c) = self.calls.get_mut(&call) {
-                c.state = CallState::Terminated;
-                c.purge_at = Some(now + self.config.timers.t1x64());
+                c.state = CallState::Terminated {
+                    purge_at: now + self.config.timers.t1x64(),
+                };
             }
             return;
         }
@@ -385,7 +385,10 @@ impl UserAgent {
         let Some(c) = self.calls.get_mut(&call) else {
             return false;
         };
-        if let Some(prev) = &c.auth {
+        let Some(uac) = c.uac() else {
+            return false;
+        };
+        if let Some(prev) = &uac.auth {
             // Same nonce rejected again and not stale: the password is wrong.
             if prev.challenge.nonce == challenge.nonce || !challenge.stale {
                 return false;
@@ -413,7 +416,9 @@ impl UserAgent {
         };
         c.invite = invite.clone();
         c.invite_key = key;
-        c.auth = Some(AuthState { challenge });
+        if let Some(uac) = c.uac() {
+            uac.auth = Some(AuthState { challenge });
+        }
         let dst = c.peer;
         self.start_client(now, invite, dst, Some(call), Purpose::Invite);
         true

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::{
     response_addr, stamp_via, Call, CallHandle, CallState, Event, OkRetransmit, Party, ServerEntry,
-    ServerTx, UserAgent, ALLOW,
+    ServerTx, Side, UasState, UserAgent, ALLOW,
 };
 use crate::dialog::Dialog;
 use crate::message::{Request, Response};
@@ -191,7 +191,7 @@ impl UserAgent {
             handle,
             Call {
                 state: CallState::Initial,
-                role: Party::Remote,
+                side: Side::Uas(UasState::default()),
                 call_id: request.call_id().to_string(),
                 local_tag,
                 peer: src,
@@ -200,13 +200,6 @@ impl UserAgent {
                 invite_key: key,
                 local_sdp: Vec::new(),
                 sdp_version: 0,
-                cancel_wanted: false,
-                cancel_sent: false,
-                got_provisional: false,
-                auth: None,
-                ack: None,
-                ok_retransmit: None,
-                purge_at: None,
             },
         );
     }
@@ -221,11 +214,9 @@ impl UserAgent {
     ) {
         let remote_tag = request.from().and_then(|f| f.tag().map(str::to_string));
         let found = self.find_dialog(request.call_id(), local_tag, remote_tag.as_deref());
-        let Some(handle) = found.filter(|h| {
-            self.calls
-                .get(h)
-                .is_some_and(|c| c.state != CallState::Terminated)
-        }) else {
+        let Some(handle) =
+            found.filter(|h| self.calls.get(h).is_some_and(|c| !c.state.is_terminated()))
+        else {
             let r = self.response(&request, StatusCode::CALL_DOES_NOT_EXIST, src, None);
             self.respond(now, &key, &r);
             return;
@@ -320,7 +311,7 @@ impl UserAgent {
         let Some(call) = self.calls.get_mut(&handle) else {
             return;
         };
-        if call.ok_retransmit.take().is_some() && call.state == CallState::Confirmed {
+        if call.stop_ok_retransmit() && call.state == CallState::Confirmed {
             self.events.push_back(Event::Confirmed { call: handle });
         }
     }
@@ -373,7 +364,7 @@ impl UserAgent {
         let call = self
             .calls
             .iter()
-            .find(|(_, c)| c.invite_key == invite_key && c.role == Party::Remote)
+            .find(|(_, c)| c.invite_key == invite_key && c.role() == Party::Remote)
             .map(|(h, c)| (*h, c.local_tag.clone()));
         let status = if self.servers.contains_key(&invite_key) {
             StatusCode::OK
@@ -430,7 +421,7 @@ impl UserAgent {
         call: CallHandle,
     ) -> Option<(TransactionKey, Request, String, SocketAddr)> {
         let c = self.calls.get(&call)?;
-        if c.role != Party::Remote || !matches!(c.state, CallState::Initial | CallState::Early) {
+        if c.role() != Party::Remote || !c.state.is_ringing() {
             return None;
         }
         Some((
@@ -498,8 +489,12 @@ impl UserAgent {
     /// §13.3.1.4: the UAS core retransmits its 2xx (T1 doubling to T2) until the ACK.
     fn start_ok_retransmit(&mut self, now: Instant, call: CallHandle, response: &Response) {
         let t = self.config.timers;
-        if let Some(c) = self.calls.get_mut(&call) {
-            c.ok_retransmit = Some(OkRetransmit {
+        if let Some(Call {
+            side: Side::Uas(uas),
+            ..
+        }) = self.calls.get_mut(&call)
+        {
+            uas.ok_retransmit = Some(OkRetransmit {
                 response: response.to_bytes(),
                 next: now + t.t1,
                 interval: t.t1,
