@@ -289,7 +289,7 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
         "POST",
         &format!("/api/v1/jobs/{retried_job}/candidates/import"),
         Some(&key),
-        Some(("text/csv", csv.to_owned())),
+        Some(("text/csv", csv.as_bytes().to_vec())),
         &[],
     );
     assert_eq!(r.status, 200, "{}", r.text);
@@ -300,6 +300,60 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
             r.body["refused"][0]["field"].clone()
         ),
         (json!(2), json!("phone")),
+        "{}",
+        r.text
+    );
+
+    // Résumé files: a DOCX in Mandarin and a PDF in English, screened on
+    // upload; a file that is neither is refused with the reason.
+    let r = post(
+        "/api/v1/jobs",
+        json!({"title": "Screening only", "script": script, "requirements": requirements}),
+    );
+    let screening_job = r.body["id"].as_str().unwrap().to_owned();
+    let r = post(
+        &format!("/api/v1/jobs/{screening_job}/candidates"),
+        json!({"name": "Li Na", "phone": "sip:lina@127.0.0.1:5999"}),
+    );
+    let lina = r.body["id"].as_str().unwrap().to_owned();
+    let upload = |bytes: Vec<u8>, kind: &str| {
+        request_raw(
+            http,
+            "PUT",
+            &format!("/api/v1/candidates/{lina}/resume"),
+            Some(&key),
+            Some((kind, bytes)),
+            &[],
+        )
+    };
+    let r = upload(
+        voxhire_server::resume::fixtures::docx(&[
+            "李娜",
+            "六年Java后端开发经验。",
+            "熟悉Kafka和Kubernetes。",
+        ]),
+        "application/octet-stream",
+    );
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (200, json!("shortlisted")),
+        "{}",
+        r.text
+    );
+    let r = upload(
+        voxhire_server::resume::fixtures::pdf(&["Li Na", "Frontend developer, 2 years of React."]),
+        "application/pdf",
+    );
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (200, json!("screened_out")),
+        "{}",
+        r.text
+    );
+    let r = upload(vec![0xff, 0x00, 0x13, 0x37], "application/octet-stream");
+    assert_eq!(
+        (r.status, r.body["error"]["field"].clone()),
+        (422, json!("resume")),
         "{}",
         r.text
     );
@@ -402,7 +456,10 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
         .iter()
         .filter(|r| r.event == "candidate.screened")
         .count();
-    assert_eq!(screened, 3, "one candidate.screened per résumé");
+    assert_eq!(
+        screened, 5,
+        "one candidate.screened per résumé: three created, two uploaded"
+    );
 
     // The outbox shows one logical delivery of the result, delivered on the third try.
     let d = get(&format!("/api/v1/webhooks/{webhook}/deliveries"));

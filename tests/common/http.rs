@@ -37,7 +37,7 @@ pub fn request_with(
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> Response {
-    let body = body.map(|b| ("application/json", b.to_string()));
+    let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
     request_raw(addr, method, path, key, body, headers)
 }
 
@@ -47,7 +47,7 @@ pub fn request_raw(
     method: &str,
     path: &str,
     key: Option<&str>,
-    body: Option<(&str, String)>,
+    body: Option<(&str, Vec<u8>)>,
     headers: &[(&str, &str)],
 ) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connect to the server");
@@ -67,7 +67,7 @@ pub fn request_raw(
     }
     head.push_str(&format!("Content-Length: {}\r\n\r\n", payload.len()));
     stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(payload.as_bytes()).unwrap();
+    stream.write_all(&payload).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read the response");
     let raw = String::from_utf8_lossy(&raw).into_owned();

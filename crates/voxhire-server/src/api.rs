@@ -50,6 +50,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/candidates/{id}/events", get(candidate_events))
         .route("/api/v1/candidates/{id}/status", post(override_status))
         .route(
+            "/api/v1/candidates/{id}/resume",
+            axum::routing::put(upload_resume).layer(axum::extract::DefaultBodyLimit::max(
+                crate::resume::MAX_FILE,
+            )),
+        )
+        .route(
             "/api/v1/candidates/{id}/interviews",
             get(candidate_interviews),
         )
@@ -760,6 +766,65 @@ async fn override_status(
             "status": change.status, "cause": change.reason.trim()}),
     )
     .await?;
+    tx.commit().await?;
+    st.wake.notify_one();
+    Ok(Json(find_candidate(&st, &id).await?))
+}
+
+/// A résumé file (PDF, DOCX or text, told by its bytes) for a candidate: its
+/// text replaces the one held, and it is screened against the job's
+/// requirements (the status moves to shortlisted or screened_out, and a
+/// `candidate.screened` webhook goes out).
+async fn upload_resume(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Candidate>> {
+    caller.require(Scope::Write)?;
+    let candidate = find_candidate(&st, &id).await?;
+    let job = find_job(&st, &candidate.job_id).await?;
+    let (text, format) = tokio::task::spawn_blocking(move || crate::resume::extract(&body))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(|e| ApiError::invalid("resume", e.to_string()))?;
+    let screening = match &job.requirements {
+        Some(req) => {
+            let req: Requirements =
+                serde_json::from_value(req.clone()).map_err(anyhow::Error::from)?;
+            Some(crate::screening::screen(
+                &text,
+                crate::screening::language_of(&text),
+                &req,
+            ))
+        }
+        None => None,
+    };
+    let mut tx = st.store.pool.begin().await?;
+    sqlx::query("UPDATE candidates SET resume_text = ?1, screening = ?2 WHERE id = ?3")
+        .bind(&text)
+        .bind(
+            screening
+                .as_ref()
+                .map(|s| serde_json::to_string(s))
+                .transpose()
+                .map_err(anyhow::Error::from)?,
+        )
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(s) = &screening {
+        if candidate.status != "calling" {
+            let cause = format!("{format} résumé screened: score {}", s.score);
+            set_status(&mut tx, &id, s.decision, &cause, &caller.actor()).await?;
+        }
+        crate::webhooks::enqueue(
+            &mut tx,
+            "candidate.screened",
+            serde_json::json!({"candidate_id": id, "external_id": candidate.external_id, "screening": s}),
+        )
+        .await?;
+    }
     tx.commit().await?;
     st.wake.notify_one();
     Ok(Json(find_candidate(&st, &id).await?))

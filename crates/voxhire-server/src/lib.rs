@@ -12,6 +12,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod error;
 pub mod idempotency;
+pub mod resume;
 pub mod screening;
 pub mod store;
 pub mod webhooks;
