@@ -16,7 +16,7 @@ use voxhire_engine::call::{Action, Call, CallPolicy, Expired};
 use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::interview::session::InterviewParams;
 use voxhire_engine::interview::{interview_lang, time_zone, InterviewStack};
-use voxhire_engine::interview_call::{summary_json, summary_line, DialRequest, Dialer};
+use voxhire_engine::interview_call::{summary_json, summary_line, DialRequest, Dialer, Outbound};
 use voxhire_engine::media_task::{MediaHandle, MediaParams, Recording};
 use voxhire_engine::redact::Redacted;
 use voxhire_engine::rtp_ports::RtpPorts;
@@ -135,7 +135,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
         })
         .await?;
     let span = tracing::info_span!("call", %call_id);
-    let outbound = Outbound {
+    let outbound = PlainCall {
         sip: &sip,
         call,
         codecs: trunk.codecs.clone(),
@@ -164,7 +164,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
 /// (Long on purpose: one `select!` loop over the call's inputs; the decisions
 /// are the engine's `Call`, the arms only feed it.)
 async fn drive(
-    mut outbound: Outbound<'_>,
+    mut outbound: PlainCall<'_>,
     mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,
     args: &CallArgs,
     policy: CallPolicy,
@@ -250,7 +250,7 @@ async fn drive(
     })
 }
 
-struct Outbound<'a> {
+struct PlainCall<'a> {
     sip: &'a SipEndpoint,
     call: CallHandle,
     codecs: Vec<voxhire_sip::sdp::Codec>,
@@ -263,7 +263,7 @@ struct Outbound<'a> {
     codec: Option<&'static str>,
 }
 
-impl Outbound<'_> {
+impl PlainCall<'_> {
     async fn act(&mut self, action: Action, call: &mut Call, args: &CallArgs) -> Result<()> {
         match action {
             Action::StartMedia(sdp) => {
@@ -391,13 +391,15 @@ async fn run_interview(
     let stack = Arc::new(stack);
     let (router, _other) = CallRouter::spawn(events);
     let dialer = Dialer {
-        sip,
-        router,
-        ports,
-        local_ip,
-        proxy: trunk.proxy,
-        codecs: trunk.codecs.clone(),
-        from,
+        line: Arc::new(Outbound {
+            sip,
+            router,
+            ports,
+            local_ip,
+            proxy: trunk.proxy,
+            codecs: trunk.codecs.clone(),
+            from,
+        }),
         stack,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -28,7 +28,7 @@ use voxhire_sip::message::NameAddr;
 use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Finished, Scripts};
 use voxhire_engine::interview::InterviewStack;
-use voxhire_engine::interview_call::Dialer;
+use voxhire_engine::interview_call::{Dialer, Outbound};
 use voxhire_engine::rtp_ports::RtpPorts;
 use voxhire_engine::sip_endpoint;
 use voxhire_engine::trunk::Trunk;
@@ -280,13 +280,15 @@ async fn open_dialer(
     };
     let (router, _other) = CallRouter::spawn(opened.events);
     Ok(Dialer {
-        sip: opened.sip,
-        router,
-        ports,
-        local_ip: local.ip(),
-        proxy: trunk.proxy,
-        codecs: trunk.codecs.clone(),
-        from,
+        line: Arc::new(Outbound {
+            sip: opened.sip,
+            router,
+            ports,
+            local_ip: local.ip(),
+            proxy: trunk.proxy,
+            codecs: trunk.codecs.clone(),
+            from,
+        }),
         stack,
     })
 }

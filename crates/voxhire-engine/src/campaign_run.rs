@@ -166,7 +166,7 @@ impl<L: AttemptLog> CampaignRun<L> {
             self.log.started(c, dial.attempt_no).await?;
             self.log
                 .notice(&format!("dialling {} (attempt {})", c.id, dial.attempt_no));
-            let target = match dial_target(&c.address, self.dialer.proxy) {
+            let target = match dial_target(&c.address, self.dialer.line.proxy) {
                 Ok(t) => t,
                 Err(e) => {
                     let done = Finished {

@@ -26,8 +26,9 @@ use crate::redact::Redacted;
 use crate::rtp_ports::RtpPorts;
 use crate::sip_endpoint::SipEndpoint;
 
-/// What every outbound interview call of a process shares.
-pub struct Dialer {
+/// The SIP side every outbound call of a process shares: the endpoint, the
+/// router of its events, the RTP ports, and who and where we call from.
+pub struct Outbound {
     pub sip: SipEndpoint,
     pub router: CallRouter,
     pub ports: Arc<RtpPorts>,
@@ -36,6 +37,12 @@ pub struct Dialer {
     pub proxy: Option<SocketAddr>,
     pub codecs: Vec<Codec>,
     pub from: NameAddr,
+}
+
+/// Places interview calls: the shared SIP side, and the models of the
+/// interviews (per script set; a server holds one per job).
+pub struct Dialer {
+    pub line: Arc<Outbound>,
     pub stack: Arc<InterviewStack>,
 }
 
@@ -61,7 +68,7 @@ impl Dialer {
     /// hangs up (CANCEL or BYE) and ends the call early; the files are written
     /// either way.
     pub async fn dial(&self, req: DialRequest, stop: watch::Receiver<bool>) -> Result<CallRecord> {
-        let dst = match self.proxy {
+        let dst = match self.line.proxy {
             Some(p) => p,
             None => req.target.socket_addr().with_context(|| {
                 format!(
@@ -74,20 +81,21 @@ impl Dialer {
         std::fs::create_dir_all(&run_dir)
             .with_context(|| format!("creating {}", run_dir.display()))?;
         let events = EventLog::create(&run_dir.join("events.jsonl"))?;
-        let (rtp, rtcp) = self.ports.bind(self.local_ip).await?;
-        let rtp_addr = SocketAddr::new(self.local_ip, rtp.local_addr()?.port());
+        let (rtp, rtcp) = self.line.ports.bind(self.line.local_ip).await?;
+        let rtp_addr = SocketAddr::new(self.line.local_ip, rtp.local_addr()?.port());
         let seed: u64 = rand::random();
-        let offer = sdp::offer(seed >> 1, rtp_addr, &self.codecs);
+        let offer = sdp::offer(seed >> 1, rtp_addr, &self.line.codecs);
         let (call, call_id) = self
+            .line
             .sip
             .invite(InviteParams {
                 target: req.target.clone(),
                 dst,
-                from: self.from.clone(),
+                from: self.line.from.clone(),
                 sdp: offer.to_bytes(),
             })
             .await?;
-        let sip_events = self.router.register(call);
+        let sip_events = self.line.router.register(call);
         events.log(
             "sip",
             &serde_json::json!({"event": "invite", "call_id": call_id, "via": dst.to_string()}),
@@ -106,7 +114,7 @@ impl Dialer {
             hangup_tx: None,
         };
         let record = run.drive(req, sip_events, stop).instrument(span).await;
-        self.router.forget(call);
+        self.line.router.forget(call);
         let log = run.events.clone();
         let record = match record {
             Ok(r) => r,
@@ -278,7 +286,7 @@ impl CallRun<'_> {
             Action::HangUp => {
                 self.events
                     .log("sip", &serde_json::json!({"event": "hangup"}));
-                self.dialer.sip.hangup(self.call).await?;
+                self.dialer.line.sip.hangup(self.call).await?;
             }
         }
         Ok(())
@@ -304,7 +312,7 @@ impl CallRun<'_> {
     /// Starts media (recording both sides, the listener's tap) on the answer's SDP.
     fn start_media(&mut self, sdp_bytes: &[u8], recording: PathBuf) -> Result<()> {
         let answer = SessionDescription::parse(sdp_bytes).context("the answer's SDP")?;
-        let negotiated = sdp::accept_answer(&answer, &self.dialer.codecs)?;
+        let negotiated = sdp::accept_answer(&answer, &self.dialer.line.codecs)?;
         let Some((rtp, rtcp)) = self.sockets.take() else {
             return Ok(());
         };

@@ -121,13 +121,7 @@ async fn run(
 ) -> Result<()> {
     let stack = engine.stack_for(&job_id, script.clone(), lang).await?;
     let dialer = Arc::new(Dialer {
-        sip: engine.outbound.sip.clone(),
-        router: engine.outbound.router.clone(),
-        ports: engine.outbound.ports.clone(),
-        local_ip: engine.outbound.local_ip,
-        proxy: engine.outbound.proxy,
-        codecs: engine.outbound.codecs.clone(),
-        from: engine.outbound.from.clone(),
+        line: engine.outbound.clone(),
         stack,
     });
     let scripts = [(script.path().to_path_buf(), script)]

@@ -18,7 +18,7 @@ pub mod store;
 pub mod webhooks;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,12 +28,12 @@ use tokio::sync::{watch, Mutex, Notify};
 use voxhire_dialog::InterviewScript;
 use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::interview::{InterviewStack, Tuning};
+use voxhire_engine::interview_call::Outbound;
 use voxhire_engine::rtp_ports::RtpPorts;
-use voxhire_engine::sip_endpoint::{self, SipEndpoint};
+use voxhire_engine::sip_endpoint;
 use voxhire_engine::trunk::Trunk;
 use voxhire_lang::Lang;
 use voxhire_sip::message::NameAddr;
-use voxhire_sip::sdp::Codec;
 
 use crate::store::Store;
 
@@ -52,20 +52,10 @@ pub struct ServerConfig {
     pub tuning: Tuning,
 }
 
-/// The SIP side every job's calls share.
-pub struct Outbound {
-    pub sip: SipEndpoint,
-    pub router: CallRouter,
-    pub ports: Arc<RtpPorts>,
-    pub local_ip: IpAddr,
-    pub proxy: Option<SocketAddr>,
-    pub codecs: Vec<Codec>,
-    pub from: NameAddr,
-}
-
 /// The call engine as the server holds it.
 pub struct Engine {
-    pub outbound: Outbound,
+    /// The SIP side every job's calls share.
+    pub outbound: Arc<Outbound>,
     pub data_dir: PathBuf,
     pub max_calls: usize,
     pub tuning: Tuning,
@@ -128,7 +118,7 @@ pub async fn run(
     };
     let (router, _inbound) = CallRouter::spawn(opened.events);
     let engine = Arc::new(Engine {
-        outbound: Outbound {
+        outbound: Arc::new(Outbound {
             sip: opened.sip,
             router,
             ports: Arc::new(config.rtp_ports),
@@ -136,7 +126,7 @@ pub async fn run(
             proxy: config.trunk.proxy,
             codecs: config.trunk.codecs.clone(),
             from,
-        },
+        }),
         data_dir: config.data_dir.clone(),
         max_calls: config.max_calls,
         tuning: config.tuning,
