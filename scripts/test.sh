@@ -15,6 +15,9 @@ export VOXHIRE_RFC4475_DIR="${VOXHIRE_RFC4475_DIR:-$PWD/tests/data/rfc4475}"
 
 # Two cores: keep the build and the SIPp tests from starving each other.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+# A one-off build gains nothing from incremental caches, and they double the
+# target directory (tens of GB across the workspace's test binaries).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # The interview tests speak every line of the example scripts. The Mandarin voice
 # renders slower than real time on a small machine, so synthesise the lines once,
@@ -29,4 +32,5 @@ cargo test --workspace --locked -- --test-threads=2
 echo "== RFC 4475 torture messages over UDP, in a loopback-only network namespace"
 bash tests/rfc4475_netns.sh
 
+echo "test: target directory uses $(du -sh target 2>/dev/null | cut -f1)"
 echo "test: all passed"
