@@ -72,7 +72,7 @@ while :; do
     progress=$(call GET "/jobs/$job/campaign")
     state=$(echo "$progress" | json "d['state']")
     echo "   $(($(date +%s) - started)) s: $(echo "$progress" | json "d['counts']")"
-    [ "$state" = idle ] && break
+    [ "$state" = finished ] && break
     [ $(($(date +%s) - started)) -lt 900 ] || { echo "campaign did not finish in 15 minutes"; exit 1; }
     sleep 10
 done

@@ -358,35 +358,57 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
         r.text
     );
 
+    let r = post(&format!("/api/v1/jobs/{job}/campaign/resume"), json!({}));
+    assert_eq!(r.status, 409, "nothing to resume yet: {}", r.text);
     let r = post(&format!("/api/v1/jobs/{job}/campaign"), json!({}));
     assert_eq!(r.status, 202, "{}", r.text);
     assert_eq!(r.body["candidates"], 1, "{}", r.text);
     let r = post(&format!("/api/v1/jobs/{job}/campaign"), json!({}));
     assert_eq!(r.status, 409, "a second start while running: {}", r.text);
 
-    // The interview runs; wait for the campaign to settle.
-    let deadline = Instant::now() + Duration::from_secs(400);
-    loop {
-        let p = get(&format!("/api/v1/jobs/{job}/campaign"));
-        if p.body["state"] == "idle" {
-            assert_eq!(
-                p.body["counts"]["interviewed"],
-                1,
-                "{}\n{}",
-                p.text,
+    // Paused while the candidate is on the phone: the interview finishes,
+    // nobody new is dialled, and the campaign then says paused.
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(400);
+        while !done() {
+            assert!(
+                Instant::now() < deadline,
+                "still waiting for {what}: {}\n{}",
+                get(&format!("/api/v1/jobs/{job}/campaign")).text,
                 server.log()
             );
-            break;
+            std::thread::sleep(Duration::from_millis(250));
         }
-        assert!(
-            Instant::now() < deadline,
-            "campaign still running: {}\n{}",
-            p.text,
-            server.log()
-        );
-        std::thread::sleep(Duration::from_secs(1));
-    }
+    };
+    wait_for("the call", &|| {
+        get(&format!("/api/v1/candidates/{cand}")).body["status"] == "calling"
+    });
+    let r = post(&format!("/api/v1/jobs/{job}/campaign/pause"), json!({}));
+    assert_eq!(
+        (r.status, r.body["state"].clone()),
+        (202, json!("pausing")),
+        "{}",
+        r.text
+    );
+    let r = post(&format!("/api/v1/jobs/{job}/campaign"), json!({}));
+    assert_eq!(r.status, 409, "a start while pausing: {}", r.text);
+    wait_for("the pause", &|| {
+        get(&format!("/api/v1/jobs/{job}/campaign")).body["state"] == "paused"
+    });
+    let p = get(&format!("/api/v1/jobs/{job}/campaign"));
+    assert_eq!(
+        p.body["counts"]["interviewed"],
+        1,
+        "the call in progress finished its interview: {}\n{}",
+        p.text,
+        server.log()
+    );
     let ended = Instant::now();
+    let r = post(&format!("/api/v1/jobs/{job}/campaign/resume"), json!({}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    wait_for("the end", &|| {
+        get(&format!("/api/v1/jobs/{job}/campaign")).body["state"] == "finished"
+    });
 
     // The ATS gets interview.completed: refused twice, then delivered — the
     // same delivery id each time, signed over the body, carrying the report.
@@ -492,6 +514,63 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
     let iv = get(&format!("/api/v1/candidates/{cand}/interviews"));
     assert_eq!(iv.body["items"][0]["status"], "completed", "{}", iv.text);
     assert_eq!(iv.body["items"][0]["report"]["status"], "completed");
+
+    // The interview's files: the transcript, and the recording streamed with
+    // range support (a player seeking in it gets 206 and just those bytes).
+    let interview = iv.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let one = get(&format!("/api/v1/interviews/{interview}"));
+    assert_eq!(
+        one.body["files"]["recording"],
+        format!("/api/v1/interviews/{interview}/recording"),
+        "{}",
+        one.text
+    );
+    let t = get(&format!("/api/v1/interviews/{interview}/transcript"));
+    assert_eq!(t.status, 200, "{}", t.text);
+    assert!(
+        t.body["turns"]
+            .as_array()
+            .is_some_and(|turns| turns.len() >= 4),
+        "{}",
+        t.text
+    );
+    let whole = get(&format!("/api/v1/interviews/{interview}/recording"));
+    assert_eq!(
+        (whole.status, whole.header("content-type")),
+        (200, Some("audio/wav")),
+        "{}",
+        whole.head
+    );
+    assert_eq!(&whole.bytes[..4], b"RIFF");
+    assert!(
+        whole.bytes.len() > 16_000 * 10,
+        "{} bytes",
+        whole.bytes.len()
+    );
+    let part = request_with(
+        http,
+        "GET",
+        &format!("/api/v1/interviews/{interview}/recording"),
+        Some(&read_key),
+        None,
+        &[("Range", "bytes=8-15")],
+    );
+    assert_eq!(part.status, 206, "{}", part.head);
+    assert_eq!(part.bytes, whole.bytes[8..16]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 8-15/{}", whole.bytes.len()).as_str())
+    );
+    let r = get(&format!("/api/v1/interviews/{interview}/secrets"));
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = request(
+        http,
+        "GET",
+        &format!("/api/v1/interviews/{interview}/recording"),
+        None,
+        None,
+    );
+    assert_eq!(r.status, 401, "{}", r.text);
     drop(server.guard);
 }
 
@@ -522,4 +601,136 @@ fn the_server_stops_on_sigterm_and_restarts_on_its_store() {
         (r.status, r.body["error"]["code"].clone()),
         (404, json!("not_found"))
     );
+}
+
+/// A job's campaign settings are checked and kept; its campaign can be
+/// paused, resumed and cancelled, and one left running resumes when the
+/// server starts again. The calling window opens in six hours, so nobody is
+/// dialled meanwhile.
+#[test]
+fn a_campaign_keeps_its_window_and_state_across_pause_resume_restart_and_cancel() {
+    let scratch = Scratch::new("server-campaign-states");
+    let data = scratch.join("data");
+    let key = api_key(&data, "write");
+    let mut server = Server::start(&scratch, &data);
+    let script =
+        std::fs::read_to_string(repo_root().join("config/interview-java-backend.en.toml")).unwrap();
+    let call = |server: &Server, method: &str, path: &str, body: Option<Value>| {
+        request(server.http, method, path, Some(&key), body.as_ref())
+    };
+
+    let r = call(
+        &server,
+        "POST",
+        "/api/v1/jobs",
+        Some(json!({"title": "x", "script": script,
+            "campaign": {"retry": {"max_attempts": 2, "backoff_secs": [60], "on": ["busy", "voicemail"]}}})),
+    );
+    assert_eq!(
+        (r.status, r.body["error"]["field"].clone()),
+        (422, json!("campaign.retry.on[1]")),
+        "{}",
+        r.text
+    );
+    let hour = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 3600
+        + 6)
+        % 24;
+    let window = json!({"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "start": format!("{hour:02}:00"), "end": format!("{hour:02}:30")});
+    let r = call(
+        &server,
+        "POST",
+        "/api/v1/jobs",
+        Some(json!({"title": "Night shift", "script": script,
+            "campaign": {"calling_window": window, "ring_timeout_secs": 20}})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["campaign"]["calling_window"], window, "{}", r.text);
+    let job = r.body["id"].as_str().unwrap().to_owned();
+    let r = call(
+        &server,
+        "POST",
+        &format!("/api/v1/jobs/{job}/candidates"),
+        Some(json!({"name": "Sam", "phone": "sip:sam@127.0.0.1:9", "timezone": "UTC"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let cand = r.body["id"].as_str().unwrap().to_owned();
+
+    let campaign = format!("/api/v1/jobs/{job}/campaign");
+    let state = |server: &Server| call(server, "GET", &campaign, None).body["state"].clone();
+    let wait_state = |server: &Server, want: &str| {
+        // The campaign loads the job's models first (seconds).
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while state(server) != want {
+            assert!(
+                Instant::now() < deadline,
+                "campaign never {want}\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    assert_eq!(state(&server), "idle");
+    let r = call(&server, "POST", &format!("{campaign}/pause"), None);
+    assert_eq!(r.status, 409, "nothing to pause: {}", r.text);
+    let r = call(&server, "POST", &campaign, None);
+    assert_eq!(
+        (r.status, r.body["state"].clone()),
+        (202, json!("running")),
+        "{}",
+        r.text
+    );
+    let r = call(&server, "POST", &format!("{campaign}/pause"), None);
+    assert_eq!(r.status, 202, "{}", r.text);
+    wait_state(&server, "paused");
+    let r = call(&server, "POST", &campaign, None);
+    assert_eq!(
+        r.status, 409,
+        "a paused campaign is resumed, not started: {}",
+        r.text
+    );
+    let r = call(&server, "POST", &format!("{campaign}/resume"), None);
+    assert_eq!(
+        (r.status, r.body["state"].clone()),
+        (202, json!("running")),
+        "{}",
+        r.text
+    );
+
+    // Stopped with SIGTERM while running; the next start picks it up.
+    server.guard.signal("TERM");
+    let status = server.guard.wait_timeout(Duration::from_secs(90));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", server.log());
+    let server = Server::start(&scratch, &data);
+    assert_eq!(
+        state(&server),
+        "running",
+        "resumed at start\n{}",
+        server.log()
+    );
+
+    let r = call(&server, "POST", &format!("{campaign}/cancel"), None);
+    assert_eq!(r.status, 202, "{}", r.text);
+    wait_state(&server, "cancelled");
+    let r = call(&server, "POST", &format!("{campaign}/cancel"), None);
+    assert_eq!(r.status, 409, "{}", r.text);
+
+    // Nobody was dialled outside the window.
+    let ev = call(
+        &server,
+        "GET",
+        &format!("/api/v1/candidates/{cand}/events"),
+        None,
+    );
+    let history: Vec<&str> = ev.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["status"].as_str())
+        .collect();
+    assert_eq!(history, ["imported"], "{}", ev.text);
 }

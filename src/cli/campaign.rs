@@ -26,7 +26,7 @@ use voxhire_nlu::Lang;
 use voxhire_sip::message::NameAddr;
 
 use voxhire_engine::call_router::CallRouter;
-use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Finished, Scripts};
+use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Control, Finished, Scripts};
 use voxhire_engine::interview::InterviewStack;
 use voxhire_engine::interview_call::{Dialer, Outbound};
 use voxhire_engine::rtp_ports::RtpPorts;
@@ -140,13 +140,15 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
         progress: progress_bar(total as u64, args.quiet),
     };
     let mut run = CampaignRun::new(sched, log, scripts, dialer, wait_for_callbacks);
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (control_tx, control_rx) = watch::channel(Control::Run);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = stop_tx.send(true);
+            let _ = control_tx.send(Control::Stop);
         }
+        // Keep the sender: a dropped controller also stops the campaign.
+        std::future::pending::<()>().await;
     });
-    let result = run.run(stop_rx).await;
+    let result = run.run(control_rx).await;
     run.log.progress.finish_and_clear();
     result?;
     let summary = run.sched.summary();

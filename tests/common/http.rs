@@ -13,8 +13,22 @@ use serde_json::Value;
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
+    /// The status line and headers.
+    pub head: String,
     pub body: Value,
     pub text: String,
+    /// The body as sent.
+    pub bytes: Vec<u8>,
+}
+
+impl Response {
+    /// A header's value (the name is matched without case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
 }
 
 /// One request with `Connection: close`; `key` as `Authorization: Bearer`.
@@ -70,8 +84,13 @@ pub fn request_raw(
     stream.write_all(&payload).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read the response");
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, text) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let bytes = raw.get(split + 4..).unwrap_or_default().to_vec();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let status = head
         .split_whitespace()
         .nth(1)
@@ -80,8 +99,10 @@ pub fn request_raw(
     // The server answers Connection: close requests without chunking.
     Response {
         status,
-        body: serde_json::from_str(text).unwrap_or(Value::Null),
-        text: text.to_owned(),
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        head,
+        text,
+        bytes,
     }
 }
 

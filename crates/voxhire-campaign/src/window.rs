@@ -74,6 +74,58 @@ impl CallingWindow {
     }
 }
 
+/// Which part of a calling window a check refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowField {
+    /// The day at this index of `days`.
+    Day(usize),
+    Days,
+    Start,
+    End,
+}
+
+impl CallingWindow {
+    /// A window from its written form: day names (`mon` … `sun`) and local
+    /// `HH:MM` times. The campaign file's `[calling_window]` and the API's
+    /// job settings are both checked here.
+    pub fn from_parts<S: AsRef<str>>(
+        days: &[S],
+        start: &str,
+        end: &str,
+    ) -> Result<CallingWindow, (WindowField, String)> {
+        let mut set = [false; 7];
+        for (i, d) in days.iter().enumerate() {
+            let wd = parse_weekday(d.as_ref()).ok_or_else(|| {
+                (
+                    WindowField::Day(i),
+                    format!("unknown day {:?} (use mon … sun)", d.as_ref()),
+                )
+            })?;
+            set[wd.num_days_from_monday() as usize] = true;
+        }
+        if !set.contains(&true) {
+            return Err((WindowField::Days, "names no day".into()));
+        }
+        let time = |t: &str, field| {
+            parse_hhmm(t)
+                .ok_or_else(|| (field, format!("{t:?} is not a time HH:MM (00:00 … 24:00)")))
+        };
+        let start_secs = time(start, WindowField::Start)?;
+        let end_secs = time(end, WindowField::End)?;
+        if end_secs <= start_secs {
+            return Err((
+                WindowField::End,
+                "must be after start (windows across midnight are not supported)".into(),
+            ));
+        }
+        Ok(CallingWindow {
+            days: set,
+            start_secs,
+            end_secs,
+        })
+    }
+}
+
 /// Parses `mon`, `Tue`, `wednesday` … into a weekday.
 pub(crate) fn parse_weekday(s: &str) -> Option<Weekday> {
     s.trim().parse::<Weekday>().ok()

@@ -76,6 +76,20 @@ pub trait AttemptLog {
     fn settled(&mut self, _sched: &Scheduler) {}
 }
 
+/// What a campaign's controller asks of it, through a `watch` channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Control {
+    /// Dial whoever is due.
+    #[default]
+    Run,
+    /// Dial nobody new; the calls in progress finish their interviews, then
+    /// [`CampaignRun::run`] returns. Back to `Run` before then carries on.
+    Pause,
+    /// Hang up the calls in progress now (BYE, or CANCEL while ringing), then
+    /// return.
+    Stop,
+}
+
 /// A running campaign. See the module documentation.
 pub struct CampaignRun<L> {
     pub sched: Scheduler,
@@ -111,12 +125,12 @@ impl<L: AttemptLog> CampaignRun<L> {
         }
     }
 
-    /// Dials, waits and records until nobody is left to call now, or `stop`
-    /// turns true and the calls in progress have ended (each with BYE or
-    /// CANCEL). On an error, hangs up the calls in progress, records what it
-    /// can, and returns the error.
-    pub async fn run(&mut self, stop: watch::Receiver<bool>) -> Result<()> {
-        let result = self.run_inner(stop).await;
+    /// Dials, waits and records until nobody is left to call now, or
+    /// `control` asks it to pause or stop and the calls in progress have ended
+    /// (finished, or hung up with BYE or CANCEL). On an error, hangs up the
+    /// calls in progress, records what it can, and returns the error.
+    pub async fn run(&mut self, control: watch::Receiver<Control>) -> Result<()> {
+        let result = self.run_inner(control).await;
         if let Err(e) = &result {
             self.log
                 .notice(&format!("error: {e:#}; hanging up the calls in progress"));
@@ -125,15 +139,23 @@ impl<L: AttemptLog> CampaignRun<L> {
         result
     }
 
-    async fn run_inner(&mut self, mut stop: watch::Receiver<bool>) -> Result<()> {
-        let mut stopping = *stop.borrow();
+    async fn run_inner(&mut self, mut control: watch::Receiver<Control>) -> Result<()> {
+        let mut hung_up = false;
         loop {
-            if !stopping {
+            let mode = *control.borrow_and_update();
+            if mode == Control::Stop && !hung_up {
+                self.log
+                    .notice("stopping: hanging up the calls in progress (run again to resume)");
+                let _ = self.stop_tx.send(true);
+                hung_up = true;
+            }
+            if mode == Control::Run {
                 self.dial_due().await?;
             }
             let callbacks_only =
                 !self.wait_for_callbacks && self.sched.only_callbacks_left_later(Utc::now());
-            if (self.sched.is_finished() || callbacks_only || stopping) && self.calls.is_empty() {
+            let done_dialling = self.sched.is_finished() || callbacks_only || mode != Control::Run;
+            if done_dialling && self.calls.is_empty() {
                 return Ok(());
             }
             let wake = self
@@ -147,11 +169,13 @@ impl<L: AttemptLog> CampaignRun<L> {
                     self.finished(done).await?;
                 }
                 _ = tokio::time::sleep(wake) => {}
-                changed = stop.changed(), if !stopping => {
-                    if changed.is_err() || *stop.borrow() {
-                        self.log.notice("stopping: hanging up the calls in progress (run again to resume)");
-                        stopping = true;
+                changed = control.changed(), if !hung_up => {
+                    if changed.is_err() {
+                        // The controller is gone: nobody can resume us.
                         let _ = self.stop_tx.send(true);
+                        hung_up = true;
+                    } else if *control.borrow() == Control::Pause {
+                        self.log.notice("pausing: no new calls; the calls in progress finish");
                     }
                 }
             }

@@ -13,17 +13,19 @@ use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sqlx::Row;
-use tokio::sync::watch;
 use voxhire_campaign::Address;
 use voxhire_dialog::InterviewScript;
 use voxhire_lang::Lang;
 
 use crate::auth::{Caller, Scope};
+use crate::campaigns::Stored;
 use crate::error::{ApiError, ApiResult};
-use crate::screening::Requirements;
+use crate::screening::{self, Requirements, Screening};
+use crate::settings::CampaignSettings;
 use crate::store::{new_id, set_status, timestamp, Candidate, CandidateEvent, Job};
 use crate::webhooks::{Delivery, Webhook, EVENT_TYPES};
 use crate::{campaigns, AppState, Running};
+use voxhire_engine::campaign_run::Control;
 
 /// Largest request body: a script or a batch of candidates, not a résumé.
 const MAX_BODY: usize = 1 << 20;
@@ -41,6 +43,8 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/jobs/{id}/campaign",
             post(start_campaign).get(campaign_progress),
         )
+        .route("/api/v1/jobs/{id}/campaign/pause", post(pause_campaign))
+        .route("/api/v1/jobs/{id}/campaign/resume", post(resume_campaign))
         .route("/api/v1/jobs/{id}/campaign/cancel", post(cancel_campaign))
         .route(
             "/api/v1/jobs/{id}/candidates/import",
@@ -59,6 +63,8 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/candidates/{id}/interviews",
             get(candidate_interviews),
         )
+        .route("/api/v1/interviews/{id}", get(get_interview))
+        .route("/api/v1/interviews/{id}/{file}", get(interview_file))
         .route("/api/v1/webhooks", post(create_webhook))
         .route("/api/v1/webhooks/{id}/deliveries", get(deliveries))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
@@ -118,6 +124,8 @@ struct NewJob {
     script: String,
     /// What résumés are screened against.
     requirements: Option<Requirements>,
+    /// When and how often candidates are called.
+    campaign: Option<CampaignSettings>,
 }
 
 async fn create_job(
@@ -151,6 +159,15 @@ async fn create_job(
         req.validate()
             .map_err(|e| ApiError::invalid("requirements", e))?;
     }
+    if let Some(c) = &new.campaign {
+        c.check()?;
+    }
+    let campaign = new
+        .campaign
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(anyhow::Error::from)?;
     let requirements = new
         .requirements
         .as_ref()
@@ -163,10 +180,11 @@ async fn create_job(
         language: language.code().to_owned(),
         created_at: timestamp(Utc::now()),
         requirements,
+        campaign,
         script_toml: new.script,
     };
     sqlx::query(
-        "INSERT INTO jobs (id, title, language, script_toml, created_at, requirements) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO jobs (id, title, language, script_toml, created_at, requirements, campaign) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .bind(&job.id)
     .bind(&job.title)
@@ -174,6 +192,7 @@ async fn create_job(
     .bind(&job.script_toml)
     .bind(&job.created_at)
     .bind(job.requirements.as_ref().map(|r| r.to_string()))
+    .bind(job.campaign.as_ref().map(|c| c.to_string()))
     .execute(&st.store.pool)
     .await?;
     Ok((StatusCode::CREATED, Json(job)))
@@ -380,17 +399,9 @@ async fn insert_candidate(
             format!("longer than {MAX_RESUME} bytes"),
         ));
     }
-    let screening = match (&new.resume_text, &job.requirements) {
-        (Some(text), Some(req)) => {
-            let req: Requirements =
-                serde_json::from_value(req.clone()).map_err(anyhow::Error::from)?;
-            Some(crate::screening::screen(
-                text,
-                crate::screening::language_of(text),
-                &req,
-            ))
-        }
-        _ => None,
+    let screening = match &new.resume_text {
+        Some(text) => screen_resume(st, job, text.clone()).await?,
+        None => None,
     };
     let now = timestamp(Utc::now());
     let candidate = Candidate {
@@ -523,6 +534,45 @@ async fn candidate_events(
     Ok(Json(serde_json::json!({"items": items})))
 }
 
+/// An interview attempt as the API shows it, with its report.
+fn interview_json(r: &sqlx::sqlite::SqliteRow) -> serde_json::Value {
+    let report: Option<String> = r.get("report_json");
+    let id: String = r.get("id");
+    let run_dir = std::path::PathBuf::from(r.get::<String, _>("run_dir"));
+    let files: serde_json::Map<String, serde_json::Value> = CALL_FILES
+        .iter()
+        .filter(|(_, file, _)| run_dir.join(file).is_file())
+        .map(|(name, _, _)| {
+            (
+                (*name).to_owned(),
+                format!("/api/v1/interviews/{id}/{name}").into(),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "id": id,
+        "candidate_id": r.get::<String, _>("candidate_id"),
+        "attempt_no": r.get::<i64, _>("attempt_no"),
+        "call_id": r.get::<Option<String>, _>("call_id"),
+        "outcome": r.get::<String, _>("outcome"),
+        "status": r.get::<Option<String>, _>("status"),
+        "score": r.get::<Option<f64>, _>("score"),
+        "recommendation": r.get::<Option<String>, _>("recommendation"),
+        "started_at": r.get::<String, _>("started_at"),
+        "ended_at": r.get::<String, _>("ended_at"),
+        "report": report.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()),
+        "files": files,
+    })
+}
+
+/// The files a call leaves, by the name the API gives them: (route name,
+/// file in the call's directory, media type).
+const CALL_FILES: &[(&str, &str, &str)] = &[
+    ("recording", "recording.wav", "audio/wav"),
+    ("transcript", "transcript.json", "application/json"),
+    ("events", "events.jsonl", "application/x-ndjson"),
+];
+
 async fn candidate_interviews(
     State(st): State<AppState>,
     caller: Caller,
@@ -534,27 +584,91 @@ async fn candidate_interviews(
         .bind(&id)
         .fetch_all(&st.store.pool)
         .await?;
-    let items: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            let report: Option<String> = r.get("report_json");
-            serde_json::json!({
-                "id": r.get::<String, _>("id"),
-                "attempt_no": r.get::<i64, _>("attempt_no"),
-                "call_id": r.get::<Option<String>, _>("call_id"),
-                "outcome": r.get::<String, _>("outcome"),
-                "status": r.get::<Option<String>, _>("status"),
-                "score": r.get::<Option<f64>, _>("score"),
-                "recommendation": r.get::<Option<String>, _>("recommendation"),
-                "started_at": r.get::<String, _>("started_at"),
-                "ended_at": r.get::<String, _>("ended_at"),
-                "report": report.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()),
-            })
-        })
-        .collect();
+    let items: Vec<serde_json::Value> = rows.iter().map(interview_json).collect();
     Ok(Json(serde_json::json!({"items": items})))
 }
 
+async fn find_interview(st: &AppState, id: &str) -> ApiResult<sqlx::sqlite::SqliteRow> {
+    sqlx::query("SELECT * FROM interviews WHERE id = ?1")
+        .bind(id)
+        .fetch_optional(&st.store.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found("interview", id))
+}
+
+async fn get_interview(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(interview_json(&find_interview(&st, &id).await?)))
+}
+
+/// One of a call's files (`recording`, `transcript`, `events`), streamed from
+/// disk with HTTP range support (`Range: bytes=…` gets 206), so a player can
+/// seek in a long recording without it being held in memory.
+async fn interview_file(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+    req: Request,
+) -> ApiResult<axum::response::Response> {
+    use tower::ServiceExt;
+    caller.require(Scope::Read)?;
+    let Some((_, file, mime)) = CALL_FILES.iter().find(|(n, _, _)| *n == name) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such file {name:?} (recording, transcript, events)"),
+        ));
+    };
+    let row = find_interview(&st, &id).await?;
+    let path = std::path::PathBuf::from(row.get::<String, _>("run_dir")).join(file);
+    if !path.is_file() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("interview {id} has no {name} (the call may not have been answered)"),
+        ));
+    }
+    let served =
+        tower_http::services::ServeFile::new_with_mime(&path, &mime.parse().expect("a media type"))
+            .oneshot(req)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    Ok(served.map(axum::body::Body::new))
+}
+
+/// A job's campaign: what it is doing now and its counts per status.
+async fn campaign_view(st: &AppState, job_id: &str) -> ApiResult<serde_json::Value> {
+    let live = st
+        .campaigns
+        .lock()
+        .await
+        .get(job_id)
+        .is_some_and(Running::is_live);
+    let stored = campaigns::stored_state(&st.store, job_id).await?;
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM candidates WHERE job_id = ?1 GROUP BY status",
+    )
+    .bind(job_id)
+    .fetch_all(&st.store.pool)
+    .await?;
+    let counts: serde_json::Map<String, serde_json::Value> = rows
+        .iter()
+        .map(|r| (r.get::<String, _>("status"), r.get::<i64, _>("n").into()))
+        .collect();
+    Ok(serde_json::json!({
+        "job_id": job_id,
+        "state": Stored::shown(stored, live),
+        "counts": counts,
+    }))
+}
+
+/// Starts the job's campaign: every candidate not yet settled (imported,
+/// shortlisted, unanswered, rescheduled) is called under the job's campaign
+/// settings. A paused campaign is resumed, not started.
 async fn start_campaign(
     State(st): State<AppState>,
     caller: Caller,
@@ -563,25 +677,21 @@ async fn start_campaign(
     caller.require(Scope::Write)?;
     let job = find_job(&st, &job_id).await?;
     let mut running = st.campaigns.lock().await;
-    if let Some(r) = running.get(&job_id) {
-        if !r.task.is_finished() {
-            return Err(ApiError::conflict("the job's campaign is already running"));
-        }
+    if running.get(&job_id).is_some_and(Running::is_live) {
+        return Err(ApiError::conflict(
+            "the job's campaign is already going (pause or cancel it first)",
+        ));
     }
-    let (stop, stop_rx) = watch::channel(false);
-    let (count, task) = campaigns::start(
-        st.engine.clone(),
-        st.store.clone(),
-        st.wake.clone(),
-        job,
-        stop_rx,
-    )
-    .await?;
-    running.insert(job_id.clone(), Running { stop, task });
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({"job_id": job_id, "state": "running", "candidates": count})),
-    ))
+    if campaigns::stored_state(&st.store, &job_id).await? == Some(Stored::Paused) {
+        return Err(ApiError::conflict(
+            "the job's campaign is paused: POST its /campaign/resume",
+        ));
+    }
+    let count = campaigns::launch(&st, &mut running, job).await?;
+    drop(running);
+    let mut view = campaign_view(&st, &job_id).await?;
+    view["candidates"] = count.into();
+    Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
 async fn campaign_progress(
@@ -591,29 +701,72 @@ async fn campaign_progress(
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require(Scope::Read)?;
     find_job(&st, &job_id).await?;
-    let running = st
-        .campaigns
-        .lock()
-        .await
-        .get(&job_id)
-        .is_some_and(|r| !r.task.is_finished());
-    let rows = sqlx::query(
-        "SELECT status, COUNT(*) AS n FROM candidates WHERE job_id = ?1 GROUP BY status",
-    )
-    .bind(&job_id)
-    .fetch_all(&st.store.pool)
-    .await?;
-    let counts: serde_json::Map<String, serde_json::Value> = rows
-        .iter()
-        .map(|r| (r.get::<String, _>("status"), r.get::<i64, _>("n").into()))
-        .collect();
-    Ok(Json(serde_json::json!({
-        "job_id": job_id,
-        "state": if running { "running" } else { "idle" },
-        "counts": counts,
-    })))
+    Ok(Json(campaign_view(&st, &job_id).await?))
 }
 
+/// Pauses the campaign: nobody new is dialled; the interviews in progress
+/// finish. The state is `pausing` until they have, then `paused`.
+async fn pause_campaign(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::Write)?;
+    find_job(&st, &job_id).await?;
+    {
+        let running = st.campaigns.lock().await;
+        let stored = campaigns::stored_state(&st.store, &job_id).await?;
+        match running.get(&job_id) {
+            Some(r) if r.is_live() && stored == Some(Stored::Running) => {
+                campaigns::set_stored_state(&st.store, &job_id, Stored::Paused).await?;
+                let _ = r.control.send(Control::Pause);
+            }
+            _ => return Err(ApiError::conflict("the job's campaign is not running")),
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(campaign_view(&st, &job_id).await?),
+    ))
+}
+
+/// Resumes a paused campaign where it left off (attempts made so far count).
+async fn resume_campaign(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(job_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Scope::Write)?;
+    let job = find_job(&st, &job_id).await?;
+    {
+        let mut running = st.campaigns.lock().await;
+        let stored = campaigns::stored_state(&st.store, &job_id).await?;
+        if !matches!(stored, Some(Stored::Paused | Stored::Running)) {
+            return Err(ApiError::conflict("the job's campaign is not paused"));
+        }
+        match running.get(&job_id) {
+            // Still finishing its calls: carry on dialling.
+            Some(r) if r.is_live() => {
+                if stored == Some(Stored::Running) {
+                    return Err(ApiError::conflict("the job's campaign is already running"));
+                }
+                campaigns::set_stored_state(&st.store, &job_id, Stored::Running).await?;
+                let _ = r.control.send(Control::Run);
+            }
+            _ => {
+                campaigns::launch(&st, &mut running, job).await?;
+            }
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(campaign_view(&st, &job_id).await?),
+    ))
+}
+
+/// Cancels the campaign: calls in progress are hung up (BYE, or CANCEL while
+/// ringing) and nobody else is dialled. Starting it again later calls whoever
+/// is still unsettled.
 async fn cancel_campaign(
     State(st): State<AppState>,
     caller: Caller,
@@ -621,16 +774,25 @@ async fn cancel_campaign(
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     caller.require(Scope::Write)?;
     find_job(&st, &job_id).await?;
-    match st.campaigns.lock().await.get(&job_id) {
-        Some(r) if !r.task.is_finished() => {
-            let _ = r.stop.send(true);
-            Ok((
-                StatusCode::ACCEPTED,
-                Json(serde_json::json!({"job_id": job_id, "state": "stopping"})),
-            ))
+    {
+        let running = st.campaigns.lock().await;
+        let stored = campaigns::stored_state(&st.store, &job_id).await?;
+        let live = running.get(&job_id).filter(|r| r.is_live());
+        match (live, stored) {
+            (Some(r), _) => {
+                campaigns::set_stored_state(&st.store, &job_id, Stored::Cancelled).await?;
+                let _ = r.control.send(Control::Stop);
+            }
+            (None, Some(Stored::Paused | Stored::Running)) => {
+                campaigns::set_stored_state(&st.store, &job_id, Stored::Cancelled).await?;
+            }
+            _ => return Err(ApiError::conflict("the job's campaign is not running")),
         }
-        _ => Err(ApiError::conflict("the job's campaign is not running")),
     }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(campaign_view(&st, &job_id).await?),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -788,18 +950,7 @@ async fn upload_resume(
         .await
         .map_err(anyhow::Error::from)?
         .map_err(|e| ApiError::invalid("resume", e.to_string()))?;
-    let screening = match &job.requirements {
-        Some(req) => {
-            let req: Requirements =
-                serde_json::from_value(req.clone()).map_err(anyhow::Error::from)?;
-            Some(crate::screening::screen(
-                &text,
-                crate::screening::language_of(&text),
-                &req,
-            ))
-        }
-        None => None,
-    };
+    let screening = screen_resume(&st, &job, text.clone()).await?;
     let mut tx = st.store.pool.begin().await?;
     sqlx::query("UPDATE candidates SET resume_text = ?1, screening = ?2 WHERE id = ?3")
         .bind(&text)
@@ -828,4 +979,27 @@ async fn upload_resume(
     tx.commit().await?;
     st.wake.notify_one();
     Ok(Json(find_candidate(&st, &id).await?))
+}
+
+/// Screens a résumé against the job's requirements (`None` when the job has
+/// none): keywords and years by the NLU's parsers, and, for English résumés,
+/// how close it reads to the role by sentence embeddings.
+async fn screen_resume(st: &AppState, job: &Job, text: String) -> ApiResult<Option<Screening>> {
+    let Some(req) = &job.requirements else {
+        return Ok(None);
+    };
+    let req: Requirements = serde_json::from_value(req.clone()).map_err(anyhow::Error::from)?;
+    let role = req.summary.clone().unwrap_or_else(|| job.title.clone());
+    let minilm = st.minilm.clone();
+    let screening = tokio::task::spawn_blocking(move || -> anyhow::Result<Screening> {
+        let lang = screening::language_of(&text);
+        let similar = match lang {
+            Lang::En => screening::similarity(&minilm, &text, &role)?,
+            Lang::Zh => None,
+        };
+        Ok(screening::screen(&text, lang, &req, similar))
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok(Some(screening))
 }

@@ -3,6 +3,7 @@
 //! ended attempt moves the candidate's status and queues its webhooks in one
 //! transaction; the deliverer is woken at once.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -11,18 +12,19 @@ use chrono::{TimeDelta, Utc};
 use sqlx::Row;
 use tokio::sync::{watch, Notify};
 use voxhire_campaign::{
-    Address, AttemptOutcome, AttemptRecord, CallingWindow, CampaignConfig, Candidate,
-    DoNotCallList, RetryPolicy, Scheduler, Scripts,
+    Address, AttemptOutcome, AttemptRecord, CampaignConfig, Candidate, DoNotCallList, Scheduler,
+    Scripts,
 };
 use voxhire_dialog::InterviewScript;
-use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Finished};
+use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Control, Finished};
 use voxhire_engine::interview::InterviewStack;
 use voxhire_engine::interview_call::Dialer;
 use voxhire_lang::Lang;
 
+use crate::settings::{CampaignSettings, Checked};
 use crate::store::{new_id, set_status, timestamp, Job, Store};
 use crate::webhooks;
-use crate::Engine;
+use crate::{AppState, Engine, Running};
 
 /// Statuses a campaign dials (anything else is settled or not shortlisted).
 pub const DIALLABLE: &[&str] = &[
@@ -48,14 +50,117 @@ pub fn status_after(outcome: &AttemptOutcome) -> &'static str {
     }
 }
 
-/// Starts the job's campaign in the background; `stop` turning true ends it
-/// (calls in progress are hung up). Returns how many candidates it will dial.
-pub async fn start(
+/// A job's campaign as the recruiter left it (the `campaigns` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Running,
+    Paused,
+    Cancelled,
+    Finished,
+}
+
+impl Stored {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stored::Running => "running",
+            Stored::Paused => "paused",
+            Stored::Cancelled => "cancelled",
+            Stored::Finished => "finished",
+        }
+    }
+
+    /// The state the API shows, from the stored one and whether the
+    /// campaign's task is still going.
+    pub fn shown(stored: Option<Stored>, live: bool) -> &'static str {
+        match (stored, live) {
+            (None, _) => "idle",
+            (Some(Stored::Running), true) => "running",
+            (Some(Stored::Paused), true) => "pausing",
+            (Some(Stored::Cancelled), true) => "cancelling",
+            // Stopped by an error (see the server's log); resume or start it again.
+            (Some(Stored::Running), false) => "interrupted",
+            (Some(s), _) => s.as_str(),
+        }
+    }
+}
+
+pub async fn stored_state(store: &Store, job_id: &str) -> Result<Option<Stored>> {
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM campaigns WHERE job_id = ?1")
+        .bind(job_id)
+        .fetch_optional(&store.pool)
+        .await?;
+    Ok(state.map(|s| match s.as_str() {
+        "running" => Stored::Running,
+        "paused" => Stored::Paused,
+        "cancelled" => Stored::Cancelled,
+        _ => Stored::Finished,
+    }))
+}
+
+pub async fn set_stored_state(store: &Store, job_id: &str, state: Stored) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO campaigns (job_id, state, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .bind(job_id)
+    .bind(state.as_str())
+    .bind(timestamp(Utc::now()))
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+/// Starts the job's campaign in the background, recorded as running, and
+/// registers it with the server. Returns how many candidates it will dial.
+pub async fn launch(
+    st: &AppState,
+    running: &mut HashMap<String, Running>,
+    job: Job,
+) -> Result<usize> {
+    let (control, control_rx) = watch::channel(Control::Run);
+    let job_id = job.id.clone();
+    let (count, task) = start(
+        st.engine.clone(),
+        st.store.clone(),
+        st.wake.clone(),
+        job,
+        control_rx,
+    )
+    .await?;
+    set_stored_state(&st.store, &job_id, Stored::Running).await?;
+    running.insert(job_id, Running { control, task });
+    Ok(count)
+}
+
+/// Starts again the campaigns that were running when the server stopped.
+pub async fn resume_all(st: &AppState) -> Result<()> {
+    let jobs: Vec<String> =
+        sqlx::query_scalar("SELECT job_id FROM campaigns WHERE state = 'running' ORDER BY job_id")
+            .fetch_all(&st.store.pool)
+            .await?;
+    let mut running = st.campaigns.lock().await;
+    for id in jobs {
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = ?1")
+            .bind(&id)
+            .fetch_one(&st.store.pool)
+            .await?;
+        let count = launch(st, &mut running, Job::from_row(&row)).await?;
+        tracing::info!(job = %id, candidates = count, "resumed the campaign that was running");
+    }
+    Ok(())
+}
+
+/// Runs the job's campaign in the background until it has nobody left to
+/// call, or `control` pauses or stops it. A campaign that ends by itself is
+/// recorded as finished, a paused one as paused; a stopped one keeps what the
+/// stopper recorded (cancelled, or running when the server shuts down, so it
+/// resumes at the next start).
+async fn start(
     engine: Arc<Engine>,
     store: Store,
     wake: Arc<Notify>,
     job: Job,
-    stop: watch::Receiver<bool>,
+    control: watch::Receiver<Control>,
 ) -> Result<(usize, tokio::task::JoinHandle<()>)> {
     let rows = sqlx::query("SELECT * FROM candidates WHERE job_id = ?1 ORDER BY created_at")
         .bind(&job.id)
@@ -86,23 +191,39 @@ pub async fn start(
     voxhire_campaign::write_atomic(&script_path, job.script_toml.as_bytes())?;
     let script = Arc::new(InterviewScript::from_str(&job.script_toml, &script_path)?);
     let lang: Lang = job.language.parse().map_err(anyhow::Error::msg)?;
-    let config = campaign_config(&engine, &job, &script_path, lang);
+    let settings: CampaignSettings = match &job.campaign {
+        Some(v) => serde_json::from_value(v.clone())?,
+        None => CampaignSettings::default(),
+    };
+    let checked = settings
+        .check()
+        .map_err(|e| anyhow::anyhow!("the job's campaign settings: {}", e.message))?;
+    let config = campaign_config(&engine, &job, &script_path, lang, checked);
     let prior = prior_attempts(&store, &job.id).await?;
     let sched = Scheduler::new(config, candidates, DoNotCallList::new(), &prior, Utc::now())?;
     let task = tokio::spawn(async move {
-        if let Err(e) = run(
+        let result = run(
             engine,
-            store,
+            store.clone(),
             wake,
             job.id.clone(),
             script,
             lang,
             sched,
-            stop,
+            control.clone(),
         )
-        .await
-        {
-            tracing::error!(job = %job.id, error = %format!("{e:#}"), "campaign stopped on an error");
+        .await;
+        let ended = match (result, *control.borrow()) {
+            (Err(e), _) => {
+                tracing::error!(job = %job.id, error = %format!("{e:#}"), "campaign stopped on an error");
+                return;
+            }
+            (Ok(()), Control::Run) => Stored::Finished,
+            (Ok(()), Control::Pause) => Stored::Paused,
+            (Ok(()), Control::Stop) => return,
+        };
+        if let Err(e) = set_stored_state(&store, &job.id, ended).await {
+            tracing::error!(job = %job.id, error = %format!("{e:#}"), "cannot record the campaign's end");
         }
     });
     Ok((count, task))
@@ -117,7 +238,7 @@ async fn run(
     script: Arc<InterviewScript>,
     lang: Lang,
     sched: Scheduler,
-    stop: watch::Receiver<bool>,
+    control: watch::Receiver<Control>,
 ) -> Result<()> {
     let stack = engine.stack_for(&job_id, script.clone(), lang).await?;
     let dialer = Arc::new(Dialer {
@@ -129,19 +250,19 @@ async fn run(
         .collect();
     let log = ServerLog { store, wake };
     let mut campaign = CampaignRun::new(sched, log, scripts, dialer, true);
-    campaign.run(stop).await?;
-    tracing::info!(job = %job_id, "campaign finished");
+    campaign.run(control).await?;
+    tracing::info!(job = %job_id, "campaign ended");
     Ok(())
 }
 
-/// A campaign's rules for a job: the engine's concurrency, retries of busy
-/// and unanswered calls, callbacks at the time asked for. (Calling windows and
-/// retry settings per job come with the job's campaign settings.)
+/// A campaign's rules for a job: the engine's concurrency, the job's calling
+/// window, retries and ring timeout, callbacks at the time asked for.
 fn campaign_config(
     engine: &Engine,
     job: &Job,
     script: &std::path::Path,
     lang: Lang,
+    settings: Checked,
 ) -> CampaignConfig {
     CampaignConfig {
         file: script.to_owned(),
@@ -153,17 +274,10 @@ fn campaign_config(
         opt_outs: engine.data_dir.join("opted-out.txt"),
         out_dir: engine.data_dir.join("runs").join(&job.id),
         max_concurrent_calls: engine.max_calls,
-        min_gap: TimeDelta::milliseconds(500),
-        ring_timeout: TimeDelta::seconds(25),
-        retry: RetryPolicy {
-            max_attempts: 3,
-            backoff: vec![TimeDelta::seconds(60), TimeDelta::seconds(300)],
-            on_busy: true,
-            on_no_answer: true,
-            on_rejected: false,
-            on_failed: true,
-        },
-        calling_window: CallingWindow::always(),
+        min_gap: settings.min_gap,
+        ring_timeout: settings.ring_timeout,
+        retry: settings.retry,
+        calling_window: settings.calling_window,
         default_language: lang,
         default_timezone: None,
     }

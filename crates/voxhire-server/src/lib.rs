@@ -14,6 +14,7 @@ pub mod error;
 pub mod idempotency;
 pub mod resume;
 pub mod screening;
+pub mod settings;
 pub mod store;
 pub mod webhooks;
 
@@ -27,13 +28,16 @@ use anyhow::{Context, Result};
 use tokio::sync::{watch, Mutex, Notify};
 use voxhire_dialog::InterviewScript;
 use voxhire_engine::call_router::CallRouter;
+use voxhire_engine::campaign_run::Control;
 use voxhire_engine::interview::{InterviewStack, Tuning};
 use voxhire_engine::interview_call::Outbound;
 use voxhire_engine::rtp_ports::RtpPorts;
 use voxhire_engine::sip_endpoint;
 use voxhire_engine::trunk::Trunk;
 use voxhire_lang::Lang;
+use voxhire_nlu::embed::MiniLm;
 use voxhire_sip::message::NameAddr;
+use voxhire_speech::models::ModelDir;
 
 use crate::store::Store;
 
@@ -85,8 +89,14 @@ impl Engine {
 
 /// A campaign in progress.
 pub struct Running {
-    stop: watch::Sender<bool>,
+    control: watch::Sender<Control>,
     task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn is_live(&self) -> bool {
+        !self.task.is_finished()
+    }
 }
 
 /// What every request handler sees.
@@ -97,6 +107,8 @@ pub struct AppState {
     /// Woken when outbox rows are committed.
     pub wake: Arc<Notify>,
     pub campaigns: Arc<Mutex<HashMap<String, Running>>>,
+    /// Sentence embeddings for résumé screening.
+    pub minilm: Arc<MiniLm>,
 }
 
 /// Runs the server until `shutdown` completes: then campaigns hang up their
@@ -106,6 +118,12 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let store = Store::open(&config.data_dir).await?;
+    let minilm = tokio::task::spawn_blocking(|| -> Result<MiniLm> {
+        let models = ModelDir::locate();
+        let env = models.onnxruntime()?;
+        MiniLm::load(env, models.root()).context("loading the sentence embeddings for screening")
+    })
+    .await??;
     let toward = config
         .trunk
         .proxy
@@ -137,6 +155,7 @@ pub async fn run(
         engine,
         wake: Arc::new(Notify::new()),
         campaigns: Arc::new(Mutex::new(HashMap::new())),
+        minilm: Arc::new(minilm),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let deliverer = tokio::spawn(webhooks::deliver(store, state.wake.clone(), stop_rx));
@@ -150,6 +169,9 @@ pub async fn run(
         serde_json::json!({"event": "listening", "http": bound.to_string(), "sip": opened.bound.to_string()})
     );
     tracing::info!(http = %bound, sip = %opened.bound, "serving");
+    campaigns::resume_all(&state)
+        .await
+        .context("resuming the campaigns that were running")?;
     let campaigns = state.campaigns.clone();
     let app = api::router(state);
     let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -178,7 +200,7 @@ pub async fn run(
 async fn stop_campaigns(campaigns: &Mutex<HashMap<String, Running>>) {
     let running: Vec<Running> = campaigns.lock().await.drain().map(|(_, r)| r).collect();
     for r in &running {
-        let _ = r.stop.send(true);
+        let _ = r.control.send(Control::Stop);
     }
     for r in running {
         if tokio::time::timeout(Duration::from_secs(45), r.task)

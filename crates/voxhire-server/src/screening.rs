@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use voxhire_lang::Lang;
+use voxhire_nlu::embed::MiniLm;
 use voxhire_nlu::skills::SkillTaxonomy;
 use voxhire_nlu::slots::{extract_slots, TaggerHints};
 use voxhire_nlu::{Heard, NluContext, SlotKind, SlotValue};
@@ -23,6 +24,11 @@ pub struct Requirements {
     /// Minimum years of experience in total.
     #[serde(default)]
     pub min_years: Option<f32>,
+    /// The role in a sentence or two ("Backend engineer building payment
+    /// services"), compared by meaning with the résumé's sentences. Default:
+    /// the job's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 impl Requirements {
@@ -33,6 +39,13 @@ impl Requirements {
             if tax.canonical(s).is_none() {
                 return Err(format!("{s:?} is not a skill the taxonomy knows"));
             }
+        }
+        if self
+            .summary
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > 500)
+        {
+            return Err("summary: at most 500 characters".into());
         }
         match self.min_years {
             Some(y) if !(0.0..=60.0).contains(&y) => Err("min_years must be from 0 to 60".into()),
@@ -66,6 +79,63 @@ pub struct Screening {
     pub skills: Vec<String>,
     /// The most years of experience the résumé states.
     pub years: Option<f32>,
+    /// How close the résumé reads to the role, by meaning (English résumés;
+    /// the sentence-embedding model is English-only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<Similarity>,
+}
+
+/// The résumé's sentence closest in meaning to the role.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Similarity {
+    /// Cosine similarity of the two sentence embeddings (MiniLM), -1 to 1.
+    pub cosine: f32,
+    /// The role as compared.
+    pub role: String,
+    pub quote: String,
+}
+
+/// Cosine at which a résumé's closest sentence counts as about the role, and
+/// at which it counts fully. Measured with all-MiniLM-L6-v2
+/// (`cargo test -p voxhire-server --test screening_similarity -- --nocapture`):
+/// against "Backend engineer building payment services in Java", sentences
+/// about backend work score 0.29–0.73 and unrelated ones (coaching, sales,
+/// languages) −0.03–0.16; on a held-out frontend role, 0.43 and 0.17 for
+/// two frontend sentences, ≤ 0.02 for unrelated ones. The model leans on
+/// shared words, so similarity ranks and explains; it never screens out.
+pub const SIMILAR_FROM: f32 = 0.25;
+pub const SIMILAR_FULLY: f32 = 0.6;
+
+/// The most résumé sentences compared (a résumé is rarely longer).
+const MAX_SENTENCES: usize = 80;
+
+/// Finds the résumé sentence closest to `role` by meaning.
+pub fn similarity(minilm: &MiniLm, text: &str, role: &str) -> anyhow::Result<Option<Similarity>> {
+    let sentences: Vec<&str> = text
+        .split(['\n', '.', ';', '!', '?', '。', '；', '！', '？'])
+        .map(str::trim)
+        .filter(|l| l.split_whitespace().count() >= 3)
+        .take(MAX_SENTENCES)
+        .collect();
+    if sentences.is_empty() || role.trim().is_empty() {
+        return Ok(None);
+    }
+    let role_vec = minilm.embed(role)?;
+    let mut best: Option<(f32, &str)> = None;
+    // Batches of 16 keep the padded tensor small.
+    for chunk in sentences.chunks(16) {
+        for (v, sentence) in minilm.embed_batch(chunk)?.iter().zip(chunk) {
+            let cos: f32 = v.iter().zip(&role_vec).map(|(a, b)| a * b).sum();
+            if best.is_none_or(|(b, _)| cos > b) {
+                best = Some((cos, sentence));
+            }
+        }
+    }
+    Ok(best.map(|(cos, quote)| Similarity {
+        cosine: (cos * 100.0).round() / 100.0,
+        role: role.to_owned(),
+        quote: quote.chars().take(160).collect(),
+    }))
 }
 
 /// A résumé's main language: Mandarin when at least a fifth of its letters
@@ -95,8 +165,18 @@ fn quote_at(text: &str, at: usize) -> String {
     q.chars().take(160).collect()
 }
 
-/// Screens `text` (the résumé, `lang` its main language) against `req`.
-pub fn screen(text: &str, lang: Lang, req: &Requirements) -> Screening {
+/// Screens `text` (the résumé, `lang` its main language) against `req`;
+/// `similar` is how close it reads to the role, when measured.
+///
+/// Score: 60 × the share of must-haves met, 25 × nice-to-haves, 15 × years
+/// (against the minimum). With a similarity, the must-haves weigh 50 and the
+/// nice-to-haves 20, and 15 goes to how close the résumé reads to the role.
+pub fn screen(
+    text: &str,
+    lang: Lang,
+    req: &Requirements,
+    similar: Option<Similarity>,
+) -> Screening {
     let tax = SkillTaxonomy::builtin();
     let found: Vec<_> = tax
         .find(text, lang)
@@ -158,9 +238,24 @@ pub fn screen(text: &str, lang: Lang, req: &Requirements) -> Screening {
         };
     }
     let share = |met: usize, of: usize| if of == 0 { 1.0 } else { met as f32 / of as f32 };
-    let score = 60.0 * share(must_met, req.must_have.len())
-        + 25.0 * share(nice_met, req.nice_to_have.len())
-        + 15.0 * years_part;
+    let (must_w, nice_w, role_part) = match &similar {
+        None => (60.0, 25.0, 0.0),
+        Some(sim) => {
+            let part =
+                ((sim.cosine - SIMILAR_FROM) / (SIMILAR_FULLY - SIMILAR_FROM)).clamp(0.0, 1.0);
+            checks.push(Check {
+                requirement: format!("close to the role: {}", sim.role),
+                kind: "similarity",
+                met: sim.cosine >= SIMILAR_FROM,
+                quote: Some(sim.quote.clone()),
+            });
+            (50.0, 20.0, 15.0 * part)
+        }
+    };
+    let score = must_w * share(must_met, req.must_have.len())
+        + nice_w * share(nice_met, req.nice_to_have.len())
+        + 15.0 * years_part
+        + role_part;
     Screening {
         decision: if reasons.is_empty() {
             "shortlisted"
@@ -172,6 +267,7 @@ pub fn screen(text: &str, lang: Lang, req: &Requirements) -> Screening {
         reasons,
         skills,
         years: years.map(|(y, _)| y),
+        similarity: similar,
     }
 }
 
@@ -217,6 +313,7 @@ mod tests {
             must_have: vec!["Java".into(), "k8s".into()],
             nice_to_have: vec!["Kafka".into(), "Go".into()],
             min_years: Some(3.0),
+            summary: None,
         }
     }
 
@@ -225,7 +322,7 @@ mod tests {
         let cv = "Alice Chen\nBackend engineer with 6 years of experience.\n\
                   Built payment services in Java and Spring Boot, deployed on Kubernetes.\n\
                   Streams with Kafka.";
-        let s = screen(cv, Lang::En, &req());
+        let s = screen(cv, Lang::En, &req(), None);
         assert_eq!(s.decision, "shortlisted", "{s:#?}");
         assert_eq!(s.years, Some(6.0));
         let java = s.checks.iter().find(|c| c.requirement == "Java").unwrap();
@@ -245,7 +342,7 @@ mod tests {
     fn a_mandarin_resume_is_read_in_mandarin() {
         let cv =
             "张伟\n五年多后端开发经验。\n主要用Java和Spring Cloud，服务部署在K8s上。\n熟悉Go。";
-        let s = screen(cv, Lang::Zh, &req());
+        let s = screen(cv, Lang::Zh, &req(), None);
         assert_eq!(s.decision, "shortlisted", "{s:#?}");
         assert!(s.years.is_some_and(|y| y >= 5.0), "{s:#?}");
         assert!(s.skills.contains(&"kubernetes".to_string()), "{s:#?}");
@@ -254,7 +351,7 @@ mod tests {
     #[test]
     fn a_missing_must_have_or_too_few_years_screens_out_with_reasons() {
         let cv = "Frontend developer, 2 years of React and TypeScript. Never used Java.";
-        let s = screen(cv, Lang::En, &req());
+        let s = screen(cv, Lang::En, &req(), None);
         assert_eq!(s.decision, "screened_out");
         assert!(s.reasons.iter().any(|r| r.contains("Java")), "{s:#?}");
         assert!(

@@ -65,6 +65,9 @@ pub struct Job {
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requirements: Option<serde_json::Value>,
+    /// Calling window, retries, ring timeout, pacing ([`crate::settings`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<serde_json::Value>,
     #[serde(skip)]
     pub script_toml: String,
 }
@@ -78,6 +81,9 @@ impl Job {
             created_at: r.get("created_at"),
             requirements: r
                 .get::<Option<String>, _>("requirements")
+                .and_then(|t| serde_json::from_str(&t).ok()),
+            campaign: r
+                .get::<Option<String>, _>("campaign")
                 .and_then(|t| serde_json::from_str(&t).ok()),
             script_toml: r.get("script_toml"),
         }

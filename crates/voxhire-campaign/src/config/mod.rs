@@ -96,7 +96,76 @@ pub struct RetryPolicy {
     pub on_failed: bool,
 }
 
+/// Which part of a retry policy a check refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryField {
+    MaxAttempts,
+    BackoffSecs,
+    /// The outcome at this index of `on`.
+    On(usize),
+}
+
 impl RetryPolicy {
+    /// A policy from its written form: calls per candidate (1–20), the waits
+    /// before each retry in seconds (the last repeats; up to a week), and the
+    /// outcomes that are retried (`busy`, `no_answer`, `rejected`, `failed`;
+    /// default: all but `rejected`). The campaign file's `[retry]` and the
+    /// API's job settings are both checked here.
+    pub fn from_parts<S: AsRef<str>>(
+        max_attempts: i64,
+        backoff_secs: &[i64],
+        on: Option<&[S]>,
+    ) -> Result<RetryPolicy, (RetryField, String)> {
+        if !(1..=20).contains(&max_attempts) {
+            return Err((
+                RetryField::MaxAttempts,
+                format!("{max_attempts} is not between 1 and 20"),
+            ));
+        }
+        if backoff_secs.is_empty() && max_attempts > 1 {
+            return Err((RetryField::BackoffSecs, "is empty".into()));
+        }
+        if let Some(bad) = backoff_secs.iter().find(|s| !(0..=7 * 86_400).contains(*s)) {
+            return Err((
+                RetryField::BackoffSecs,
+                format!("{bad} is not between 0 and 604800 (a week)"),
+            ));
+        }
+        let mut policy = RetryPolicy {
+            max_attempts: max_attempts as u32,
+            backoff: backoff_secs
+                .iter()
+                .map(|s| TimeDelta::seconds(*s))
+                .collect(),
+            on_busy: false,
+            on_no_answer: false,
+            on_rejected: false,
+            on_failed: false,
+        };
+        let default = ["busy", "no_answer", "failed"];
+        let on: Vec<&str> = match on {
+            Some(on) => on.iter().map(AsRef::as_ref).collect(),
+            None => default.to_vec(),
+        };
+        for (i, o) in on.into_iter().enumerate() {
+            match o {
+                "busy" => policy.on_busy = true,
+                "no_answer" => policy.on_no_answer = true,
+                "rejected" => policy.on_rejected = true,
+                "failed" => policy.on_failed = true,
+                other => {
+                    return Err((
+                        RetryField::On(i),
+                        format!(
+                            "unknown outcome {other:?} (use busy, no_answer, rejected, failed)"
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(policy)
+    }
+
     /// The wait after attempt number `attempts_made` before the next one.
     pub fn backoff_after(&self, attempts_made: u32) -> TimeDelta {
         let i = (attempts_made.max(1) - 1) as usize;

@@ -3,118 +3,53 @@
 
 use std::collections::BTreeMap;
 
-use chrono::TimeDelta;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::RetryPolicy;
+use super::{RetryField, RetryPolicy};
 use crate::error::CampaignError;
-use crate::window::{parse_hhmm, parse_weekday, CallingWindow};
+use crate::window::{CallingWindow, WindowField};
 
 pub(super) type ErrFn<'a> = dyn Fn(&str, std::ops::Range<usize>, String) -> CampaignError + 'a;
 
 pub(super) fn parse_retry(r: &RawRetry, err: &ErrFn<'_>) -> Result<RetryPolicy, CampaignError> {
-    let max = *r.max_attempts.get_ref();
-    if !(1..=20).contains(&max) {
-        return Err(err(
-            "retry.max_attempts",
-            r.max_attempts.span(),
-            format!("{max} is not between 1 and 20"),
-        ));
-    }
     let secs = match r.backoff_secs.get_ref() {
         RawBackoff::One(s) => vec![*s],
         RawBackoff::PerRetry(v) => v.clone(),
     };
-    if secs.is_empty() && max > 1 {
-        return Err(err(
-            "retry.backoff_secs",
-            r.backoff_secs.span(),
-            "is empty".into(),
-        ));
-    }
-    if let Some(bad) = secs.iter().find(|s| !(0..=7 * 86_400).contains(*s)) {
-        return Err(err(
-            "retry.backoff_secs",
-            r.backoff_secs.span(),
-            format!("{bad} is not between 0 and 604800 (a week)"),
-        ));
-    }
-    let mut policy = RetryPolicy {
-        max_attempts: max as u32,
-        backoff: secs.into_iter().map(TimeDelta::seconds).collect(),
-        on_busy: false,
-        on_no_answer: false,
-        on_rejected: false,
-        on_failed: false,
-    };
-    let on = match &r.on {
-        Some(on) => on.clone(),
-        None => ["busy", "no_answer", "failed"]
-            .into_iter()
-            .map(|s| Spanned::new(0..0, s.to_owned()))
-            .collect(),
-    };
-    for o in &on {
-        match o.get_ref().as_str() {
-            "busy" => policy.on_busy = true,
-            "no_answer" => policy.on_no_answer = true,
-            "rejected" => policy.on_rejected = true,
-            "failed" => policy.on_failed = true,
-            other => {
-                return Err(err(
-                    "retry.on",
-                    o.span(),
-                    format!("unknown outcome {other:?} (use busy, no_answer, rejected, failed)"),
-                ))
+    let on: Option<Vec<&str>> =
+        r.on.as_ref()
+            .map(|on| on.iter().map(|o| o.get_ref().as_str()).collect());
+    RetryPolicy::from_parts(*r.max_attempts.get_ref(), &secs, on.as_deref()).map_err(
+        |(field, message)| match field {
+            RetryField::MaxAttempts => err("retry.max_attempts", r.max_attempts.span(), message),
+            RetryField::BackoffSecs => err("retry.backoff_secs", r.backoff_secs.span(), message),
+            RetryField::On(i) => {
+                let span =
+                    r.on.as_ref()
+                        .and_then(|on| on.get(i))
+                        .map_or(0..0, |o| o.span());
+                err("retry.on", span, message)
             }
-        }
-    }
-    Ok(policy)
+        },
+    )
 }
 
 pub(super) fn parse_window(w: &RawWindow, err: &ErrFn<'_>) -> Result<CallingWindow, CampaignError> {
-    let mut days = [false; 7];
-    for d in w.days.get_ref() {
-        let wd = parse_weekday(d.get_ref()).ok_or_else(|| {
-            err(
-                "calling_window.days",
-                d.span(),
-                format!("unknown day {:?} (use mon … sun)", d.get_ref()),
-            )
-        })?;
-        days[wd.num_days_from_monday() as usize] = true;
-    }
-    if !days.contains(&true) {
-        return Err(err(
-            "calling_window.days",
-            w.days.span(),
-            "names no day".into(),
-        ));
-    }
-    let time = |t: &Spanned<String>, key: &str| {
-        parse_hhmm(t.get_ref()).ok_or_else(|| {
-            err(
-                key,
-                t.span(),
-                format!("{:?} is not a time HH:MM (00:00 … 24:00)", t.get_ref()),
-            )
-        })
-    };
-    let start_secs = time(&w.start, "calling_window.start")?;
-    let end_secs = time(&w.end, "calling_window.end")?;
-    if end_secs <= start_secs {
-        return Err(err(
-            "calling_window.end",
-            w.end.span(),
-            "must be after start (windows across midnight are not supported)".into(),
-        ));
-    }
-    Ok(CallingWindow {
-        days,
-        start_secs,
-        end_secs,
-    })
+    let days: Vec<&str> = w
+        .days
+        .get_ref()
+        .iter()
+        .map(|d| d.get_ref().as_str())
+        .collect();
+    CallingWindow::from_parts(&days, w.start.get_ref(), w.end.get_ref()).map_err(
+        |(field, message)| match field {
+            WindowField::Day(i) => err("calling_window.days", w.days.get_ref()[i].span(), message),
+            WindowField::Days => err("calling_window.days", w.days.span(), message),
+            WindowField::Start => err("calling_window.start", w.start.span(), message),
+            WindowField::End => err("calling_window.end", w.end.span(), message),
+        },
+    )
 }
 
 #[derive(Deserialize)]
