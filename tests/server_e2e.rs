@@ -596,6 +596,39 @@ fn the_server_stops_on_sigterm_and_restarts_on_its_store() {
     let again = Server::start(&scratch, &data);
     let r = request(again.http, "GET", "/api/v1/jobs", Some(&key), None);
     assert_eq!(r.status, 200, "the key survives a restart: {}", r.text);
+    // The API describes itself: OpenAPI 3.1, every route, and a reference
+    // page rendered from it (both public).
+    let doc = request(again.http, "GET", "/api/v1/openapi.json", None, None);
+    assert_eq!(doc.status, 200, "{}", doc.text);
+    assert!(
+        doc.body["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc.body["openapi"]
+    );
+    for (path, method) in [
+        ("/api/v1/jobs", "post"),
+        ("/api/v1/jobs/{id}/candidates/import", "post"),
+        ("/api/v1/jobs/{id}/campaign/pause", "post"),
+        ("/api/v1/candidates/{id}/resume", "put"),
+        ("/api/v1/interviews/{id}/{file}", "get"),
+        ("/api/v1/webhooks/{id}/deliveries", "get"),
+    ] {
+        assert!(
+            doc.body["paths"][path][method].is_object(),
+            "{method} {path} undescribed"
+        );
+    }
+    assert!(doc.body["components"]["securitySchemes"]["api_key"].is_object());
+    let page = request(again.http, "GET", "/api/v1/docs", None, None);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text
+            .contains("<code>/api/v1/jobs/{id}/campaign/resume</code>"),
+        "{}",
+        page.text
+    );
     let r = request(again.http, "GET", "/api/v1/nowhere", Some(&key), None);
     assert_eq!(
         (r.status, r.body["error"]["code"].clone()),

@@ -90,6 +90,17 @@ pub enum Control {
     Stop,
 }
 
+/// Why [`CampaignRun::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Nobody is left to call (now, or ever when callbacks are not awaited).
+    Done,
+    /// Paused, and the calls in progress have finished.
+    Paused,
+    /// Stopped, and the calls in progress have been hung up.
+    Stopped,
+}
+
 /// A running campaign. See the module documentation.
 pub struct CampaignRun<L> {
     pub sched: Scheduler,
@@ -129,7 +140,8 @@ impl<L: AttemptLog> CampaignRun<L> {
     /// `control` asks it to pause or stop and the calls in progress have ended
     /// (finished, or hung up with BYE or CANCEL). On an error, hangs up the
     /// calls in progress, records what it can, and returns the error.
-    pub async fn run(&mut self, control: watch::Receiver<Control>) -> Result<()> {
+    /// It may be run again after it has returned `Paused`.
+    pub async fn run(&mut self, control: watch::Receiver<Control>) -> Result<Ended> {
         let result = self.run_inner(control).await;
         if let Err(e) = &result {
             self.log
@@ -139,7 +151,7 @@ impl<L: AttemptLog> CampaignRun<L> {
         result
     }
 
-    async fn run_inner(&mut self, mut control: watch::Receiver<Control>) -> Result<()> {
+    async fn run_inner(&mut self, mut control: watch::Receiver<Control>) -> Result<Ended> {
         let mut hung_up = false;
         loop {
             let mode = *control.borrow_and_update();
@@ -156,7 +168,11 @@ impl<L: AttemptLog> CampaignRun<L> {
                 !self.wait_for_callbacks && self.sched.only_callbacks_left_later(Utc::now());
             let done_dialling = self.sched.is_finished() || callbacks_only || mode != Control::Run;
             if done_dialling && self.calls.is_empty() {
-                return Ok(());
+                return Ok(match mode {
+                    Control::Run => Ended::Done,
+                    Control::Pause => Ended::Paused,
+                    Control::Stop => Ended::Stopped,
+                });
             }
             let wake = self
                 .sched

@@ -5,21 +5,26 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::StatusCode;
+use std::sync::Arc;
+
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use voxhire_campaign::Address;
 use voxhire_dialog::InterviewScript;
 use voxhire_lang::Lang;
 
 use crate::auth::{Caller, Scope};
 use crate::campaigns::Stored;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::screening::{self, Requirements, Screening};
 use crate::settings::CampaignSettings;
 use crate::store::{new_id, set_status, timestamp, Candidate, CandidateEvent, Job};
@@ -30,50 +35,97 @@ use voxhire_engine::campaign_run::Control;
 /// Largest request body: a script or a batch of candidates, not a résumé.
 const MAX_BODY: usize = 1 << 20;
 
+/// The API's routes with their OpenAPI description, from the handlers'
+/// `#[utoipa::path]` annotations: a route cannot be served without being
+/// described, nor described without being served.
+fn routes() -> OpenApiRouter<AppState> {
+    let resume = OpenApiRouter::new().routes(routes!(upload_resume)).layer(
+        axum::extract::DefaultBodyLimit::max(crate::resume::MAX_FILE),
+    );
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(create_job, list_jobs))
+        .routes(routes!(get_job))
+        .routes(routes!(create_candidate, list_candidates))
+        .routes(routes!(import_candidates))
+        .routes(routes!(start_campaign, campaign_progress))
+        .routes(routes!(pause_campaign))
+        .routes(routes!(resume_campaign))
+        .routes(routes!(cancel_campaign))
+        .routes(routes!(get_candidate))
+        .routes(routes!(candidate_events))
+        .routes(routes!(override_status))
+        .routes(routes!(candidate_interviews))
+        .routes(routes!(get_interview))
+        .routes(routes!(interview_file))
+        .routes(routes!(create_webhook))
+        .routes(routes!(deliveries))
+        .merge(resume)
+}
+
+/// The OpenAPI 3.1 document of `/api/v1`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/health", get(health))
-        .route("/api/v1/jobs", post(create_job).get(list_jobs))
-        .route("/api/v1/jobs/{id}", get(get_job))
-        .route(
-            "/api/v1/jobs/{id}/candidates",
-            post(create_candidate).get(list_candidates),
-        )
-        .route(
-            "/api/v1/jobs/{id}/campaign",
-            post(start_campaign).get(campaign_progress),
-        )
-        .route("/api/v1/jobs/{id}/campaign/pause", post(pause_campaign))
-        .route("/api/v1/jobs/{id}/campaign/resume", post(resume_campaign))
-        .route("/api/v1/jobs/{id}/campaign/cancel", post(cancel_campaign))
-        .route(
-            "/api/v1/jobs/{id}/candidates/import",
-            post(import_candidates),
-        )
-        .route("/api/v1/candidates/{id}", get(get_candidate))
-        .route("/api/v1/candidates/{id}/events", get(candidate_events))
-        .route("/api/v1/candidates/{id}/status", post(override_status))
-        .route(
-            "/api/v1/candidates/{id}/resume",
-            axum::routing::put(upload_resume).layer(axum::extract::DefaultBodyLimit::max(
-                crate::resume::MAX_FILE,
-            )),
-        )
-        .route(
-            "/api/v1/candidates/{id}/interviews",
-            get(candidate_interviews),
-        )
-        .route("/api/v1/interviews/{id}", get(get_interview))
-        .route("/api/v1/interviews/{id}/{file}", get(interview_file))
-        .route("/api/v1/webhooks", post(create_webhook))
-        .route("/api/v1/webhooks/{id}/deliveries", get(deliveries))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::idempotency::layer,
-        ))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+    let (api, doc) = routes().split_for_parts();
+    let json = Arc::new(
+        doc.to_pretty_json()
+            .expect("the OpenAPI document serialises"),
+    );
+    let page = Arc::new(crate::reference::render(&doc));
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || async move {
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                json.as_str().to_owned(),
+            )
+        }),
+    )
+    .route(
+        "/api/v1/docs",
+        get(move || async move { axum::response::Html(page.as_str().to_owned()) }),
+    )
+    .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::idempotency::layer,
+    ))
+    .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+    .with_state(state)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "voxhire back office",
+        description = "Jobs, candidates and their résumé screening, phone-interview campaigns, results and signed webhooks to the ATS. Authenticate with `Authorization: Bearer <key>` (`voxhire apikey create`); read keys may GET, write keys may also change things. Errors are JSON with a stable `code` and, for bad input, the `field` at fault. POSTs that create or start things take an `Idempotency-Key` header.",
+    ),
+    modifiers(&BearerKey),
+    security(("api_key" = [])),
+    components(schemas(ErrorResponse)),
+)]
+struct ApiDoc;
+
+struct BearerKey;
+
+impl utoipa::Modify for BearerKey {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "api_key",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some("an API key from `voxhire apikey create`"))
+                        .build(),
+                ),
+            );
+    }
 }
 
 /// A JSON body whose rejections are API errors (400 for JSON that does not
@@ -110,11 +162,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+/// Whether the server is up (no key needed).
+#[utoipa::path(get, path = "/api/v1/health", tag = "meta", security(), responses((status = 200, description = "the server is up", body = Object)))]
 async fn health() -> impl IntoResponse {
     Json(serde_json::json!({"status": "ok"}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewJob {
     title: String,
@@ -128,6 +182,8 @@ struct NewJob {
     campaign: Option<CampaignSettings>,
 }
 
+/// Creates a job from its interview script (TOML, checked: errors name the line and key), its screening requirements and its campaign settings.
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", request_body = NewJob, params(("Idempotency-Key" = Option<String>, Header, description = "acts once per key; a retry gets the first response")), responses((status = 201, body = Job), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn create_job(
     State(st): State<AppState>,
     caller: Caller,
@@ -199,12 +255,43 @@ async fn create_job(
 }
 
 /// `?limit=` (1–200, default 50) and `?after=<id>` (the last id of the previous page).
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct Page {
+    /// 1–200, default 50.
     limit: Option<u32>,
+    /// The last id of the previous page (`next_after`).
     after: Option<String>,
+    /// Candidates only: those with this status.
     status: Option<String>,
+}
+
+/// A page of a list: pass `next_after` as `?after=` for the next one.
+#[derive(Serialize, ToSchema)]
+struct Listed<T> {
+    items: Vec<T>,
+    next_after: Option<String>,
+}
+
+/// A whole list.
+#[derive(Serialize, ToSchema)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+/// A job's campaign now.
+#[derive(Serialize, ToSchema)]
+struct CampaignView {
+    job_id: String,
+    /// `idle`, `running`, `pausing`, `paused`, `cancelling`, `cancelled`,
+    /// `finished`, or `interrupted` (stopped by an error: see the server's log).
+    state: &'static str,
+    /// Candidates per status.
+    counts: std::collections::BTreeMap<String, i64>,
+    /// When started: how many candidates it will dial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    candidates: Option<usize>,
 }
 
 impl Page {
@@ -217,20 +304,22 @@ impl Page {
     }
 }
 
+/// Lists jobs, oldest first.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(Page), responses((status = 200, body = Listed<Job>), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn list_jobs(
     State(st): State<AppState>,
     caller: Caller,
     Query(page): Query<Page>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Listed<Job>>> {
     caller.require(Scope::Read)?;
     let rows = sqlx::query("SELECT * FROM jobs WHERE (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2")
         .bind(&page.after)
         .bind(page.limit()?)
         .fetch_all(&st.store.pool)
         .await?;
-    let jobs: Vec<Job> = rows.iter().map(Job::from_row).collect();
-    let next = jobs.last().map(|j| j.id.clone());
-    Ok(Json(serde_json::json!({"items": jobs, "next_after": next})))
+    let items: Vec<Job> = rows.iter().map(Job::from_row).collect();
+    let next_after = items.last().map(|j| j.id.clone());
+    Ok(Json(Listed { items, next_after }))
 }
 
 async fn find_job(st: &AppState, id: &str) -> ApiResult<Job> {
@@ -242,6 +331,8 @@ async fn find_job(st: &AppState, id: &str) -> ApiResult<Job> {
         .ok_or_else(|| ApiError::not_found("job", id))
 }
 
+/// One job.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path, description = "the id")), responses((status = 200, body = Job), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn get_job(
     State(st): State<AppState>,
     caller: Caller,
@@ -251,7 +342,7 @@ async fn get_job(
     Ok(Json(find_job(&st, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewCandidate {
     name: String,
@@ -270,6 +361,8 @@ struct NewCandidate {
 /// Longest résumé text accepted.
 const MAX_RESUME: usize = 200_000;
 
+/// Adds a candidate to a job; a résumé given as text is screened at once (the status becomes shortlisted or screened_out, with the reasons).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/candidates", tag = "candidates", params(("id" = String, Path, description = "the id")), request_body = NewCandidate, responses((status = 201, body = Candidate), (status = 404, description = "no such id", body = ErrorResponse), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn create_candidate(
     State(st): State<AppState>,
     caller: Caller,
@@ -282,7 +375,7 @@ async fn create_candidate(
     Ok((StatusCode::CREATED, Json(candidate)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Import {
     candidates: Vec<NewCandidate>,
@@ -294,6 +387,7 @@ const MAX_IMPORT: usize = 1000;
 /// Many candidates at once: a JSON `{"candidates": [...]}` body, or CSV
 /// (`Content-Type: text/csv`, a header row naming the same fields). Each row is
 /// created or refused on its own; the answer lists both, by row.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/candidates/import", tag = "candidates", params(("id" = String, Path, description = "the id")), request_body(content((Import = "application/json"), (String = "text/csv"))), responses((status = 200, description = "`created` (row, candidate) and `refused` (row, code, field, message)", body = Object), (status = 404, description = "no such id", body = ErrorResponse), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn import_candidates(
     State(st): State<AppState>,
     caller: Caller,
@@ -467,12 +561,14 @@ async fn insert_candidate(
     Ok(candidate)
 }
 
+/// Lists a job's candidates, optionally by status.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/candidates", tag = "candidates", params(("id" = String, Path, description = "the job"), Page), responses((status = 200, body = Listed<Candidate>), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn list_candidates(
     State(st): State<AppState>,
     caller: Caller,
     Path(job_id): Path<String>,
     Query(page): Query<Page>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Listed<Candidate>>> {
     caller.require(Scope::Read)?;
     find_job(&st, &job_id).await?;
     let rows = sqlx::query(
@@ -486,10 +582,8 @@ async fn list_candidates(
     .fetch_all(&st.store.pool)
     .await?;
     let items: Vec<Candidate> = rows.iter().map(Candidate::from_row).collect();
-    let next = items.last().map(|c| c.id.clone());
-    Ok(Json(
-        serde_json::json!({"items": items, "next_after": next}),
-    ))
+    let next_after = items.last().map(|c| c.id.clone());
+    Ok(Json(Listed { items, next_after }))
 }
 
 async fn find_candidate(st: &AppState, id: &str) -> ApiResult<Candidate> {
@@ -501,6 +595,8 @@ async fn find_candidate(st: &AppState, id: &str) -> ApiResult<Candidate> {
         .ok_or_else(|| ApiError::not_found("candidate", id))
 }
 
+/// One candidate, with the screening.
+#[utoipa::path(get, path = "/api/v1/candidates/{id}", tag = "candidates", params(("id" = String, Path, description = "the id")), responses((status = 200, body = Candidate), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn get_candidate(
     State(st): State<AppState>,
     caller: Caller,
@@ -510,11 +606,13 @@ async fn get_candidate(
     Ok(Json(find_candidate(&st, &id).await?))
 }
 
+/// The candidate's status history: every change with when, why and who.
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/events", tag = "candidates", params(("id" = String, Path, description = "the id")), responses((status = 200, body = Items<CandidateEvent>), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn candidate_events(
     State(st): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Items<CandidateEvent>>> {
     caller.require(Scope::Read)?;
     find_candidate(&st, &id).await?;
     let rows = sqlx::query("SELECT * FROM candidate_events WHERE candidate_id = ?1 ORDER BY seq")
@@ -531,7 +629,7 @@ async fn candidate_events(
             actor: r.get("actor"),
         })
         .collect();
-    Ok(Json(serde_json::json!({"items": items})))
+    Ok(Json(Items { items }))
 }
 
 /// An interview attempt as the API shows it, with its report.
@@ -573,6 +671,8 @@ const CALL_FILES: &[(&str, &str, &str)] = &[
     ("events", "events.jsonl", "application/x-ndjson"),
 ];
 
+/// The candidate's call attempts, each with its report and files.
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/interviews", tag = "interviews", params(("id" = String, Path, description = "the id")), responses((status = 200, description = "`items`: each attempt (see GET /interviews/{id})", body = Object), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn candidate_interviews(
     State(st): State<AppState>,
     caller: Caller,
@@ -596,6 +696,8 @@ async fn find_interview(st: &AppState, id: &str) -> ApiResult<sqlx::sqlite::Sqli
         .ok_or_else(|| ApiError::not_found("interview", id))
 }
 
+/// One call attempt, with its report and links to its files.
+#[utoipa::path(get, path = "/api/v1/interviews/{id}", tag = "interviews", params(("id" = String, Path, description = "the id")), responses((status = 200, description = "the attempt: outcome, status, score, recommendation, times, `report`, and `files` (links to its recording, transcript, events)", body = Object), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn get_interview(
     State(st): State<AppState>,
     caller: Caller,
@@ -608,6 +710,7 @@ async fn get_interview(
 /// One of a call's files (`recording`, `transcript`, `events`), streamed from
 /// disk with HTTP range support (`Range: bytes=…` gets 206), so a player can
 /// seek in a long recording without it being held in memory.
+#[utoipa::path(get, path = "/api/v1/interviews/{id}/{file}", tag = "interviews", params(("id" = String, Path, description = "the interview"), ("file" = String, Path, description = "`recording` (audio/wav), `transcript` (JSON) or `events` (JSON lines)"), ("Range" = Option<String>, Header, description = "`bytes=start-end`: answered 206 with those bytes")), responses((status = 200, description = "the whole file", content((Vec<u8> = "audio/wav"), (Object = "application/json"), (String = "application/x-ndjson"))), (status = 206, description = "the range asked for"), (status = 416, description = "a range outside the file"), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn interview_file(
     State(st): State<AppState>,
     caller: Caller,
@@ -641,7 +744,7 @@ async fn interview_file(
 }
 
 /// A job's campaign: what it is doing now and its counts per status.
-async fn campaign_view(st: &AppState, job_id: &str) -> ApiResult<serde_json::Value> {
+async fn campaign_view(st: &AppState, job_id: &str) -> ApiResult<CampaignView> {
     let live = st
         .campaigns
         .lock()
@@ -655,25 +758,27 @@ async fn campaign_view(st: &AppState, job_id: &str) -> ApiResult<serde_json::Val
     .bind(job_id)
     .fetch_all(&st.store.pool)
     .await?;
-    let counts: serde_json::Map<String, serde_json::Value> = rows
+    let counts = rows
         .iter()
-        .map(|r| (r.get::<String, _>("status"), r.get::<i64, _>("n").into()))
+        .map(|r| (r.get::<String, _>("status"), r.get::<i64, _>("n")))
         .collect();
-    Ok(serde_json::json!({
-        "job_id": job_id,
-        "state": Stored::shown(stored, live),
-        "counts": counts,
-    }))
+    Ok(CampaignView {
+        job_id: job_id.to_owned(),
+        state: Stored::shown(stored, live),
+        counts,
+        candidates: None,
+    })
 }
 
 /// Starts the job's campaign: every candidate not yet settled (imported,
 /// shortlisted, unanswered, rescheduled) is called under the job's campaign
 /// settings. A paused campaign is resumed, not started.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 202, description = "started: `state`, `counts` per status, `candidates` to dial", body = CampaignView), (status = 409, description = "already going, or paused (resume it)", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn start_campaign(
     State(st): State<AppState>,
     caller: Caller,
     Path(job_id): Path<String>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<CampaignView>)> {
     caller.require(Scope::Write)?;
     let job = find_job(&st, &job_id).await?;
     let mut running = st.campaigns.lock().await;
@@ -690,15 +795,16 @@ async fn start_campaign(
     let count = campaigns::launch(&st, &mut running, job).await?;
     drop(running);
     let mut view = campaign_view(&st, &job_id).await?;
-    view["candidates"] = count.into();
+    view.candidates = Some(count);
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/campaign", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 200, body = CampaignView), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn campaign_progress(
     State(st): State<AppState>,
     caller: Caller,
     Path(job_id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<CampaignView>> {
     caller.require(Scope::Read)?;
     find_job(&st, &job_id).await?;
     Ok(Json(campaign_view(&st, &job_id).await?))
@@ -706,11 +812,12 @@ async fn campaign_progress(
 
 /// Pauses the campaign: nobody new is dialled; the interviews in progress
 /// finish. The state is `pausing` until they have, then `paused`.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/pause", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 202, body = CampaignView), (status = 409, description = "not running", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn pause_campaign(
     State(st): State<AppState>,
     caller: Caller,
     Path(job_id): Path<String>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<CampaignView>)> {
     caller.require(Scope::Write)?;
     find_job(&st, &job_id).await?;
     {
@@ -731,11 +838,12 @@ async fn pause_campaign(
 }
 
 /// Resumes a paused campaign where it left off (attempts made so far count).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/resume", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 202, body = CampaignView), (status = 409, description = "not paused", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn resume_campaign(
     State(st): State<AppState>,
     caller: Caller,
     Path(job_id): Path<String>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<CampaignView>)> {
     caller.require(Scope::Write)?;
     let job = find_job(&st, &job_id).await?;
     {
@@ -767,11 +875,12 @@ async fn resume_campaign(
 /// Cancels the campaign: calls in progress are hung up (BYE, or CANCEL while
 /// ringing) and nobody else is dialled. Starting it again later calls whoever
 /// is still unsettled.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/cancel", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 202, body = CampaignView), (status = 409, description = "not running or paused", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn cancel_campaign(
     State(st): State<AppState>,
     caller: Caller,
     Path(job_id): Path<String>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<CampaignView>)> {
     caller.require(Scope::Write)?;
     find_job(&st, &job_id).await?;
     {
@@ -795,7 +904,7 @@ async fn cancel_campaign(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewWebhook {
     url: String,
@@ -803,6 +912,8 @@ struct NewWebhook {
     events: Vec<String>,
 }
 
+/// Subscribes a URL to events; deliveries are signed with the secret returned here (shown once).
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook, responses((status = 201, description = "the subscription, with its signing secret (shown once)", body = Webhook), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn create_webhook(
     State(st): State<AppState>,
     caller: Caller,
@@ -850,11 +961,13 @@ async fn create_webhook(
     Ok((StatusCode::CREATED, Json(webhook)))
 }
 
+/// A subscription's deliveries: pending, delivered or dead, with attempts and the last error.
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "the id")), responses((status = 200, body = Items<Delivery>), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn deliveries(
     State(st): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Items<Delivery>>> {
     caller.require(Scope::Read)?;
     let exists: Option<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE id = ?1")
         .bind(&id)
@@ -868,7 +981,7 @@ async fn deliveries(
         .fetch_all(&st.store.pool)
         .await?;
     let items: Vec<Delivery> = rows.iter().map(Delivery::from_row).collect();
-    Ok(Json(serde_json::json!({"items": items})))
+    Ok(Json(Items { items }))
 }
 
 /// Statuses a recruiter may set by hand: overriding the screening, or the
@@ -881,7 +994,7 @@ const RECRUITER_STATUSES: &[&str] = &[
     "rejected",
 ];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusChange {
     status: String,
@@ -889,6 +1002,8 @@ struct StatusChange {
     reason: String,
 }
 
+/// A recruiter sets the status (overriding the screening, or deciding after the interview), with the reason kept in the history.
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/status", tag = "candidates", params(("id" = String, Path, description = "the id")), request_body = StatusChange, responses((status = 200, body = Candidate), (status = 409, description = "the candidate is on a call", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn override_status(
     State(st): State<AppState>,
     caller: Caller,
@@ -937,6 +1052,7 @@ async fn override_status(
 /// text replaces the one held, and it is screened against the job's
 /// requirements (the status moves to shortlisted or screened_out, and a
 /// `candidate.screened` webhook goes out).
+#[utoipa::path(put, path = "/api/v1/candidates/{id}/resume", tag = "candidates", params(("id" = String, Path, description = "the id")), request_body(content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (String = "text/plain")), description = "PDF, DOCX or text, told by its bytes; up to 10 MB"), responses((status = 200, body = Candidate), (status = 422, description = "unreadable, empty or corrupt file", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
 async fn upload_resume(
     State(st): State<AppState>,
     caller: Caller,

@@ -16,7 +16,7 @@ use voxhire_campaign::{
     Scripts,
 };
 use voxhire_dialog::InterviewScript;
-use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Control, Finished};
+use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Control, Ended, Finished};
 use voxhire_engine::interview::InterviewStack;
 use voxhire_engine::interview_call::Dialer;
 use voxhire_lang::Lang;
@@ -119,14 +119,9 @@ pub async fn launch(
 ) -> Result<usize> {
     let (control, control_rx) = watch::channel(Control::Run);
     let job_id = job.id.clone();
-    let (count, task) = start(
-        st.engine.clone(),
-        st.store.clone(),
-        st.wake.clone(),
-        job,
-        control_rx,
-    )
-    .await?;
+    // The task records how it ended under the registry's lock, which our
+    // caller holds: this Running always comes first.
+    let (count, task) = start(st, job, control_rx).await?;
     set_stored_state(&st.store, &job_id, Stored::Running).await?;
     running.insert(job_id, Running { control, task });
     Ok(count)
@@ -156,12 +151,11 @@ pub async fn resume_all(st: &AppState) -> Result<()> {
 /// stopper recorded (cancelled, or running when the server shuts down, so it
 /// resumes at the next start).
 async fn start(
-    engine: Arc<Engine>,
-    store: Store,
-    wake: Arc<Notify>,
+    st: &AppState,
     job: Job,
     control: watch::Receiver<Control>,
 ) -> Result<(usize, tokio::task::JoinHandle<()>)> {
+    let (engine, store) = (st.engine.clone(), st.store.clone());
     let rows = sqlx::query("SELECT * FROM candidates WHERE job_id = ?1 ORDER BY created_at")
         .bind(&job.id)
         .fetch_all(&store.pool)
@@ -201,58 +195,56 @@ async fn start(
     let config = campaign_config(&engine, &job, &script_path, lang, checked);
     let prior = prior_attempts(&store, &job.id).await?;
     let sched = Scheduler::new(config, candidates, DoNotCallList::new(), &prior, Utc::now())?;
+    let (wake, registry) = (st.wake.clone(), st.campaigns.clone());
     let task = tokio::spawn(async move {
-        let result = run(
-            engine,
-            store.clone(),
-            wake,
-            job.id.clone(),
-            script,
-            lang,
-            sched,
-            control.clone(),
-        )
-        .await;
-        let ended = match (result, *control.borrow()) {
-            (Err(e), _) => {
-                tracing::error!(job = %job.id, error = %format!("{e:#}"), "campaign stopped on an error");
+        let job_id = job.id.clone();
+        let stack = match engine.stack_for(&job_id, script.clone(), lang).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(job = %job_id, error = %format!("{e:#}"), "campaign cannot start");
                 return;
             }
-            (Ok(()), Control::Run) => Stored::Finished,
-            (Ok(()), Control::Pause) => Stored::Paused,
-            (Ok(()), Control::Stop) => return,
         };
-        if let Err(e) = set_stored_state(&store, &job.id, ended).await {
-            tracing::error!(job = %job.id, error = %format!("{e:#}"), "cannot record the campaign's end");
+        let dialer = Arc::new(Dialer {
+            line: engine.outbound.clone(),
+            stack,
+        });
+        let scripts = [(script.path().to_path_buf(), script)]
+            .into_iter()
+            .collect();
+        let log = ServerLog {
+            store: store.clone(),
+            wake,
+        };
+        let mut campaign = CampaignRun::new(sched, log, scripts, dialer, true);
+        loop {
+            let ended = campaign.run(control.clone()).await;
+            // Decided under the registry's lock, so that a resume racing the
+            // end of a pause is never lost: either it comes first and the
+            // campaign carries on here, or it finds the campaign gone and
+            // starts it again.
+            let mut registry = registry.lock().await;
+            let state = match ended {
+                Err(e) => {
+                    tracing::error!(job = %job_id, error = %format!("{e:#}"), "campaign stopped on an error");
+                    break;
+                }
+                Ok(Ended::Paused) if *control.borrow() == Control::Run => continue,
+                Ok(Ended::Done) => Some(Stored::Finished),
+                Ok(Ended::Paused) => Some(Stored::Paused),
+                Ok(Ended::Stopped) => None,
+            };
+            if let Some(state) = state {
+                if let Err(e) = set_stored_state(&store, &job_id, state).await {
+                    tracing::error!(job = %job_id, error = %format!("{e:#}"), "cannot record the campaign's end");
+                }
+            }
+            registry.remove(&job_id);
+            tracing::info!(job = %job_id, state = ?state, "campaign ended");
+            break;
         }
     });
     Ok((count, task))
-}
-
-#[allow(clippy::too_many_arguments)] // The campaign's parts, each used once.
-async fn run(
-    engine: Arc<Engine>,
-    store: Store,
-    wake: Arc<Notify>,
-    job_id: String,
-    script: Arc<InterviewScript>,
-    lang: Lang,
-    sched: Scheduler,
-    control: watch::Receiver<Control>,
-) -> Result<()> {
-    let stack = engine.stack_for(&job_id, script.clone(), lang).await?;
-    let dialer = Arc::new(Dialer {
-        line: engine.outbound.clone(),
-        stack,
-    });
-    let scripts = [(script.path().to_path_buf(), script)]
-        .into_iter()
-        .collect();
-    let log = ServerLog { store, wake };
-    let mut campaign = CampaignRun::new(sched, log, scripts, dialer, true);
-    campaign.run(control).await?;
-    tracing::info!(job = %job_id, "campaign ended");
-    Ok(())
 }
 
 /// A campaign's rules for a job: the engine's concurrency, the job's calling

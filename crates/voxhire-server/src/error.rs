@@ -27,6 +27,26 @@ struct Inner<'a> {
     field: Option<&'a str>,
 }
 
+/// Every error's body, for the OpenAPI document (the wire shape of [`Body`]).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only described, never built.
+pub struct ErrorResponse {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Stable, for machines: `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `invalid_field`, `invalid_body`, `bad_json`,
+    /// `unsupported_media_type`, `too_large`, `internal`.
+    code: String,
+    /// For people.
+    message: String,
+    /// The field at fault (`campaign.retry.on[1]`), for bad input.
+    field: Option<String>,
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod error;
 pub mod idempotency;
+pub mod reference;
 pub mod resume;
 pub mod screening;
 pub mod settings;

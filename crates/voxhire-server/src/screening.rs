@@ -12,7 +12,7 @@ use voxhire_nlu::slots::{extract_slots, TaggerHints};
 use voxhire_nlu::{Heard, NluContext, SlotKind, SlotValue};
 
 /// What a job asks for.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Requirements {
     /// Skills a candidate must have (taxonomy names or synonyms, e.g. "k8s").
@@ -55,7 +55,7 @@ impl Requirements {
 }
 
 /// One requirement and how the résumé meets it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Check {
     pub requirement: String,
     pub kind: &'static str,
@@ -66,7 +66,7 @@ pub struct Check {
 }
 
 /// The screening's result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Screening {
     /// `shortlisted` or `screened_out`.
     pub decision: &'static str,
@@ -86,7 +86,7 @@ pub struct Screening {
 }
 
 /// The résumé's sentence closest in meaning to the role.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Similarity {
     /// Cosine similarity of the two sentence embeddings (MiniLM), -1 to 1.
     pub cosine: f32,

@@ -9,7 +9,7 @@ use voxhire_campaign::{CallingWindow, RetryField, RetryPolicy, WindowField};
 
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignSettings {
     /// The candidate's local days and hours; default: any time.
@@ -27,7 +27,7 @@ pub struct CampaignSettings {
     pub min_gap_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowSettings {
     /// `mon` … `sun`.
@@ -37,7 +37,7 @@ pub struct WindowSettings {
     pub end: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetrySettings {
     pub max_attempts: i64,

@@ -57,18 +57,21 @@ impl Store {
 }
 
 /// A job as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: String,
     pub title: String,
     pub language: String,
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::screening::Requirements>)]
     pub requirements: Option<serde_json::Value>,
     /// Calling window, retries, ring timeout, pacing ([`crate::settings`]).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::settings::CampaignSettings>)]
     pub campaign: Option<serde_json::Value>,
     #[serde(skip)]
+    #[schema(ignore)]
     pub script_toml: String,
 }
 
@@ -91,7 +94,7 @@ impl Job {
 }
 
 /// A candidate as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Candidate {
     pub id: String,
     pub job_id: String,
@@ -104,6 +107,7 @@ pub struct Candidate {
     pub created_at: String,
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::screening::Screening>)]
     pub screening: Option<serde_json::Value>,
 }
 
@@ -128,7 +132,7 @@ impl Candidate {
 }
 
 /// One entry of a candidate's status history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CandidateEvent {
     pub seq: i64,
     pub at: String,

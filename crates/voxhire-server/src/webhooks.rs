@@ -51,7 +51,7 @@ pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
 }
 
 /// A webhook subscription as the API shows it (the secret only at creation).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Webhook {
     pub id: String,
     pub url: String,
@@ -62,12 +62,13 @@ pub struct Webhook {
 }
 
 /// One outbox row, as the API shows deliveries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: String,
     pub event_type: String,
     pub created_at: String,
     pub attempts: i64,
+    /// `pending`, `delivered` or `dead`.
     pub state: &'static str,
     pub delivered_at: Option<String>,
     pub last_error: Option<String>,
