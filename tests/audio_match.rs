@@ -45,7 +45,7 @@ fn degraded(x: &[f32], seed: u64) -> Vec<f32> {
             out.extend(silence(0.06));
         }
         if rng.next_f32().abs() < 0.02 {
-            out.extend(std::iter::repeat(0.0).take(packet.len()));
+            out.extend(std::iter::repeat_n(0.0, packet.len()));
         } else {
             out.extend_from_slice(packet);
         }

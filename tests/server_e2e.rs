@@ -634,6 +634,39 @@ fn the_server_stops_on_sigterm_and_restarts_on_its_store() {
         (r.status, r.body["error"]["code"].clone()),
         (404, json!("not_found"))
     );
+
+    // A revoked key is refused at once; revoking it twice says so.
+    let listed = Command::new(binary())
+        .args(["apikey", "list", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let first: Value = serde_json::from_str(listed.lines().next().unwrap()).unwrap();
+    assert!(!listed.contains(&key), "list never shows a key: {listed}");
+    let id = first["id"].as_str().unwrap();
+    let revoke = |id: &str| {
+        Command::new(binary())
+            .args(["apikey", "revoke", id, "--data"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    assert!(revoke(id).status.success());
+    let r = request(again.http, "GET", "/api/v1/jobs", Some(&key), None);
+    assert_eq!(r.status, 401, "{}", r.text);
+    let twice = revoke(id);
+    assert!(!twice.status.success());
+    assert!(
+        String::from_utf8_lossy(&twice.stderr).contains("no key"),
+        "{:?}",
+        twice
+    );
+    let r = request(again.http, "GET", "/api/v1/nowhere", Some(&key), None);
+    assert_eq!(
+        r.status, 404,
+        "an unknown route is 404 before any key check"
+    );
 }
 
 /// A job's campaign settings are checked and kept; its campaign can be

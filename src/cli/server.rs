@@ -62,6 +62,25 @@ pub async fn run(args: ServerArgs) -> Result<()> {
 pub enum ApiKeyCommand {
     /// Create an API key and print it (it is shown only this once).
     Create(CreateArgs),
+    /// List the keys (id, name, scope, when created and revoked; never the key).
+    List(DataArgs),
+    /// Revoke a key by its id: requests with it get 401 from then on.
+    Revoke(RevokeArgs),
+}
+
+#[derive(clap::Args)]
+pub struct DataArgs {
+    /// The server's data directory.
+    #[arg(long, value_name = "DIR", default_value = "voxhire-data")]
+    data: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct RevokeArgs {
+    /// The key's id (`key_…`, from `create` or `list`).
+    id: String,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 #[derive(clap::Args)]
@@ -78,7 +97,28 @@ pub struct CreateArgs {
 }
 
 pub async fn apikey(cmd: ApiKeyCommand) -> Result<()> {
-    let ApiKeyCommand::Create(args) = cmd;
+    let args = match cmd {
+        ApiKeyCommand::Create(args) => args,
+        ApiKeyCommand::List(args) => {
+            let store = Store::open(&args.data).await?;
+            for key in voxhire_server::auth::list_keys(&store).await? {
+                println!("{}", serde_json::to_string(&key)?);
+            }
+            return Ok(());
+        }
+        ApiKeyCommand::Revoke(args) => {
+            let store = Store::open(&args.data.data).await?;
+            if !voxhire_server::auth::revoke_key(&store, &args.id).await? {
+                anyhow::bail!(
+                    "no key {} in use in {} (see `voxhire apikey list`)",
+                    args.id,
+                    args.data.data.display()
+                );
+            }
+            eprintln!("revoked {}", args.id);
+            return Ok(());
+        }
+    };
     let scope = Scope::parse(&args.scope).context("--scope must be read or write")?;
     let store = Store::open(&args.data).await?;
     let (id, key) = voxhire_server::auth::create_key(&store, &args.name, scope).await?;

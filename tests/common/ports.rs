@@ -44,7 +44,7 @@ pub fn free_media_port() -> u16 {
         let sock = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = sock.local_addr().expect("local_addr").port() & !1;
         drop(sock);
-        if port < 1024 || port > u16::MAX - 4 {
+        if !(1024..=u16::MAX - 4).contains(&port) {
             continue;
         }
         if (port..port + 4).all(bindable) && claim(port..port + 4) {

@@ -229,7 +229,7 @@ impl Sipp {
         let text = std::fs::read_to_string(self.logs.join("stats.csv")).ok()?;
         let mut lines = text.lines().filter(|l| !l.trim().is_empty());
         let header = lines.next()?;
-        let last = lines.last()?;
+        let last = lines.next_back()?;
         let i = header.split(';').position(|c| c == column)?;
         last.split(';').nth(i).map(|v| v.trim().to_string())
     }

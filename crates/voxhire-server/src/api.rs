@@ -1073,7 +1073,7 @@ async fn upload_resume(
         .bind(
             screening
                 .as_ref()
-                .map(|s| serde_json::to_string(s))
+                .map(serde_json::to_string)
                 .transpose()
                 .map_err(anyhow::Error::from)?,
         )

@@ -63,6 +63,47 @@ pub async fn create_key(
     Ok((id, key))
 }
 
+/// A key as `voxhire apikey list` shows it (never the key itself).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyInfo {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// Every key, oldest first.
+pub async fn list_keys(store: &Store) -> anyhow::Result<Vec<KeyInfo>> {
+    let rows = sqlx::query(
+        "SELECT id, name, scope, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+    )
+    .fetch_all(&store.pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| KeyInfo {
+            id: r.get("id"),
+            name: r.get("name"),
+            scope: r.get("scope"),
+            created_at: r.get("created_at"),
+            revoked_at: r.get("revoked_at"),
+        })
+        .collect())
+}
+
+/// Revokes a key: from now on it gets 401. False when no such key is in
+/// use (unknown, or revoked already).
+pub async fn revoke_key(store: &Store, id: &str) -> anyhow::Result<bool> {
+    let done =
+        sqlx::query("UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
+            .bind(timestamp(Utc::now()))
+            .bind(id)
+            .execute(&store.pool)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Who is calling, and with what rights.
 #[derive(Debug, Clone)]
 pub struct Caller {

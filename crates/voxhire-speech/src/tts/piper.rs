@@ -324,6 +324,12 @@ pub(crate) fn session_builder(
 
 /// Scales to a peak of 0.9 (as Piper does, but with headroom for the resampler and
 /// G.711); near-silent output (peak < 0.01) is not amplified beyond 90×.
+pub(crate) fn peak_normalize(audio: &[f32]) -> Vec<f32> {
+    let peak = audio.iter().fold(0.0f32, |m, &s| m.max(s.abs()));
+    let gain = 0.9 / peak.max(0.01);
+    audio.iter().map(|&s| s * gain).collect()
+}
+
 #[cfg(test)]
 mod trim_tests {
     #[test]
@@ -336,10 +342,4 @@ mod trim_tests {
         assert_eq!(t.len(), 20 + 30 + 40);
         assert_eq!(super::trim_leading_silence(&[0.0; 5], rate).len(), 5);
     }
-}
-
-pub(crate) fn peak_normalize(audio: &[f32]) -> Vec<f32> {
-    let peak = audio.iter().fold(0.0f32, |m, &s| m.max(s.abs()));
-    let gain = 0.9 / peak.max(0.01);
-    audio.iter().map(|&s| s * gain).collect()
 }
