@@ -181,12 +181,14 @@ pub fn interview_lang(script: &InterviewScript, flag: Option<&str>) -> Result<La
     Ok(lang)
 }
 
-/// Interviews one core holds at once, from `cargo bench --bench interview_capacity`
-/// on a 2-core machine (2026-12-03): N=1 and N=2 completed every interview
-/// (agent-side voice-to-voice p50 418 / 519 ms, candidate side 657 / 703 ms);
-/// the N=4 campaign exited with an error that is not diagnosed yet. Until it is,
-/// one interview per core.
-pub const INTERVIEWS_PER_CORE: usize = 1;
+/// Interviews one core holds at once, from `CAPACITY_N=6,8 cargo bench --bench
+/// interview_capacity` on a 2-core machine (2026-12-04, release): 8 simulated
+/// candidates at once (English and Mandarin alternating) all completed, agent-side
+/// voice-to-voice p50 499 ms and p95 859 ms over closed-answer turns (the bench's
+/// pass line is 1200 ms), candidate-side p50 748 ms — with the simulator sharing
+/// the two cores. N = 10 is not measured, so four per core is the measured
+/// figure, not a guess beyond it.
+pub const INTERVIEWS_PER_CORE: usize = 4;
 
 /// Interviews this machine holds at once: admission control for `serve`
 /// (503 beyond it) and campaigns (never dial more).
