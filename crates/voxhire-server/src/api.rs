@@ -63,13 +63,85 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(resume)
 }
 
+/// The routes and their OpenAPI 3.1 document, with what every route shares
+/// (see [`common_answers`]) added once, here.
+fn described() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, mut doc) = routes().split_for_parts();
+    common_answers(&mut doc);
+    (api, doc)
+}
+
 /// The OpenAPI 3.1 document of `/api/v1`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    described().1
+}
+
+/// What follows from the API's shared mechanisms rather than from one
+/// handler, written into every operation: a string parameter for each
+/// `{name}` in its path that the handler did not describe, 404 for a path
+/// with an id (`find_*` on the store), and 401/403 for an operation behind
+/// the API key (the [`Caller`] extractor and [`Caller::require`]).
+fn common_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Ref, Type};
+    use utoipa::openapi::{ContentBuilder, Required, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorResponse")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let names: Vec<&str> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            let params = op.parameters.get_or_insert_with(Vec::new);
+            for name in &names {
+                if !params.iter().any(|p| p.name == *name) {
+                    params.push(
+                        ParameterBuilder::new()
+                            .name(*name)
+                            .parameter_in(ParameterIn::Path)
+                            .required(Required::True)
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                            .build(),
+                    );
+                }
+            }
+            let answers = &mut op.responses.responses;
+            if names.contains(&"id") {
+                answers
+                    .entry("404".into())
+                    .or_insert_with(|| error("no such id").into());
+            }
+            let public = op.security.as_ref().is_some_and(Vec::is_empty);
+            if !public {
+                answers
+                    .entry("401".into())
+                    .or_insert_with(|| error("no, unknown or revoked API key").into());
+                answers
+                    .entry("403".into())
+                    .or_insert_with(|| error("the key's scope does not allow it").into());
+            }
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, doc) = routes().split_for_parts();
+    let (api, doc) = described();
     let json = Arc::new(
         doc.to_pretty_json()
             .expect("the OpenAPI document serialises"),
@@ -183,7 +255,7 @@ struct NewJob {
 }
 
 /// Creates a job from its interview script (TOML, checked: errors name the line and key), its screening requirements and its campaign settings.
-#[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", request_body = NewJob, params(("Idempotency-Key" = Option<String>, Header, description = "acts once per key; a retry gets the first response")), responses((status = 201, body = Job), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", request_body = NewJob, params(("Idempotency-Key" = Option<String>, Header, description = "acts once per key; a retry gets the first response")), responses((status = 201, body = Job), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn create_job(
     State(st): State<AppState>,
     caller: Caller,
@@ -305,7 +377,7 @@ impl Page {
 }
 
 /// Lists jobs, oldest first.
-#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(Page), responses((status = 200, body = Listed<Job>), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(Page), responses((status = 200, body = Listed<Job>)))]
 async fn list_jobs(
     State(st): State<AppState>,
     caller: Caller,
@@ -332,7 +404,7 @@ async fn find_job(st: &AppState, id: &str) -> ApiResult<Job> {
 }
 
 /// One job.
-#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path, description = "the id")), responses((status = 200, body = Job), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", responses((status = 200, body = Job)))]
 async fn get_job(
     State(st): State<AppState>,
     caller: Caller,
@@ -362,7 +434,7 @@ struct NewCandidate {
 const MAX_RESUME: usize = 200_000;
 
 /// Adds a candidate to a job; a résumé given as text is screened at once (the status becomes shortlisted or screened_out, with the reasons).
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/candidates", tag = "candidates", params(("id" = String, Path, description = "the id")), request_body = NewCandidate, responses((status = 201, body = Candidate), (status = 404, description = "no such id", body = ErrorResponse), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/candidates", tag = "candidates", request_body = NewCandidate, responses((status = 201, body = Candidate), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn create_candidate(
     State(st): State<AppState>,
     caller: Caller,
@@ -387,7 +459,7 @@ const MAX_IMPORT: usize = 1000;
 /// Many candidates at once: a JSON `{"candidates": [...]}` body, or CSV
 /// (`Content-Type: text/csv`, a header row naming the same fields). Each row is
 /// created or refused on its own; the answer lists both, by row.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/candidates/import", tag = "candidates", params(("id" = String, Path, description = "the id")), request_body(content((Import = "application/json"), (String = "text/csv"))), responses((status = 200, description = "`created` (row, candidate) and `refused` (row, code, field, message)", body = Object), (status = 404, description = "no such id", body = ErrorResponse), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/candidates/import", tag = "candidates", request_body(content((Import = "application/json"), (String = "text/csv"))), responses((status = 200, description = "`created` (row, candidate) and `refused` (row, code, field, message)", body = Object), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn import_candidates(
     State(st): State<AppState>,
     caller: Caller,
@@ -562,7 +634,7 @@ async fn insert_candidate(
 }
 
 /// Lists a job's candidates, optionally by status.
-#[utoipa::path(get, path = "/api/v1/jobs/{id}/candidates", tag = "candidates", params(("id" = String, Path, description = "the job"), Page), responses((status = 200, body = Listed<Candidate>), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/candidates", tag = "candidates", params(("id" = String, Path, description = "the job"), Page), responses((status = 200, body = Listed<Candidate>)))]
 async fn list_candidates(
     State(st): State<AppState>,
     caller: Caller,
@@ -596,7 +668,7 @@ async fn find_candidate(st: &AppState, id: &str) -> ApiResult<Candidate> {
 }
 
 /// One candidate, with the screening.
-#[utoipa::path(get, path = "/api/v1/candidates/{id}", tag = "candidates", params(("id" = String, Path, description = "the id")), responses((status = 200, body = Candidate), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/candidates/{id}", tag = "candidates", responses((status = 200, body = Candidate)))]
 async fn get_candidate(
     State(st): State<AppState>,
     caller: Caller,
@@ -607,7 +679,7 @@ async fn get_candidate(
 }
 
 /// The candidate's status history: every change with when, why and who.
-#[utoipa::path(get, path = "/api/v1/candidates/{id}/events", tag = "candidates", params(("id" = String, Path, description = "the id")), responses((status = 200, body = Items<CandidateEvent>), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/events", tag = "candidates", responses((status = 200, body = Items<CandidateEvent>)))]
 async fn candidate_events(
     State(st): State<AppState>,
     caller: Caller,
@@ -672,7 +744,7 @@ const CALL_FILES: &[(&str, &str, &str)] = &[
 ];
 
 /// The candidate's call attempts, each with its report and files.
-#[utoipa::path(get, path = "/api/v1/candidates/{id}/interviews", tag = "interviews", params(("id" = String, Path, description = "the id")), responses((status = 200, description = "`items`: each attempt (see GET /interviews/{id})", body = Object), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/interviews", tag = "interviews", responses((status = 200, description = "`items`: each attempt (see GET /interviews/{id})", body = Object)))]
 async fn candidate_interviews(
     State(st): State<AppState>,
     caller: Caller,
@@ -697,7 +769,7 @@ async fn find_interview(st: &AppState, id: &str) -> ApiResult<sqlx::sqlite::Sqli
 }
 
 /// One call attempt, with its report and links to its files.
-#[utoipa::path(get, path = "/api/v1/interviews/{id}", tag = "interviews", params(("id" = String, Path, description = "the id")), responses((status = 200, description = "the attempt: outcome, status, score, recommendation, times, `report`, and `files` (links to its recording, transcript, events)", body = Object), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/interviews/{id}", tag = "interviews", responses((status = 200, description = "the attempt: outcome, status, score, recommendation, times, `report`, and `files` (links to its recording, transcript, events)", body = Object)))]
 async fn get_interview(
     State(st): State<AppState>,
     caller: Caller,
@@ -710,7 +782,7 @@ async fn get_interview(
 /// One of a call's files (`recording`, `transcript`, `events`), streamed from
 /// disk with HTTP range support (`Range: bytes=…` gets 206), so a player can
 /// seek in a long recording without it being held in memory.
-#[utoipa::path(get, path = "/api/v1/interviews/{id}/{file}", tag = "interviews", params(("id" = String, Path, description = "the interview"), ("file" = String, Path, description = "`recording` (audio/wav), `transcript` (JSON) or `events` (JSON lines)"), ("Range" = Option<String>, Header, description = "`bytes=start-end`: answered 206 with those bytes")), responses((status = 200, description = "the whole file", content((Vec<u8> = "audio/wav"), (Object = "application/json"), (String = "application/x-ndjson"))), (status = 206, description = "the range asked for"), (status = 416, description = "a range outside the file"), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/interviews/{id}/{file}", tag = "interviews", params(("id" = String, Path, description = "the interview"), ("file" = String, Path, description = "`recording` (audio/wav), `transcript` (JSON) or `events` (JSON lines)"), ("Range" = Option<String>, Header, description = "`bytes=start-end`: answered 206 with those bytes")), responses((status = 200, description = "the whole file", content((Vec<u8> = "audio/wav"), (Object = "application/json"), (String = "application/x-ndjson"))), (status = 206, description = "the range asked for"), (status = 416, description = "a range outside the file")))]
 async fn interview_file(
     State(st): State<AppState>,
     caller: Caller,
@@ -773,7 +845,7 @@ async fn campaign_view(st: &AppState, job_id: &str) -> ApiResult<CampaignView> {
 /// Starts the job's campaign: every candidate not yet settled (imported,
 /// shortlisted, unanswered, rescheduled) is called under the job's campaign
 /// settings. A paused campaign is resumed, not started.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 202, description = "started: `state`, `counts` per status, `candidates` to dial", body = CampaignView), (status = 409, description = "already going, or paused (resume it)", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign", tag = "campaigns", responses((status = 202, description = "started: `state`, `counts` per status, `candidates` to dial", body = CampaignView), (status = 409, description = "already going, or paused (resume it)", body = ErrorResponse)))]
 async fn start_campaign(
     State(st): State<AppState>,
     caller: Caller,
@@ -799,7 +871,7 @@ async fn start_campaign(
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
-#[utoipa::path(get, path = "/api/v1/jobs/{id}/campaign", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 200, body = CampaignView), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/campaign", tag = "campaigns", responses((status = 200, body = CampaignView)))]
 async fn campaign_progress(
     State(st): State<AppState>,
     caller: Caller,
@@ -812,7 +884,7 @@ async fn campaign_progress(
 
 /// Pauses the campaign: nobody new is dialled; the interviews in progress
 /// finish. The state is `pausing` until they have, then `paused`.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/pause", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 202, body = CampaignView), (status = 409, description = "not running", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/pause", tag = "campaigns", responses((status = 202, body = CampaignView), (status = 409, description = "not running", body = ErrorResponse)))]
 async fn pause_campaign(
     State(st): State<AppState>,
     caller: Caller,
@@ -838,7 +910,7 @@ async fn pause_campaign(
 }
 
 /// Resumes a paused campaign where it left off (attempts made so far count).
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/resume", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 202, body = CampaignView), (status = 409, description = "not paused", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/resume", tag = "campaigns", responses((status = 202, body = CampaignView), (status = 409, description = "not paused", body = ErrorResponse)))]
 async fn resume_campaign(
     State(st): State<AppState>,
     caller: Caller,
@@ -875,7 +947,7 @@ async fn resume_campaign(
 /// Cancels the campaign: calls in progress are hung up (BYE, or CANCEL while
 /// ringing) and nobody else is dialled. Starting it again later calls whoever
 /// is still unsettled.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/cancel", tag = "campaigns", params(("id" = String, Path, description = "the id")), responses((status = 202, body = CampaignView), (status = 409, description = "not running or paused", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/cancel", tag = "campaigns", responses((status = 202, body = CampaignView), (status = 409, description = "not running or paused", body = ErrorResponse)))]
 async fn cancel_campaign(
     State(st): State<AppState>,
     caller: Caller,
@@ -913,7 +985,7 @@ struct NewWebhook {
 }
 
 /// Subscribes a URL to events; deliveries are signed with the secret returned here (shown once).
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook, responses((status = 201, description = "the subscription, with its signing secret (shown once)", body = Webhook), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook, responses((status = 201, description = "the subscription, with its signing secret (shown once)", body = Webhook), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn create_webhook(
     State(st): State<AppState>,
     caller: Caller,
@@ -962,7 +1034,7 @@ async fn create_webhook(
 }
 
 /// A subscription's deliveries: pending, delivered or dead, with attempts and the last error.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "the id")), responses((status = 200, body = Items<Delivery>), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", responses((status = 200, body = Items<Delivery>)))]
 async fn deliveries(
     State(st): State<AppState>,
     caller: Caller,
@@ -1003,7 +1075,7 @@ struct StatusChange {
 }
 
 /// A recruiter sets the status (overriding the screening, or deciding after the interview), with the reason kept in the history.
-#[utoipa::path(post, path = "/api/v1/candidates/{id}/status", tag = "candidates", params(("id" = String, Path, description = "the id")), request_body = StatusChange, responses((status = 200, body = Candidate), (status = 409, description = "the candidate is on a call", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/status", tag = "candidates", request_body = StatusChange, responses((status = 200, body = Candidate), (status = 409, description = "the candidate is on a call", body = ErrorResponse), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn override_status(
     State(st): State<AppState>,
     caller: Caller,
@@ -1052,7 +1124,7 @@ async fn override_status(
 /// text replaces the one held, and it is screened against the job's
 /// requirements (the status moves to shortlisted or screened_out, and a
 /// `candidate.screened` webhook goes out).
-#[utoipa::path(put, path = "/api/v1/candidates/{id}/resume", tag = "candidates", params(("id" = String, Path, description = "the id")), request_body(content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (String = "text/plain")), description = "PDF, DOCX or text, told by its bytes; up to 10 MB"), responses((status = 200, body = Candidate), (status = 422, description = "unreadable, empty or corrupt file", body = ErrorResponse), (status = 404, description = "no such id", body = ErrorResponse), (status = 401, description = "no or unknown API key", body = ErrorResponse), (status = 403, description = "the key's scope does not allow it", body = ErrorResponse)))]
+#[utoipa::path(put, path = "/api/v1/candidates/{id}/resume", tag = "candidates", request_body(content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (String = "text/plain")), description = "PDF, DOCX or text, told by its bytes; up to 10 MB"), responses((status = 200, body = Candidate), (status = 422, description = "unreadable, empty or corrupt file", body = ErrorResponse)))]
 async fn upload_resume(
     State(st): State<AppState>,
     caller: Caller,

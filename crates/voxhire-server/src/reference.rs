@@ -214,6 +214,24 @@ mod tests {
         assert!(page.contains("id=\"schema-Candidate\""));
         assert!(page.contains("id=\"schema-CampaignSettings\""));
         assert!(!page.contains("<script"));
+        // The shared answers and path parameters reach every operation.
+        let get_job = &json["paths"]["/api/v1/jobs/{id}"]["get"];
+        for status in ["200", "401", "403", "404"] {
+            assert!(
+                get_job["responses"][status].is_object(),
+                "{status}: {get_job}"
+            );
+        }
+        assert_eq!(get_job["parameters"][0]["name"], "id", "{get_job}");
+        assert_eq!(get_job["parameters"][0]["in"], "path");
+        let file = &json["paths"]["/api/v1/interviews/{id}/{file}"]["get"]["parameters"];
+        assert_eq!(
+            file.as_array().unwrap().len(),
+            3,
+            "id, file and Range once each: {file}"
+        );
+        let health = &json["paths"]["/api/v1/health"]["get"]["responses"];
+        assert!(health["401"].is_null(), "health needs no key: {health}");
         assert_eq!(esc("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");
     }
 }
