@@ -23,14 +23,13 @@ use voxhire_dialog::InterviewScript;
 use voxhire_lang::Lang;
 
 use crate::auth::{Caller, Scope};
-use crate::campaigns::Stored;
+use crate::campaigns::{Ask, Stored};
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::screening::{self, Requirements, Screening};
 use crate::settings::CampaignSettings;
 use crate::store::{new_id, set_status, timestamp, Candidate, CandidateEvent, Job};
 use crate::webhooks::{Delivery, Webhook, EVENT_TYPES};
 use crate::{campaigns, AppState, Running};
-use voxhire_engine::campaign_run::Control;
 
 /// Largest request body: a script or a batch of candidates, not a résumé.
 const MAX_BODY: usize = 1 << 20;
@@ -851,24 +850,7 @@ async fn start_campaign(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    caller.require(Scope::Write)?;
-    let job = find_job(&st, &job_id).await?;
-    let mut running = st.campaigns.lock().await;
-    if running.get(&job_id).is_some_and(Running::is_live) {
-        return Err(ApiError::conflict(
-            "the job's campaign is already going (pause or cancel it first)",
-        ));
-    }
-    if campaigns::stored_state(&st.store, &job_id).await? == Some(Stored::Paused) {
-        return Err(ApiError::conflict(
-            "the job's campaign is paused: POST its /campaign/resume",
-        ));
-    }
-    let count = campaigns::launch(&st, &mut running, job).await?;
-    drop(running);
-    let mut view = campaign_view(&st, &job_id).await?;
-    view.candidates = Some(count);
-    Ok((StatusCode::ACCEPTED, Json(view)))
+    control_campaign(st, caller, job_id, Ask::Start).await
 }
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/campaign", tag = "campaigns", responses((status = 200, body = CampaignView)))]
@@ -890,23 +872,7 @@ async fn pause_campaign(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    caller.require(Scope::Write)?;
-    find_job(&st, &job_id).await?;
-    {
-        let running = st.campaigns.lock().await;
-        let stored = campaigns::stored_state(&st.store, &job_id).await?;
-        match running.get(&job_id) {
-            Some(r) if r.is_live() && stored == Some(Stored::Running) => {
-                campaigns::set_stored_state(&st.store, &job_id, Stored::Paused).await?;
-                let _ = r.control.send(Control::Pause);
-            }
-            _ => return Err(ApiError::conflict("the job's campaign is not running")),
-        }
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(campaign_view(&st, &job_id).await?),
-    ))
+    control_campaign(st, caller, job_id, Ask::Pause).await
 }
 
 /// Resumes a paused campaign where it left off (attempts made so far count).
@@ -916,32 +882,7 @@ async fn resume_campaign(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    caller.require(Scope::Write)?;
-    let job = find_job(&st, &job_id).await?;
-    {
-        let mut running = st.campaigns.lock().await;
-        let stored = campaigns::stored_state(&st.store, &job_id).await?;
-        if !matches!(stored, Some(Stored::Paused | Stored::Running)) {
-            return Err(ApiError::conflict("the job's campaign is not paused"));
-        }
-        match running.get(&job_id) {
-            // Still finishing its calls: carry on dialling.
-            Some(r) if r.is_live() => {
-                if stored == Some(Stored::Running) {
-                    return Err(ApiError::conflict("the job's campaign is already running"));
-                }
-                campaigns::set_stored_state(&st.store, &job_id, Stored::Running).await?;
-                let _ = r.control.send(Control::Run);
-            }
-            _ => {
-                campaigns::launch(&st, &mut running, job).await?;
-            }
-        }
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(campaign_view(&st, &job_id).await?),
-    ))
+    control_campaign(st, caller, job_id, Ask::Resume).await
 }
 
 /// Cancels the campaign: calls in progress are hung up (BYE, or CANCEL while
@@ -953,27 +894,23 @@ async fn cancel_campaign(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
+    control_campaign(st, caller, job_id, Ask::Cancel).await
+}
+
+/// What the four campaign routes share: the key's scope, the job, the
+/// transition ([`campaigns::ask`]), and the campaign as it is now.
+async fn control_campaign(
+    st: AppState,
+    caller: Caller,
+    job_id: String,
+    ask: Ask,
+) -> ApiResult<(StatusCode, Json<CampaignView>)> {
     caller.require(Scope::Write)?;
-    find_job(&st, &job_id).await?;
-    {
-        let running = st.campaigns.lock().await;
-        let stored = campaigns::stored_state(&st.store, &job_id).await?;
-        let live = running.get(&job_id).filter(|r| r.is_live());
-        match (live, stored) {
-            (Some(r), _) => {
-                campaigns::set_stored_state(&st.store, &job_id, Stored::Cancelled).await?;
-                let _ = r.control.send(Control::Stop);
-            }
-            (None, Some(Stored::Paused | Stored::Running)) => {
-                campaigns::set_stored_state(&st.store, &job_id, Stored::Cancelled).await?;
-            }
-            _ => return Err(ApiError::conflict("the job's campaign is not running")),
-        }
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(campaign_view(&st, &job_id).await?),
-    ))
+    let job = find_job(&st, &job_id).await?;
+    let count = campaigns::ask(&st, job, ask).await?;
+    let mut view = campaign_view(&st, &job_id).await?;
+    view.candidates = count;
+    Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -21,6 +21,7 @@ use voxhire_engine::interview::InterviewStack;
 use voxhire_engine::interview_call::Dialer;
 use voxhire_lang::Lang;
 
+use crate::error::ApiError;
 use crate::settings::{CampaignSettings, Checked};
 use crate::store::{new_id, set_status, timestamp, Job, Store};
 use crate::webhooks;
@@ -125,6 +126,61 @@ pub async fn launch(
     set_stored_state(&st.store, &job_id, Stored::Running).await?;
     running.insert(job_id, Running { control, task });
     Ok(count)
+}
+
+/// What a recruiter asks of a job's campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    Start,
+    Pause,
+    Resume,
+    Cancel,
+}
+
+/// The campaign's state machine: applies `ask` to the job's campaign, from
+/// its stored state and whether its task is live, under the registry's lock
+/// (the task records its own end under the same lock). A request that does
+/// not apply is a 409 saying why. Returns how many candidates a started
+/// campaign will dial.
+pub async fn ask(st: &AppState, job: Job, ask: Ask) -> Result<Option<usize>, ApiError> {
+    let mut registry = st.campaigns.lock().await;
+    let id = job.id.clone();
+    let live = registry.get(&id).is_some_and(Running::is_live);
+    let stored = stored_state(&st.store, &id).await?;
+    let tell = |registry: &HashMap<String, Running>, control: Control| {
+        if let Some(r) = registry.get(&id) {
+            let _ = r.control.send(control);
+        }
+    };
+    let conflict = |why: &str| Err(ApiError::conflict(format!("the job's campaign {why}")));
+    use Stored::{Paused, Running as Going};
+    match (ask, live, stored) {
+        (Ask::Start, true, _) => conflict("is already going (pause or cancel it first)"),
+        (Ask::Start, false, Some(Paused)) => conflict("is paused: POST its /campaign/resume"),
+        (Ask::Start, false, _) | (Ask::Resume, false, Some(Paused | Going)) => {
+            Ok(Some(launch(st, &mut registry, job).await?))
+        }
+        (Ask::Pause, true, Some(Going)) => {
+            set_stored_state(&st.store, &id, Paused).await?;
+            tell(&registry, Control::Pause);
+            Ok(None)
+        }
+        (Ask::Pause, ..) => conflict("is not running"),
+        // Still finishing its calls after a pause: it carries on dialling.
+        (Ask::Resume, true, Some(Paused)) => {
+            set_stored_state(&st.store, &id, Going).await?;
+            tell(&registry, Control::Run);
+            Ok(None)
+        }
+        (Ask::Resume, true, Some(Going)) => conflict("is already running"),
+        (Ask::Resume, ..) => conflict("is not paused"),
+        (Ask::Cancel, true, _) | (Ask::Cancel, false, Some(Paused | Going)) => {
+            set_stored_state(&st.store, &id, Stored::Cancelled).await?;
+            tell(&registry, Control::Stop);
+            Ok(None)
+        }
+        (Ask::Cancel, ..) => conflict("is not running"),
+    }
 }
 
 /// Starts again the campaigns that were running when the server stopped.
