@@ -98,7 +98,7 @@ pub async fn stored_state(store: &Store, job_id: &str) -> Result<Option<Stored>>
     }))
 }
 
-pub async fn set_stored_state(store: &Store, job_id: &str, state: Stored) -> Result<()> {
+async fn set_stored_state(store: &Store, job_id: &str, state: Stored) -> Result<()> {
     sqlx::query(
         "INSERT INTO campaigns (job_id, state, updated_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
@@ -113,7 +113,7 @@ pub async fn set_stored_state(store: &Store, job_id: &str, state: Stored) -> Res
 
 /// Starts the job's campaign in the background, recorded as running, and
 /// registers it with the server. Returns how many candidates it will dial.
-pub async fn launch(
+async fn launch(
     st: &AppState,
     running: &mut HashMap<String, Running>,
     job: Job,
