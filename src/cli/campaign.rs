@@ -70,7 +70,10 @@ pub async fn run(cmd: CampaignCommand) -> Result<()> {
     }
 }
 
-/// error messages, each one call; the running is [`Runner`].)
+/// Sets up and runs one campaign from its file and the flags.
+///
+/// (Long on purpose: the set-up steps in the order a user reads them in the
+/// error messages, each one call; the running is the engine's `CampaignRun`.)
 async fn run_campaign(args: RunArgs) -> Result<()> {
     let mut config = CampaignConfig::load(&args.file)?;
     let machine = args

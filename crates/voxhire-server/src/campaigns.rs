@@ -113,11 +113,7 @@ async fn set_stored_state(store: &Store, job_id: &str, state: Stored) -> Result<
 
 /// Starts the job's campaign in the background, recorded as running, and
 /// registers it with the server. Returns how many candidates it will dial.
-async fn launch(
-    st: &AppState,
-    running: &mut HashMap<String, Running>,
-    job: Job,
-) -> Result<usize> {
+async fn launch(st: &AppState, running: &mut HashMap<String, Running>, job: Job) -> Result<usize> {
     let (control, control_rx) = watch::channel(Control::Run);
     let job_id = job.id.clone();
     // The task records how it ended under the registry's lock, which our

@@ -94,6 +94,9 @@ pub struct InterviewResult {
 
 /// Runs the interview until the dialog hangs up or the far end does
 /// (`hangup` turns true). The caller then sends the BYE and stops the media.
+///
+/// (Long because it is one `select!` over the call's inputs; each arm is one
+/// [`Session`] method.)
 pub async fn run(
     stack: Arc<InterviewStack>,
     params: InterviewParams,
