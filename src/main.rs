@@ -44,6 +44,15 @@ enum Command {
     /// API keys for machines calling the server (e.g. your ATS).
     #[command(subcommand)]
     Apikey(cli::server::ApiKeyCommand),
+    /// Staff accounts (password + TOTP sign-in, a role each).
+    #[command(subcommand)]
+    User(cli::security::UserCommand),
+    /// The master keys that encrypt secrets and the archive at rest.
+    #[command(subcommand)]
+    Keys(cli::security::KeysCommand),
+    /// The tamper-evident audit trail.
+    #[command(subcommand)]
+    Audit(cli::security::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +84,9 @@ fn main() -> ExitCode {
             Command::Prompts(cmd) => cli::prompts::run(cmd),
             Command::Server(args) => cli::server::run(args).await,
             Command::Apikey(cmd) => cli::server::apikey(cmd).await,
+            Command::User(cmd) => cli::security::user(cmd).await,
+            Command::Keys(cmd) => cli::security::keys(cmd).await,
+            Command::Audit(cmd) => cli::security::audit(cmd).await,
         }
     });
     match result {

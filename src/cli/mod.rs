@@ -8,6 +8,7 @@ pub mod call;
 pub mod campaign;
 pub mod prompts;
 pub mod say;
+pub mod security;
 pub mod serve;
 pub mod server;
 pub mod transcribe;

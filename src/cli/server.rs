@@ -33,6 +33,8 @@ pub struct ServerArgs {
     /// figure measured by benches/interview_capacity.rs.
     #[arg(long)]
     max_calls: Option<usize>,
+    #[command(flatten)]
+    keys: super::security::KeyArgs,
 }
 
 pub async fn run(args: ServerArgs) -> Result<()> {
@@ -54,6 +56,7 @@ pub async fn run(args: ServerArgs) -> Result<()> {
         trunk,
         max_calls,
         tuning: super::tuning_from_env()?,
+        keys: args.keys.load()?,
     };
     voxhire_server::run(config, super::shutdown_signal()).await
 }
@@ -81,6 +84,8 @@ pub struct RevokeArgs {
     id: String,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    keys: super::security::KeyArgs,
 }
 
 #[derive(clap::Args)]
@@ -94,6 +99,30 @@ pub struct CreateArgs {
     /// The server's data directory.
     #[arg(long, value_name = "DIR", default_value = "voxhire-data")]
     data: PathBuf,
+    #[command(flatten)]
+    keys: super::security::KeyArgs,
+}
+
+/// Records a key's creation or revocation in the audit trail.
+async fn audit_key(
+    store: &Store,
+    keys: &super::security::KeyArgs,
+    action: &str,
+    id: &str,
+) -> Result<()> {
+    let ring = keys.load()?;
+    voxhire_server::audit::Auditor::open(store, &ring)
+        .await?
+        .record(
+            store,
+            voxhire_server::audit::Event {
+                actor: "operator",
+                action,
+                object: id,
+                detail: serde_json::json!({}),
+            },
+        )
+        .await
 }
 
 pub async fn apikey(cmd: ApiKeyCommand) -> Result<()> {
@@ -108,6 +137,7 @@ pub async fn apikey(cmd: ApiKeyCommand) -> Result<()> {
         }
         ApiKeyCommand::Revoke(args) => {
             let store = Store::open(&args.data.data).await?;
+            args.keys.load()?;
             if !voxhire_server::auth::revoke_key(&store, &args.id).await? {
                 anyhow::bail!(
                     "no key {} in use in {} (see `voxhire apikey list`)",
@@ -115,13 +145,16 @@ pub async fn apikey(cmd: ApiKeyCommand) -> Result<()> {
                     args.data.data.display()
                 );
             }
+            audit_key(&store, &args.keys, "apikey.revoke", &args.id).await?;
             eprintln!("revoked {}", args.id);
             return Ok(());
         }
     };
     let scope = Scope::parse(&args.scope).context("--scope must be read or write")?;
     let store = Store::open(&args.data).await?;
+    args.keys.load()?;
     let (id, key) = voxhire_server::auth::create_key(&store, &args.name, scope).await?;
+    audit_key(&store, &args.keys, "apikey.create", &id).await?;
     println!(
         "{}",
         serde_json::json!({"id": id, "name": args.name, "scope": scope.name(), "key": key})

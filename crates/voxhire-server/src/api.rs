@@ -22,7 +22,7 @@ use voxhire_campaign::Address;
 use voxhire_dialog::InterviewScript;
 use voxhire_lang::Lang;
 
-use crate::auth::{Caller, Scope};
+use crate::auth::{need, Allowed, Caller};
 use crate::campaigns::{Ask, Stored};
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::screening::{self, Requirements, Screening};
@@ -60,6 +60,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_webhook))
         .routes(routes!(deliveries))
         .merge(resume)
+        .merge(crate::access::routes())
 }
 
 /// The routes and their OpenAPI 3.1 document, with what every route shares
@@ -257,10 +258,9 @@ struct NewJob {
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", request_body = NewJob, params(("Idempotency-Key" = Option<String>, Header, description = "acts once per key; a retry gets the first response")), responses((status = 201, body = Job), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn create_job(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::WriteRecords>,
     Body(new): Body<NewJob>,
 ) -> ApiResult<(StatusCode, Json<Job>)> {
-    caller.require(Scope::Write)?;
     let title = new.title.trim();
     if title.is_empty() {
         return Err(ApiError::invalid("title", "a job needs a title"));
@@ -379,10 +379,9 @@ impl Page {
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(Page), responses((status = 200, body = Listed<Job>)))]
 async fn list_jobs(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::ReadRecords>,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Listed<Job>>> {
-    caller.require(Scope::Read)?;
     let rows = sqlx::query("SELECT * FROM jobs WHERE (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2")
         .bind(&page.after)
         .bind(page.limit()?)
@@ -406,10 +405,9 @@ async fn find_job(st: &AppState, id: &str) -> ApiResult<Job> {
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", responses((status = 200, body = Job)))]
 async fn get_job(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::ReadRecords>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Job>> {
-    caller.require(Scope::Read)?;
     Ok(Json(find_job(&st, &id).await?))
 }
 
@@ -436,11 +434,10 @@ const MAX_RESUME: usize = 200_000;
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/candidates", tag = "candidates", request_body = NewCandidate, responses((status = 201, body = Candidate), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn create_candidate(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::WriteRecords>,
     Path(job_id): Path<String>,
     Body(new): Body<NewCandidate>,
 ) -> ApiResult<(StatusCode, Json<Candidate>)> {
-    caller.require(Scope::Write)?;
     let job = find_job(&st, &job_id).await?;
     let candidate = insert_candidate(&st, &job, new, &caller).await?;
     Ok((StatusCode::CREATED, Json(candidate)))
@@ -461,12 +458,11 @@ const MAX_IMPORT: usize = 1000;
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/candidates/import", tag = "candidates", request_body(content((Import = "application/json"), (String = "text/csv"))), responses((status = 200, description = "`created` (row, candidate) and `refused` (row, code, field, message)", body = Object), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn import_candidates(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::WriteRecords>,
     Path(job_id): Path<String>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
-    caller.require(Scope::Write)?;
     let job = find_job(&st, &job_id).await?;
     let csv = headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -606,6 +602,7 @@ async fn insert_candidate(
     .await?;
     set_status(
         &mut tx,
+        &st.audit,
         &candidate.id,
         "imported",
         "created through the API",
@@ -618,7 +615,15 @@ async fn insert_candidate(
             true => format!("résumé screened: score {}", s.score),
             false => format!("résumé screened: {}", s.reasons.join("; ")),
         };
-        set_status(&mut tx, &candidate.id, s.decision, &cause, "screening").await?;
+        set_status(
+            &mut tx,
+            &st.audit,
+            &candidate.id,
+            s.decision,
+            &cause,
+            "screening",
+        )
+        .await?;
         candidate.status = s.decision.to_owned();
         crate::webhooks::enqueue(
             &mut tx,
@@ -636,12 +641,12 @@ async fn insert_candidate(
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/candidates", tag = "candidates", params(("id" = String, Path, description = "the job"), Page), responses((status = 200, body = Listed<Candidate>)))]
 async fn list_candidates(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::ReadRecords>,
     Path(job_id): Path<String>,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Listed<Candidate>>> {
-    caller.require(Scope::Read)?;
     find_job(&st, &job_id).await?;
+    crate::access::record_read(&st, &caller, "candidates", &job_id).await?;
     let rows = sqlx::query(
         "SELECT * FROM candidates WHERE job_id = ?1 AND (?2 IS NULL OR id > ?2) AND (?3 IS NULL OR status = ?3)
          ORDER BY id LIMIT ?4",
@@ -670,22 +675,23 @@ async fn find_candidate(st: &AppState, id: &str) -> ApiResult<Candidate> {
 #[utoipa::path(get, path = "/api/v1/candidates/{id}", tag = "candidates", responses((status = 200, body = Candidate)))]
 async fn get_candidate(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::ReadRecords>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Candidate>> {
-    caller.require(Scope::Read)?;
-    Ok(Json(find_candidate(&st, &id).await?))
+    let candidate = find_candidate(&st, &id).await?;
+    crate::access::record_read(&st, &caller, "candidate", &id).await?;
+    Ok(Json(candidate))
 }
 
 /// The candidate's status history: every change with when, why and who.
 #[utoipa::path(get, path = "/api/v1/candidates/{id}/events", tag = "candidates", responses((status = 200, body = Items<CandidateEvent>)))]
 async fn candidate_events(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::ReadRecords>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Items<CandidateEvent>>> {
-    caller.require(Scope::Read)?;
     find_candidate(&st, &id).await?;
+    crate::access::record_read(&st, &caller, "status_history", &id).await?;
     let rows = sqlx::query("SELECT * FROM candidate_events WHERE candidate_id = ?1 ORDER BY seq")
         .bind(&id)
         .fetch_all(&st.store.pool)
@@ -746,11 +752,11 @@ const CALL_FILES: &[(&str, &str, &str)] = &[
 #[utoipa::path(get, path = "/api/v1/candidates/{id}/interviews", tag = "interviews", responses((status = 200, description = "`items`: each attempt (see GET /interviews/{id})", body = Object)))]
 async fn candidate_interviews(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::ReadRecords>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    caller.require(Scope::Read)?;
     find_candidate(&st, &id).await?;
+    crate::access::record_read(&st, &caller, "interviews", &id).await?;
     let rows = sqlx::query("SELECT * FROM interviews WHERE candidate_id = ?1 ORDER BY attempt_no")
         .bind(&id)
         .fetch_all(&st.store.pool)
@@ -771,11 +777,12 @@ async fn find_interview(st: &AppState, id: &str) -> ApiResult<sqlx::sqlite::Sqli
 #[utoipa::path(get, path = "/api/v1/interviews/{id}", tag = "interviews", responses((status = 200, description = "the attempt: outcome, status, score, recommendation, times, `report`, and `files` (links to its recording, transcript, events)", body = Object)))]
 async fn get_interview(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::ReadRecords>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    caller.require(Scope::Read)?;
-    Ok(Json(interview_json(&find_interview(&st, &id).await?)))
+    let row = find_interview(&st, &id).await?;
+    crate::access::record_read(&st, &caller, "report", &id).await?;
+    Ok(Json(interview_json(&row)))
 }
 
 /// One of a call's files (`recording`, `transcript`, `events`), streamed from
@@ -784,12 +791,11 @@ async fn get_interview(
 #[utoipa::path(get, path = "/api/v1/interviews/{id}/{file}", tag = "interviews", params(("id" = String, Path, description = "the interview"), ("file" = String, Path, description = "`recording` (audio/wav), `transcript` (JSON) or `events` (JSON lines)"), ("Range" = Option<String>, Header, description = "`bytes=start-end`: answered 206 with those bytes")), responses((status = 200, description = "the whole file", content((Vec<u8> = "audio/wav"), (Object = "application/json"), (String = "application/x-ndjson"))), (status = 206, description = "the range asked for"), (status = 416, description = "a range outside the file")))]
 async fn interview_file(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::ReadRecords>,
     Path((id, name)): Path<(String, String)>,
     req: Request,
 ) -> ApiResult<axum::response::Response> {
     use tower::ServiceExt;
-    caller.require(Scope::Read)?;
     let Some((_, file, mime)) = CALL_FILES.iter().find(|(n, _, _)| *n == name) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -798,6 +804,7 @@ async fn interview_file(
         ));
     };
     let row = find_interview(&st, &id).await?;
+    crate::access::record_read(&st, &caller, &name, &id).await?;
     let path = std::path::PathBuf::from(row.get::<String, _>("run_dir")).join(file);
     if !path.is_file() {
         return Err(ApiError::new(
@@ -847,19 +854,18 @@ async fn campaign_view(st: &AppState, job_id: &str) -> ApiResult<CampaignView> {
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign", tag = "campaigns", responses((status = 202, description = "started: `state`, `counts` per status, `candidates` to dial", body = CampaignView), (status = 409, description = "already going, or paused (resume it)", body = ErrorResponse)))]
 async fn start_campaign(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::WriteRecords>,
     Path(job_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    control_campaign(st, caller, job_id, Ask::Start).await
+    control_campaign(st, job_id, Ask::Start).await
 }
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/campaign", tag = "campaigns", responses((status = 200, body = CampaignView)))]
 async fn campaign_progress(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::ReadRecords>,
     Path(job_id): Path<String>,
 ) -> ApiResult<Json<CampaignView>> {
-    caller.require(Scope::Read)?;
     find_job(&st, &job_id).await?;
     Ok(Json(campaign_view(&st, &job_id).await?))
 }
@@ -869,20 +875,20 @@ async fn campaign_progress(
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/pause", tag = "campaigns", responses((status = 202, body = CampaignView), (status = 409, description = "not running", body = ErrorResponse)))]
 async fn pause_campaign(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::WriteRecords>,
     Path(job_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    control_campaign(st, caller, job_id, Ask::Pause).await
+    control_campaign(st, job_id, Ask::Pause).await
 }
 
 /// Resumes a paused campaign where it left off (attempts made so far count).
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/resume", tag = "campaigns", responses((status = 202, body = CampaignView), (status = 409, description = "not paused", body = ErrorResponse)))]
 async fn resume_campaign(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::WriteRecords>,
     Path(job_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    control_campaign(st, caller, job_id, Ask::Resume).await
+    control_campaign(st, job_id, Ask::Resume).await
 }
 
 /// Cancels the campaign: calls in progress are hung up (BYE, or CANCEL while
@@ -891,21 +897,19 @@ async fn resume_campaign(
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/campaign/cancel", tag = "campaigns", responses((status = 202, body = CampaignView), (status = 409, description = "not running or paused", body = ErrorResponse)))]
 async fn cancel_campaign(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::WriteRecords>,
     Path(job_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    control_campaign(st, caller, job_id, Ask::Cancel).await
+    control_campaign(st, job_id, Ask::Cancel).await
 }
 
 /// What the four campaign routes share: the key's scope, the job, the
 /// transition ([`campaigns::ask`]), and the campaign as it is now.
 async fn control_campaign(
     st: AppState,
-    caller: Caller,
     job_id: String,
     ask: Ask,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    caller.require(Scope::Write)?;
     let job = find_job(&st, &job_id).await?;
     let count = campaigns::ask(&st, job, ask).await?;
     let mut view = campaign_view(&st, &job_id).await?;
@@ -925,10 +929,9 @@ struct NewWebhook {
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook, responses((status = 201, description = "the subscription, with its signing secret (shown once)", body = Webhook), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn create_webhook(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::Webhooks>,
     Body(new): Body<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<Webhook>)> {
-    caller.require(Scope::Write)?;
     let url = reqwest::Url::parse(&new.url)
         .map_err(|e| ApiError::invalid("url", format!("not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -974,10 +977,9 @@ async fn create_webhook(
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", responses((status = 200, body = Items<Delivery>)))]
 async fn deliveries(
     State(st): State<AppState>,
-    caller: Caller,
+    _caller: Allowed<need::Webhooks>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Items<Delivery>>> {
-    caller.require(Scope::Read)?;
     let exists: Option<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE id = ?1")
         .bind(&id)
         .fetch_optional(&st.store.pool)
@@ -1015,11 +1017,10 @@ struct StatusChange {
 #[utoipa::path(post, path = "/api/v1/candidates/{id}/status", tag = "candidates", request_body = StatusChange, responses((status = 200, body = Candidate), (status = 409, description = "the candidate is on a call", body = ErrorResponse), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn override_status(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::WriteRecords>,
     Path(id): Path<String>,
     Body(change): Body<StatusChange>,
 ) -> ApiResult<Json<Candidate>> {
-    caller.require(Scope::Write)?;
     let candidate = find_candidate(&st, &id).await?;
     if !RECRUITER_STATUSES.contains(&change.status.as_str()) {
         return Err(ApiError::invalid(
@@ -1039,6 +1040,7 @@ async fn override_status(
     let mut tx = st.store.pool.begin().await?;
     set_status(
         &mut tx,
+        &st.audit,
         &id,
         &change.status,
         change.reason.trim(),
@@ -1064,11 +1066,10 @@ async fn override_status(
 #[utoipa::path(put, path = "/api/v1/candidates/{id}/resume", tag = "candidates", request_body(content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (String = "text/plain")), description = "PDF, DOCX or text, told by its bytes; up to 10 MB"), responses((status = 200, body = Candidate), (status = 422, description = "unreadable, empty or corrupt file", body = ErrorResponse)))]
 async fn upload_resume(
     State(st): State<AppState>,
-    caller: Caller,
+    caller: Allowed<need::WriteRecords>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Candidate>> {
-    caller.require(Scope::Write)?;
     let candidate = find_candidate(&st, &id).await?;
     let job = find_job(&st, &candidate.job_id).await?;
     let (text, format) = tokio::task::spawn_blocking(move || crate::resume::extract(&body))
@@ -1092,7 +1093,7 @@ async fn upload_resume(
     if let Some(s) = &screening {
         if candidate.status != "calling" {
             let cause = format!("{format} résumé screened: score {}", s.score);
-            set_status(&mut tx, &id, s.decision, &cause, &caller.actor()).await?;
+            set_status(&mut tx, &st.audit, &id, s.decision, &cause, &caller.actor()).await?;
         }
         crate::webhooks::enqueue(
             &mut tx,

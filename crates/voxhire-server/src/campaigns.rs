@@ -247,7 +247,7 @@ async fn start(
     let config = campaign_config(&engine, &job, &script_path, lang, checked);
     let prior = prior_attempts(&store, &job.id).await?;
     let sched = Scheduler::new(config, candidates, DoNotCallList::new(), &prior, Utc::now())?;
-    let (wake, registry) = (st.wake.clone(), st.campaigns.clone());
+    let (wake, registry, audit) = (st.wake.clone(), st.campaigns.clone(), st.audit.clone());
     let task = tokio::spawn(async move {
         let job_id = job.id.clone();
         let stack = match engine.stack_for(&job_id, script.clone(), lang).await {
@@ -266,6 +266,7 @@ async fn start(
             .collect();
         let log = ServerLog {
             store: store.clone(),
+            audit,
             wake,
         };
         let mut campaign = CampaignRun::new(sched, log, scripts, dialer, true);
@@ -358,6 +359,7 @@ async fn prior_attempts(store: &Store, job_id: &str) -> Result<Vec<AttemptRecord
 /// The server's record of a campaign: statuses, interviews, the outbox.
 struct ServerLog {
     store: Store,
+    audit: Arc<crate::audit::Auditor>,
     wake: Arc<Notify>,
 }
 
@@ -365,7 +367,15 @@ impl AttemptLog for ServerLog {
     async fn started(&mut self, candidate: &Candidate, attempt_no: u32) -> Result<()> {
         let mut tx = self.store.pool.begin().await?;
         let cause = format!("attempt {attempt_no} dialled");
-        set_status(&mut tx, &candidate.id, "calling", &cause, "engine").await?;
+        set_status(
+            &mut tx,
+            &self.audit,
+            &candidate.id,
+            "calling",
+            &cause,
+            "engine",
+        )
+        .await?;
         enqueue_status(&mut tx, &candidate.id, "calling", &cause).await?;
         tx.commit().await?;
         self.wake.notify_one();
@@ -413,7 +423,15 @@ impl AttemptLog for ServerLog {
         .execute(&mut *tx)
         .await?;
         let cause = format!("attempt {}: {}", done.attempt_no, done.outcome.kind());
-        set_status(&mut tx, &done.candidate_id, status, &cause, "engine").await?;
+        set_status(
+            &mut tx,
+            &self.audit,
+            &done.candidate_id,
+            status,
+            &cause,
+            "engine",
+        )
+        .await?;
         enqueue_status(&mut tx, &done.candidate_id, status, &cause).await?;
         if let Some(report) = &report {
             webhooks::enqueue(

@@ -38,7 +38,7 @@ pub struct ErrorResponse {
 #[allow(dead_code)]
 pub struct ErrorDetail {
     /// Stable, for machines: `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `invalid_field`, `invalid_body`, `bad_json`,
+    /// `conflict`, `invalid_field`, `invalid_body`, `bad_json`, `too_many_attempts`,
     /// `unsupported_media_type`, `too_large`, `internal`.
     code: String,
     /// For people.

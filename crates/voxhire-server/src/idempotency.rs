@@ -44,11 +44,7 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
             .to_owned(),
         _ => return Ok(next.run(req).await),
     };
-    let caller = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .map(|v| hex::encode(Sha256::digest(v.as_bytes())))
-        .unwrap_or_default();
+    let caller = crate::access::caller_fingerprint(req.headers()).unwrap_or_default();
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
         ApiError::new(

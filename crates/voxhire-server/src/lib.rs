@@ -3,11 +3,14 @@
 //! One process runs the HTTP API ([`api`]), the store ([`store`]: SQLite in
 //! the data directory, migrations applied at start), the call engine for the
 //! jobs' campaigns ([`campaigns`], on `voxhire-engine`'s campaign runner) and
-//! the webhook deliverer ([`webhooks`]). Machines authenticate with API keys
-//! ([`auth`]).
+//! the webhook deliverer ([`webhooks`]). Machines authenticate with API keys,
+//! staff with a password and a TOTP code ([`auth`], [`staff`]); what they do
+//! to candidates' data goes into a hash-chained audit trail ([`audit`]).
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod error;
@@ -15,7 +18,9 @@ pub mod idempotency;
 pub mod reference;
 pub mod resume;
 pub mod screening;
+pub mod secrets;
 pub mod settings;
+pub mod staff;
 pub mod store;
 pub mod webhooks;
 
@@ -55,6 +60,9 @@ pub struct ServerConfig {
     /// Interviews at once, across all jobs.
     pub max_calls: usize,
     pub tuning: Tuning,
+    /// The master keys: they seal staff's TOTP secrets and the audit
+    /// trail's MAC key (and the archive, as it is encrypted).
+    pub keys: voxhire_vault::Keyring,
 }
 
 /// The call engine as the server holds it.
@@ -110,6 +118,10 @@ pub struct AppState {
     pub campaigns: Arc<Mutex<HashMap<String, Running>>>,
     /// Sentence embeddings for résumé screening.
     pub minilm: Arc<MiniLm>,
+    pub keys: Arc<voxhire_vault::Keyring>,
+    pub audit: Arc<audit::Auditor>,
+    /// Failed sign-ins per address.
+    pub sign_in_limiter: Arc<staff::AddressLimiter>,
 }
 
 /// Runs the server until `shutdown` completes: then campaigns hang up their
@@ -119,6 +131,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let store = Store::open(&config.data_dir).await?;
+    let auditor = audit::Auditor::open(&store, &config.keys).await?;
     let minilm = tokio::task::spawn_blocking(|| -> Result<MiniLm> {
         let models = ModelDir::locate();
         let env = models.onnxruntime()?;
@@ -157,6 +170,9 @@ pub async fn run(
         wake: Arc::new(Notify::new()),
         campaigns: Arc::new(Mutex::new(HashMap::new())),
         minilm: Arc::new(minilm),
+        keys: Arc::new(config.keys),
+        audit: Arc::new(auditor),
+        sign_in_limiter: Arc::default(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let deliverer = tokio::spawn(webhooks::deliver(store, state.wake.clone(), stop_rx));
@@ -177,11 +193,14 @@ pub async fn run(
     let app = api::router(state);
     let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = http_stop_rx.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = http_stop_rx.await;
+        })
+        .await
     });
     shutdown.await;
     tracing::info!("shutting down: ending the campaigns' calls");

@@ -144,6 +144,7 @@ pub struct CandidateEvent {
 /// Moves a candidate to `status`, recording when, why and who, inside `tx`.
 pub async fn set_status(
     tx: &mut sqlx::SqliteConnection,
+    audit: &crate::audit::Auditor,
     candidate_id: &str,
     status: &str,
     cause: &str,
@@ -166,5 +167,15 @@ pub async fn set_status(
     .bind(actor)
     .execute(&mut *tx)
     .await?;
-    Ok(())
+    audit
+        .append(
+            tx,
+            crate::audit::Event {
+                actor,
+                action: "candidate.status",
+                object: candidate_id,
+                detail: serde_json::json!({ "status": status }),
+            },
+        )
+        .await
 }
