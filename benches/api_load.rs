@@ -33,7 +33,10 @@ const CANDIDATES: usize = 500;
 fn main() {
     let dir = tempfile::tempdir().expect("scratch dir");
     let data = dir.path().join("data");
+    // A throwaway master key for this run's store.
+    let keys = format!("0000be4c {}", "5a".repeat(32));
     let out = Command::new(BIN)
+        .env("VOXHIRE_MASTER_KEYS", &keys)
         .args([
             "apikey", "create", "--name", "load", "--scope", "write", "--data",
         ])
@@ -50,6 +53,7 @@ fn main() {
         .unwrap()
         .to_owned();
     let mut server = Command::new(BIN)
+        .env("VOXHIRE_MASTER_KEYS", &keys)
         .args([
             "server",
             "--listen",

@@ -42,9 +42,10 @@ echo "== simulated candidates on 127.0.0.1:$cand_port"
     --scenarios tests/interview/scenarios >"$work/candidates.jsonl" 2>"$work/candidates.log" &
 pids+=($!)
 
-echo "== an API key, then voxhire server on 127.0.0.1:$api_port (data: $work/data)"
-key=$("$bin/voxhire" apikey create --data "$work/data" --name demo --scope write 2>/dev/null | json "d['key']")
-"$bin/voxhire" server --listen "127.0.0.1:$api_port" --data "$work/data" --sip 127.0.0.1:0 \
+echo "== a master key ($work/master.key), an API key, then voxhire server on 127.0.0.1:$api_port (data: $work/data)"
+"$bin/voxhire" keys generate --out "$work/master.key" >/dev/null 2>&1
+key=$("$bin/voxhire" apikey create --keys "$work/master.key" --data "$work/data" --name demo --scope write 2>/dev/null | json "d['key']")
+"$bin/voxhire" server --keys "$work/master.key" --listen "127.0.0.1:$api_port" --data "$work/data" --sip 127.0.0.1:0 \
     --rtp-ports 41200-41399 >"$work/server.jsonl" 2>"$work/server.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$work/server.jsonl" 2>/dev/null && break; sleep 0.2; done

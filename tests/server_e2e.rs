@@ -8,79 +8,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::candidate::Candidate;
 use common::http::{request, request_raw, request_with, Ats};
-use common::ports::free_port_range;
-use common::process::ChildGuard;
-use common::voxhire::binary;
+use common::server::{api_key, Server};
+use common::voxhire::voxhire;
 use common::{repo_root, Scratch};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
-
-struct Server {
-    guard: ChildGuard,
-    http: SocketAddr,
-    stderr: std::path::PathBuf,
-}
-
-impl Server {
-    fn start(scratch: &Scratch, data: &std::path::Path) -> Server {
-        let (lo, hi) = free_port_range(8);
-        let stderr = scratch.join("server.stderr");
-        let mut cmd = Command::new(binary());
-        cmd.args(["server", "--listen", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
-            .arg("--data")
-            .arg(data)
-            .args(["--rtp-ports", &format!("{lo}-{hi}"), "--max-calls", "2"])
-            .current_dir(repo_root())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap());
-        let mut guard = ChildGuard::spawn("voxhire server", &mut cmd);
-        let stdout = guard.child_mut().stdout.take().unwrap();
-        let mut first = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut first)
-            .expect("the server's first line");
-        let v: Value = serde_json::from_str(&first).unwrap_or_else(|e| {
-            panic!(
-                "not a listening line ({e}): {first:?}\n{}",
-                common::tail(&stderr, 40)
-            )
-        });
-        let http = v["http"].as_str().unwrap().parse().unwrap();
-        Server {
-            guard,
-            http,
-            stderr,
-        }
-    }
-
-    fn log(&self) -> String {
-        common::tail(&self.stderr, 60)
-    }
-}
-
-fn api_key(data: &std::path::Path, scope: &str) -> String {
-    let out = Command::new(binary())
-        .args(["apikey", "create", "--name", "ats", "--scope", scope])
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("voxhire apikey create");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
-    v["key"].as_str().unwrap().to_owned()
-}
 
 fn verify(secret: &str, signature: &str, body: &str) -> bool {
     let Some((t, v1)) = signature
@@ -636,7 +572,7 @@ fn the_server_stops_on_sigterm_and_restarts_on_its_store() {
     );
 
     // A revoked key is refused at once; revoking it twice says so.
-    let listed = Command::new(binary())
+    let listed = voxhire()
         .args(["apikey", "list", "--data"])
         .arg(&data)
         .output()
@@ -646,7 +582,7 @@ fn the_server_stops_on_sigterm_and_restarts_on_its_store() {
     assert!(!listed.contains(&key), "list never shows a key: {listed}");
     let id = first["id"].as_str().unwrap();
     let revoke = |id: &str| {
-        Command::new(binary())
+        voxhire()
             .args(["apikey", "revoke", id, "--data"])
             .arg(&data)
             .output()

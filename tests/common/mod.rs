@@ -17,6 +17,7 @@ pub mod candidate;
 pub mod http;
 pub mod ports;
 pub mod process;
+pub mod server;
 pub mod sipp;
 pub mod voxhire;
 

@@ -17,6 +17,19 @@ pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_voxhire")
 }
 
+/// The master key the tests' servers run with (test data, not a secret):
+/// set as `VOXHIRE_MASTER_KEYS` by [`voxhire`].
+pub const TEST_MASTER_KEYS: &str =
+    "7e570001 9f1c2d3e4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+/// `voxhire` as the back-office tests run it: with the test master key.
+#[allow(dead_code)]
+pub fn voxhire() -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.env("VOXHIRE_MASTER_KEYS", TEST_MASTER_KEYS);
+    cmd
+}
+
 /// The simulated candidate (`tools/candidate`).
 pub fn candidate_binary() -> &'static str {
     env!("CARGO_BIN_EXE_voxhire-candidate")

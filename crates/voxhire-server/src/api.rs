@@ -929,7 +929,7 @@ struct NewWebhook {
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook, responses((status = 201, description = "the subscription, with its signing secret (shown once)", body = Webhook), (status = 400, description = "JSON that does not parse", body = ErrorResponse), (status = 422, description = "a field's value is unusable (named in `field`)", body = ErrorResponse)))]
 async fn create_webhook(
     State(st): State<AppState>,
-    _caller: Allowed<need::Webhooks>,
+    caller: Allowed<need::Webhooks>,
     Body(new): Body<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<Webhook>)> {
     let url = reqwest::Url::parse(&new.url)
@@ -965,11 +965,26 @@ async fn create_webhook(
     )
     .bind(&webhook.id)
     .bind(&webhook.url)
-    .bind(&webhook.secret)
+    .bind(voxhire_vault::seal(
+        &st.keys,
+        &crate::secrets::webhook_label(&webhook.id),
+        webhook.secret.as_deref().unwrap_or_default().as_bytes(),
+    ))
     .bind(serde_json::to_string(&webhook.events).map_err(anyhow::Error::from)?)
     .bind(&webhook.created_at)
     .execute(&st.store.pool)
     .await?;
+    st.audit
+        .record(
+            &st.store,
+            crate::audit::Event {
+                actor: &caller.actor(),
+                action: "webhook.create",
+                object: &webhook.id,
+                detail: serde_json::json!({}),
+            },
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(webhook)))
 }
 

@@ -132,6 +132,7 @@ pub async fn run(
 ) -> Result<()> {
     let store = Store::open(&config.data_dir).await?;
     let auditor = audit::Auditor::open(&store, &config.keys).await?;
+    secrets::seal_plaintext(&store, &config.keys).await?;
     let minilm = tokio::task::spawn_blocking(|| -> Result<MiniLm> {
         let models = ModelDir::locate();
         let env = models.onnxruntime()?;
@@ -175,7 +176,12 @@ pub async fn run(
         sign_in_limiter: Arc::default(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let deliverer = tokio::spawn(webhooks::deliver(store, state.wake.clone(), stop_rx));
+    let deliverer = tokio::spawn(webhooks::deliver(
+        store,
+        state.keys.clone(),
+        state.wake.clone(),
+        stop_rx,
+    ));
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

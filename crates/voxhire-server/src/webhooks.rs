@@ -140,7 +140,12 @@ pub async fn enqueue(
 
 /// Posts due outbox rows until `stop` turns true; `wake` is notified when new
 /// rows are committed, so a delivery leaves at once rather than at the next poll.
-pub async fn deliver(store: Store, wake: std::sync::Arc<Notify>, mut stop: watch::Receiver<bool>) {
+pub async fn deliver(
+    store: Store,
+    keys: std::sync::Arc<voxhire_vault::Keyring>,
+    wake: std::sync::Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
     let client = match reqwest::Client::builder()
         .timeout(DELIVERY_TIMEOUT)
         .user_agent(concat!("voxhire/", env!("CARGO_PKG_VERSION")))
@@ -153,7 +158,7 @@ pub async fn deliver(store: Store, wake: std::sync::Arc<Notify>, mut stop: watch
         }
     };
     loop {
-        match deliver_due(&store, &client).await {
+        match deliver_due(&store, &keys, &client).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::error!(error = %format!("{e:#}"), "webhook delivery pass failed"),
@@ -167,10 +172,14 @@ pub async fn deliver(store: Store, wake: std::sync::Arc<Notify>, mut stop: watch
 }
 
 /// One pass: every row due now, oldest first. Returns how many were tried.
-async fn deliver_due(store: &Store, client: &reqwest::Client) -> Result<usize> {
+async fn deliver_due(
+    store: &Store,
+    keys: &voxhire_vault::Keyring,
+    client: &reqwest::Client,
+) -> Result<usize> {
     let now = Utc::now();
     let due = sqlx::query(
-        "SELECT o.id, o.event_type, o.payload, o.attempts, w.url, w.secret
+        "SELECT o.id, o.event_type, o.payload, o.attempts, o.webhook_id, w.url, w.secret
          FROM outbox o JOIN webhooks w ON w.id = o.webhook_id
          WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.next_attempt_at <= ?1
          ORDER BY o.created_at LIMIT 32",
@@ -180,7 +189,7 @@ async fn deliver_due(store: &Store, client: &reqwest::Client) -> Result<usize> {
     .await?;
     for row in &due {
         let id: String = row.get("id");
-        let result = post(client, row).await;
+        let result = post(client, keys, row).await;
         let attempts: i64 = row.get::<i64, _>("attempts") + 1;
         match result {
             Ok(()) => {
@@ -220,10 +229,18 @@ fn retry_at(now: DateTime<Utc>, attempts: i64) -> (DateTime<Utc>, Option<DateTim
     }
 }
 
-async fn post(client: &reqwest::Client, row: &sqlx::sqlite::SqliteRow) -> Result<(), String> {
+async fn post(
+    client: &reqwest::Client,
+    keys: &voxhire_vault::Keyring,
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<(), String> {
     let id: String = row.get("id");
     let url: String = row.get("url");
-    let secret: String = row.get("secret");
+    let sealed: Vec<u8> = row.get("secret");
+    let webhook: String = row.get("webhook_id");
+    let secret = voxhire_vault::open(keys, &crate::secrets::webhook_label(&webhook), &sealed)
+        .map_err(|e| format!("the webhook's signing secret: {e}"))?;
+    let secret = String::from_utf8_lossy(&secret).into_owned();
     let event_type: String = row.get("event_type");
     let body: String = row.get("payload");
     let t = Utc::now().timestamp();

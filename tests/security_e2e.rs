@@ -1,0 +1,425 @@
+//! Staff sign-in, roles and the audit trail, through the real server:
+//! accounts made with `voxhire user create`, signed in with codes from their
+//! authenticator (RFC 6238), every API route walked with every kind of
+//! caller, and the audit trail checked, then tampered with on disk.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::http::{request, request_with, Response};
+use common::server::{api_key, Server};
+use common::voxhire::voxhire;
+use common::Scratch;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "a long enough pass phrase";
+
+struct Staff {
+    email: String,
+    totp: totp_rs::Totp,
+    recovery: Vec<String>,
+}
+
+fn create_user(data: &Path, email: &str, role: &str) -> Staff {
+    use std::io::Write;
+    let mut child = voxhire()
+        .args(["user", "create", "--email", email, "--role", role, "--data"])
+        .arg(data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = totp_rs::Secret::try_from_base32(v["totp_secret"].as_str().unwrap()).unwrap();
+    Staff {
+        email: email.to_owned(),
+        totp: totp_rs::Builder::new().with_secret(secret).build().unwrap(),
+        recovery: v["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect(),
+    }
+}
+
+fn sign_in(http: std::net::SocketAddr, email: &str, password: &str, code: &str) -> Response {
+    request(
+        http,
+        "POST",
+        "/api/v1/session",
+        None,
+        Some(&json!({"email": email, "password": password, "code": code})),
+    )
+}
+
+/// The session cookie a successful sign-in set, as a `Cookie` header value.
+fn cookie_of(r: &Response) -> String {
+    let set = r.header("set-cookie").expect("a session cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Max-Age=28800"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    set.split(';').next().unwrap().to_owned()
+}
+
+fn run_verify(data: &Path) -> (bool, Value, String) {
+    let out = voxhire()
+        .args(["audit", "verify", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (
+        out.status.success(),
+        serde_json::from_str(stdout.trim()).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs SQL on a copy of the store as someone with the disk would (the
+/// append-only triggers dropped first).
+fn tamper(data: &Path, copy: &Path, sql: &str) {
+    std::fs::create_dir_all(copy).unwrap();
+    std::fs::copy(data.join("voxhire.sqlite"), copy.join("voxhire.sqlite")).unwrap();
+    let script = format!(
+        "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.executescript('''DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; {sql}''')\nc.commit()\n"
+    );
+    let st = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(copy.join("voxhire.sqlite"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn staff_sign_in_with_totp_roles_on_every_route_and_a_tamper_evident_audit_trail() {
+    let scratch = Scratch::new("security-e2e");
+    let data = scratch.join("data");
+    let admin = create_user(&data, "admin@example.com", "admin");
+    let recruiter = create_user(&data, "recruiter@example.com", "recruiter");
+    let auditor = create_user(&data, "auditor@example.com", "auditor");
+    let locked = create_user(&data, "locked@example.com", "recruiter");
+    let read_key = api_key(&data, "read");
+    let write_key = api_key(&data, "write");
+    let mut server = Server::start(&scratch, &data);
+    let http = server.http;
+
+    // Sign-in: the password alone, a wrong code and a replayed code fail.
+    let r = sign_in(http, &admin.email, PASSWORD, "");
+    assert_eq!(r.status, 401, "{}", r.text);
+    let code = admin.totp.generate_current().to_string();
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    assert_eq!(sign_in(http, &admin.email, PASSWORD, &wrong).status, 401);
+    let r = sign_in(http, &admin.email, PASSWORD, &code);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["role"], "admin");
+    let admin_cookie = cookie_of(&r);
+    let r = sign_in(http, &admin.email, PASSWORD, &code);
+    assert_eq!(r.status, 401, "a used code is refused: {}", r.text);
+    let r = sign_in(http, "nobody@example.com", PASSWORD, &code);
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.body["error"]["message"], "wrong email, password or code",
+        "an unknown email is not told apart"
+    );
+
+    let code = recruiter.totp.generate_current().to_string();
+    let recruiter_cookie = cookie_of(&sign_in(http, &recruiter.email, PASSWORD, &code));
+    // A recovery code works once, instead of the authenticator.
+    let r = sign_in(http, &auditor.email, PASSWORD, &auditor.recovery[0]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let auditor_cookie = cookie_of(&r);
+    assert_eq!(
+        sign_in(http, &auditor.email, PASSWORD, &auditor.recovery[0]).status,
+        401
+    );
+
+    // Guessing: five wrong passwords lock the account, even against the
+    // right password and code, with Retry-After.
+    for _ in 0..5 {
+        let code = locked.totp.generate_current().to_string();
+        assert_eq!(
+            sign_in(http, &locked.email, "guess guess guess", &code).status,
+            401
+        );
+    }
+    let code = locked.totp.generate_current().to_string();
+    let r = sign_in(http, &locked.email, PASSWORD, &code);
+    assert_eq!(r.status, 429, "{}", r.text);
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((800..=900).contains(&retry), "{retry}");
+
+    // Every route in the OpenAPI document, with every kind of caller. The
+    // table is the roles' definition, written out independently of the
+    // server's code: a route missing from it fails the test.
+    let expected: BTreeMap<&str, &str> = [
+        ("GET /api/v1/health", "public"),
+        ("POST /api/v1/session", "public"),
+        ("GET /api/v1/session", "any"),
+        ("DELETE /api/v1/session", "staff"),
+        ("GET /api/v1/jobs", "read"),
+        ("POST /api/v1/jobs", "write"),
+        ("GET /api/v1/jobs/{id}", "read"),
+        ("GET /api/v1/jobs/{id}/candidates", "read"),
+        ("POST /api/v1/jobs/{id}/candidates", "write"),
+        ("POST /api/v1/jobs/{id}/candidates/import", "write"),
+        ("GET /api/v1/jobs/{id}/campaign", "read"),
+        ("POST /api/v1/jobs/{id}/campaign", "write"),
+        ("POST /api/v1/jobs/{id}/campaign/pause", "write"),
+        ("POST /api/v1/jobs/{id}/campaign/resume", "write"),
+        ("POST /api/v1/jobs/{id}/campaign/cancel", "write"),
+        ("GET /api/v1/candidates/{id}", "read"),
+        ("GET /api/v1/candidates/{id}/events", "read"),
+        ("POST /api/v1/candidates/{id}/status", "write"),
+        ("GET /api/v1/candidates/{id}/interviews", "read"),
+        ("PUT /api/v1/candidates/{id}/resume", "write"),
+        ("GET /api/v1/interviews/{id}", "read"),
+        ("GET /api/v1/interviews/{id}/{file}", "read"),
+        ("POST /api/v1/webhooks", "webhooks"),
+        ("GET /api/v1/webhooks/{id}/deliveries", "webhooks"),
+        ("GET /api/v1/users", "users"),
+        ("POST /api/v1/users", "users"),
+        ("POST /api/v1/users/{id}/disable", "users"),
+        ("GET /api/v1/audit", "audit"),
+        ("GET /api/v1/audit/verify", "audit"),
+    ]
+    .into_iter()
+    .collect();
+    // Who holds which right.
+    let holds = |who: &str, right: &str| -> bool {
+        match right {
+            "any" => true,
+            "staff" => matches!(who, "admin" | "recruiter" | "auditor"),
+            "read" => matches!(who, "recruiter" | "auditor" | "read key" | "write key"),
+            "write" => matches!(who, "recruiter" | "write key"),
+            "webhooks" => matches!(who, "admin" | "write key"),
+            "users" => who == "admin",
+            "audit" => matches!(who, "admin" | "auditor"),
+            other => panic!("no right {other}"),
+        }
+    };
+    let doc = request(http, "GET", "/api/v1/openapi.json", None, None).body;
+    let mut walked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "delete"] {
+            if item.get(method).is_none() {
+                continue;
+            }
+            let route = format!("{} {path}", method.to_uppercase());
+            let right = *expected
+                .get(route.as_str())
+                .unwrap_or_else(|| panic!("{route} is not in the test's table of rights"));
+            if right == "public" || route == "DELETE /api/v1/session" {
+                continue;
+            }
+            let url = path
+                .replace("{id}", "zz_none")
+                .replace("{file}", "recording");
+            let body = matches!(method, "post" | "put").then(|| json!({}));
+            let callers: [(&str, Option<&str>, Option<&str>); 6] = [
+                ("anonymous", None, None),
+                ("admin", None, Some(&admin_cookie)),
+                ("recruiter", None, Some(&recruiter_cookie)),
+                ("auditor", None, Some(&auditor_cookie)),
+                ("read key", Some(&read_key), None),
+                ("write key", Some(&write_key), None),
+            ];
+            for (who, key, cookie) in callers {
+                let headers: Vec<(&str, &str)> =
+                    cookie.map(|c| ("Cookie", c)).into_iter().collect();
+                let r = request_with(
+                    http,
+                    &method.to_uppercase(),
+                    &url,
+                    key,
+                    body.as_ref(),
+                    &headers,
+                );
+                if who == "anonymous" {
+                    assert_eq!(r.status, 401, "{route} as {who}: {}", r.text);
+                } else if holds(who, right) {
+                    assert!(
+                        r.status != 401 && r.status != 403,
+                        "{route} as {who} should pass the access check: {} {}",
+                        r.status,
+                        r.text
+                    );
+                } else {
+                    assert_eq!(r.status, 403, "{route} as {who}: {}", r.text);
+                }
+                walked += 1;
+            }
+        }
+    }
+    assert_eq!(walked, (expected.len() - 3) * 6, "every route walked");
+
+    // Reads of a candidate's data are in the trail, with ids only.
+    let job = request_with(
+        http,
+        "POST",
+        "/api/v1/jobs",
+        None,
+        Some(
+            &json!({"title": "Backend engineer", "script": std::fs::read_to_string(common::repo_root().join("config/interview-java-backend.en.toml")).unwrap()}),
+        ),
+        &[("Cookie", &recruiter_cookie)],
+    );
+    assert_eq!(job.status, 201, "{}", job.text);
+    let job_id = job.body["id"].as_str().unwrap();
+    let cand = request_with(
+        http,
+        "POST",
+        &format!("/api/v1/jobs/{job_id}/candidates"),
+        None,
+        Some(
+            &json!({"name": "Wang Fang", "phone": "+8613800138000", "language": "en", "timezone": "Asia/Shanghai"}),
+        ),
+        &[("Cookie", &recruiter_cookie)],
+    );
+    assert_eq!(cand.status, 201, "{}", cand.text);
+    let cand_id = cand.body["id"].as_str().unwrap().to_owned();
+    let r = request_with(
+        http,
+        "GET",
+        &format!("/api/v1/candidates/{cand_id}"),
+        None,
+        None,
+        &[("Cookie", &auditor_cookie)],
+    );
+    assert_eq!(r.status, 200);
+    let trail = request_with(
+        http,
+        "GET",
+        "/api/v1/audit?limit=1000",
+        None,
+        None,
+        &[("Cookie", &auditor_cookie)],
+    );
+    assert_eq!(trail.status, 200, "{}", trail.text);
+    let entries = trail.body.as_array().unwrap();
+    let has = |action: &str, object: &str| {
+        entries
+            .iter()
+            .any(|e| e["action"] == action && e["object"] == object)
+    };
+    assert!(has("read.candidate", &cand_id), "{}", trail.text);
+    assert!(has("candidate.status", &cand_id));
+    assert!(entries.iter().any(|e| e["action"] == "signin"));
+    assert!(entries
+        .iter()
+        .any(|e| e["action"] == "signin.refused" && e["detail"]["why"] == "code"));
+    assert!(entries.iter().any(|e| e["action"] == "apikey.create"));
+    assert!(
+        !trail.text.contains("Wang") && !trail.text.contains("13800138000"),
+        "no personal data in the trail"
+    );
+    let check = request_with(
+        http,
+        "GET",
+        "/api/v1/audit/verify",
+        None,
+        None,
+        &[("Cookie", &admin_cookie)],
+    );
+    assert_eq!(check.body["intact"], true, "{}", check.text);
+
+    // Signing out ends the session at once.
+    let r = request_with(
+        http,
+        "DELETE",
+        "/api/v1/session",
+        None,
+        None,
+        &[("Cookie", &recruiter_cookie)],
+    );
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = request_with(
+        http,
+        "GET",
+        "/api/v1/jobs",
+        None,
+        None,
+        &[("Cookie", &recruiter_cookie)],
+    );
+    assert_eq!(r.status, 401);
+
+    server.guard.signal("TERM");
+    server
+        .guard
+        .wait_timeout(std::time::Duration::from_secs(30));
+
+    // The trail verifies; one edited, deleted or reordered entry is named.
+    let (ok, v, err) = run_verify(&data);
+    assert!(ok, "{v} {err}");
+    let n = v["entries"].as_i64().unwrap();
+    assert!(n > 20, "{v}");
+    assert_eq!(v["macs_checked"], true);
+    let cases = [
+        ("edit", "UPDATE audit_log SET object = 'cand_other' WHERE seq = 7".to_owned(), 7),
+        ("delete", "DELETE FROM audit_log WHERE seq = 9".to_owned(), 9),
+        (
+            "reorder",
+            "UPDATE audit_log SET seq = -1 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = -1".to_owned(),
+            5,
+        ),
+        (
+            // Rewritten from entry 11 on with the hashes recomputed: only the
+            // MAC, which needs the master key, gives it away.
+            "rechain",
+            "UPDATE audit_log SET action = 'read.nothing' WHERE seq = 11".to_owned(),
+            11,
+        ),
+    ];
+    for (name, sql, at) in cases {
+        let copy = scratch.join(&format!("tampered-{name}"));
+        tamper(&data, &copy, &sql);
+        if name == "rechain" {
+            rechain(&copy.join("voxhire.sqlite"), 11);
+        }
+        let (ok, v, err) = run_verify(&copy);
+        assert!(!ok, "{name}: {v}");
+        assert_eq!(v["broken_at"], at, "{name}: {v} {err}");
+        assert!(err.contains(&format!("entry {at}")), "{name}: {err}");
+        if name == "rechain" {
+            assert!(v["why"].as_str().unwrap().contains("MAC"), "{v}");
+        }
+    }
+}
+
+/// Recomputes every hash from entry `from` on, as an attacker without the
+/// MAC key would: the chain is consistent again, the MACs are not.
+fn rechain(db: &Path, from: i64) {
+    let script = format!(
+        r#"
+import sqlite3, sys, json, hashlib
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("SELECT seq, at, actor, action, object, detail, prev_hash FROM audit_log WHERE seq >= {from} ORDER BY seq").fetchall()
+prev = c.execute("SELECT hash FROM audit_log WHERE seq = {from} - 1").fetchone()[0]
+for seq, at, actor, action, obj, detail, _ in rows:
+    canon = json.dumps([seq, at, actor, action, obj, detail, prev], ensure_ascii=False, separators=(',', ':'))
+    h = hashlib.sha256(canon.encode()).hexdigest()
+    c.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq))
+    prev = h
+c.commit()
+"#
+    );
+    let st = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(db)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
