@@ -483,6 +483,42 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
         "{} bytes",
         whole.bytes.len()
     );
+
+    // Nothing of the call is on disk in the clear: no WAV or JSON file, no
+    // name. What the API sends is the sealed recording, byte for byte.
+    let run_dir = find_file(&data, "recording.wav")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let keys = voxhire_vault::Keyring::parse(common::voxhire::TEST_MASTER_KEYS, "test").unwrap();
+    let mut plain =
+        voxhire_engine::archive::read(&run_dir.join("recording.wav"), Some(&keys)).unwrap();
+    let len = plain.len() as u64;
+    voxhire_media::wav::set_header_len(&mut plain, len);
+    assert!(
+        plain == whole.bytes,
+        "the API's recording is the sealed one decrypted"
+    );
+    let wav = hound::WavReader::new(std::io::Cursor::new(&whole.bytes)).unwrap();
+    assert_eq!((wav.spec().channels, wav.spec().sample_rate), (2, 8000));
+    assert!(wav.duration() > 8000 * 10, "{} samples", wav.duration());
+    for file in files_under(&data) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("voxhire.sqlite") || name == "script.toml" {
+            continue; // The store, and the job's script (no one's personal data).
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.starts_with(b"RIFF") && !bytes.starts_with(b"{") && !bytes.starts_with(b"["),
+            "{} is in the clear",
+            file.display()
+        );
+        assert!(
+            !bytes.windows(5).any(|w| w == b"Alice"),
+            "{} holds the candidate's name",
+            file.display()
+        );
+    }
     let part = request_with(
         http,
         "GET",
@@ -735,4 +771,28 @@ fn a_campaign_keeps_its_window_and_state_across_pause_resume_restart_and_cancel(
         .filter_map(|e| e["status"].as_str())
         .collect();
     assert_eq!(history, ["imported"], "{}", ev.text);
+}
+
+/// Every file under `dir`.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn find_file(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    files_under(dir)
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n == name))
+        .unwrap_or_else(|| panic!("no {name} under {}", dir.display()))
 }

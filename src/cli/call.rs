@@ -12,6 +12,7 @@ use voxhire_sip::message::{NameAddr, Uri};
 use voxhire_sip::sdp::{self, SessionDescription};
 use voxhire_sip::ua::{CallHandle, Event, InviteParams};
 
+use voxhire_engine::archive::Archive;
 use voxhire_engine::call::{Action, Call, CallPolicy, Expired};
 use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::interview::session::InterviewParams;
@@ -43,6 +44,9 @@ pub struct CallArgs {
     /// Where to record the far end's audio (8 kHz mono WAV).
     #[arg(long)]
     record: Option<PathBuf>,
+    /// Seal the recording and the interview's files under these master keys.
+    #[command(flatten)]
+    keys: super::security::KeyArgs,
     /// Hang up this many seconds after the answer (default: when the WAV has played,
     /// or when the far end hangs up if nothing is played).
     #[arg(long, value_name = "SECS")]
@@ -143,6 +147,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
         media: None,
         play,
         record: args.record.clone(),
+        archive: args.keys.archive()?,
         seed,
         call_id: call_id.clone(),
         codec: None,
@@ -258,6 +263,7 @@ struct PlainCall<'a> {
     media: Option<MediaHandle>,
     play: Option<Arc<Vec<i16>>>,
     record: Option<PathBuf>,
+    archive: Archive,
     seed: u64,
     call_id: String,
     codec: Option<&'static str>,
@@ -309,6 +315,7 @@ impl PlainCall<'_> {
                 negotiated,
                 echo: false,
                 recording: self.record.clone().map(Recording::Remote),
+                archive: self.archive.clone(),
                 seed: self.seed,
                 call_id: self.call_id.clone(),
             },
@@ -421,6 +428,7 @@ async fn run_interview(
                     candidate_name: args.candidate_name.clone(),
                     tz,
                     run_dir: args.out.clone(),
+                    archive: args.keys.archive()?,
                 },
             },
             stop_rx,

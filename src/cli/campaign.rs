@@ -62,6 +62,10 @@ pub struct RunArgs {
     /// when only callbacks are left, and a later run makes those that are due.
     #[arg(long)]
     wait_for_callbacks: bool,
+    /// Seal every call's recording, transcript, report and events under
+    /// these master keys (default: VOXHIRE_MASTER_KEYS if set).
+    #[command(flatten)]
+    keys: super::security::KeyArgs,
 }
 
 pub async fn run(cmd: CampaignCommand) -> Result<()> {
@@ -75,6 +79,7 @@ pub async fn run(cmd: CampaignCommand) -> Result<()> {
 /// (Long on purpose: the set-up steps in the order a user reads them in the
 /// error messages, each one call; the running is the engine's `CampaignRun`.)
 async fn run_campaign(args: RunArgs) -> Result<()> {
+    let archive = args.keys.archive()?;
     let mut config = CampaignConfig::load(&args.file)?;
     let machine = args
         .max_calls
@@ -142,7 +147,8 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
         opt_outs,
         progress: progress_bar(total as u64, args.quiet),
     };
-    let mut run = CampaignRun::new(sched, log, scripts, dialer, wait_for_callbacks);
+    let mut run =
+        CampaignRun::new(sched, log, scripts, dialer, wait_for_callbacks).with_archive(archive);
     let (control_tx, control_rx) = watch::channel(Control::Run);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {

@@ -31,6 +31,15 @@ impl KeyArgs {
         })
     }
 
+    /// Where calls' files go: sealed under the keys when they are given,
+    /// in the clear otherwise.
+    pub fn archive(&self) -> Result<voxhire_engine::archive::Archive> {
+        Ok(match self.try_load()? {
+            Some(ring) => voxhire_engine::archive::Archive::sealed(std::sync::Arc::new(ring)),
+            None => voxhire_engine::archive::Archive::plain(),
+        })
+    }
+
     fn try_load(&self) -> Result<Option<Keyring>> {
         match &self.keys {
             Some(path) => Ok(Some(Keyring::load(path)?)),

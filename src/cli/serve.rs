@@ -14,6 +14,7 @@ use voxhire_sip::sdp::SessionDescription;
 use voxhire_sip::ua::{CallHandle, Event, RegisterParams};
 use voxhire_sip::StatusCode;
 
+use voxhire_engine::archive::Archive;
 use voxhire_engine::call::{Action, Call, CallPolicy};
 use voxhire_engine::inbound::{file_safe, Accepted, Answerer, MediaSetup};
 use voxhire_engine::interview::outputs::EventLog;
@@ -69,6 +70,8 @@ pub struct ServeArgs {
     /// The callers' IANA time zone, for callback times (with --script).
     #[arg(long, requires = "script", default_value = "UTC")]
     tz: String,
+    #[command(flatten)]
+    keys: super::security::KeyArgs,
 }
 
 /// What `--script` needs for each call.
@@ -192,6 +195,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         calls: HashMap::new(),
         finishing: tokio::task::JoinSet::new(),
         interviews,
+        archive: args.keys.archive()?,
         running: tokio::task::JoinSet::new(),
         registered: false,
     };
@@ -292,6 +296,8 @@ struct Server<'a> {
     calls: HashMap<CallHandle, ActiveCall>,
     finishing: tokio::task::JoinSet<Result<CallSummary>>,
     interviews: Option<InterviewSetup>,
+    /// Whether the calls' files are sealed (--keys / VOXHIRE_MASTER_KEYS).
+    archive: Archive,
     running: tokio::task::JoinSet<(CallHandle, Result<InterviewResult>)>,
     /// A binding exists at the trunk's registrar (removed on shutdown).
     registered: bool,
@@ -365,6 +371,7 @@ impl Server<'_> {
             .map(|_| self.args.out.join(file_safe(&call_id, 96)));
         let record_dir = self.args.record_dir.clone();
         let echo = self.args.echo;
+        let archive = self.archive.clone();
         let mut interview = None;
         let setup = || -> Result<MediaSetup> {
             let Some(dir) = &run_dir else {
@@ -373,11 +380,12 @@ impl Server<'_> {
                 return Ok(MediaSetup {
                     echo,
                     recording,
+                    archive: archive.clone(),
                     tap: None,
                 });
             };
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let events = EventLog::create(&dir.join("events.jsonl"))?;
+            let events = EventLog::create(&dir.join("events.jsonl"), &archive)?;
             events.log(
                 "sip",
                 &serde_json::json!({"event": "incoming", "call_id": call_id}),
@@ -395,6 +403,7 @@ impl Server<'_> {
             Ok(MediaSetup {
                 echo,
                 recording: Some(Recording::Stereo(dir.join("recording.wav"))),
+                archive: archive.clone(),
                 tap: Some(tx),
             })
         };
@@ -528,6 +537,7 @@ impl Server<'_> {
             candidate_name: None,
             tz: setup.tz,
             run_dir,
+            archive: self.archive.clone(),
         };
         let task = session::run(
             setup.stack.clone(),

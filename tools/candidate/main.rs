@@ -32,6 +32,7 @@ use voxhire_speech::vad::SileroVad;
 use call::{AnsweredCall, CallLine};
 use scenario::Scenario;
 use turn_taking::TurnConfig;
+use voxhire_engine::archive::Archive;
 use voxhire_engine::inbound::{file_safe, Accepted, Answerer, MediaSetup};
 use voxhire_engine::media_task::Recording;
 use voxhire_engine::rtp_ports::RtpPorts;
@@ -331,6 +332,7 @@ impl Candidate {
             Ok(MediaSetup {
                 echo: false,
                 recording: recording.clone().map(Recording::Stereo),
+                archive: Archive::plain(),
                 tap: Some(tap),
             })
         };

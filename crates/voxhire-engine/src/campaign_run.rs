@@ -109,6 +109,7 @@ pub struct CampaignRun<L> {
     stack: Arc<InterviewStack>,
     dialer: Arc<Dialer>,
     wait_for_callbacks: bool,
+    archive: crate::archive::Archive,
     calls: JoinSet<(String, u32, Address, Result<CallRecord>)>,
     stop_tx: watch::Sender<bool>,
     stop_rx: watch::Receiver<bool>,
@@ -130,10 +131,17 @@ impl<L: AttemptLog> CampaignRun<L> {
             stack: dialer.stack.clone(),
             dialer,
             wait_for_callbacks,
+            archive: crate::archive::Archive::plain(),
             calls: JoinSet::new(),
             stop_tx,
             stop_rx,
         }
+    }
+
+    /// Writes the calls' files sealed (or in the clear, the default).
+    pub fn with_archive(mut self, archive: crate::archive::Archive) -> Self {
+        self.archive = archive;
+        self
     }
 
     /// Dials, waits and records until nobody is left to call now, or
@@ -241,6 +249,7 @@ impl<L: AttemptLog> CampaignRun<L> {
                     candidate_name: Some(c.name.clone()),
                     tz: c.timezone,
                     run_dir: dial.call_dir.clone(),
+                    archive: self.archive.clone(),
                 },
             };
             let (dialer, stack, stop) = (

@@ -22,6 +22,8 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 pub struct MediaSetup {
     pub echo: bool,
     pub recording: Option<Recording>,
+    /// Whether the recording is sealed.
+    pub archive: crate::archive::Archive,
     /// Every received 20 ms frame (see [`MediaHandle::start_with_tap`]).
     pub tap: Option<ReceivedAudio>,
 }
@@ -97,6 +99,7 @@ impl Answerer {
                 negotiated,
                 echo: setup.echo,
                 recording: setup.recording,
+                archive: setup.archive,
                 seed: rand::random(),
                 call_id: call_id.to_owned(),
             },

@@ -80,7 +80,7 @@ impl Dialer {
         let run_dir = req.interview.run_dir.clone();
         std::fs::create_dir_all(&run_dir)
             .with_context(|| format!("creating {}", run_dir.display()))?;
-        let events = EventLog::create(&run_dir.join("events.jsonl"))?;
+        let events = EventLog::create(&run_dir.join("events.jsonl"), &req.interview.archive)?;
         let (rtp, rtcp) = self.line.ports.bind(self.line.local_ip).await?;
         let rtp_addr = SocketAddr::new(self.line.local_ip, rtp.local_addr()?.port());
         let seed: u64 = rand::random();
@@ -259,7 +259,8 @@ impl CallRun<'_> {
                     return Ok(());
                 };
                 let recording = p.run_dir.join("recording.wav");
-                if let Err(e) = self.start_media(&sdp, recording) {
+                let archive = p.archive.clone();
+                if let Err(e) = self.start_media(&sdp, recording, archive) {
                     tracing::warn!(error = %format!("{e:#}"), "unusable SDP answer; hanging up");
                     call.handle_media_refused(Instant::now(), format!("{e:#}"));
                 }
@@ -310,7 +311,12 @@ impl CallRun<'_> {
     }
 
     /// Starts media (recording both sides, the listener's tap) on the answer's SDP.
-    fn start_media(&mut self, sdp_bytes: &[u8], recording: PathBuf) -> Result<()> {
+    fn start_media(
+        &mut self,
+        sdp_bytes: &[u8],
+        recording: PathBuf,
+        archive: crate::archive::Archive,
+    ) -> Result<()> {
         let answer = SessionDescription::parse(sdp_bytes).context("the answer's SDP")?;
         let negotiated = sdp::accept_answer(&answer, &self.dialer.line.codecs)?;
         let Some((rtp, rtcp)) = self.sockets.take() else {
@@ -329,6 +335,7 @@ impl CallRun<'_> {
                 negotiated,
                 echo: false,
                 recording: Some(Recording::Stereo(recording)),
+                archive,
                 seed: self.seed,
                 call_id: self.call_id.clone(),
             },

@@ -19,6 +19,7 @@
 //!   [`redact`] keeps phone numbers out of logs.
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod call;
 pub mod call_router;
 pub mod campaign_run;

@@ -35,6 +35,8 @@ pub struct MediaParams {
     pub negotiated: NegotiatedAudio,
     pub echo: bool,
     pub recording: Option<Recording>,
+    /// Whether the recording is sealed.
+    pub archive: crate::archive::Archive,
     pub seed: u64,
     /// For the task's tracing span.
     pub call_id: String,
@@ -194,7 +196,7 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn open(rec: &Recording) -> Result<Recorder> {
+    fn open(rec: &Recording, archive: &crate::archive::Archive) -> Result<Recorder> {
         let (path, stereo) = match rec {
             Recording::Remote(p) => (p, false),
             Recording::Stereo(p) => (p, true),
@@ -207,8 +209,16 @@ impl Recorder {
         } else {
             WavChannels::Mono
         };
-        let writer = WavWriter::create(path, layout)
-            .with_context(|| format!("creating recording {}", path.display()))?;
+        let writer = if archive.is_sealed() {
+            let mut name = path.file_name().unwrap_or_default().to_owned();
+            name.push(".partial");
+            let partial = path.with_file_name(name);
+            let sink = Box::new(archive.append(path, &partial)?);
+            WavWriter::to_sink(path, &partial, layout, sink)
+        } else {
+            WavWriter::create(path, layout)
+        }
+        .with_context(|| format!("creating recording {}", path.display()))?;
         Ok(Recorder {
             writer,
             stereo,
@@ -252,7 +262,11 @@ async fn run(
     taps: Taps,
 ) -> Result<MediaReport> {
     let mut queued_total = 0u64;
-    let mut recorder = params.recording.as_ref().map(Recorder::open).transpose()?;
+    let mut recorder = params
+        .recording
+        .as_ref()
+        .map(|r| Recorder::open(r, &params.archive))
+        .transpose()?;
     let mut tap_dropped = 0u64;
     let mut prompt_playing = false;
     let mut dtmf = String::new();

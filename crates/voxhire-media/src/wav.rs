@@ -4,7 +4,10 @@
 //! any channel count (downmixed), 8/16/24/32-bit integer and 32-bit float.
 //! [`WavWriter`] writes 16-bit PCM at 8 kHz incrementally to `<name>.partial` and
 //! renames it into place on [`WavWriter::finalize`] after an fsync, so a finished
-//! recording is either complete or absent, never half-written.
+//! recording is either complete or absent, never half-written. Written to a
+//! [`WavSink`] instead (an encrypting stream, which cannot seek back), the
+//! header says "length unknown" ([`STREAMING_LEN`]) and a reader that knows
+//! the length puts it in with [`set_header_len`].
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -100,12 +103,62 @@ pub enum WavChannels {
     Stereo,
 }
 
+/// Where a streamed recording's bytes go: written in order, never
+/// revisited. `finish` completes and syncs it.
+pub trait WavSink: std::io::Write + Send {
+    fn finish(self: Box<Self>) -> std::io::Result<()>;
+}
+
+/// The RIFF and data sizes a streamed header carries: "unknown" (as
+/// streaming WAV writers such as ffmpeg's and sox's write them).
+pub const STREAMING_LEN: u32 = u32::MAX;
+/// The canonical PCM header's length.
+pub const HEADER_LEN: usize = 44;
+
+/// A 16-bit 8 kHz PCM header for `data_len` bytes of samples.
+pub fn header(channels: u16, data_len: u32) -> [u8; HEADER_LEN] {
+    let block = channels * 2;
+    let mut h = [0u8; HEADER_LEN];
+    h[0..4].copy_from_slice(b"RIFF");
+    h[4..8].copy_from_slice(&data_len.saturating_add(36).to_le_bytes());
+    h[8..16].copy_from_slice(b"WAVEfmt ");
+    h[16..20].copy_from_slice(&16u32.to_le_bytes());
+    h[20..22].copy_from_slice(&1u16.to_le_bytes());
+    h[22..24].copy_from_slice(&channels.to_le_bytes());
+    h[24..28].copy_from_slice(&PCM_RATE.to_le_bytes());
+    h[28..32].copy_from_slice(&(PCM_RATE * u32::from(block)).to_le_bytes());
+    h[32..34].copy_from_slice(&block.to_le_bytes());
+    h[34..36].copy_from_slice(&16u16.to_le_bytes());
+    h[36..40].copy_from_slice(b"data");
+    h[40..44].copy_from_slice(&data_len.to_le_bytes());
+    h
+}
+
+/// Puts the real sizes into a streamed recording's header, given the whole
+/// file's length. Leaves anything that is not such a header alone.
+pub fn set_header_len(head: &mut [u8], file_len: u64) {
+    if head.len() < HEADER_LEN || &head[0..4] != b"RIFF" || &head[36..40] != b"data" {
+        return;
+    }
+    let data =
+        u32::try_from(file_len.saturating_sub(HEADER_LEN as u64)).unwrap_or(STREAMING_LEN - 36);
+    head[4..8].copy_from_slice(&data.saturating_add(36).to_le_bytes());
+    head[40..44].copy_from_slice(&data.to_le_bytes());
+}
+
 /// An 8 kHz 16-bit recording being written.
 pub struct WavWriter {
-    inner: hound::WavWriter<BufWriter<File>>,
+    out: Out,
     channels: u16,
     partial: PathBuf,
     path: PathBuf,
+}
+
+enum Out {
+    /// A file of its own, its header kept current (a crash leaves a valid WAV).
+    File(hound::WavWriter<BufWriter<File>>),
+    /// A sink: PCM appended after a streaming header, frame by frame.
+    Sink(Box<dyn WavSink>, Vec<u8>),
 }
 
 impl WavWriter {
@@ -128,17 +181,45 @@ impl WavWriter {
         let inner = hound::WavWriter::create(&partial, spec)
             .map_err(|e| WavError::from_hound(&partial, e))?;
         Ok(Self {
-            inner,
+            out: Out::File(inner),
             channels,
             partial,
             path,
         })
     }
 
+    /// Starts a recording streamed into `sink`, which writes to `partial`;
+    /// [`WavWriter::finalize`] finishes the sink and renames `partial` to
+    /// `path`.
+    pub fn to_sink(
+        path: impl AsRef<Path>,
+        partial: impl AsRef<Path>,
+        layout: WavChannels,
+        mut sink: Box<dyn WavSink>,
+    ) -> Result<Self, WavError> {
+        let channels = match layout {
+            WavChannels::Mono => 1,
+            WavChannels::Stereo => 2,
+        };
+        let partial = partial.as_ref().to_owned();
+        sink.write_all(&header(channels, STREAMING_LEN))
+            .map_err(|source| WavError::Io {
+                path: partial.clone(),
+                source,
+            })?;
+        Ok(Self {
+            out: Out::Sink(sink, Vec::with_capacity(1280)),
+            channels,
+            partial,
+            path: path.as_ref().to_owned(),
+        })
+    }
+
     /// Appends mono samples.
     pub fn write_mono(&mut self, samples: &[i16]) -> Result<(), WavError> {
         self.expect_channels(1)?;
-        samples.iter().try_for_each(|&s| self.write_sample(s))
+        samples.iter().try_for_each(|&s| self.write_sample(s))?;
+        self.write_frame()
     }
 
     /// Appends a stereo block, left = agent and right = candidate. If one side is
@@ -149,15 +230,21 @@ impl WavWriter {
             self.write_sample(left.get(i).copied().unwrap_or(0))?;
             self.write_sample(right.get(i).copied().unwrap_or(0))?;
         }
-        Ok(())
+        self.write_frame()
     }
 
     /// Writes buffered samples and updates the header, so the partial file is a
     /// valid WAV of everything written so far.
     pub fn flush(&mut self) -> Result<(), WavError> {
-        self.inner
-            .flush()
-            .map_err(|e| WavError::from_hound(&self.partial, e))
+        match &mut self.out {
+            Out::File(w) => w
+                .flush()
+                .map_err(|e| WavError::from_hound(&self.partial, e)),
+            Out::Sink(sink, _) => sink.flush().map_err(|source| WavError::Io {
+                path: self.partial.clone(),
+                source,
+            }),
+        }
     }
 
     /// Completes the file, syncs it to disk and renames it to its final path.
@@ -166,12 +253,16 @@ impl WavWriter {
             let path = path.to_owned();
             move |source| WavError::Io { path, source }
         };
-        self.inner
-            .finalize()
-            .map_err(|e| WavError::from_hound(&self.partial, e))?;
-        File::open(&self.partial)
-            .and_then(|f| f.sync_all())
-            .map_err(io_err(&self.partial))?;
+        match self.out {
+            Out::File(w) => {
+                w.finalize()
+                    .map_err(|e| WavError::from_hound(&self.partial, e))?;
+                File::open(&self.partial)
+                    .and_then(|f| f.sync_all())
+                    .map_err(io_err(&self.partial))?;
+            }
+            Out::Sink(sink, _) => sink.finish().map_err(io_err(&self.partial))?,
+        }
         std::fs::rename(&self.partial, &self.path).map_err(io_err(&self.path))?;
         // Persist the rename itself.
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -183,9 +274,27 @@ impl WavWriter {
     }
 
     fn write_sample(&mut self, sample: i16) -> Result<(), WavError> {
-        self.inner
-            .write_sample(sample)
-            .map_err(|e| WavError::from_hound(&self.partial, e))
+        match &mut self.out {
+            Out::File(w) => w
+                .write_sample(sample)
+                .map_err(|e| WavError::from_hound(&self.partial, e)),
+            Out::Sink(_, frame) => {
+                frame.extend_from_slice(&sample.to_le_bytes());
+                Ok(())
+            }
+        }
+    }
+
+    /// Hands a sink the frame's samples in one write.
+    fn write_frame(&mut self) -> Result<(), WavError> {
+        if let Out::Sink(sink, frame) = &mut self.out {
+            sink.write_all(frame).map_err(|source| WavError::Io {
+                path: self.partial.clone(),
+                source,
+            })?;
+            frame.clear();
+        }
+        Ok(())
     }
 
     fn expect_channels(&self, given: u16) -> Result<(), WavError> {
@@ -213,6 +322,43 @@ impl std::fmt::Debug for WavWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sink that keeps what it was given, as a file would.
+    struct MemSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>, PathBuf);
+    impl std::io::Write for MemSink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl WavSink for MemSink {
+        fn finish(self: Box<Self>) -> std::io::Result<()> {
+            std::fs::write(&self.1, &*self.0.lock().unwrap())
+        }
+    }
+
+    #[test]
+    fn a_streamed_recording_reads_back_once_its_sizes_are_put_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, partial) = (dir.path().join("r.wav"), dir.path().join("r.wav.partial"));
+        let bytes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Box::new(MemSink(bytes.clone(), partial.clone()));
+        let mut w = WavWriter::to_sink(&path, &partial, WavChannels::Stereo, sink).unwrap();
+        w.write_stereo(&[1, 2, 3], &[-1, -2]).unwrap();
+        w.write_stereo(&[4], &[-4]).unwrap();
+        w.finalize().unwrap();
+        let mut file = std::fs::read(&path).unwrap();
+        assert_eq!(&file[40..44], &STREAMING_LEN.to_le_bytes());
+        let len = file.len() as u64;
+        set_header_len(&mut file, len);
+        let mut r = hound::WavReader::new(std::io::Cursor::new(file)).unwrap();
+        assert_eq!(r.spec().channels, 2);
+        let got: Vec<i16> = r.samples::<i16>().map(Result::unwrap).collect();
+        assert_eq!(got, [1, -1, 2, -2, 3, 0, 4, -4]);
+    }
 
     fn write(path: &Path, spec: WavSpec, frames: usize, sample: impl Fn(usize, u16) -> f64) {
         let mut w = hound::WavWriter::create(path, spec).unwrap();

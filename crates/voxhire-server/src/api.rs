@@ -793,9 +793,8 @@ async fn interview_file(
     State(st): State<AppState>,
     caller: Allowed<need::ReadRecords>,
     Path((id, name)): Path<(String, String)>,
-    req: Request,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<axum::response::Response> {
-    use tower::ServiceExt;
     let Some((_, file, mime)) = CALL_FILES.iter().find(|(n, _, _)| *n == name) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -813,12 +812,7 @@ async fn interview_file(
             format!("interview {id} has no {name} (the call may not have been answered)"),
         ));
     }
-    let served =
-        tower_http::services::ServeFile::new_with_mime(&path, &mime.parse().expect("a media type"))
-            .oneshot(req)
-            .await
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    Ok(served.map(axum::body::Body::new))
+    crate::files::serve(path, mime, st.keys.clone(), &headers).await
 }
 
 /// A job's campaign: what it is doing now and its counts per status.

@@ -248,6 +248,7 @@ async fn start(
     let prior = prior_attempts(&store, &job.id).await?;
     let sched = Scheduler::new(config, candidates, DoNotCallList::new(), &prior, Utc::now())?;
     let (wake, registry, audit) = (st.wake.clone(), st.campaigns.clone(), st.audit.clone());
+    let archive = voxhire_engine::archive::Archive::sealed(st.keys.clone());
     let task = tokio::spawn(async move {
         let job_id = job.id.clone();
         let stack = match engine.stack_for(&job_id, script.clone(), lang).await {
@@ -269,7 +270,8 @@ async fn start(
             audit,
             wake,
         };
-        let mut campaign = CampaignRun::new(sched, log, scripts, dialer, true);
+        let mut campaign =
+            CampaignRun::new(sched, log, scripts, dialer, true).with_archive(archive);
         loop {
             let ended = campaign.run(control.clone()).await;
             // Decided under the registry's lock, so that a resume racing the

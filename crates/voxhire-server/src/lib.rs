@@ -14,6 +14,7 @@ pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod error;
+pub mod files;
 pub mod idempotency;
 pub mod reference;
 pub mod resume;

@@ -2,16 +2,19 @@
 //! `report.json`, `events.jsonl` and `recording.wav` (the media task writes that
 //! one). Every file is written to a temporary name, fsynced and renamed into
 //! place, then the directory is fsynced: a reader (or a crash) never sees half a
-//! file, and a finished interview is never lost.
+//! file, and a finished interview is never lost. [`Archive`] decides whether
+//! they are sealed.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
+
+use crate::archive::{Appender, Archive};
 
 /// Writes `bytes` to `path` atomically (temp + fsync + rename + fsync of the
 /// directory, [`voxhire_campaign::write_atomic`]), creating the directory first.
@@ -20,13 +23,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     Ok(voxhire_campaign::write_atomic(path, bytes)?)
-}
-
-/// Serialises `value` as pretty JSON into `path`, atomically.
-pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value).context("serialising JSON")?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
 }
 
 fn partial_path(path: &Path) -> PathBuf {
@@ -48,7 +44,7 @@ pub struct EventLog {
 struct LogFile {
     path: PathBuf,
     partial: PathBuf,
-    out: Option<BufWriter<File>>,
+    out: Option<Appender>,
 }
 
 #[derive(Serialize)]
@@ -63,18 +59,17 @@ struct Line<'a, T: Serialize> {
 }
 
 impl EventLog {
-    pub fn create(path: &Path) -> Result<EventLog> {
+    pub fn create(path: &Path, archive: &Archive) -> Result<EventLog> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let partial = partial_path(path);
-        let file =
-            File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        let out = archive.append(path, &partial)?;
         Ok(EventLog {
             inner: Arc::new(Mutex::new(LogFile {
                 path: path.to_path_buf(),
                 partial,
-                out: Some(BufWriter::new(file)),
+                out: Some(out),
             })),
             origin: Instant::now(),
         })
@@ -114,11 +109,7 @@ impl EventLog {
         let Some(out) = file.out.take() else {
             return Ok(path);
         };
-        let f = out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("flushing {}", partial.display()))?;
-        f.sync_all()
+        out.finish()
             .and_then(|()| std::fs::rename(&partial, &path))
             .with_context(|| format!("finishing {}", path.display()))?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -136,7 +127,9 @@ mod tests {
     fn atomic_write_leaves_no_partial_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/b/report.json");
-        write_json(&path, &serde_json::json!({"score": 81})).unwrap();
+        Archive::plain()
+            .write_json(&path, &serde_json::json!({"score": 81}))
+            .unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"score\": 81"), "{text}");
         let left: Vec<_> = std::fs::read_dir(dir.path().join("a/b"))
@@ -150,7 +143,7 @@ mod tests {
     fn event_log_is_partial_until_finished() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.jsonl");
-        let log = EventLog::create(&path).unwrap();
+        let log = EventLog::create(&path, &Archive::plain()).unwrap();
         log.log("sip", &serde_json::json!({"event": "invite"}));
         log.clone().log(
             "dialog",

@@ -19,7 +19,7 @@ use voxhire_media::stats::percentile;
 use voxhire_nlu::{Heard as HeardUtterance, Lang, Understanding};
 
 use super::listener::{self, FinalHeard, Heard, ListenerControl, ListenerParams};
-use super::outputs::{self, EventLog};
+use super::outputs::EventLog;
 use super::speaker::{Speaker, SpeakerCommand, Spoken};
 pub use super::turn_taking::TurnLatency;
 use super::turn_taking::{TurnOutput, TurnTaking};
@@ -35,6 +35,8 @@ pub struct InterviewParams {
     pub tz: chrono_tz::Tz,
     /// `runs/<campaign>/<candidate>/`.
     pub run_dir: PathBuf,
+    /// Whether the call's files are sealed.
+    pub archive: crate::archive::Archive,
 }
 
 /// The media side of the call, handed to the session once answered.
@@ -413,7 +415,7 @@ impl Session {
         let dir = &self.params.run_dir;
         let ended_ms = self.call_ms();
         let turns = played_turns(std::mem::take(&mut self.turns), ended_ms);
-        outputs::write_json(
+        self.params.archive.write_json(
             &dir.join("transcript.json"),
             &Transcript {
                 language: self.params.lang,
@@ -421,7 +423,7 @@ impl Session {
             },
         )?;
         let report_path = dir.join("report.json");
-        outputs::write_json(&report_path, &report)?;
+        self.params.archive.write_json(&report_path, &report)?;
         let latencies = self.turn_taking.latencies().to_vec();
         if !latencies.is_empty() {
             self.events.log("turn", &latency_summary(&latencies));

@@ -1,0 +1,245 @@
+//! How a call's files are kept: in the clear, or sealed under the master
+//! keys (`voxhire-vault`) so that no recording, transcript, report or event
+//! log is ever on disk in plaintext, not even while the call runs.
+//!
+//! A sealed file is bound to its place in the archive (its last three path
+//! components, e.g. `cand_1/2/report.json`): copied over another
+//! candidate's file, it does not open.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use voxhire_media::wav::WavSink;
+use voxhire_vault::{Keyring, OpenReader, SealWriter};
+
+#[derive(Clone, Default)]
+pub struct Archive {
+    keys: Option<Arc<Keyring>>,
+}
+
+impl std::fmt::Debug for Archive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.keys.is_some() {
+            "Archive(sealed)"
+        } else {
+            "Archive(plain)"
+        })
+    }
+}
+
+/// What a sealed file is bound to.
+pub fn label(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .rev()
+        .take(3)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
+}
+
+/// An open file being appended to: plain or sealed.
+pub enum Appender {
+    Plain(BufWriter<File>),
+    Sealed(SealWriter<BufWriter<File>>),
+}
+
+impl Write for Appender {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Appender::Plain(w) => w.write(b),
+            Appender::Sealed(w) => w.write(b),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Appender::Plain(w) => w.flush(),
+            Appender::Sealed(w) => w.flush(),
+        }
+    }
+}
+
+impl Appender {
+    /// Completes the file (a sealed one gets its last chunk) and syncs it.
+    pub fn finish(self) -> std::io::Result<()> {
+        let out = match self {
+            Appender::Plain(w) => w,
+            Appender::Sealed(w) => w.finish()?,
+        };
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    }
+}
+
+impl WavSink for Appender {
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        Appender::finish(*self)
+    }
+}
+
+impl Archive {
+    /// Files in the clear.
+    pub fn plain() -> Archive {
+        Archive { keys: None }
+    }
+
+    /// Files sealed under `keys`' current master key.
+    pub fn sealed(keys: Arc<Keyring>) -> Archive {
+        Archive { keys: Some(keys) }
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.keys.is_some()
+    }
+
+    /// Writes a whole file atomically (temp, fsync, rename, fsync).
+    pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let sealed;
+        let bytes = match &self.keys {
+            Some(keys) => {
+                // The STREAM format, like every archive file, so one reader
+                // (and range reads) serves them all.
+                let mut w =
+                    SealWriter::new(keys, &label(path), Vec::with_capacity(bytes.len() + 128))?;
+                w.write_all(bytes)?;
+                sealed = w.finish()?;
+                &sealed[..]
+            }
+            None => bytes,
+        };
+        crate::interview::outputs::write_atomic(path, bytes)
+    }
+
+    /// Serialises `value` as pretty JSON into `path`, atomically.
+    pub fn write_json(&self, path: &Path, value: &impl Serialize) -> Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(value).context("serialising JSON")?;
+        bytes.push(b'\n');
+        self.write(path, &bytes)
+    }
+
+    /// Opens `partial` to append what will become `path` (the label is the
+    /// final path's).
+    pub fn append(&self, path: &Path, partial: &Path) -> Result<Appender> {
+        let file = BufWriter::new(
+            File::create(partial).with_context(|| format!("creating {}", partial.display()))?,
+        );
+        Ok(match &self.keys {
+            Some(keys) => Appender::Sealed(
+                SealWriter::new(keys, &label(path), file)
+                    .with_context(|| format!("writing {}", partial.display()))?,
+            ),
+            None => Appender::Plain(file),
+        })
+    }
+}
+
+/// A call file opened for reading, sealed or not: its plaintext length and
+/// a seekable reader over the plaintext.
+pub struct OpenedFile {
+    pub len: u64,
+    pub reader: Box<dyn ReadSeek>,
+    pub sealed: bool,
+}
+
+pub trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// Opens a call file, decrypting it if it is sealed (with `keys`; a sealed
+/// file without keys is an error naming what is missing).
+pub fn open(path: &Path, keys: Option<&Keyring>) -> Result<OpenedFile> {
+    let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic)?;
+    file.rewind()?;
+    if n == 4 && &magic == voxhire_vault::MAGIC {
+        let keys = keys.with_context(|| {
+            format!(
+                "{} is encrypted: give the master key (--keys or VOXHIRE_MASTER_KEYS)",
+                path.display()
+            )
+        })?;
+        let reader = OpenReader::new(keys, &label(path), file)
+            .with_context(|| format!("decrypting {}", path.display()))?;
+        return Ok(OpenedFile {
+            len: reader.len(),
+            reader: Box::new(reader),
+            sealed: true,
+        });
+    }
+    let len = file.metadata()?.len();
+    Ok(OpenedFile {
+        len,
+        reader: Box::new(file),
+        sealed: false,
+    })
+}
+
+/// Reads a whole call file as plaintext.
+pub fn read(path: &Path, keys: Option<&Keyring>) -> Result<Vec<u8>> {
+    let mut opened = open(path, keys)?;
+    let mut out = Vec::with_capacity(opened.len as usize);
+    opened
+        .reader
+        .read_to_end(&mut out)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_files_hold_no_plaintext_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Arc::new(Keyring::generate());
+        let archive = Archive::sealed(keys.clone());
+        let report = dir.path().join("cand_1/1/report.json");
+        archive
+            .write_json(&report, &serde_json::json!({"name": "Wang Fang"}))
+            .unwrap();
+        let raw = std::fs::read(&report).unwrap();
+        assert!(!raw.windows(4).any(|w| w == b"Wang"));
+        assert_eq!(raw[0], b'V', "not JSON on disk");
+        let back: serde_json::Value =
+            serde_json::from_slice(&read(&report, Some(&keys)).unwrap()).unwrap();
+        assert_eq!(back["name"], "Wang Fang");
+        assert!(read(&report, None)
+            .unwrap_err()
+            .to_string()
+            .contains("master key"));
+        // Moved over another candidate's report, it does not open.
+        let other = dir.path().join("cand_2/1/report.json");
+        std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+        std::fs::copy(&report, &other).unwrap();
+        assert!(read(&other, Some(&keys)).is_err());
+    }
+
+    #[test]
+    fn appended_files_seal_as_they_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Arc::new(Keyring::generate());
+        let path = dir.path().join("c/1/events.jsonl");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let partial = path.with_extension("jsonl.partial");
+        let mut a = Archive::sealed(keys.clone())
+            .append(&path, &partial)
+            .unwrap();
+        a.write_all(b"{\"event\":\"invite\"}\n").unwrap();
+        a.finish().unwrap();
+        std::fs::rename(&partial, &path).unwrap();
+        assert_eq!(
+            read(&path, Some(&keys)).unwrap(),
+            b"{\"event\":\"invite\"}\n"
+        );
+        let plain = dir.path().join("c/1/plain.jsonl");
+        let mut a = Archive::plain().append(&plain, &plain).unwrap();
+        a.write_all(b"x").unwrap();
+        a.finish().unwrap();
+        assert_eq!(read(&plain, None).unwrap(), b"x");
+    }
+}
