@@ -396,6 +396,58 @@ fn staff_sign_in_with_totp_roles_on_every_route_and_a_tamper_evident_audit_trail
             assert!(v["why"].as_str().unwrap().contains("MAC"), "{v}");
         }
     }
+
+    // Rotation: a new master key, every secret re-wrapped under it; the old
+    // key can then go, and the trail still verifies with the new one alone.
+    let key_file = scratch.join("master.key");
+    std::fs::write(
+        &key_file,
+        format!("{}\n", common::voxhire::TEST_MASTER_KEYS),
+    )
+    .unwrap();
+    let out = voxhire()
+        .args(["keys", "rotate", "--keys"])
+        .arg(&key_file)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        rotated["secrets"].as_i64().unwrap() >= 5,
+        "4 TOTP secrets and the MAC key: {rotated}"
+    );
+    let lines = std::fs::read_to_string(&key_file).unwrap();
+    let newest = scratch.join("newest.key");
+    std::fs::write(&newest, lines.lines().last().unwrap()).unwrap();
+    let out = voxhire()
+        .env_remove("VOXHIRE_MASTER_KEYS")
+        .args(["audit", "verify", "--keys"])
+        .arg(&newest)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert!(
+        out.status.success(),
+        "{v} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        (v["intact"].clone(), v["macs_checked"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(
+        v["entries"].as_i64(),
+        Some(n + 1),
+        "the rotation is in the trail"
+    );
 }
 
 /// Recomputes every hash from entry `from` on, as an attacker without the

@@ -63,7 +63,8 @@ pub enum KeysCommand {
         out: PathBuf,
     },
     /// Add a fresh master key to the key file and re-wrap every secret's
-    /// data key under it (the data itself is not re-encrypted).
+    /// and every call file's data key under it (the data itself is not
+    /// re-encrypted). Stop the server first: it reads its keys at start.
     Rotate {
         /// The key file to add the new key to.
         #[arg(long, value_name = "FILE")]
@@ -147,7 +148,12 @@ async fn rotate(key_file: &Path, data: &Path) -> Result<()> {
     let _ = std::fs::remove_file(&tmp);
     write_new_key_file(&tmp, &ring)?;
     std::fs::rename(&tmp, key_file).with_context(|| format!("replacing {}", key_file.display()))?;
-    let rewrapped = voxhire_server::secrets::rewrap_all(&store, &ring).await?;
+    let secrets = voxhire_server::secrets::rewrap_all(&store, &ring).await?;
+    let files = {
+        let data = data.to_path_buf();
+        tokio::task::block_in_place(|| voxhire_engine::archive::rewrap_all(&data, &ring))?
+    };
+    let rewrapped = secrets + files;
     auditor
         .record(
             &store,
@@ -155,13 +161,13 @@ async fn rotate(key_file: &Path, data: &Path) -> Result<()> {
                 actor: "operator",
                 action: "keys.rotate",
                 object: &new_id,
-                detail: serde_json::json!({ "rewrapped": rewrapped }),
+                detail: serde_json::json!({ "secrets": secrets, "files": files }),
             },
         )
         .await?;
     println!(
         "{}",
-        serde_json::json!({"key_id": new_id, "rewrapped": rewrapped})
+        serde_json::json!({"key_id": new_id, "rewrapped": rewrapped, "secrets": secrets, "files": files})
     );
     eprintln!(
         "every secret is wrapped under {new_id} now; once no other data directory uses them, the older lines in {} can be deleted",

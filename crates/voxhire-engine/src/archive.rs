@@ -189,6 +189,40 @@ pub fn read(path: &Path, keys: Option<&Keyring>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Re-wraps the data key of every sealed file under `dir` with the
+/// keyring's current master key (`voxhire keys rotate`); the media is not
+/// rewritten. Returns how many files changed.
+pub fn rewrap_all(dir: &Path, keys: &Keyring) -> Result<usize> {
+    let mut changed = 0;
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let entries = std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))?;
+        for e in entries {
+            let path = e?.path();
+            if path.is_dir() {
+                todo.push(path);
+                continue;
+            }
+            let mut magic = [0u8; 4];
+            let n = File::open(&path)
+                .and_then(|mut f| f.read(&mut magic))
+                .unwrap_or(0);
+            if n < 4 || &magic != voxhire_vault::MAGIC {
+                continue;
+            }
+            // A file still being written is labelled by its final name.
+            let name = path.to_string_lossy();
+            let target = Path::new(name.strip_suffix(".partial").unwrap_or(&name));
+            if voxhire_vault::rewrap_file(keys, &label(target), &path)
+                .with_context(|| format!("re-wrapping {}", path.display()))?
+            {
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +251,21 @@ mod tests {
         std::fs::create_dir_all(other.parent().unwrap()).unwrap();
         std::fs::copy(&report, &other).unwrap();
         assert!(read(&other, Some(&keys)).is_err());
+    }
+
+    #[test]
+    fn rotation_rewraps_every_sealed_file_and_skips_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ring = Keyring::generate();
+        let archive = Archive::sealed(Arc::new(Keyring::parse(&ring.to_lines(), "k").unwrap()));
+        let report = dir.path().join("c/1/report.json");
+        archive.write(&report, b"{}").unwrap();
+        std::fs::write(dir.path().join("c/1/script.toml"), b"[plain]").unwrap();
+        ring.push_fresh();
+        assert_eq!(rewrap_all(dir.path(), &ring).unwrap(), 1);
+        assert_eq!(rewrap_all(dir.path(), &ring).unwrap(), 0, "already current");
+        let newest = Keyring::parse(ring.to_lines().lines().last().unwrap(), "k").unwrap();
+        assert_eq!(read(&report, Some(&newest)).unwrap(), b"{}");
     }
 
     #[test]
