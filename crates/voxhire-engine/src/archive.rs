@@ -45,7 +45,7 @@ pub fn label(path: &Path) -> String {
 /// An open file being appended to: plain or sealed.
 pub enum Appender {
     Plain(BufWriter<File>),
-    Sealed(SealWriter<BufWriter<File>>),
+    Sealed(Box<SealWriter<BufWriter<File>>>),
 }
 
 impl Write for Appender {
@@ -128,10 +128,10 @@ impl Archive {
             File::create(partial).with_context(|| format!("creating {}", partial.display()))?,
         );
         Ok(match &self.keys {
-            Some(keys) => Appender::Sealed(
+            Some(keys) => Appender::Sealed(Box::new(
                 SealWriter::new(keys, &label(path), file)
                     .with_context(|| format!("writing {}", partial.display()))?,
-            ),
+            )),
             None => Appender::Plain(file),
         })
     }
