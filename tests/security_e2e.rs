@@ -8,69 +8,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::http::{request, request_with, Response};
-use common::server::{api_key, Server};
+use common::http::{request, request_with};
+use common::server::{api_key, cookie_of, create_user, sign_in, Server, PASSWORD};
 use common::voxhire::voxhire;
 use common::Scratch;
 use serde_json::{json, Value};
-
-const PASSWORD: &str = "a long enough pass phrase";
-
-struct Staff {
-    email: String,
-    totp: totp_rs::Totp,
-    recovery: Vec<String>,
-}
-
-fn create_user(data: &Path, email: &str, role: &str) -> Staff {
-    use std::io::Write;
-    let mut child = voxhire()
-        .args(["user", "create", "--email", email, "--role", role, "--data"])
-        .arg(data)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let secret = totp_rs::Secret::try_from_base32(v["totp_secret"].as_str().unwrap()).unwrap();
-    Staff {
-        email: email.to_owned(),
-        totp: totp_rs::Builder::new().with_secret(secret).build().unwrap(),
-        recovery: v["recovery_codes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap().to_owned())
-            .collect(),
-    }
-}
-
-fn sign_in(http: std::net::SocketAddr, email: &str, password: &str, code: &str) -> Response {
-    request(
-        http,
-        "POST",
-        "/api/v1/session",
-        None,
-        Some(&json!({"email": email, "password": password, "code": code})),
-    )
-}
-
-/// The session cookie a successful sign-in set, as a `Cookie` header value.
-fn cookie_of(r: &Response) -> String {
-    let set = r.header("set-cookie").expect("a session cookie");
-    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Max-Age=28800"] {
-        assert!(set.contains(attr), "{set}");
-    }
-    set.split(';').next().unwrap().to_owned()
-}
 
 fn run_verify(data: &Path) -> (bool, Value, String) {
     let out = voxhire()
@@ -183,6 +125,7 @@ fn staff_sign_in_with_totp_roles_on_every_route_and_a_tamper_evident_audit_trail
         ("GET /api/v1/candidates/{id}", "read"),
         ("GET /api/v1/candidates/{id}/events", "read"),
         ("POST /api/v1/candidates/{id}/status", "write"),
+        ("POST /api/v1/candidates/{id}/erase", "erase"),
         ("GET /api/v1/candidates/{id}/interviews", "read"),
         ("PUT /api/v1/candidates/{id}/resume", "write"),
         ("GET /api/v1/interviews/{id}", "read"),
@@ -205,7 +148,7 @@ fn staff_sign_in_with_totp_roles_on_every_route_and_a_tamper_evident_audit_trail
             "read" => matches!(who, "recruiter" | "auditor" | "read key" | "write key"),
             "write" => matches!(who, "recruiter" | "write key"),
             "webhooks" => matches!(who, "admin" | "write key"),
-            "users" => who == "admin",
+            "users" | "erase" => who == "admin",
             "audit" => matches!(who, "admin" | "auditor"),
             other => panic!("no right {other}"),
         }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::candidate::Candidate;
 use common::http::{request, request_raw, request_with, Ats};
-use common::server::{api_key, Server};
+use common::server::{api_key, cookie_of, create_user, sign_in, Server, PASSWORD};
 use common::voxhire::voxhire;
 use common::{repo_root, Scratch};
 use hmac::{Hmac, KeyInit, Mac};
@@ -543,6 +543,66 @@ fn a_job_is_interviewed_through_the_api_and_the_ats_gets_signed_webhooks() {
         None,
     );
     assert_eq!(r.status, 401, "{}", r.text);
+
+    // Alice asks to be erased: an admin does it, and nothing of her name,
+    // number or voice is left in the store or the archive; the audit trail,
+    // which names ids only, still verifies.
+    let admin = create_user(&data, "dpo@example.com", "admin");
+    let code = admin.totp.generate_current().to_string();
+    let admin_cookie = cookie_of(&sign_in(http, &admin.email, PASSWORD, &code));
+    let erase = |who: &[(&str, &str)], key: Option<&str>| {
+        request_with(
+            http,
+            "POST",
+            &format!("/api/v1/candidates/{cand}/erase"),
+            key,
+            None,
+            who,
+        )
+    };
+    assert_eq!(
+        erase(&[], Some(&key)).status,
+        403,
+        "a write key may not erase"
+    );
+    let r = erase(&[("Cookie", &admin_cookie)], None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["call_dirs_removed"], 1, "{}", r.text);
+    let c = get(&format!("/api/v1/candidates/{cand}"));
+    assert_eq!(
+        (c.body["name"].clone(), c.body["status"].clone()),
+        (json!("[erased]"), json!("erased")),
+        "{}",
+        c.text
+    );
+    let rec = get(&format!("/api/v1/interviews/{interview}/recording"));
+    assert_eq!(rec.status, 404, "{}", rec.text);
+    assert!(!run_dir.exists(), "the call's files are gone");
+    for file in files_under(&data) {
+        let bytes = std::fs::read(&file).unwrap();
+        for trace in [
+            &b"Alice Chen"[..],
+            b"sip:alice@",
+            b"Payment services in Java",
+        ] {
+            assert!(
+                !bytes.windows(trace.len()).any(|w| w == trace),
+                "{} still holds {:?} after erasure",
+                file.display(),
+                String::from_utf8_lossy(trace)
+            );
+        }
+    }
+    let out = voxhire()
+        .args(["audit", "verify", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     drop(server.guard);
 }
 

@@ -4,9 +4,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
 
-use serde_json::Value;
+use serde_json::{json, Value};
+
+use super::http::{request, Response};
 
 use super::ports::free_port_range;
 use super::process::ChildGuard;
@@ -71,4 +74,63 @@ pub fn api_key(data: &std::path::Path, scope: &str) -> String {
     );
     let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     v["key"].as_str().unwrap().to_owned()
+}
+
+/// Staff accounts as the tests make and sign them in.
+pub const PASSWORD: &str = "a long enough pass phrase";
+
+pub struct Staff {
+    pub email: String,
+    pub totp: totp_rs::Totp,
+    pub recovery: Vec<String>,
+}
+
+pub fn create_user(data: &Path, email: &str, role: &str) -> Staff {
+    use std::io::Write;
+    let mut child = voxhire()
+        .args(["user", "create", "--email", email, "--role", role, "--data"])
+        .arg(data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = totp_rs::Secret::try_from_base32(v["totp_secret"].as_str().unwrap()).unwrap();
+    Staff {
+        email: email.to_owned(),
+        totp: totp_rs::Builder::new().with_secret(secret).build().unwrap(),
+        recovery: v["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect(),
+    }
+}
+
+pub fn sign_in(http: std::net::SocketAddr, email: &str, password: &str, code: &str) -> Response {
+    request(
+        http,
+        "POST",
+        "/api/v1/session",
+        None,
+        Some(&json!({"email": email, "password": password, "code": code})),
+    )
+}
+
+/// The session cookie a successful sign-in set, as a `Cookie` header value.
+pub fn cookie_of(r: &Response) -> String {
+    let set = r.header("set-cookie").expect("a session cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Max-Age=28800"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    set.split(';').next().unwrap().to_owned()
 }

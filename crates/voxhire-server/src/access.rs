@@ -352,4 +352,5 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(disable_user))
         .routes(routes!(audit_log))
         .routes(routes!(audit_verify))
+        .routes(routes!(crate::erasure::erase))
 }

@@ -13,6 +13,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod erasure;
 pub mod error;
 pub mod files;
 pub mod idempotency;
