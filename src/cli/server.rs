@@ -35,6 +35,10 @@ pub struct ServerArgs {
     max_calls: Option<usize>,
     #[command(flatten)]
     keys: super::security::KeyArgs,
+    /// How often recordings and reports past their job's retention are
+    /// deleted, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    retention_sweep_secs: u64,
 }
 
 pub async fn run(args: ServerArgs) -> Result<()> {
@@ -57,6 +61,7 @@ pub async fn run(args: ServerArgs) -> Result<()> {
         max_calls,
         tuning: super::tuning_from_env()?,
         keys: args.keys.load()?,
+        retention_sweep: std::time::Duration::from_secs(args.retention_sweep_secs),
     };
     voxhire_server::run(config, super::shutdown_signal()).await
 }

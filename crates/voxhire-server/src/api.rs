@@ -252,6 +252,8 @@ struct NewJob {
     requirements: Option<Requirements>,
     /// When and how often candidates are called.
     campaign: Option<CampaignSettings>,
+    /// How long recordings and reports are kept after each call.
+    retention: Option<crate::retention::Retention>,
 }
 
 /// Creates a job from its interview script (TOML, checked: errors name the line and key), its screening requirements and its campaign settings.
@@ -301,6 +303,15 @@ async fn create_job(
         .map(serde_json::to_value)
         .transpose()
         .map_err(anyhow::Error::from)?;
+    if let Some(r) = &new.retention {
+        r.check()?;
+    }
+    let retention = new
+        .retention
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(anyhow::Error::from)?;
     let job = Job {
         id: new_id("job"),
         title: title.to_owned(),
@@ -308,10 +319,12 @@ async fn create_job(
         created_at: timestamp(Utc::now()),
         requirements,
         campaign,
+        retention,
         script_toml: new.script,
     };
     sqlx::query(
-        "INSERT INTO jobs (id, title, language, script_toml, created_at, requirements, campaign) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO jobs (id, title, language, script_toml, created_at, requirements, campaign, retention)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .bind(&job.id)
     .bind(&job.title)
@@ -320,6 +333,7 @@ async fn create_job(
     .bind(&job.created_at)
     .bind(job.requirements.as_ref().map(|r| r.to_string()))
     .bind(job.campaign.as_ref().map(|c| c.to_string()))
+    .bind(job.retention.as_ref().map(|r| r.to_string()))
     .execute(&st.store.pool)
     .await?;
     Ok((StatusCode::CREATED, Json(job)))

@@ -19,6 +19,7 @@ pub mod files;
 pub mod idempotency;
 pub mod reference;
 pub mod resume;
+pub mod retention;
 pub mod screening;
 pub mod secrets;
 pub mod settings;
@@ -65,6 +66,8 @@ pub struct ServerConfig {
     /// The master keys: they seal staff's TOTP secrets and the audit
     /// trail's MAC key (and the archive, as it is encrypted).
     pub keys: voxhire_vault::Keyring,
+    /// How often the retention sweeper runs.
+    pub retention_sweep: Duration,
 }
 
 /// The call engine as the server holds it.
@@ -178,6 +181,12 @@ pub async fn run(
         sign_in_limiter: Arc::default(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
+    let sweeper = tokio::spawn(retention::run(
+        state.store.clone(),
+        state.audit.clone(),
+        config.retention_sweep,
+        stop_rx.clone(),
+    ));
     let deliverer = tokio::spawn(webhooks::deliver(
         store,
         state.keys.clone(),
@@ -216,6 +225,7 @@ pub async fn run(
     let _ = stop_tx.send(true);
     let _ = http_stop_tx.send(());
     let _ = tokio::time::timeout(Duration::from_secs(10), deliverer).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), sweeper).await;
     match tokio::time::timeout(Duration::from_secs(10), http).await {
         Ok(Ok(Ok(()))) | Err(_) => {}
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "HTTP server error"),

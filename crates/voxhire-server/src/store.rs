@@ -73,6 +73,10 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::settings::CampaignSettings>)]
     pub campaign: Option<serde_json::Value>,
+    /// How long recordings and reports are kept ([`crate::retention`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::retention::Retention>)]
+    pub retention: Option<serde_json::Value>,
     #[serde(skip)]
     #[schema(ignore)]
     pub script_toml: String,
@@ -90,6 +94,9 @@ impl Job {
                 .and_then(|t| serde_json::from_str(&t).ok()),
             campaign: r
                 .get::<Option<String>, _>("campaign")
+                .and_then(|t| serde_json::from_str(&t).ok()),
+            retention: r
+                .get::<Option<String>, _>("retention")
                 .and_then(|t| serde_json::from_str(&t).ok()),
             script_toml: r.get("script_toml"),
         }
