@@ -418,3 +418,89 @@ c.commit()
         .unwrap();
     assert!(st.success());
 }
+
+/// With a certificate the API speaks only HTTPS, and says so with HSTS; a
+/// key that does not match the certificate is refused at start, naming the
+/// files.
+#[test]
+fn the_api_serves_https_with_hsts() {
+    let scratch = Scratch::new("security-tls");
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert_pem, key_pem) = (scratch.join("cert.pem"), scratch.join("key.pem"));
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let data = scratch.join("data");
+    let server = Server::start_with(
+        &scratch,
+        &data,
+        &[
+            "--tls-cert",
+            cert_pem.to_str().unwrap(),
+            "--tls-key",
+            key_pem.to_str().unwrap(),
+        ],
+    );
+    let port = server.http.port();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, hsts, plain_refused) = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap(),
+            )
+            .resolve("localhost", server.http)
+            .build()
+            .unwrap();
+        let r = client
+            .get(format!("https://localhost:{port}/api/v1/health"))
+            .send()
+            .await
+            .unwrap();
+        let hsts = r
+            .headers()
+            .get("strict-transport-security")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let plain = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/api/v1/health"))
+            .timeout(std::time::Duration::from_secs(5))
+            .send()
+            .await;
+        (r.status().as_u16(), hsts, plain.is_err())
+    });
+    assert_eq!(status, 200);
+    assert_eq!(hsts.as_deref(), Some("max-age=31536000; includeSubDomains"));
+    assert!(plain_refused, "plain HTTP gets no answer on the HTTPS port");
+    drop(server);
+
+    // A key from another certificate: refused at start, both files named.
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let wrong_key = scratch.join("other-key.pem");
+    std::fs::write(&wrong_key, other.signing_key.serialize_pem()).unwrap();
+    let out = voxhire()
+        .args([
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--sip",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(scratch.join("data2"))
+        .args([
+            "--tls-cert",
+            cert_pem.to_str().unwrap(),
+            "--tls-key",
+            wrong_key.to_str().unwrap(),
+        ])
+        .current_dir(common::repo_root())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cert.pem") && err.contains("other-key.pem"),
+        "{err}"
+    );
+}

@@ -39,6 +39,13 @@ pub struct ServerArgs {
     /// deleted, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     retention_sweep_secs: u64,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    /// Answers then carry HSTS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 pub async fn run(args: ServerArgs) -> Result<()> {
@@ -62,6 +69,10 @@ pub async fn run(args: ServerArgs) -> Result<()> {
         tuning: super::tuning_from_env()?,
         keys: args.keys.load()?,
         retention_sweep: std::time::Duration::from_secs(args.retention_sweep_secs),
+        tls: args
+            .tls_cert
+            .zip(args.tls_key)
+            .map(|(cert, key)| voxhire_server::tls::TlsFiles { cert, key }),
     };
     voxhire_server::run(config, super::shutdown_signal()).await
 }

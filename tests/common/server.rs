@@ -24,6 +24,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(scratch: &Scratch, data: &std::path::Path) -> Server {
+        Server::start_with(scratch, data, &[])
+    }
+
+    /// [`Server::start`] with more arguments (e.g. `--tls-cert`).
+    pub fn start_with(scratch: &Scratch, data: &std::path::Path, extra: &[&str]) -> Server {
         let (lo, hi) = free_port_range(8);
         let stderr = scratch.join("server.stderr");
         let mut cmd = voxhire();
@@ -31,6 +36,7 @@ impl Server {
             .arg("--data")
             .arg(data)
             .args(["--rtp-ports", &format!("{lo}-{hi}"), "--max-calls", "2"])
+            .args(extra)
             .current_dir(repo_root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

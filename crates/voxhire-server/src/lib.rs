@@ -25,6 +25,7 @@ pub mod secrets;
 pub mod settings;
 pub mod staff;
 pub mod store;
+pub mod tls;
 pub mod webhooks;
 
 use std::collections::HashMap;
@@ -68,6 +69,9 @@ pub struct ServerConfig {
     pub keys: voxhire_vault::Keyring,
     /// How often the retention sweeper runs.
     pub retention_sweep: Duration,
+    /// HTTPS: the certificate chain and key (PEM). None: plain HTTP, for
+    /// loopback or behind a TLS-terminating proxy.
+    pub tls: Option<tls::TlsFiles>,
 }
 
 /// The call engine as the server holds it.
@@ -194,31 +198,54 @@ pub async fn run(
         stop_rx,
     ));
 
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
+    // The certificate is read before anything listens: a bad file is an
+    // error at start, naming it.
+    let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
+    let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("binding the HTTP API to {}", config.listen))?;
+    listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
     println!(
         "{}",
-        serde_json::json!({"event": "listening", "http": bound.to_string(), "sip": opened.bound.to_string()})
+        serde_json::json!({"event": "listening", "http": bound.to_string(), "tls": tls.is_some(), "sip": opened.bound.to_string()})
     );
-    tracing::info!(http = %bound, sip = %opened.bound, "serving");
+    tracing::info!(http = %bound, tls = tls.is_some(), sip = %opened.bound, "serving");
     campaigns::resume_all(&state)
         .await
         .context("resuming the campaigns that were running")?;
     let campaigns = state.campaigns.clone();
     let app = api::router(state);
     let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let http = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = http_stop_rx.await;
-        })
-        .await
-    });
+    let http = match tls {
+        Some(tls) => {
+            let app = app.layer(axum::middleware::map_response(tls::hsts));
+            let handle = axum_server::Handle::new();
+            let server =
+                axum_server::tls_rustls::from_tcp_rustls(listener, tls)?.handle(handle.clone());
+            tokio::spawn(async move {
+                tokio::spawn(async move {
+                    let _ = http_stop_rx.await;
+                    handle.graceful_shutdown(Some(Duration::from_secs(10)));
+                });
+                server
+                    .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+                    .await
+            })
+        }
+        None => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(async {
+                    let _ = http_stop_rx.await;
+                })
+                .await
+            })
+        }
+    };
     shutdown.await;
     tracing::info!("shutting down: ending the campaigns' calls");
     stop_campaigns(&campaigns).await;
