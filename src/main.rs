@@ -53,6 +53,9 @@ enum Command {
     /// The tamper-evident audit trail.
     #[command(subcommand)]
     Audit(cli::security::AuditCommand),
+    /// The encrypted call archive: export an interview's files decrypted.
+    #[command(subcommand)]
+    Archive(cli::security::ArchiveCommand),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
             Command::User(cmd) => cli::security::user(cmd).await,
             Command::Keys(cmd) => cli::security::keys(cmd).await,
             Command::Audit(cmd) => cli::security::audit(cmd).await,
+            Command::Archive(cmd) => cli::security::archive(cmd).await,
         }
     });
     match result {

@@ -95,6 +95,25 @@ pub enum UserCommand {
 }
 
 #[derive(clap::Subcommand)]
+pub enum ArchiveCommand {
+    /// Decrypt one interview's files (recording, transcript, events,
+    /// report) into a directory, for an authorised person; the export is in
+    /// the audit trail.
+    Export {
+        /// The interview's id (`int_…`, from the API).
+        #[arg(long)]
+        interview: String,
+        /// Where the plaintext files go (created; must not hold them yet).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
 pub enum AuditCommand {
     /// Check the whole audit trail: each entry follows from the one before
     /// and (with the master key) was written by this server. Names the first
@@ -257,4 +276,64 @@ pub async fn audit(cmd: AuditCommand) -> Result<()> {
             anyhow::bail!("the audit trail is broken at entry {seq}: {why}")
         }
     }
+}
+
+const CALL_FILES: [&str; 4] = [
+    "recording.wav",
+    "transcript.json",
+    "events.jsonl",
+    "report.json",
+];
+
+pub async fn archive(cmd: ArchiveCommand) -> Result<()> {
+    let ArchiveCommand::Export {
+        interview,
+        out,
+        keys,
+        data,
+    } = cmd;
+    let ring = keys.load()?;
+    let store = Store::open(&data.data).await?;
+    let run_dir: String = voxhire_server::store::interview_run_dir(&store, &interview)
+        .await?
+        .with_context(|| format!("no interview {interview} in {}", data.data.display()))?;
+    let run_dir = PathBuf::from(run_dir);
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut written = Vec::new();
+    for name in CALL_FILES {
+        let from = run_dir.join(name);
+        if !from.is_file() {
+            continue;
+        }
+        let to = out.join(name);
+        anyhow::ensure!(
+            !to.exists(),
+            "{} exists already; export into an empty directory",
+            to.display()
+        );
+        let mut bytes = voxhire_engine::archive::read(&from, Some(&ring))?;
+        if name == "recording.wav" {
+            let len = bytes.len() as u64;
+            voxhire_media::wav::set_header_len(&mut bytes, len);
+        }
+        std::fs::write(&to, &bytes).with_context(|| format!("writing {}", to.display()))?;
+        written.push(name);
+    }
+    Auditor::open(&store, &ring)
+        .await?
+        .record(
+            &store,
+            Event {
+                actor: "operator",
+                action: "archive.export",
+                object: &interview,
+                detail: serde_json::json!({ "files": written }),
+            },
+        )
+        .await?;
+    println!(
+        "{}",
+        serde_json::json!({"interview": interview, "out": out, "files": written})
+    );
+    Ok(())
 }

@@ -74,15 +74,21 @@ impl Trunk {
                     .with_context(|| format!("proxy: {p:?} is not an IP:port address"))
             })
             .transpose()?;
-        let password =
-            match (file.password, file.password_env) {
-                (Some(_), Some(_)) => bail!("give either password or password_env, not both"),
-                (Some(p), None) => Some(p),
-                (None, Some(var)) => Some(std::env::var(&var).with_context(|| {
+        let password = match (file.password, file.password_env) {
+            (Some(_), Some(_)) => bail!("give either password or password_env, not both"),
+            (Some(p), None) => {
+                tracing::warn!(
+                        "the trunk file holds its password in the clear; prefer password_env (docs/security.md)"
+                    );
+                Some(p)
+            }
+            (None, Some(var)) => {
+                Some(std::env::var(&var).with_context(|| {
                     format!("password_env: environment variable {var} is not set")
-                })?),
-                (None, None) => None,
-            };
+                })?)
+            }
+            (None, None) => None,
+        };
         let credentials = match (file.username, password) {
             (Some(username), Some(password)) => Some(Credentials { username, password }),
             (None, None) => None,

@@ -27,9 +27,12 @@ use crate::campaigns::{Ask, Stored};
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::screening::{self, Requirements, Screening};
 use crate::settings::CampaignSettings;
-use crate::store::{new_id, set_status, timestamp, Candidate, CandidateEvent, Job};
+use crate::store::{
+    label, new_id, open_text, seal_text, set_status, timestamp, Candidate, CandidateEvent, Job,
+};
 use crate::webhooks::{Delivery, Webhook, EVENT_TYPES};
 use crate::{campaigns, AppState, Running};
+use voxhire_vault::Keyring;
 
 /// Largest request body: a script or a batch of candidates, not a résumé.
 const MAX_BODY: usize = 1 << 20;
@@ -604,14 +607,16 @@ async fn insert_candidate(
     .bind(&candidate.id)
     .bind(&candidate.job_id)
     .bind(&candidate.external_id)
-    .bind(&candidate.name)
-    .bind(&candidate.phone)
+    .bind(seal_text(&st.keys, &label(&candidate.id, "name"), &candidate.name))
+    .bind(seal_text(&st.keys, &label(&candidate.id, "phone"), &candidate.phone))
     .bind(&candidate.language)
     .bind(&candidate.timezone)
     .bind(&candidate.status)
     .bind(&candidate.created_at)
-    .bind(&new.resume_text)
-    .bind(candidate.screening.as_ref().map(|s| s.to_string()))
+    .bind(new.resume_text.as_ref().map(|t| seal_text(&st.keys, &label(&candidate.id, "resume"), t)))
+    .bind(candidate.screening.as_ref().map(|s| {
+        seal_text(&st.keys, &label(&candidate.id, "screening"), &s.to_string())
+    }))
     .execute(&mut *tx)
     .await?;
     set_status(
@@ -641,6 +646,7 @@ async fn insert_candidate(
         candidate.status = s.decision.to_owned();
         crate::webhooks::enqueue(
             &mut tx,
+            &st.keys,
             "candidate.screened",
             serde_json::json!({"candidate_id": candidate.id, "external_id": candidate.external_id, "screening": s}),
         )
@@ -671,7 +677,10 @@ async fn list_candidates(
     .bind(page.limit()?)
     .fetch_all(&st.store.pool)
     .await?;
-    let items: Vec<Candidate> = rows.iter().map(Candidate::from_row).collect();
+    let items: Vec<Candidate> = rows
+        .iter()
+        .map(|r| Candidate::from_row(r, &st.keys))
+        .collect::<anyhow::Result<_>>()?;
     let next_after = items.last().map(|c| c.id.clone());
     Ok(Json(Listed { items, next_after }))
 }
@@ -681,7 +690,8 @@ async fn find_candidate(st: &AppState, id: &str) -> ApiResult<Candidate> {
         .bind(id)
         .fetch_optional(&st.store.pool)
         .await?
-        .map(|r| Candidate::from_row(&r))
+        .map(|r| Candidate::from_row(&r, &st.keys))
+        .transpose()?
         .ok_or_else(|| ApiError::not_found("candidate", id))
 }
 
@@ -724,9 +734,12 @@ async fn candidate_events(
 }
 
 /// An interview attempt as the API shows it, with its report.
-fn interview_json(r: &sqlx::sqlite::SqliteRow) -> serde_json::Value {
-    let report: Option<String> = r.get("report_json");
+fn interview_json(
+    r: &sqlx::sqlite::SqliteRow,
+    keys: &Keyring,
+) -> anyhow::Result<serde_json::Value> {
     let id: String = r.get("id");
+    let report = open_text(keys, &label(&id, "report"), r.get("report_json"))?;
     let run_dir = std::path::PathBuf::from(r.get::<String, _>("run_dir"));
     let files: serde_json::Map<String, serde_json::Value> = CALL_FILES
         .iter()
@@ -738,7 +751,7 @@ fn interview_json(r: &sqlx::sqlite::SqliteRow) -> serde_json::Value {
             )
         })
         .collect();
-    serde_json::json!({
+    Ok(serde_json::json!({
         "id": id,
         "candidate_id": r.get::<String, _>("candidate_id"),
         "attempt_no": r.get::<i64, _>("attempt_no"),
@@ -751,7 +764,7 @@ fn interview_json(r: &sqlx::sqlite::SqliteRow) -> serde_json::Value {
         "ended_at": r.get::<String, _>("ended_at"),
         "report": report.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()),
         "files": files,
-    })
+    }))
 }
 
 /// The files a call leaves, by the name the API gives them: (route name,
@@ -775,7 +788,10 @@ async fn candidate_interviews(
         .bind(&id)
         .fetch_all(&st.store.pool)
         .await?;
-    let items: Vec<serde_json::Value> = rows.iter().map(interview_json).collect();
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| interview_json(r, &st.keys))
+        .collect::<anyhow::Result<_>>()?;
     Ok(Json(serde_json::json!({"items": items})))
 }
 
@@ -796,7 +812,7 @@ async fn get_interview(
 ) -> ApiResult<Json<serde_json::Value>> {
     let row = find_interview(&st, &id).await?;
     crate::access::record_read(&st, &caller, "report", &id).await?;
-    Ok(Json(interview_json(&row)))
+    Ok(Json(interview_json(&row, &st.keys)?))
 }
 
 /// One of a call's files (`recording`, `transcript`, `events`), streamed from
@@ -1072,6 +1088,7 @@ async fn override_status(
     .await?;
     crate::webhooks::enqueue(
         &mut tx,
+        &st.keys,
         "candidate.status_changed",
         serde_json::json!({"candidate_id": id, "external_id": candidate.external_id,
             "status": change.status, "cause": change.reason.trim()}),
@@ -1102,13 +1119,14 @@ async fn upload_resume(
     let screening = screen_resume(&st, &job, text.clone()).await?;
     let mut tx = st.store.pool.begin().await?;
     sqlx::query("UPDATE candidates SET resume_text = ?1, screening = ?2 WHERE id = ?3")
-        .bind(&text)
+        .bind(seal_text(&st.keys, &label(&id, "resume"), &text))
         .bind(
             screening
                 .as_ref()
                 .map(serde_json::to_string)
                 .transpose()
-                .map_err(anyhow::Error::from)?,
+                .map_err(anyhow::Error::from)?
+                .map(|s| seal_text(&st.keys, &label(&id, "screening"), &s)),
         )
         .bind(&id)
         .execute(&mut *tx)
@@ -1120,6 +1138,7 @@ async fn upload_resume(
         }
         crate::webhooks::enqueue(
             &mut tx,
+            &st.keys,
             "candidate.screened",
             serde_json::json!({"candidate_id": id, "external_id": candidate.external_id, "screening": s}),
         )

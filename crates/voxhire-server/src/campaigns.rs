@@ -218,12 +218,22 @@ async fn start(
         if !DIALLABLE.contains(&status.as_str()) {
             continue;
         }
-        let phone: String = r.get("phone");
+        let id: String = r.get("id");
+        let open =
+            |column: &str| -> Result<String> {
+                Ok(crate::store::open_text(
+                    &st.keys,
+                    &crate::store::label(&id, column),
+                    r.get(column),
+                )?
+                .unwrap_or_default())
+            };
+        let (name, phone) = (open("name")?, open("phone")?);
         let language: String = r.get("language");
         let timezone: String = r.get("timezone");
         candidates.push(Candidate {
-            id: r.get("id"),
-            name: r.get("name"),
+            name,
+            id,
             address: Address::parse(&phone).map_err(anyhow::Error::msg)?,
             language: language.parse().map_err(anyhow::Error::msg)?,
             timezone: timezone.parse().map_err(anyhow::Error::msg)?,
@@ -249,6 +259,7 @@ async fn start(
     let sched = Scheduler::new(config, candidates, DoNotCallList::new(), &prior, Utc::now())?;
     let (wake, registry, audit) = (st.wake.clone(), st.campaigns.clone(), st.audit.clone());
     let archive = voxhire_engine::archive::Archive::sealed(st.keys.clone());
+    let keys = st.keys.clone();
     let task = tokio::spawn(async move {
         let job_id = job.id.clone();
         let stack = match engine.stack_for(&job_id, script.clone(), lang).await {
@@ -267,6 +278,7 @@ async fn start(
             .collect();
         let log = ServerLog {
             store: store.clone(),
+            keys: keys.clone(),
             audit,
             wake,
         };
@@ -361,6 +373,7 @@ async fn prior_attempts(store: &Store, job_id: &str) -> Result<Vec<AttemptRecord
 /// The server's record of a campaign: statuses, interviews, the outbox.
 struct ServerLog {
     store: Store,
+    keys: Arc<voxhire_vault::Keyring>,
     audit: Arc<crate::audit::Auditor>,
     wake: Arc<Notify>,
 }
@@ -378,7 +391,7 @@ impl AttemptLog for ServerLog {
             "engine",
         )
         .await?;
-        enqueue_status(&mut tx, &candidate.id, "calling", &cause).await?;
+        enqueue_status(&mut tx, &self.keys, &candidate.id, "calling", &cause).await?;
         tx.commit().await?;
         self.wake.notify_one();
         Ok(())
@@ -418,7 +431,9 @@ impl AttemptLog for ServerLog {
         .bind(report.as_ref().and_then(|r| r["status"].as_str().map(str::to_owned)))
         .bind(report.as_ref().and_then(|r| r["score"].as_f64()))
         .bind(report.as_ref().and_then(|r| r["recommendation"].as_str().map(str::to_owned)))
-        .bind(report.as_ref().map(|r| r.to_string()))
+        .bind(report.as_ref().map(|r| {
+            crate::store::seal_text(&self.keys, &crate::store::label(&interview_id, "report"), &r.to_string())
+        }))
         .bind(&run_dir)
         .bind(&started)
         .bind(&now)
@@ -434,10 +449,11 @@ impl AttemptLog for ServerLog {
             "engine",
         )
         .await?;
-        enqueue_status(&mut tx, &done.candidate_id, status, &cause).await?;
+        enqueue_status(&mut tx, &self.keys, &done.candidate_id, status, &cause).await?;
         if let Some(report) = &report {
             webhooks::enqueue(
                 &mut tx,
+                &self.keys,
                 "interview.completed",
                 serde_json::json!({
                     "candidate_id": done.candidate_id,
@@ -452,6 +468,7 @@ impl AttemptLog for ServerLog {
         if status == "opted_out" {
             webhooks::enqueue(
                 &mut tx,
+                &self.keys,
                 "candidate.opted_out",
                 serde_json::json!({"candidate_id": done.candidate_id}),
             )
@@ -465,6 +482,7 @@ impl AttemptLog for ServerLog {
 
 async fn enqueue_status(
     tx: &mut sqlx::SqliteConnection,
+    keys: &voxhire_vault::Keyring,
     candidate_id: &str,
     status: &str,
     cause: &str,
@@ -477,6 +495,7 @@ async fn enqueue_status(
             .flatten();
     webhooks::enqueue(
         tx,
+        keys,
         "candidate.status_changed",
         serde_json::json!({
             "candidate_id": candidate_id,

@@ -81,14 +81,14 @@ pub async fn erase(
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    // Webhook bodies and replayable responses that mention the candidate.
-    let pattern = format!("%\"{id}\"%");
-    sqlx::query("DELETE FROM outbox WHERE payload LIKE ?1")
-        .bind(&pattern)
+    // Webhook bodies about the candidate. Replayable responses are sealed
+    // and cannot be searched: the whole day-long replay cache goes (a POST
+    // retried across an erasure may act twice).
+    sqlx::query("DELETE FROM outbox WHERE candidate_id = ?1")
+        .bind(&id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM idempotency WHERE body LIKE ?1")
-        .bind(&pattern)
+    sqlx::query("DELETE FROM idempotency")
         .execute(&mut *tx)
         .await?;
     st.audit

@@ -100,7 +100,9 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
             ));
         }
         let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-        let mut response = (status, row.get::<String, _>("body")).into_response();
+        let body = crate::store::open_text(&st.keys, &body_label(&caller, &key), row.get("body"))?
+            .unwrap_or_default();
+        let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -124,10 +126,19 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
         .map_err(|e| anyhow::anyhow!("buffering a response: {e}"))?;
     sqlx::query("UPDATE idempotency SET status = ?1, body = ?2 WHERE caller = ?3 AND key = ?4")
         .bind(i64::from(parts.status.as_u16()))
-        .bind(String::from_utf8_lossy(&bytes).into_owned())
+        .bind(crate::store::seal_text(
+            &st.keys,
+            &body_label(&caller, &key),
+            &String::from_utf8_lossy(&bytes),
+        ))
         .bind(&caller)
         .bind(&key)
         .execute(&st.store.pool)
         .await?;
     Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+/// What a stored response (it may name a candidate) is sealed to.
+fn body_label(caller: &str, key: &str) -> String {
+    format!("idempotency:{caller}:{key}")
 }

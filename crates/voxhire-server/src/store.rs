@@ -11,6 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
+use voxhire_vault::Keyring;
 
 /// The store's file inside `--data`.
 pub const STORE_FILE: &str = "voxhire.sqlite";
@@ -122,23 +123,49 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow) -> Candidate {
-        Candidate {
-            id: r.get("id"),
+    pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow, keys: &Keyring) -> Result<Candidate> {
+        let id: String = r.get("id");
+        Ok(Candidate {
+            name: open_text(keys, &label(&id, "name"), r.get("name"))?.unwrap_or_default(),
+            phone: open_text(keys, &label(&id, "phone"), r.get("phone"))?.unwrap_or_default(),
+            screening: open_text(keys, &label(&id, "screening"), r.get("screening"))?
+                .and_then(|t| serde_json::from_str(&t).ok()),
             job_id: r.get("job_id"),
             external_id: r.get("external_id"),
-            name: r.get("name"),
-            phone: r.get("phone"),
             language: r.get("language"),
             timezone: r.get("timezone"),
             status: r.get("status"),
             created_at: r.get("created_at"),
             updated_at: r.get("updated_at"),
-            screening: r
-                .get::<Option<String>, _>("screening")
-                .and_then(|t| serde_json::from_str(&t).ok()),
-        }
+            id,
+        })
     }
+}
+
+/// The label a row's sealed column is bound to: `cand_…:name`.
+pub fn label(row_id: &str, column: &str) -> String {
+    format!("{row_id}:{column}")
+}
+
+/// Personal data as the store keeps it: sealed under the master key, bound
+/// to its row and column (so it cannot be moved to another row).
+pub fn seal_text(keys: &Keyring, label: &str, text: &str) -> Vec<u8> {
+    voxhire_vault::seal(keys, label, text.as_bytes())
+}
+
+/// Reads a sealed column; a value from before sealing is read as it is.
+pub fn open_text(keys: &Keyring, label: &str, raw: Option<Vec<u8>>) -> Result<Option<String>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let bytes = if voxhire_vault::is_sealed(&raw) {
+        voxhire_vault::open(keys, label, &raw)
+            .with_context(|| format!("opening {label}"))?
+            .to_vec()
+    } else {
+        raw
+    };
+    Ok(Some(
+        String::from_utf8(bytes).with_context(|| format!("{label} is not UTF-8"))?,
+    ))
 }
 
 /// One entry of a candidate's status history.
@@ -188,4 +215,14 @@ pub async fn set_status(
             },
         )
         .await
+}
+
+/// Where an interview's files are, if there is such an interview.
+pub async fn interview_run_dir(store: &Store, id: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT run_dir FROM interviews WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&store.pool)
+            .await?,
+    )
 }

@@ -100,6 +100,7 @@ impl Delivery {
 /// together or not at all.
 pub async fn enqueue(
     tx: &mut sqlx::SqliteConnection,
+    keys: &voxhire_vault::Keyring,
     event_type: &str,
     data: serde_json::Value,
 ) -> Result<usize> {
@@ -123,14 +124,15 @@ pub async fn enqueue(
             "data": data,
         });
         sqlx::query(
-            "INSERT INTO outbox (id, webhook_id, event_type, payload, created_at, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            "INSERT INTO outbox (id, webhook_id, event_type, payload, created_at, next_attempt_at, candidate_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
         )
         .bind(&id)
         .bind(sub.get::<String, _>("id"))
         .bind(event_type)
-        .bind(body.to_string())
+        .bind(crate::store::seal_text(keys, &crate::store::label(&id, "payload"), &body.to_string()))
         .bind(timestamp(now))
+        .bind(data.get("candidate_id").and_then(|c| c.as_str()))
         .execute(&mut *tx)
         .await?;
         queued += 1;
@@ -242,7 +244,13 @@ async fn post(
         .map_err(|e| format!("the webhook's signing secret: {e}"))?;
     let secret = String::from_utf8_lossy(&secret).into_owned();
     let event_type: String = row.get("event_type");
-    let body: String = row.get("payload");
+    let body = crate::store::open_text(
+        keys,
+        &crate::store::label(&id, "payload"),
+        row.get("payload"),
+    )
+    .map_err(|e| format!("{e:#}"))?
+    .unwrap_or_default();
     let t = Utc::now().timestamp();
     let response = client
         .post(&url)
