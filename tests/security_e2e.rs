@@ -342,6 +342,7 @@ fn staff_sign_in_with_totp_roles_on_every_route_and_a_tamper_evident_audit_trail
 
     // Rotation: a new master key, every secret re-wrapped under it; the old
     // key can then go, and the trail still verifies with the new one alone.
+    let late = create_user(&data, "late@example.com", "recruiter");
     let key_file = scratch.join("master.key");
     std::fs::write(
         &key_file,
@@ -388,8 +389,28 @@ fn staff_sign_in_with_totp_roles_on_every_route_and_a_tamper_evident_audit_trail
     );
     assert_eq!(
         v["entries"].as_i64(),
-        Some(n + 1),
-        "the rotation is in the trail"
+        Some(n + 2),
+        "the new user and the rotation are in the trail"
+    );
+
+    // The server on the new key alone: TOTP secrets and candidates' names,
+    // sealed under the old key, were re-wrapped and still open.
+    let server = Server::start_with(&scratch, &data, &["--keys", newest.to_str().unwrap()]);
+    let code = late.totp.generate_current().to_string();
+    let cookie = cookie_of(&sign_in(server.http, &late.email, PASSWORD, &code));
+    let r = request_with(
+        server.http,
+        "GET",
+        &format!("/api/v1/candidates/{cand_id}"),
+        None,
+        None,
+        &[("Cookie", &cookie)],
+    );
+    assert_eq!(
+        (r.status, r.body["name"].clone()),
+        (200, json!("Wang Fang")),
+        "{}",
+        r.text
     );
 }
 

@@ -1,6 +1,8 @@
 //! Everything the store keeps sealed under the master key, for `voxhire keys
-//! rotate`: each staff member's TOTP secret, each webhook's signing secret
-//! and the server's own keys (`sealed_secrets`: the audit trail's MAC key).
+//! rotate`: staff members' TOTP secrets, webhooks' signing secrets, the
+//! server's own keys (`sealed_secrets`: the audit trail's MAC key) and the
+//! personal data in sealed columns (candidates, reports, webhook bodies,
+//! replayable responses).
 
 use anyhow::{Context, Result};
 use sqlx::Row;
@@ -36,60 +38,117 @@ pub async fn seal_plaintext(store: &Store, ring: &Keyring) -> Result<usize> {
     Ok(sealed_now)
 }
 
-/// Re-wraps every sealed secret's data key under the keyring's current
-/// master key; returns how many changed. Each row is its own statement, so a
-/// rotation cut short is finished by running it again.
+/// A sealed column: its table, the expression naming the row, the column,
+/// and how a row's name becomes the value's label.
+struct Column {
+    table: &'static str,
+    row: &'static str,
+    column: &'static str,
+    label: fn(&str) -> String,
+}
+
+const COLUMNS: &[Column] = &[
+    Column {
+        table: "users",
+        row: "id",
+        column: "totp_secret",
+        label: |id| format!("totp:{id}"),
+    },
+    Column {
+        table: "webhooks",
+        row: "id",
+        column: "secret",
+        label: webhook_label,
+    },
+    Column {
+        table: "sealed_secrets",
+        row: "name",
+        column: "sealed",
+        label: |name| name.to_owned(),
+    },
+    Column {
+        table: "candidates",
+        row: "id",
+        column: "name",
+        label: |id| format!("{id}:name"),
+    },
+    Column {
+        table: "candidates",
+        row: "id",
+        column: "phone",
+        label: |id| format!("{id}:phone"),
+    },
+    Column {
+        table: "candidates",
+        row: "id",
+        column: "resume_text",
+        label: |id| format!("{id}:resume"),
+    },
+    Column {
+        table: "candidates",
+        row: "id",
+        column: "screening",
+        label: |id| format!("{id}:screening"),
+    },
+    Column {
+        table: "interviews",
+        row: "id",
+        column: "report_json",
+        label: |id| format!("{id}:report"),
+    },
+    Column {
+        table: "outbox",
+        row: "id",
+        column: "payload",
+        label: |id| format!("{id}:payload"),
+    },
+    Column {
+        table: "idempotency",
+        row: "caller || ':' || key",
+        column: "body",
+        label: |caller_key| format!("idempotency:{caller_key}"),
+    },
+];
+
+/// Re-wraps every sealed value's data key under the keyring's current
+/// master key; returns how many changed. Values in the clear (from before
+/// sealing, or erased) are left alone. Each value is its own statement, so
+/// a rotation cut short is finished by running it again.
 pub async fn rewrap_all(store: &Store, ring: &Keyring) -> Result<usize> {
     let mut changed = 0;
-    for r in sqlx::query("SELECT id, totp_secret FROM users")
-        .fetch_all(&store.pool)
-        .await?
-    {
-        let id: String = r.get("id");
-        let mut sealed: Vec<u8> = r.get("totp_secret");
-        if voxhire_vault::rewrap(ring, &format!("totp:{id}"), &mut sealed)
-            .with_context(|| format!("re-wrapping {id}'s TOTP secret"))?
+    for c in COLUMNS {
+        let select = format!(
+            "SELECT {row} AS row_name, {col} AS value FROM {table} WHERE typeof({col}) = 'blob'",
+            row = c.row,
+            col = c.column,
+            table = c.table
+        );
+        let update = format!(
+            "UPDATE {table} SET {col} = ?1 WHERE {row} = ?2",
+            table = c.table,
+            col = c.column,
+            row = c.row
+        );
+        // Table and column names come from COLUMNS, never from input.
+        for r in sqlx::query(sqlx::AssertSqlSafe(select.clone()))
+            .fetch_all(&store.pool)
+            .await?
         {
-            sqlx::query("UPDATE users SET totp_secret = ?1 WHERE id = ?2")
-                .bind(&sealed)
-                .bind(&id)
-                .execute(&store.pool)
-                .await?;
-            changed += 1;
-        }
-    }
-    for r in sqlx::query("SELECT id, secret FROM webhooks")
-        .fetch_all(&store.pool)
-        .await?
-    {
-        let id: String = r.get("id");
-        let mut sealed: Vec<u8> = r.get("secret");
-        if voxhire_vault::rewrap(ring, &webhook_label(&id), &mut sealed)
-            .with_context(|| format!("re-wrapping webhook {id}'s secret"))?
-        {
-            sqlx::query("UPDATE webhooks SET secret = ?1 WHERE id = ?2")
-                .bind(&sealed)
-                .bind(&id)
-                .execute(&store.pool)
-                .await?;
-            changed += 1;
-        }
-    }
-    for r in sqlx::query("SELECT name, sealed FROM sealed_secrets")
-        .fetch_all(&store.pool)
-        .await?
-    {
-        let name: String = r.get("name");
-        let mut sealed: Vec<u8> = r.get("sealed");
-        if voxhire_vault::rewrap(ring, &name, &mut sealed)
-            .with_context(|| format!("re-wrapping the secret {name}"))?
-        {
-            sqlx::query("UPDATE sealed_secrets SET sealed = ?1 WHERE name = ?2")
-                .bind(&sealed)
-                .bind(&name)
-                .execute(&store.pool)
-                .await?;
-            changed += 1;
+            let name: String = r.get("row_name");
+            let mut sealed: Vec<u8> = r.get("value");
+            if !voxhire_vault::is_sealed(&sealed) {
+                continue;
+            }
+            if voxhire_vault::rewrap(ring, &(c.label)(&name), &mut sealed)
+                .with_context(|| format!("re-wrapping {}.{} of {name}", c.table, c.column))?
+            {
+                sqlx::query(sqlx::AssertSqlSafe(update.clone()))
+                    .bind(&sealed)
+                    .bind(&name)
+                    .execute(&store.pool)
+                    .await?;
+                changed += 1;
+            }
         }
     }
     Ok(changed)
