@@ -172,7 +172,7 @@ fn serve_registers_with_digest_refreshes_and_unregisters() {
         "trunk.toml",
         &format!(
             "proxy = \"{registrar}\"\nregistrar = \"sip:{registrar}\"\nusername = \"alice\"\n\
-             password = \"secret\"\nfrom = \"sip:alice@127.0.0.1\"\nregister_expires = 120\n"
+             password_env = \"VOXHIRE_TEST_TRUNK_PASSWORD\"\nfrom = \"sip:alice@127.0.0.1\"\nregister_expires = 120\n"
         ),
     );
     let mut serve = serve_echo(&scratch, &trunk);

@@ -37,6 +37,8 @@ pub fn candidate_binary() -> &'static str {
 
 fn command(args: &[String]) -> Command {
     let mut cmd = Command::new(binary());
+    // The SIPp trunks' digest password (tests/sipp/trunk-auth.toml names it).
+    cmd.env("VOXHIRE_TEST_TRUNK_PASSWORD", "secret");
     cmd.args(args)
         .current_dir(super::repo_root())
         .stdin(Stdio::null());

@@ -3,7 +3,7 @@
 //! ```toml
 //! proxy = "127.0.0.1:5060"          # next hop for out-of-dialog requests (optional)
 //! username = "alice"
-//! password_env = "VOXHIRE_TRUNK_PASSWORD"   # or: password = "secret"
+//! password_env = "VOXHIRE_TRUNK_PASSWORD"   # the password itself never goes in the file
 //! from = "sip:alice@127.0.0.1"
 //! codecs = ["PCMU", "PCMA", "opus"]
 //! registrar = "sip:127.0.0.1:5060"  # optional: REGISTER so the trunk sends inbound calls
@@ -75,13 +75,11 @@ impl Trunk {
             })
             .transpose()?;
         let password = match (file.password, file.password_env) {
-            (Some(_), Some(_)) => bail!("give either password or password_env, not both"),
-            (Some(p), None) => {
-                tracing::warn!(
-                        "the trunk file holds its password in the clear; prefer password_env (docs/security.md)"
-                    );
-                Some(p)
-            }
+            (Some(_), Some(_)) => bail!("password: give password_env only, never the password itself"),
+            (Some(_), None) => bail!(
+                "password: a password in the trunk file would sit on disk in the clear; \
+                 put it in an environment variable and name that with password_env (docs/security.md)"
+            ),
             (None, Some(var)) => {
                 Some(std::env::var(&var).with_context(|| {
                     format!("password_env: environment variable {var} is not set")
@@ -142,8 +140,10 @@ mod tests {
 
     #[test]
     fn full_file() {
+        // Only this test reads the variable.
+        std::env::set_var("VOXHIRE_TRUNK_TEST_PASSWORD", "secret");
         let t = Trunk::parse(
-            "proxy = \"127.0.0.1:5080\"\nusername = \"alice\"\npassword = \"secret\"\nfrom = \"sip:alice@127.0.0.1\"\ncodecs = [\"PCMA\"]\n",
+            "proxy = \"127.0.0.1:5080\"\nusername = \"alice\"\npassword_env = \"VOXHIRE_TRUNK_TEST_PASSWORD\"\nfrom = \"sip:alice@127.0.0.1\"\ncodecs = [\"PCMA\"]\n",
         )
         .unwrap();
         assert_eq!(t.proxy, Some("127.0.0.1:5080".parse().unwrap()));
@@ -161,5 +161,10 @@ mod tests {
         assert!(e.contains("usernme") && e.contains("line 1"), "{e}");
         let e = format!("{:#}", Trunk::parse("username = \"x\"").unwrap_err());
         assert!(e.contains("password"), "{e}");
+        let e = format!(
+            "{:#}",
+            Trunk::parse("username = \"x\"\npassword = \"secret\"").unwrap_err()
+        );
+        assert!(e.contains("password_env") && !e.contains("secret"), "{e}");
     }
 }
