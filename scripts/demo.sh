@@ -89,6 +89,7 @@ for c in $(call GET "/jobs/$job/candidates" | json "' '.join(i['id'] for i in d[
 done
 echo
 echo "Where to look (with VOXHIRE_DEMO_KEEP=1, which keeps $work): each call's transcript,"
-echo "report, events and recording under data/runs/$job/<candidate>/<attempt>/; the store"
-echo "data/voxhire.sqlite; server.log, ats.jsonl (what the ATS got), candidates.log. The"
-echo "README's \"voxhire server\" section walks through the same API with curl."
+echo "report, events and recording under data/runs/$job/<candidate>/<attempt>/, encrypted under"
+echo "master.key (read them through the API, or: voxhire archive export --keys master.key --data data"
+echo "--interview ID --out DIR); the store data/voxhire.sqlite; server.log, ats.jsonl (what the ATS"
+echo "got), candidates.log. The README's \"voxhire server\" section walks through the same API with curl."

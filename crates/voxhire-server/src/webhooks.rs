@@ -142,6 +142,10 @@ pub async fn enqueue(
 
 /// Posts due outbox rows until `stop` turns true; `wake` is notified when new
 /// rows are committed, so a delivery leaves at once rather than at the next poll.
+///
+/// Each subscription has its own lane (a task delivering its due rows oldest
+/// first): an ATS that hangs for the whole timeout delays only its own
+/// deliveries, never another subscriber's.
 pub async fn deliver(
     store: Store,
     keys: std::sync::Arc<voxhire_vault::Keyring>,
@@ -159,34 +163,88 @@ pub async fn deliver(
             return;
         }
     };
+    let mut lanes: std::collections::HashMap<String, tokio::task::JoinHandle<()>> =
+        Default::default();
     loop {
-        match deliver_due(&store, &keys, &client).await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
+        lanes.retain(|_, lane| !lane.is_finished());
+        match due_subscriptions(&store).await {
+            Ok(due) => {
+                for webhook in due {
+                    if lanes.contains_key(&webhook) {
+                        continue;
+                    }
+                    let lane = tokio::spawn(deliver_lane(
+                        store.clone(),
+                        keys.clone(),
+                        client.clone(),
+                        webhook.clone(),
+                    ));
+                    lanes.insert(webhook, lane);
+                }
+            }
             Err(e) => tracing::error!(error = %format!("{e:#}"), "webhook delivery pass failed"),
         }
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => break,
+        }
+    }
+    // A delivery cut off here was not recorded: it goes again at the next
+    // start (at least once).
+    for (_, lane) in lanes {
+        lane.abort();
+    }
+}
+
+/// Subscriptions with a row due now.
+async fn due_subscriptions(store: &Store) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT webhook_id FROM outbox
+         WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ?1",
+    )
+    .bind(timestamp(Utc::now()))
+    .fetch_all(&store.pool)
+    .await?)
+}
+
+/// Delivers one subscription's due rows, oldest first, until none is due.
+async fn deliver_lane(
+    store: Store,
+    keys: std::sync::Arc<voxhire_vault::Keyring>,
+    client: reqwest::Client,
+    webhook: String,
+) {
+    loop {
+        match deliver_due(&store, &keys, &client, &webhook).await {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(webhook = %webhook, error = %format!("{e:#}"), "webhook delivery failed");
+                return;
+            }
         }
     }
 }
 
-/// One pass: every row due now, oldest first. Returns how many were tried.
+/// One pass over a subscription: its rows due now, oldest first. Returns how
+/// many were tried.
 async fn deliver_due(
     store: &Store,
     keys: &voxhire_vault::Keyring,
     client: &reqwest::Client,
+    webhook: &str,
 ) -> Result<usize> {
     let now = Utc::now();
     let due = sqlx::query(
         "SELECT o.id, o.event_type, o.payload, o.attempts, o.webhook_id, w.url, w.secret
          FROM outbox o JOIN webhooks w ON w.id = o.webhook_id
-         WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.next_attempt_at <= ?1
-         ORDER BY o.created_at LIMIT 32",
+         WHERE o.webhook_id = ?2 AND o.delivered_at IS NULL AND o.dead_at IS NULL
+           AND o.next_attempt_at <= ?1
+         ORDER BY o.created_at, o.rowid LIMIT 32",
     )
     .bind(timestamp(now))
+    .bind(webhook)
     .fetch_all(&store.pool)
     .await?;
     for row in &due {
