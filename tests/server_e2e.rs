@@ -881,3 +881,113 @@ fn find_file(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
         .find(|p| p.file_name().is_some_and(|n| n == name))
         .unwrap_or_else(|| panic!("no {name} under {}", dir.display()))
 }
+
+/// A deploy restarts the server mid-interview: SIGTERM ends the call with
+/// BYE (the candidate hears the agent hang up), the server exits 0 with the
+/// attempt recorded and its files kept, and the campaign, left running,
+/// resumes when the server starts again.
+#[test]
+fn sigterm_during_an_interview_hangs_up_records_the_attempt_and_resumes() {
+    let scratch = Scratch::new("server-sigterm-call");
+    let candidate = Candidate::start(scratch.path());
+    let data = scratch.join("data");
+    let key = api_key(&data, "write");
+    let mut server = Server::start(&scratch, &data);
+    let call = |server: &Server, method: &str, path: &str, body: Option<Value>| {
+        request(server.http, method, path, Some(&key), body.as_ref())
+    };
+    let script =
+        std::fs::read_to_string(repo_root().join("config/interview-java-backend.en.toml")).unwrap();
+    let r = call(
+        &server,
+        "POST",
+        "/api/v1/jobs",
+        Some(json!({"title": "x", "script": script})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let job = r.body["id"].as_str().unwrap().to_owned();
+    let r = call(
+        &server,
+        "POST",
+        &format!("/api/v1/jobs/{job}/candidates"),
+        Some(json!({"name": "Alice Chen", "phone": format!("sip:alice@{}", candidate.sip)})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let cand = r.body["id"].as_str().unwrap().to_owned();
+    let r = call(
+        &server,
+        "POST",
+        &format!("/api/v1/jobs/{job}/campaign"),
+        None,
+    );
+    assert_eq!(r.status, 202, "{}", r.text);
+
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while call(&server, "GET", &format!("/api/v1/candidates/{cand}"), None).body["status"]
+        != "calling"
+    {
+        assert!(Instant::now() < deadline, "never dialled\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // Well into the interview (the greeting alone is several seconds).
+    std::thread::sleep(Duration::from_secs(8));
+    server.guard.signal("TERM");
+    let status = server.guard.wait_timeout(Duration::from_secs(60));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", server.log());
+    let line = candidate.next_call(Duration::from_secs(30));
+    assert_eq!(
+        (line["outcome"].clone(), line["sip_status"].clone()),
+        (json!("agent_hung_up"), json!(200)),
+        "the candidate was hung up on with BYE, mid-interview: {line}"
+    );
+
+    let server = Server::start(&scratch, &data);
+    let iv = call(
+        &server,
+        "GET",
+        &format!("/api/v1/candidates/{cand}/interviews"),
+        None,
+    );
+    assert_eq!(iv.status, 200, "{}", iv.text);
+    let first = &iv.body["items"][0];
+    assert_eq!(
+        first["attempt_no"], 1,
+        "the interrupted attempt is on record: {}",
+        iv.text
+    );
+    assert!(
+        first["files"]["recording"].is_string(),
+        "its recording is kept: {}",
+        iv.text
+    );
+    let rec = call(
+        &server,
+        "GET",
+        first["files"]["recording"].as_str().unwrap(),
+        None,
+    );
+    assert_eq!(rec.status, 200);
+    assert!(
+        rec.bytes.len() > 44 + 32_000 * 4,
+        "seconds of audio: {} bytes",
+        rec.bytes.len()
+    );
+    let c = call(
+        &server,
+        "GET",
+        &format!("/api/v1/jobs/{job}/campaign"),
+        None,
+    );
+    assert!(
+        matches!(c.body["state"].as_str(), Some("running" | "finished")),
+        "the campaign picked up where it was: {}",
+        c.text
+    );
+    let r = call(
+        &server,
+        "POST",
+        &format!("/api/v1/jobs/{job}/campaign/cancel"),
+        None,
+    );
+    assert!(matches!(r.status, 202 | 409), "{}", r.text);
+}
