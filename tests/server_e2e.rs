@@ -991,3 +991,127 @@ fn sigterm_during_an_interview_hangs_up_records_the_attempt_and_resumes() {
     );
     assert!(matches!(r.status, 202 | 409), "{}", r.text);
 }
+
+/// The server is killed (-9) mid-interview. At the next start the attempt
+/// it left in progress is closed as interrupted, with the recording and the
+/// event log written so far repaired and served, and the candidate is no
+/// longer stuck in `calling`.
+#[test]
+fn a_killed_server_closes_the_interrupted_attempt_and_keeps_its_files() {
+    let scratch = Scratch::new("server-kill-call");
+    let candidate = Candidate::start(scratch.path());
+    let data = scratch.join("data");
+    let key = api_key(&data, "write");
+    let mut server = Server::start(&scratch, &data);
+    let call = |server: &Server, method: &str, path: &str, body: Option<Value>| {
+        request(server.http, method, path, Some(&key), body.as_ref())
+    };
+    let script =
+        std::fs::read_to_string(repo_root().join("config/interview-java-backend.en.toml")).unwrap();
+    let r = call(
+        &server,
+        "POST",
+        "/api/v1/jobs",
+        Some(json!({"title": "x", "script": script})),
+    );
+    let job = r.body["id"].as_str().unwrap().to_owned();
+    let r = call(
+        &server,
+        "POST",
+        &format!("/api/v1/jobs/{job}/candidates"),
+        Some(json!({"name": "Alice Chen", "phone": format!("sip:alice@{}", candidate.sip)})),
+    );
+    let cand = r.body["id"].as_str().unwrap().to_owned();
+    let r = call(
+        &server,
+        "POST",
+        &format!("/api/v1/jobs/{job}/campaign"),
+        None,
+    );
+    assert_eq!(r.status, 202, "{}", r.text);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while call(&server, "GET", &format!("/api/v1/candidates/{cand}"), None).body["status"]
+        != "calling"
+    {
+        assert!(Instant::now() < deadline, "never dialled\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let iv = call(
+        &server,
+        "GET",
+        &format!("/api/v1/candidates/{cand}/interviews"),
+        None,
+    );
+    assert_eq!(
+        iv.body["items"][0]["outcome"], "in_progress",
+        "the attempt is on record from the dial: {}",
+        iv.text
+    );
+    // Long enough for the recording's first sealed chunk (64 KiB, 2 s of stereo).
+    std::thread::sleep(Duration::from_secs(10));
+    server.guard.signal("KILL");
+    server.guard.wait_timeout(Duration::from_secs(10));
+
+    let server = Server::start(&scratch, &data);
+    let c = call(&server, "GET", &format!("/api/v1/candidates/{cand}"), None);
+    assert!(
+        matches!(c.body["status"].as_str(), Some("interrupted" | "calling")),
+        "no longer stuck in the dead call's status: {}",
+        c.text
+    );
+    let iv = call(
+        &server,
+        "GET",
+        &format!("/api/v1/candidates/{cand}/interviews"),
+        None,
+    );
+    let first = &iv.body["items"][0];
+    assert_eq!(
+        (first["attempt_no"].clone(), first["outcome"].clone()),
+        (json!(1), json!("failed")),
+        "{}",
+        iv.text
+    );
+    let rec = call(
+        &server,
+        "GET",
+        first["files"]["recording"]
+            .as_str()
+            .expect("a repaired recording"),
+        None,
+    );
+    assert_eq!(rec.status, 200);
+    let wav = hound::WavReader::new(std::io::Cursor::new(&rec.bytes)).expect("a playable WAV");
+    assert!(
+        wav.duration() >= 8000,
+        "at least a second of the call: {} samples",
+        wav.duration()
+    );
+    let ev = call(
+        &server,
+        "GET",
+        first["files"]["events"]
+            .as_str()
+            .expect("a repaired event log"),
+        None,
+    );
+    assert!(
+        ev.text.contains("\"invite\""),
+        "the log's whole 1 KiB chunks survive: {}",
+        ev.text
+    );
+    let history = call(
+        &server,
+        "GET",
+        &format!("/api/v1/candidates/{cand}/events"),
+        None,
+    );
+    assert!(history.text.contains("interrupted"), "{}", history.text);
+    let r = call(
+        &server,
+        "POST",
+        &format!("/api/v1/jobs/{job}/campaign/cancel"),
+        None,
+    );
+    assert!(matches!(r.status, 202 | 409), "{}", r.text);
+}

@@ -178,7 +178,12 @@ struct CliLog {
 }
 
 impl AttemptLog for CliLog {
-    async fn started(&mut self, candidate: &Candidate, attempt_no: u32) -> Result<()> {
+    async fn started(
+        &mut self,
+        candidate: &Candidate,
+        attempt_no: u32,
+        _call_dir: &std::path::Path,
+    ) -> Result<()> {
         self.store
             .record_attempt_start(&self.name, &candidate.id, attempt_no, Utc::now())?;
         Ok(())

@@ -124,13 +124,27 @@ impl Archive {
     /// Opens `partial` to append what will become `path` (the label is the
     /// final path's).
     pub fn append(&self, path: &Path, partial: &Path) -> Result<Appender> {
+        self.open_appender(path, partial, false)
+    }
+
+    /// [`Archive::append`] for a log: sealed in 1 KiB chunks, so a crash
+    /// loses at most the last 1 KiB of it.
+    pub fn append_log(&self, path: &Path, partial: &Path) -> Result<Appender> {
+        self.open_appender(path, partial, true)
+    }
+
+    fn open_appender(&self, path: &Path, partial: &Path, log: bool) -> Result<Appender> {
         let file = BufWriter::new(
             File::create(partial).with_context(|| format!("creating {}", partial.display()))?,
         );
         Ok(match &self.keys {
             Some(keys) => Appender::Sealed(Box::new(
-                SealWriter::new(keys, &label(path), file)
-                    .with_context(|| format!("writing {}", partial.display()))?,
+                if log {
+                    SealWriter::for_log(keys, &label(path), file)
+                } else {
+                    SealWriter::new(keys, &label(path), file)
+                }
+                .with_context(|| format!("writing {}", partial.display()))?,
             )),
             None => Appender::Plain(file),
         })
@@ -223,6 +237,55 @@ pub fn rewrap_all(dir: &Path, keys: &Keyring) -> Result<usize> {
     Ok(changed)
 }
 
+/// After a crash: makes the files a call was writing when the process died
+/// (`recording.wav.partial`, `events.jsonl.partial`) into finished ones, as
+/// much of them as was written. A sealed file keeps every whole chunk; a
+/// plain recording gets a header matching its length; a plain event log
+/// loses only a half-written last line. Returns the files repaired.
+pub fn repair_partials(run_dir: &Path, keys: Option<&Arc<Keyring>>) -> Result<Vec<&'static str>> {
+    let mut repaired = Vec::new();
+    for name in ["recording.wav", "events.jsonl"] {
+        let (done, partial) = (run_dir.join(name), run_dir.join(format!("{name}.partial")));
+        if !partial.is_file() || done.exists() {
+            continue;
+        }
+        let mut file =
+            File::open(&partial).with_context(|| format!("opening {}", partial.display()))?;
+        let mut magic = [0u8; 4];
+        let n = file.read(&mut magic)?;
+        file.rewind()?;
+        let tmp = run_dir.join(format!("{name}.repairing"));
+        if n == 4 && &magic == voxhire_vault::MAGIC {
+            let keys = keys.with_context(|| {
+                format!("{} is sealed: the master key is needed", partial.display())
+            })?;
+            let mut out = Archive::sealed(keys.clone()).append(&done, &tmp)?;
+            voxhire_vault::recover(keys, &label(&done), file, &mut out)
+                .with_context(|| format!("recovering {}", partial.display()))?;
+            out.finish()?;
+        } else {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            if name == "recording.wav" {
+                // Whole stereo frames after the header; sizes to match.
+                let frames = bytes.len().saturating_sub(voxhire_media::wav::HEADER_LEN) / 4 * 4;
+                bytes.truncate(voxhire_media::wav::HEADER_LEN + frames);
+                let len = bytes.len() as u64;
+                voxhire_media::wav::set_header_len(&mut bytes, len);
+            } else {
+                let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                bytes.truncate(keep);
+            }
+            std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+            File::open(&tmp).and_then(|f| f.sync_all())?;
+        }
+        std::fs::rename(&tmp, &done).with_context(|| format!("finishing {}", done.display()))?;
+        std::fs::remove_file(&partial)?;
+        repaired.push(name);
+    }
+    Ok(repaired)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +329,48 @@ mod tests {
         assert_eq!(rewrap_all(dir.path(), &ring).unwrap(), 0, "already current");
         let newest = Keyring::parse(ring.to_lines().lines().last().unwrap(), "k").unwrap();
         assert_eq!(read(&report, Some(&newest)).unwrap(), b"{}");
+    }
+
+    #[test]
+    fn partial_files_left_by_a_crash_are_repaired() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Arc::new(Keyring::generate());
+        let run = dir.path().join("cand_1/1");
+        std::fs::create_dir_all(&run).unwrap();
+        // A sealed event log the process never finished: 70 KiB written.
+        let events = run.join("events.jsonl");
+        let mut a = Archive::sealed(keys.clone())
+            .append(&events, &run.join("events.jsonl.partial"))
+            .unwrap();
+        let line = b"{\"event\":\"turn\"}\n";
+        for _ in 0..(70 * 1024 / line.len()) {
+            a.write_all(line).unwrap();
+        }
+        a.flush().unwrap();
+        std::mem::forget(a); // the process died: no last chunk
+                             // A plain recording whose header was last updated long ago.
+        let mut wav = voxhire_media::wav::header(2, 4).to_vec();
+        wav.extend_from_slice(&[1u8; 4 * 100 + 3]);
+        std::fs::write(run.join("recording.wav.partial"), &wav).unwrap();
+
+        let fixed = repair_partials(&run, Some(&keys)).unwrap();
+        assert_eq!(fixed, ["recording.wav", "events.jsonl"]);
+        let back = read(&events, Some(&keys)).unwrap();
+        assert_eq!(back.len(), 64 * 1024, "every whole chunk");
+        let rec = std::fs::read(run.join("recording.wav")).unwrap();
+        assert_eq!(
+            u32::from_le_bytes(rec[40..44].try_into().unwrap()),
+            400,
+            "whole frames only"
+        );
+        assert!(
+            !run.join("recording.wav.partial").exists()
+                && !run.join("events.jsonl.partial").exists()
+        );
+        assert!(
+            repair_partials(&run, Some(&keys)).unwrap().is_empty(),
+            "nothing left to repair"
+        );
     }
 
     #[test]

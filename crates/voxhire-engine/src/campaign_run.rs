@@ -57,11 +57,13 @@ impl Finished {
 /// Where a campaign writes its attempts down. An error from either method
 /// stops the campaign: its calls in progress are hung up first.
 pub trait AttemptLog {
-    /// Before the INVITE of `attempt_no` to `candidate` leaves.
+    /// Before the INVITE of `attempt_no` to `candidate` leaves; the call's
+    /// files will be in `call_dir`.
     fn started(
         &mut self,
         candidate: &Candidate,
         attempt_no: u32,
+        call_dir: &std::path::Path,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// When the attempt has ended.
@@ -211,7 +213,7 @@ impl<L: AttemptLog> CampaignRun<L> {
     async fn dial_due(&mut self) -> Result<()> {
         while let Some(dial) = self.sched.poll_dial(Utc::now()) {
             let c = &dial.candidate;
-            self.log.started(c, dial.attempt_no).await?;
+            self.log.started(c, dial.attempt_no, &dial.call_dir).await?;
             self.log
                 .notice(&format!("dialling {} (attempt {})", c.id, dial.attempt_no));
             let target = match dial_target(&c.address, self.dialer.line.proxy) {

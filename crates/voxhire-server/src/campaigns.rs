@@ -34,7 +34,69 @@ pub const DIALLABLE: &[&str] = &[
     "scheduled",
     "no_answer",
     "rescheduled",
+    "interrupted",
 ];
+
+/// At start, before any campaign runs: the attempts a previous run left in
+/// progress (the server died mid-call) are closed as interrupted — their
+/// partial recording and event log repaired and kept, the candidate moved
+/// from `calling` to `interrupted`, which the campaign's retry rules then
+/// treat like any failed attempt. Returns how many were closed.
+pub async fn recover_interrupted(st: &AppState) -> Result<usize> {
+    let open = sqlx::query(
+        "SELECT id, candidate_id, attempt_no, run_dir FROM interviews WHERE outcome = 'in_progress'",
+    )
+    .fetch_all(&st.store.pool)
+    .await?;
+    let outcome = AttemptOutcome::Failed {
+        reason: "interrupted".to_owned(),
+    };
+    for r in &open {
+        let (id, candidate, attempt_no, run_dir): (String, String, i64, String) = (
+            r.get("id"),
+            r.get("candidate_id"),
+            r.get("attempt_no"),
+            r.get("run_dir"),
+        );
+        let keys = st.keys.clone();
+        let dir = PathBuf::from(&run_dir);
+        let repaired = tokio::task::spawn_blocking(move || {
+            voxhire_engine::archive::repair_partials(&dir, Some(&keys))
+        })
+        .await??;
+        tracing::warn!(interview = %id, candidate = %candidate, attempt_no, ?repaired, "closing an attempt the last run left in progress");
+        let mut tx = st.store.pool.begin().await?;
+        sqlx::query(
+            "UPDATE interviews SET outcome = ?1, attempt = ?2, ended_at = ?3 WHERE id = ?4",
+        )
+        .bind(outcome.kind())
+        .bind(serde_json::to_string(&outcome)?)
+        .bind(timestamp(Utc::now()))
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM candidates WHERE id = ?1")
+                .bind(&candidate)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if status.as_deref() == Some("calling") {
+            let cause = format!("attempt {attempt_no} interrupted: the server stopped mid-call");
+            set_status(
+                &mut tx,
+                &st.audit,
+                &candidate,
+                "interrupted",
+                &cause,
+                "engine",
+            )
+            .await?;
+            enqueue_status(&mut tx, &st.keys, &candidate, "interrupted", &cause).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(open.len())
+}
 
 /// The candidate's status after an attempt.
 pub fn status_after(outcome: &AttemptOutcome) -> &'static str {
@@ -346,7 +408,8 @@ fn campaign_config(
 async fn prior_attempts(store: &Store, job_id: &str) -> Result<Vec<AttemptRecord>> {
     let rows = sqlx::query(
         "SELECT i.candidate_id, i.attempt_no, i.started_at, i.ended_at, i.attempt, i.report_json IS NOT NULL AS has_report, i.run_dir
-         FROM interviews i JOIN candidates c ON c.id = i.candidate_id WHERE c.job_id = ?1",
+         FROM interviews i JOIN candidates c ON c.id = i.candidate_id
+         WHERE c.job_id = ?1 AND i.outcome != 'in_progress'",
     )
     .bind(job_id)
     .fetch_all(&store.pool)
@@ -379,8 +442,27 @@ struct ServerLog {
 }
 
 impl AttemptLog for ServerLog {
-    async fn started(&mut self, candidate: &Candidate, attempt_no: u32) -> Result<()> {
+    async fn started(
+        &mut self,
+        candidate: &Candidate,
+        attempt_no: u32,
+        call_dir: &std::path::Path,
+    ) -> Result<()> {
         let mut tx = self.store.pool.begin().await?;
+        // The attempt is on record from the dial on, with where its files
+        // go: a server that dies mid-call finds it at the next start.
+        let now = timestamp(Utc::now());
+        sqlx::query(
+            "INSERT INTO interviews (id, candidate_id, attempt_no, outcome, attempt, run_dir, started_at, ended_at)
+             VALUES (?1, ?2, ?3, 'in_progress', '{}', ?4, ?5, ?5)",
+        )
+        .bind(new_id("itv"))
+        .bind(&candidate.id)
+        .bind(i64::from(attempt_no))
+        .bind(call_dir.display().to_string())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
         let cause = format!("attempt {attempt_no} dialled");
         set_status(
             &mut tx,
@@ -404,19 +486,45 @@ impl AttemptLog for ServerLog {
             .and_then(|r| r.interview.as_ref())
             .map(|i| serde_json::to_value(&i.report))
             .transpose()?;
-        let run_dir = record
-            .map(|r| r.run_dir.display().to_string())
-            .unwrap_or_default();
-        let interview_id = new_id("itv");
         let now = timestamp(Utc::now());
-        let started = record
-            .map(|r| {
-                timestamp(
-                    Utc::now() - TimeDelta::milliseconds(r.duration_ms.min(i64::MAX as u64) as i64),
-                )
-            })
-            .unwrap_or_else(|| now.clone());
         let mut tx = self.store.pool.begin().await?;
+        // The row the dial opened becomes the attempt's record.
+        let open = sqlx::query(
+            "SELECT id, run_dir, started_at FROM interviews
+             WHERE candidate_id = ?1 AND attempt_no = ?2 AND outcome = 'in_progress'",
+        )
+        .bind(&done.candidate_id)
+        .bind(i64::from(done.attempt_no))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (interview_id, run_dir, started) =
+            match &open {
+                Some(r) => (r.get("id"), r.get("run_dir"), r.get("started_at")),
+                None => (
+                    new_id("itv"),
+                    record
+                        .map(|r| r.run_dir.display().to_string())
+                        .unwrap_or_default(),
+                    record
+                        .map(|r| {
+                            timestamp(
+                                Utc::now()
+                                    - TimeDelta::milliseconds(
+                                        r.duration_ms.min(i64::MAX as u64) as i64
+                                    ),
+                            )
+                        })
+                        .unwrap_or_else(|| now.clone()),
+                ),
+            };
+        let interview_id: String = interview_id;
+        let (run_dir, started): (String, String) = (run_dir, started);
+        if open.is_some() {
+            sqlx::query("DELETE FROM interviews WHERE id = ?1")
+                .bind(&interview_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "INSERT INTO interviews (id, candidate_id, attempt_no, call_id, outcome, attempt, status, score,
                 recommendation, report_json, run_dir, started_at, ended_at)

@@ -210,6 +210,12 @@ pub async fn run(
         serde_json::json!({"event": "listening", "http": bound.to_string(), "tls": tls.is_some(), "sip": opened.bound.to_string()})
     );
     tracing::info!(http = %bound, tls = tls.is_some(), sip = %opened.bound, "serving");
+    let interrupted = campaigns::recover_interrupted(&state)
+        .await
+        .context("closing the attempts the last run left in progress")?;
+    if interrupted > 0 {
+        state.wake.notify_one();
+    }
     campaigns::resume_all(&state)
         .await
         .context("resuming the campaigns that were running")?;

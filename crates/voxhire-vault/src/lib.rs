@@ -20,7 +20,7 @@
 //!
 //! Layout (all objects):
 //! ```text
-//! "VXV1" | kind (1 = sealed, 2 = stream) | master key id (8) |
+//! "VXV1" | kind (1 = sealed, 2 = stream of 64 KiB chunks, 3 = of 1 KiB) | master key id (8) |
 //! wrap nonce (12) | wrapped data key (32 + 16 tag) | body nonce (12 sealed, 7 stream) |
 //! body: one AEAD message (sealed) or STREAM chunks of CHUNK + 16 bytes, the last shorter or equal
 //! ```
@@ -30,7 +30,7 @@ pub mod keyring;
 mod stream;
 
 pub use keyring::{KeyId, Keyring, KeyringError, MasterKey};
-pub use stream::{OpenReader, SealWriter, CHUNK};
+pub use stream::{recover, OpenReader, SealWriter, CHUNK, LOG_CHUNK};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::Aes256Gcm;
@@ -39,6 +39,8 @@ use zeroize::Zeroizing;
 pub const MAGIC: &[u8; 4] = b"VXV1";
 const KIND_SEALED: u8 = 1;
 const KIND_STREAM: u8 = 2;
+/// A stream in 1 KiB chunks, for logs: a crash loses at most 1 KiB.
+const KIND_STREAM_SMALL: u8 = 3;
 const TAG: usize = 16;
 /// Where the re-wrappable part (key id, wrap nonce, wrapped key) lies.
 const WRAP_AT: usize = 5;
@@ -209,7 +211,7 @@ pub fn open(ring: &Keyring, label: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<
 fn body_nonce_len(kind: u8) -> Option<usize> {
     match kind {
         KIND_SEALED => Some(12),
-        KIND_STREAM => Some(stream::NONCE),
+        KIND_STREAM | KIND_STREAM_SMALL => Some(stream::NONCE),
         _ => None,
     }
 }

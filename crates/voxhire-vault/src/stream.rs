@@ -7,12 +7,26 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use aead_stream::{NewStream, StreamBE32, StreamPrimitive};
 use aes_gcm::Aes256Gcm;
 
-use crate::{body_aad, new_header, unwrap, Keyring, VaultError, FIXED, KIND_STREAM, TAG};
+use crate::{
+    body_aad, new_header, unwrap, Keyring, VaultError, FIXED, KIND_STREAM, KIND_STREAM_SMALL, TAG,
+};
 
 /// Plaintext bytes per chunk.
 pub const CHUNK: usize = 64 * 1024;
+/// Plaintext bytes per chunk of a log ([`SealWriter::for_log`]).
+pub const LOG_CHUNK: usize = 1024;
+
+/// A stream kind's chunk size.
+fn chunk_of(kind: u8) -> Option<usize> {
+    match kind {
+        KIND_STREAM => Some(CHUNK),
+        KIND_STREAM_SMALL => Some(LOG_CHUNK),
+        _ => None,
+    }
+}
 /// STREAM's nonce prefix: 12 bytes less its 4-byte counter and last flag.
 pub(crate) const NONCE: usize = 7;
+#[cfg(test)]
 const SEALED_CHUNK: u64 = (CHUNK + TAG) as u64;
 
 type Stream = StreamBE32<Aes256Gcm>;
@@ -26,6 +40,7 @@ fn stream_for(data_key: &[u8; 32], nonce: &[u8]) -> Stream {
 /// an object left unfinished has no last chunk and will not open.
 pub struct SealWriter<W: Write> {
     inner: W,
+    chunk: usize,
     stream: Stream,
     aad: Vec<u8>,
     buf: Vec<u8>,
@@ -35,15 +50,27 @@ pub struct SealWriter<W: Write> {
 impl<W: Write> SealWriter<W> {
     /// Writes the header (a fresh data key wrapped by the keyring's current
     /// master key) and returns the writer.
-    pub fn new(ring: &Keyring, label: &str, mut inner: W) -> io::Result<SealWriter<W>> {
+    pub fn new(ring: &Keyring, label: &str, inner: W) -> io::Result<SealWriter<W>> {
+        Self::of_kind(ring, label, inner, KIND_STREAM)
+    }
+
+    /// A writer for a log: 1 KiB chunks, so a process that dies loses at most
+    /// the last 1 KiB.
+    pub fn for_log(ring: &Keyring, label: &str, inner: W) -> io::Result<SealWriter<W>> {
+        Self::of_kind(ring, label, inner, KIND_STREAM_SMALL)
+    }
+
+    fn of_kind(ring: &Keyring, label: &str, mut inner: W, kind: u8) -> io::Result<SealWriter<W>> {
+        let chunk = chunk_of(kind).expect("a stream kind");
         let nonce: [u8; NONCE] = rand::random();
-        let (header, data_key) = new_header(ring, KIND_STREAM, &nonce, label);
+        let (header, data_key) = new_header(ring, kind, &nonce, label);
         inner.write_all(&header)?;
         Ok(SealWriter {
             inner,
+            chunk,
             stream: stream_for(&data_key, &nonce),
-            aad: body_aad(KIND_STREAM, label),
-            buf: Vec::with_capacity(CHUNK + TAG),
+            aad: body_aad(kind, label),
+            buf: Vec::with_capacity(chunk + TAG),
             position: 0,
         })
     }
@@ -56,7 +83,10 @@ impl<W: Write> SealWriter<W> {
             .position
             .checked_add(1)
             .ok_or_else(|| io::Error::other("object too large for one STREAM"))?;
-        self.inner.write_all(&chunk)
+        // A sealed chunk goes on to the sink at once (through any buffer):
+        // what a crash can lose is only what is not sealed yet.
+        self.inner.write_all(&chunk)?;
+        self.inner.flush()
     }
 
     /// Encrypts the rest as the last chunk and returns the inner writer
@@ -74,8 +104,8 @@ impl<W: Write> Write for SealWriter<W> {
         self.buf.extend_from_slice(data);
         // A full chunk is only sealed once more follows: the last chunk must
         // be marked last, and only `finish` knows which one that is.
-        while self.buf.len() > CHUNK {
-            let rest = self.buf.split_off(CHUNK);
+        while self.buf.len() > self.chunk {
+            let rest = self.buf.split_off(self.chunk);
             let mut chunk = std::mem::replace(&mut self.buf, rest);
             chunk.reserve(TAG);
             self.emit(chunk, false)?;
@@ -91,6 +121,9 @@ impl<W: Write> Write for SealWriter<W> {
 /// Decrypts a streamed object, seekable by plaintext offset.
 pub struct OpenReader<R: Read + Seek> {
     inner: R,
+    /// Plaintext bytes per chunk, and with the tag.
+    chunk: u64,
+    sealed_chunk: u64,
     stream: Stream,
     aad: Vec<u8>,
     label: String,
@@ -118,22 +151,24 @@ impl<R: Read + Seek> OpenReader<R> {
             return Err(VaultError::NotSealed);
         }
         let tampered = || VaultError::Tampered(label.to_owned());
-        if header[4] != KIND_STREAM {
-            return Err(tampered());
-        }
+        let kind = header[4];
+        let chunk = chunk_of(kind).ok_or_else(tampered)? as u64;
+        let sealed_chunk = chunk + TAG as u64;
         let nonce = header[FIXED..].to_vec();
-        let data_key = unwrap(ring, &header, KIND_STREAM, &nonce, label)?;
+        let data_key = unwrap(ring, &header, kind, &nonce, label)?;
         let body_start = header.len() as u64;
         let body_len = total - body_start;
-        let chunks = body_len.div_ceil(SEALED_CHUNK);
-        let last_len = body_len - chunks.saturating_sub(1) * SEALED_CHUNK;
+        let chunks = body_len.div_ceil(sealed_chunk);
+        let last_len = body_len - chunks.saturating_sub(1) * sealed_chunk;
         if chunks == 0 || last_len < TAG as u64 || chunks > u64::from(u32::MAX) {
             return Err(tampered());
         }
         Ok(OpenReader {
             inner,
+            chunk,
+            sealed_chunk,
             stream: stream_for(&data_key, &nonce),
-            aad: body_aad(KIND_STREAM, label),
+            aad: body_aad(kind, label),
             label: label.to_owned(),
             body_start,
             body_len,
@@ -158,8 +193,8 @@ impl<R: Read + Seek> OpenReader<R> {
         if self.current == Some(chunk) {
             return Ok(());
         }
-        let at = chunk * SEALED_CHUNK;
-        let len = SEALED_CHUNK.min(self.body_len - at) as usize;
+        let at = chunk * self.sealed_chunk;
+        let len = self.sealed_chunk.min(self.body_len - at) as usize;
         self.inner.seek(SeekFrom::Start(self.body_start + at))?;
         let mut buf = vec![0u8; len];
         self.inner.read_exact(&mut buf)?;
@@ -190,9 +225,9 @@ impl<R: Read + Seek> Read for OpenReader<R> {
         if self.pos >= self.plain_len || out.is_empty() {
             return Ok(0);
         }
-        let chunk = self.pos / CHUNK as u64;
+        let chunk = self.pos / self.chunk;
         self.load(chunk)?;
-        let from = (self.pos - chunk * CHUNK as u64) as usize;
+        let from = (self.pos - chunk * self.chunk) as usize;
         let n = (self.plain.len() - from).min(out.len());
         out[..n].copy_from_slice(&self.plain[from..from + n]);
         self.pos += n as u64;
@@ -211,6 +246,58 @@ impl<R: Read + Seek> Seek for OpenReader<R> {
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
         Ok(self.pos)
     }
+}
+
+/// Reads what can be read of a streamed object that was never finished (the
+/// process died while writing it): every whole chunk, in order, until one
+/// does not open; a last chunk, if there is one, too. Writes the plaintext
+/// to `out` and returns how many bytes, and whether the object was complete.
+pub fn recover<R: Read + Seek, W: Write>(
+    ring: &Keyring,
+    label: &str,
+    mut inner: R,
+    out: &mut W,
+) -> Result<(u64, bool), VaultError> {
+    let mut header = vec![0u8; FIXED + NONCE];
+    inner.seek(SeekFrom::Start(0))?;
+    inner
+        .read_exact(&mut header)
+        .map_err(|_| VaultError::NotSealed)?;
+    let kind = header[4];
+    let Some(chunk) = chunk_of(kind).filter(|_| crate::is_sealed(&header)) else {
+        return Err(VaultError::NotSealed);
+    };
+    let sealed_chunk = (chunk + TAG) as u64;
+    let nonce = header[FIXED..].to_vec();
+    let data_key = unwrap(ring, &header, kind, &nonce, label)?;
+    let stream = stream_for(&data_key, &nonce);
+    let aad = body_aad(kind, label);
+    let mut written = 0u64;
+    for position in 0..u32::MAX {
+        let mut buf = Vec::with_capacity(sealed_chunk as usize);
+        (&mut inner).take(sealed_chunk).read_to_end(&mut buf)?;
+        if buf.len() < TAG {
+            return Ok((written, false));
+        }
+        let mut as_middle = buf.clone();
+        if stream
+            .decrypt_in_place(position, false, &aad, &mut as_middle)
+            .is_ok()
+        {
+            out.write_all(&as_middle)?;
+            written += as_middle.len() as u64;
+            continue;
+        }
+        if stream
+            .decrypt_in_place(position, true, &aad, &mut buf)
+            .is_ok()
+        {
+            out.write_all(&buf)?;
+            return Ok((written + buf.len() as u64, true));
+        }
+        return Ok((written, false));
+    }
+    Ok((written, false))
 }
 
 #[cfg(test)]
@@ -290,6 +377,47 @@ mod tests {
         flipped[header + 100] ^= 4;
         assert!(open_all(flipped, "recording").is_err());
         assert_eq!(open_all(blob, "recording").unwrap(), data);
+    }
+
+    #[test]
+    fn an_unfinished_object_gives_back_its_whole_chunks() {
+        let ring = Keyring::generate();
+        let data = pattern(2 * CHUNK + 500);
+        let mut w = SealWriter::new(&ring, "recording", Vec::new()).unwrap();
+        w.write_all(&data).unwrap();
+        // The process dies here: two whole chunks written, the rest buffered.
+        let partial = w.inner.clone();
+        let mut out = Vec::new();
+        let (n, complete) = recover(&ring, "recording", Cursor::new(partial), &mut out).unwrap();
+        assert_eq!((n, complete), (2 * CHUNK as u64, false));
+        assert_eq!(out, data[..2 * CHUNK]);
+        let whole = sealed(&ring, "recording", &data, 777);
+        let mut out = Vec::new();
+        assert_eq!(
+            recover(&ring, "recording", Cursor::new(whole), &mut out).unwrap(),
+            (data.len() as u64, true)
+        );
+        assert_eq!(out, data);
+    }
+
+    #[test]
+    fn a_log_loses_at_most_its_last_kib() {
+        let ring = Keyring::generate();
+        let data = pattern(3 * LOG_CHUNK + 100);
+        let mut w = SealWriter::for_log(&ring, "events", Vec::new()).unwrap();
+        w.write_all(&data).unwrap();
+        let partial = w.inner.clone();
+        let mut out = Vec::new();
+        assert_eq!(
+            recover(&ring, "events", Cursor::new(partial), &mut out).unwrap(),
+            (3 * LOG_CHUNK as u64, false)
+        );
+        let whole = w.finish().unwrap();
+        let mut r = OpenReader::new(&ring, "events", Cursor::new(whole)).unwrap();
+        r.seek(SeekFrom::Start(LOG_CHUNK as u64 + 5)).unwrap();
+        let mut got = vec![0u8; 10];
+        r.read_exact(&mut got).unwrap();
+        assert_eq!(got, data[LOG_CHUNK + 5..LOG_CHUNK + 15]);
     }
 
     #[test]

@@ -64,7 +64,7 @@ impl EventLog {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let partial = partial_path(path);
-        let out = archive.append(path, &partial)?;
+        let out = archive.append_log(path, &partial)?;
         Ok(EventLog {
             inner: Arc::new(Mutex::new(LogFile {
                 path: path.to_path_buf(),
@@ -94,9 +94,12 @@ impl EventLog {
         let mut file = self.lock();
         let partial = file.partial.clone();
         let Some(out) = file.out.as_mut() else { return };
+        // Each line reaches the file (or, sealed, its 1 KiB chunk) at once:
+        // a process killed mid-call leaves the log up to that point.
         let result = serde_json::to_writer(&mut *out, &line)
             .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush());
         if let Err(e) = result {
             tracing::warn!(path = %partial.display(), error = %e, "cannot write event");
         }
