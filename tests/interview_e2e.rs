@@ -707,3 +707,118 @@ fn a_store_error_mid_campaign_hangs_up_the_calls_in_progress() {
         "an attempt left open\n{why}"
     );
 }
+
+/// `voxhire campaign run` killed (-9) in the middle of an interview: the
+/// rerun closes the attempt it left open as interrupted and keeps what was
+/// recorded and logged, repaired into finished files.
+#[test]
+fn a_killed_campaign_run_is_closed_as_interrupted_and_its_files_kept_on_the_rerun() {
+    let scratch = Scratch::new("campaign-killed");
+    let candidate = Candidate::start(scratch.path());
+    let sip = candidate.sip;
+    std::fs::write(
+        scratch.join("candidates.csv"),
+        format!("id,name,uri,language,timezone\nalice,Alice Chen,sip:alice@{sip},en,UTC\n"),
+    )
+    .unwrap();
+    let out = scratch.join("runs");
+    std::fs::write(
+        scratch.join("campaign.toml"),
+        format!(
+            "name = \"e2e-killed\"\n\
+             script = \"{script}\"\n\
+             candidates = \"candidates.csv\"\n\
+             out_dir = \"{out}\"\n\
+             opt_outs = \"{out}/opted-out.txt\"\n\
+             max_concurrent_calls = 1\n\
+             [pacing]\nmin_gap_ms = 200\n\
+             [retry]\nmax_attempts = 2\nbackoff_secs = [60]\non = [\"busy\"]\n\
+             [calling_window]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n\
+             start = \"00:00\"\nend = \"24:00\"\n",
+            script = repo_root().join("config/interview-java-backend.en.toml").display(),
+            out = out.display(),
+        ),
+    )
+    .unwrap();
+    let args = |lo: u16, hi: u16| -> Vec<String> {
+        vec![
+            "campaign".into(),
+            "run".into(),
+            scratch.join("campaign.toml").display().to_string(),
+            "--sip".into(),
+            "127.0.0.1:0".into(),
+            "--rtp-ports".into(),
+            format!("{lo}-{hi}"),
+            "--quiet".into(),
+        ]
+    };
+    let (lo, hi) = free_port_range(8);
+    let mut cmd = std::process::Command::new(common::voxhire::binary());
+    cmd.args(args(lo, hi))
+        .current_dir(repo_root())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(scratch.join("first.stdout")).unwrap())
+        .stderr(std::fs::File::create(scratch.join("first.stderr")).unwrap());
+    let mut first = common::process::ChildGuard::spawn("voxhire campaign run", &mut cmd);
+    let attempt = out.join("alice").join("1");
+    let partial = attempt.join("recording.wav.partial");
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    // Seconds into the interview: the recording has grown past 3 s of stereo.
+    while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 100_000 {
+        let exited = first.child_mut().try_wait().unwrap();
+        assert!(
+            exited.is_none() && std::time::Instant::now() < deadline,
+            "the interview never got going ({exited:?})\n{}",
+            common::tail(&scratch.join("first.stderr"), 30)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    first.signal("KILL");
+    first.wait_timeout(Duration::from_secs(10));
+    assert!(
+        attempt.join("events.jsonl.partial").exists(),
+        "killed mid-call"
+    );
+
+    let (lo, hi) = free_port_range(8);
+    let rerun = common::voxhire::run_command(
+        &args(lo, hi),
+        scratch.path(),
+        "rerun",
+        Duration::from_secs(120),
+    );
+    let why = rerun.diagnostics();
+    assert_eq!(rerun.status.and_then(|s| s.code()), Some(0), "{why}");
+    let stderr = std::fs::read_to_string(&rerun.stderr_path).unwrap_or_default();
+    assert!(
+        stderr.contains("closed as interrupted (kept: recording.wav, events.jsonl)"),
+        "{why}"
+    );
+    assert!(!partial.exists() && !attempt.join("events.jsonl.partial").exists());
+    let wav = hound::WavReader::open(attempt.join("recording.wav")).expect("a playable recording");
+    assert!(
+        wav.duration() >= 8000 * 3,
+        "{} samples kept",
+        wav.duration()
+    );
+    let events = std::fs::read_to_string(attempt.join("events.jsonl")).unwrap();
+    assert!(events.contains("\"invite\""), "{events}");
+    assert!(
+        events
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "whole lines only"
+    );
+    let store = out.join("campaign.sqlite");
+    let closed = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT detail FROM attempts WHERE ended_at IS NOT NULL').fetchall())")
+        .arg(&store)
+        .output()
+        .unwrap();
+    let closed = String::from_utf8_lossy(&closed.stdout);
+    assert!(
+        closed.contains("interrupted"),
+        "the store has the attempt closed: {closed}"
+    );
+}

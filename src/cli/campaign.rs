@@ -25,6 +25,7 @@ use voxhire_dialog::InterviewScript;
 use voxhire_nlu::Lang;
 use voxhire_sip::message::NameAddr;
 
+use voxhire_engine::archive::Archive;
 use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Control, Finished, Scripts};
 use voxhire_engine::interview::InterviewStack;
@@ -110,6 +111,7 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     std::fs::create_dir_all(&config.out_dir)
         .with_context(|| format!("creating {}", config.out_dir.display()))?;
     let store = Store::open(&config.store_path())?;
+    close_interrupted(&store, &config, &archive)?;
     let prior = store.attempts(&config.name)?;
     let name = config.name.clone();
     let out_dir = config.out_dir.clone();
@@ -353,4 +355,37 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     }
     pb.enable_steady_tick(Duration::from_millis(500));
     pb
+}
+
+/// Attempts a killed run left open (started, never ended): closed as
+/// interrupted, with the recording and event log they were writing repaired
+/// and kept, before the scheduler decides on retries.
+fn close_interrupted(store: &Store, config: &CampaignConfig, archive: &Archive) -> Result<()> {
+    for a in store
+        .attempts(&config.name)?
+        .iter()
+        .filter(|a| a.ended_at.is_none())
+    {
+        let dir = config.attempt_dir(&a.candidate_id, a.attempt_no);
+        let repaired = voxhire_engine::archive::repair_partials(&dir, archive.keys())?;
+        store.record_attempt_end(
+            &config.name,
+            &a.candidate_id,
+            a.attempt_no,
+            Utc::now(),
+            &AttemptOutcome::interrupted(),
+            None,
+        )?;
+        eprintln!(
+            "attempt {} of {} was cut off by the last run; closed as interrupted (kept: {})",
+            a.attempt_no,
+            a.candidate_id,
+            if repaired.is_empty() {
+                "nothing".to_owned()
+            } else {
+                repaired.join(", ")
+            }
+        );
+    }
+    Ok(())
 }

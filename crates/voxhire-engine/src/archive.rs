@@ -96,6 +96,11 @@ impl Archive {
         self.keys.is_some()
     }
 
+    /// The keys files are sealed under, if they are.
+    pub fn keys(&self) -> Option<&Arc<Keyring>> {
+        self.keys.as_ref()
+    }
+
     /// Writes a whole file atomically (temp, fsync, rename, fsync).
     pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
         let sealed;
