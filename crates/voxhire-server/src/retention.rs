@@ -71,6 +71,55 @@ async fn remove(dir: &std::path::Path, name: &str) -> Result<()> {
     }
 }
 
+/// What a sweep deletes of one call.
+#[derive(Clone, Copy)]
+enum Deleted {
+    Recording,
+    /// The transcript, events and report, and the report's copy in the store.
+    Report,
+}
+
+/// Notes a deletion on the interview, with its audit entry, in one
+/// transaction.
+async fn note_deletion(
+    store: &Store,
+    audit: &Auditor,
+    what: Deleted,
+    interview: &str,
+    days: Option<u32>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (update, action) = match what {
+        Deleted::Recording => (
+            "UPDATE interviews SET recording_deleted_at = ?1 WHERE id = ?2",
+            "retention.recording",
+        ),
+        Deleted::Report => (
+            "UPDATE interviews SET report_json = NULL, report_deleted_at = ?1 WHERE id = ?2",
+            "retention.report",
+        ),
+    };
+    let mut tx = store.pool.begin().await?;
+    sqlx::query(update)
+        .bind(timestamp(now))
+        .bind(interview)
+        .execute(&mut *tx)
+        .await?;
+    audit
+        .append(
+            &mut tx,
+            Event {
+                actor: "retention",
+                action,
+                object: interview,
+                detail: serde_json::json!({ "days": days }),
+            },
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Deletes what is due at `now`.
 pub async fn sweep(store: &Store, audit: &Auditor, now: DateTime<Utc>) -> Result<Swept> {
     let rows = sqlx::query(
@@ -88,29 +137,19 @@ pub async fn sweep(store: &Store, audit: &Auditor, now: DateTime<Utc>) -> Result
         };
         let (id, ended): (String, String) = (r.get("id"), r.get("ended_at"));
         let dir = PathBuf::from(r.get::<String, _>("run_dir"));
-        let stamp = timestamp(now);
         if r.get::<Option<String>, _>("recording_deleted_at").is_none()
             && due(&ended, policy.recordings_days, now)
         {
             remove(&dir, "recording.wav").await?;
-            let mut tx = store.pool.begin().await?;
-            sqlx::query("UPDATE interviews SET recording_deleted_at = ?1 WHERE id = ?2")
-                .bind(&stamp)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-            audit
-                .append(
-                    &mut tx,
-                    Event {
-                        actor: "retention",
-                        action: "retention.recording",
-                        object: &id,
-                        detail: serde_json::json!({ "days": policy.recordings_days }),
-                    },
-                )
-                .await?;
-            tx.commit().await?;
+            note_deletion(
+                store,
+                audit,
+                Deleted::Recording,
+                &id,
+                policy.recordings_days,
+                now,
+            )
+            .await?;
             swept.recordings += 1;
         }
         if r.get::<Option<String>, _>("report_deleted_at").is_none()
@@ -119,26 +158,7 @@ pub async fn sweep(store: &Store, audit: &Auditor, now: DateTime<Utc>) -> Result
             for name in REPORT_FILES {
                 remove(&dir, name).await?;
             }
-            let mut tx = store.pool.begin().await?;
-            sqlx::query(
-                "UPDATE interviews SET report_json = NULL, report_deleted_at = ?1 WHERE id = ?2",
-            )
-            .bind(&stamp)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-            audit
-                .append(
-                    &mut tx,
-                    Event {
-                        actor: "retention",
-                        action: "retention.report",
-                        object: &id,
-                        detail: serde_json::json!({ "days": policy.reports_days }),
-                    },
-                )
-                .await?;
-            tx.commit().await?;
+            note_deletion(store, audit, Deleted::Report, &id, policy.reports_days, now).await?;
             swept.reports += 1;
         }
     }
