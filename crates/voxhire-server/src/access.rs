@@ -70,6 +70,22 @@ fn too_many(secs: u64, message: &str) -> Response {
     r
 }
 
+/// A refused sign-in in the audit trail: the account's id (or `-`) and why.
+async fn note_refusal(st: &AppState, object: &str, why: Refusal) -> ApiResult<()> {
+    st.audit
+        .record(
+            &st.store,
+            Event {
+                actor: "anonymous",
+                action: "signin.refused",
+                object,
+                detail: serde_json::json!({ "why": why.code() }),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
 /// Signs a staff member in with email, password and TOTP (or recovery)
 /// code; the session is an `HttpOnly; Secure; SameSite=Strict` cookie for 8
 /// hours. Every attempt is in the audit trail.
@@ -80,17 +96,7 @@ async fn sign_in(
     Body(req): Body<SignIn>,
 ) -> ApiResult<Response> {
     if let Some(secs) = ip.and_then(|ip| st.sign_in_limiter.blocked(ip)) {
-        st.audit
-            .record(
-                &st.store,
-                Event {
-                    actor: "anonymous",
-                    action: "signin.refused",
-                    object: "-",
-                    detail: serde_json::json!({ "why": Refusal::TooManyFromAddress.code() }),
-                },
-            )
-            .await?;
+        note_refusal(&st, "-", Refusal::TooManyFromAddress).await?;
         return Ok(too_many(
             secs,
             "too many failed sign-ins from this address; wait",
@@ -124,26 +130,14 @@ async fn sign_in(
             );
             Ok(r)
         }
-        Err((why, retry)) => {
-            if let Some(ip) = ip {
-                if why != Refusal::Locked {
-                    st.sign_in_limiter.failed(ip);
-                }
+        Err(why) => {
+            if let Some(ip) = ip.filter(|_| !matches!(why, Refusal::Locked { .. })) {
+                st.sign_in_limiter.failed(ip);
             }
-            st.audit
-                .record(
-                    &st.store,
-                    Event {
-                        actor: "anonymous",
-                        action: "signin.refused",
-                        object,
-                        detail: serde_json::json!({ "why": why.code() }),
-                    },
-                )
-                .await?;
-            match (why, retry) {
-                (Refusal::Locked, Some(secs)) => Ok(too_many(
-                    secs,
+            note_refusal(&st, object, why).await?;
+            match why {
+                Refusal::Locked { retry_after_secs } => Ok(too_many(
+                    retry_after_secs,
                     "this account is locked after repeated failures; wait",
                 )),
                 _ => Err(ApiError::unauthorized("wrong email, password or code")),

@@ -188,7 +188,10 @@ fn recovery_code() -> String {
 pub enum Refusal {
     UnknownEmail,
     Disabled,
-    Locked,
+    /// Locked after repeated failures, for this many more seconds.
+    Locked {
+        retry_after_secs: u64,
+    },
     Password,
     Code,
     TooManyFromAddress,
@@ -199,7 +202,7 @@ impl Refusal {
         match self {
             Refusal::UnknownEmail => "unknown_email",
             Refusal::Disabled => "disabled",
-            Refusal::Locked => "locked",
+            Refusal::Locked { .. } => "locked",
             Refusal::Password => "password",
             Refusal::Code => "code",
             Refusal::TooManyFromAddress => "address_limited",
@@ -219,7 +222,7 @@ pub struct SignedIn {
 /// named an account, for the audit trail.
 pub struct Attempt {
     pub user_id: Option<String>,
-    pub result: Result<SignedIn, (Refusal, Option<u64>)>,
+    pub result: Result<SignedIn, Refusal>,
 }
 
 /// Checks an email, password and code (a 6-digit TOTP code or a recovery
@@ -243,23 +246,25 @@ pub async fn sign_in(
         tokio::task::spawn_blocking(move || verify_password(&password, decoy_hash())).await?;
         return Ok(Attempt {
             user_id: None,
-            result: Err((Refusal::UnknownEmail, None)),
+            result: Err(Refusal::UnknownEmail),
         });
     };
     let user_id: String = row.get("id");
-    let refuse = |why: Refusal, retry: Option<u64>| Attempt {
+    let refuse = |why: Refusal| Attempt {
         user_id: Some(user_id.clone()),
-        result: Err((why, retry)),
+        result: Err(why),
     };
     if row.get::<Option<String>, _>("disabled_at").is_some() {
-        return Ok(refuse(Refusal::Disabled, None));
+        return Ok(refuse(Refusal::Disabled));
     }
     let now = Utc::now();
     if let Some(until) = row.get::<Option<String>, _>("locked_until") {
         let until = chrono::DateTime::parse_from_rfc3339(&until)?.with_timezone(&Utc);
         if until > now {
             let secs = (until - now).num_seconds().max(1) as u64;
-            return Ok(refuse(Refusal::Locked, Some(secs)));
+            return Ok(refuse(Refusal::Locked {
+                retry_after_secs: secs,
+            }));
         }
     }
     let phc: String = row.get("password_hash");
@@ -283,7 +288,7 @@ pub async fn sign_in(
             .bind(&user_id)
             .execute(&store.pool)
             .await?;
-        return Ok(refuse(why, None));
+        return Ok(refuse(why));
     }
     sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1")
         .bind(&user_id)
