@@ -100,8 +100,12 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
             ));
         }
         let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-        let body = crate::store::open_text(&st.keys, &body_label(&caller, &key), row.get("body"))?
-            .unwrap_or_default();
+        let body = crate::store::open_text(
+            &st.keys,
+            &body_label(&format!("{caller}:{key}")),
+            row.get("body"),
+        )?
+        .unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert("content-type", HeaderValue::from_static("application/json"));
@@ -128,7 +132,7 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
         .bind(i64::from(parts.status.as_u16()))
         .bind(crate::store::seal_text(
             &st.keys,
-            &body_label(&caller, &key),
+            &body_label(&format!("{caller}:{key}")),
             &String::from_utf8_lossy(&bytes),
         ))
         .bind(&caller)
@@ -138,7 +142,8 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 
-/// What a stored response (it may name a candidate) is sealed to.
-fn body_label(caller: &str, key: &str) -> String {
-    format!("idempotency:{caller}:{key}")
+/// What a stored response (it may name a candidate) is sealed to, from
+/// `<caller>:<key>`.
+pub(crate) fn body_label(caller_key: &str) -> String {
+    format!("idempotency:{caller_key}")
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use sqlx::Row;
 use voxhire_vault::Keyring;
 
-use crate::store::Store;
+use crate::store::{label, Store};
 
 pub fn webhook_label(id: &str) -> String {
     format!("webhook:{id}")
@@ -39,7 +39,8 @@ pub async fn seal_plaintext(store: &Store, ring: &Keyring) -> Result<usize> {
 }
 
 /// A sealed column: its table, the expression naming the row, the column,
-/// and how a row's name becomes the value's label.
+/// and how a row's name becomes the value's label (the same function the
+/// code that seals it calls).
 struct Column {
     table: &'static str,
     row: &'static str,
@@ -52,7 +53,7 @@ const COLUMNS: &[Column] = &[
         table: "users",
         row: "id",
         column: "totp_secret",
-        label: |id| format!("totp:{id}"),
+        label: crate::staff::totp_label,
     },
     Column {
         table: "webhooks",
@@ -70,43 +71,43 @@ const COLUMNS: &[Column] = &[
         table: "candidates",
         row: "id",
         column: "name",
-        label: |id| format!("{id}:name"),
+        label: |id| label(id, "name"),
     },
     Column {
         table: "candidates",
         row: "id",
         column: "phone",
-        label: |id| format!("{id}:phone"),
+        label: |id| label(id, "phone"),
     },
     Column {
         table: "candidates",
         row: "id",
         column: "resume_text",
-        label: |id| format!("{id}:resume"),
+        label: |id| label(id, "resume"),
     },
     Column {
         table: "candidates",
         row: "id",
         column: "screening",
-        label: |id| format!("{id}:screening"),
+        label: |id| label(id, "screening"),
     },
     Column {
         table: "interviews",
         row: "id",
         column: "report_json",
-        label: |id| format!("{id}:report"),
+        label: |id| label(id, "report"),
     },
     Column {
         table: "outbox",
         row: "id",
         column: "payload",
-        label: |id| format!("{id}:payload"),
+        label: |id| label(id, "payload"),
     },
     Column {
         table: "idempotency",
         row: "caller || ':' || key",
         column: "body",
-        label: |caller_key| format!("idempotency:{caller_key}"),
+        label: crate::idempotency::body_label,
     },
 ];
 

@@ -78,7 +78,7 @@ fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-fn totp_label(user_id: &str) -> String {
+pub(crate) fn totp_label(user_id: &str) -> String {
     format!("totp:{user_id}")
 }
 
