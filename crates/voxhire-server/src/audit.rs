@@ -75,10 +75,32 @@ pub struct Event<'a> {
     pub detail: serde_json::Value,
 }
 
-fn entry_hash(seq: i64, at: &str, e: &Event, detail: &str, prev: &str) -> String {
-    let canonical = serde_json::to_string(&(seq, at, e.actor, e.action, e.object, detail, prev))
+/// An entry's stored fields, as its hash covers them (the detail as its
+/// stored JSON text, the previous entry's hash).
+struct Hashed<'a> {
+    seq: i64,
+    at: &'a str,
+    actor: &'a str,
+    action: &'a str,
+    object: &'a str,
+    detail: &'a str,
+    prev: &'a str,
+}
+
+impl Hashed<'_> {
+    fn hash(&self) -> String {
+        let canonical = serde_json::to_string(&(
+            self.seq,
+            self.at,
+            self.actor,
+            self.action,
+            self.object,
+            self.detail,
+            self.prev,
+        ))
         .expect("strings serialise");
-    hex::encode(Sha256::digest(canonical.as_bytes()))
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    }
 }
 
 fn mac_of(key: &[u8; 32], hash: &str) -> String {
@@ -107,7 +129,16 @@ impl Auditor {
         };
         let at = timestamp(Utc::now());
         let detail = e.detail.to_string();
-        let hash = entry_hash(seq, &at, &e, &detail, &prev);
+        let hash = Hashed {
+            seq,
+            at: &at,
+            actor: e.actor,
+            action: e.action,
+            object: e.object,
+            detail: &detail,
+            prev: &prev,
+        }
+        .hash();
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, action, object, detail, prev_hash, hash, mac)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -213,17 +244,17 @@ pub async fn verify(store: &Store, mac_key: Option<&[u8; 32]>) -> Result<Verdict
                     why: format!("entry {seq} does not follow entry {}: entries were removed, reordered or replaced", seq - 1),
                 });
             }
-            let (actor, action, object): (String, String, String) =
-                (r.get("actor"), r.get("action"), r.get("object"));
-            let detail: String = r.get("detail");
-            let e = Event {
-                actor: &actor,
-                action: &action,
-                object: &object,
-                detail: serde_json::Value::Null,
-            };
             let hash: String = r.get("hash");
-            if entry_hash(seq, &r.get::<String, _>("at"), &e, &detail, &prev) != hash {
+            let stored = Hashed {
+                seq,
+                at: r.get("at"),
+                actor: r.get("actor"),
+                action: r.get("action"),
+                object: r.get("object"),
+                detail: r.get("detail"),
+                prev: &prev,
+            };
+            if stored.hash() != hash {
                 return Ok(Verdict::Broken {
                     seq,
                     why: format!("entry {seq} was altered: its fields do not give its hash"),
