@@ -488,43 +488,29 @@ impl AttemptLog for ServerLog {
             .transpose()?;
         let now = timestamp(Utc::now());
         let mut tx = self.store.pool.begin().await?;
-        // The row the dial opened becomes the attempt's record.
+        // The row the dial opened becomes the attempt's record, under its id.
         let open = sqlx::query(
-            "SELECT id, run_dir, started_at FROM interviews
-             WHERE candidate_id = ?1 AND attempt_no = ?2 AND outcome = 'in_progress'",
+            "DELETE FROM interviews
+             WHERE candidate_id = ?1 AND attempt_no = ?2 AND outcome = 'in_progress'
+             RETURNING id, run_dir, started_at",
         )
         .bind(&done.candidate_id)
         .bind(i64::from(done.attempt_no))
         .fetch_optional(&mut *tx)
         .await?;
-        let (interview_id, run_dir, started) =
-            match &open {
-                Some(r) => (r.get("id"), r.get("run_dir"), r.get("started_at")),
-                None => (
+        let (interview_id, run_dir, started): (String, String, String) = match &open {
+            Some(r) => (r.get("id"), r.get("run_dir"), r.get("started_at")),
+            None => {
+                let call_ms = record.map_or(0, |r| r.duration_ms.min(i64::MAX as u64) as i64);
+                (
                     new_id("itv"),
                     record
                         .map(|r| r.run_dir.display().to_string())
                         .unwrap_or_default(),
-                    record
-                        .map(|r| {
-                            timestamp(
-                                Utc::now()
-                                    - TimeDelta::milliseconds(
-                                        r.duration_ms.min(i64::MAX as u64) as i64
-                                    ),
-                            )
-                        })
-                        .unwrap_or_else(|| now.clone()),
-                ),
-            };
-        let interview_id: String = interview_id;
-        let (run_dir, started): (String, String) = (run_dir, started);
-        if open.is_some() {
-            sqlx::query("DELETE FROM interviews WHERE id = ?1")
-                .bind(&interview_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+                    timestamp(Utc::now() - TimeDelta::milliseconds(call_ms)),
+                )
+            }
+        };
         sqlx::query(
             "INSERT INTO interviews (id, candidate_id, attempt_no, call_id, outcome, attempt, status, score,
                 recommendation, report_json, run_dir, started_at, ended_at)
