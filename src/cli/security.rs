@@ -311,12 +311,13 @@ pub async fn archive(cmd: ArchiveCommand) -> Result<()> {
             "{} exists already; export into an empty directory",
             to.display()
         );
-        let mut bytes = voxhire_engine::archive::read(&from, Some(&ring))?;
-        if name == "recording.wav" {
-            let len = bytes.len() as u64;
-            voxhire_media::wav::set_header_len(&mut bytes, len);
-        }
-        std::fs::write(&to, &bytes).with_context(|| format!("writing {}", to.display()))?;
+        // Streamed, so a long recording is never held in memory.
+        let mut opened = voxhire_engine::archive::open(&from, Some(&ring))?;
+        let mut out =
+            std::fs::File::create(&to).with_context(|| format!("creating {}", to.display()))?;
+        std::io::copy(&mut opened.reader, &mut out)
+            .with_context(|| format!("writing {}", to.display()))?;
+        out.sync_all()?;
         written.push(name);
     }
     Auditor::open(&store, &ring)

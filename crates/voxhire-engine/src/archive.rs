@@ -161,7 +161,6 @@ impl Archive {
 pub struct OpenedFile {
     pub len: u64,
     pub reader: Box<dyn ReadSeek>,
-    pub sealed: bool,
 }
 
 pub trait ReadSeek: Read + Seek + Send {}
@@ -181,20 +180,76 @@ pub fn open(path: &Path, keys: Option<&Keyring>) -> Result<OpenedFile> {
                 path.display()
             )
         })?;
-        let reader = OpenReader::new(keys, &label(path), file)
+        let mut reader = OpenReader::new(keys, &label(path), file)
             .with_context(|| format!("decrypting {}", path.display()))?;
+        let len = reader.len();
         return Ok(OpenedFile {
-            len: reader.len(),
-            reader: Box::new(reader),
-            sealed: true,
+            len,
+            reader: match streamed_wav_header(&mut reader, len)? {
+                Some(head) => Box::new(WithHeader {
+                    inner: reader,
+                    head,
+                    pos: 0,
+                }),
+                None => Box::new(reader),
+            },
         });
     }
     let len = file.metadata()?.len();
     Ok(OpenedFile {
         len,
         reader: Box::new(file),
-        sealed: false,
     })
+}
+
+/// A sealed recording was streamed (`WavWriter::to_sink`): its header says
+/// "length unknown". Its real header, given the plaintext length; None for
+/// anything else.
+fn streamed_wav_header(
+    reader: &mut (impl Read + Seek),
+    len: u64,
+) -> std::io::Result<Option<[u8; voxhire_media::wav::HEADER_LEN]>> {
+    use voxhire_media::wav::{set_header_len, HEADER_LEN, STREAMING_LEN};
+    let mut head = [0u8; HEADER_LEN];
+    if len < HEADER_LEN as u64 {
+        return Ok(None);
+    }
+    reader.read_exact(&mut head)?;
+    reader.rewind()?;
+    if &head[0..4] != b"RIFF" || head[40..44] != STREAMING_LEN.to_le_bytes() {
+        return Ok(None);
+    }
+    set_header_len(&mut head, len);
+    Ok(Some(head))
+}
+
+/// A reader whose first bytes are `head` instead of what the file holds.
+struct WithHeader<R> {
+    inner: R,
+    head: [u8; voxhire_media::wav::HEADER_LEN],
+    pos: u64,
+}
+
+impl<R: Read> Read for WithHeader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(start) = usize::try_from(self.pos)
+            .ok()
+            .filter(|s| *s < self.head.len())
+        {
+            let k = (self.head.len() - start).min(n);
+            buf[..k].copy_from_slice(&self.head[start..start + k]);
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for WithHeader<R> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.pos = self.inner.seek(to)?;
+        Ok(self.pos)
+    }
 }
 
 /// Reads a whole call file as plaintext.
@@ -259,36 +314,63 @@ pub fn repair_partials(run_dir: &Path, keys: Option<&Arc<Keyring>>) -> Result<Ve
         let mut magic = [0u8; 4];
         let n = file.read(&mut magic)?;
         file.rewind()?;
-        let tmp = run_dir.join(format!("{name}.repairing"));
         if n == 4 && &magic == voxhire_vault::MAGIC {
+            // Re-sealed whole into a new file, then put in place.
             let keys = keys.with_context(|| {
                 format!("{} is sealed: the master key is needed", partial.display())
             })?;
+            let tmp = run_dir.join(format!("{name}.repairing"));
             let mut out = Archive::sealed(keys.clone()).append(&done, &tmp)?;
             voxhire_vault::recover(keys, &label(&done), file, &mut out)
                 .with_context(|| format!("recovering {}", partial.display()))?;
             out.finish()?;
+            std::fs::rename(&tmp, &done)
+                .with_context(|| format!("finishing {}", done.display()))?;
+            std::fs::remove_file(&partial)?;
         } else {
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes)?;
-            if name == "recording.wav" {
-                // Whole stereo frames after the header; sizes to match.
-                let frames = bytes.len().saturating_sub(voxhire_media::wav::HEADER_LEN) / 4 * 4;
-                bytes.truncate(voxhire_media::wav::HEADER_LEN + frames);
-                let len = bytes.len() as u64;
-                voxhire_media::wav::set_header_len(&mut bytes, len);
-            } else {
-                let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-                bytes.truncate(keep);
-            }
-            std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-            File::open(&tmp).and_then(|f| f.sync_all())?;
+            drop(file);
+            trim_in_place(&partial, name == "recording.wav")
+                .with_context(|| format!("repairing {}", partial.display()))?;
+            std::fs::rename(&partial, &done)
+                .with_context(|| format!("finishing {}", done.display()))?;
         }
-        std::fs::rename(&tmp, &done).with_context(|| format!("finishing {}", done.display()))?;
-        std::fs::remove_file(&partial)?;
         repaired.push(name);
     }
     Ok(repaired)
+}
+
+/// A plain partial file made whole where it lies: a recording cut to whole
+/// stereo frames with its header's sizes to match, a log cut after its last
+/// whole line.
+fn trim_in_place(path: &Path, wav: bool) -> std::io::Result<()> {
+    use std::io::SeekFrom;
+    use voxhire_media::wav::{set_header_len, HEADER_LEN};
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    let keep = if wav {
+        let keep = HEADER_LEN as u64 + len.saturating_sub(HEADER_LEN as u64) / 4 * 4;
+        // Cut off before its header was whole: an empty stereo recording.
+        let mut head = voxhire_media::wav::header(2, 0);
+        if len >= HEADER_LEN as u64 {
+            file.read_exact(&mut head)?;
+        }
+        set_header_len(&mut head, keep);
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&head)?;
+        keep
+    } else {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        bytes
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i as u64 + 1)
+    };
+    file.set_len(keep)?;
+    file.sync_all()
 }
 
 #[cfg(test)]
@@ -334,6 +416,33 @@ mod tests {
         assert_eq!(rewrap_all(dir.path(), &ring).unwrap(), 0, "already current");
         let newest = Keyring::parse(ring.to_lines().lines().last().unwrap(), "k").unwrap();
         assert_eq!(read(&report, Some(&newest)).unwrap(), b"{}");
+    }
+
+    #[test]
+    fn a_sealed_streamed_recording_reads_with_its_real_header() {
+        use voxhire_media::wav::{WavChannels, WavWriter};
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Arc::new(Keyring::generate());
+        let path = dir.path().join("c/1/recording.wav");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let partial = path.with_extension("wav.partial");
+        let sink = Box::new(
+            Archive::sealed(keys.clone())
+                .append(&path, &partial)
+                .unwrap(),
+        );
+        let mut w = WavWriter::to_sink(&path, &partial, WavChannels::Stereo, sink).unwrap();
+        w.write_stereo(&[1; 800], &[2; 800]).unwrap();
+        w.finalize().unwrap();
+        let bytes = read(&path, Some(&keys)).unwrap();
+        assert_eq!(bytes.len(), 44 + 3200);
+        assert_eq!(u32::from_le_bytes(bytes[40..44].try_into().unwrap()), 3200);
+        // And from the middle of the header, as a range request reads it.
+        let mut opened = open(&path, Some(&keys)).unwrap();
+        opened.reader.seek(std::io::SeekFrom::Start(40)).unwrap();
+        let mut size = [0u8; 4];
+        opened.reader.read_exact(&mut size).unwrap();
+        assert_eq!(u32::from_le_bytes(size), 3200);
     }
 
     #[test]

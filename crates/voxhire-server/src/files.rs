@@ -1,7 +1,7 @@
 //! A call's files as the API serves them: decrypted on the fly when sealed,
 //! streamed in 64 KiB pieces (a long recording is never held in memory),
 //! with single HTTP byte ranges (`Range: bytes=a-b`, `a-`, `-n` → 206).
-//! A streamed recording's WAV header gets its real sizes on the way out.
+//! (A streamed recording's real WAV header comes from `archive::open`.)
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -11,7 +11,6 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use voxhire_engine::archive;
-use voxhire_media::wav;
 use voxhire_vault::Keyring;
 
 use crate::error::ApiError;
@@ -74,7 +73,6 @@ pub async fn serve(
     keys: Arc<Keyring>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let is_wav = mime == "audio/wav";
     let opened = {
         let (path, keys) = (path.clone(), keys.clone());
         tokio::task::spawn_blocking(move || archive::open(&path, Some(&keys)))
@@ -96,17 +94,6 @@ pub async fn serve(
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     let mut reader = opened.reader;
-    // A sealed recording was streamed, its header saying "length unknown":
-    // the real sizes go into the bytes served.
-    let header = if is_wav && opened.sealed {
-        let mut head = [0u8; wav::HEADER_LEN];
-        let read = reader.read_exact(&mut head).and_then(|()| reader.rewind());
-        read.map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        wav::set_header_len(&mut head, len);
-        Some(head)
-    } else {
-        None
-    };
     tokio::task::spawn_blocking(move || {
         let send = |piece: std::io::Result<Bytes>| tx.blocking_send(piece).is_ok();
         if let Err(e) = reader.seek(SeekFrom::Start(from)) {
@@ -120,11 +107,6 @@ pub async fn serve(
                 tracing::error!(path = %path.display(), error = %e, "reading a call file");
                 send(Err(e));
                 return;
-            }
-            if let Some(head) = header.filter(|_| at < wav::HEADER_LEN as u64) {
-                let start = at as usize;
-                let n = (wav::HEADER_LEN - start).min(buf.len());
-                buf[..n].copy_from_slice(&head[start..start + n]);
             }
             at += buf.len() as u64;
             if !send(Ok(Bytes::from(buf))) {
