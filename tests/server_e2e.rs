@@ -889,43 +889,10 @@ fn sigterm_during_an_interview_hangs_up_records_the_attempt_and_resumes() {
     let candidate = Candidate::start(scratch.path());
     let data = scratch.join("data");
     let key = api_key(&data, "write");
-    let mut server = Server::start(&scratch, &data);
+    let (mut server, job, cand) = alice_being_called(&scratch, &candidate, &data, &key);
     let call = |server: &Server, method: &str, path: &str, body: Option<Value>| {
         request(server.http, method, path, Some(&key), body.as_ref())
     };
-    let script =
-        std::fs::read_to_string(repo_root().join("config/interview-java-backend.en.toml")).unwrap();
-    let r = call(
-        &server,
-        "POST",
-        "/api/v1/jobs",
-        Some(json!({"title": "x", "script": script})),
-    );
-    assert_eq!(r.status, 201, "{}", r.text);
-    let job = r.body["id"].as_str().unwrap().to_owned();
-    let r = call(
-        &server,
-        "POST",
-        &format!("/api/v1/jobs/{job}/candidates"),
-        Some(json!({"name": "Alice Chen", "phone": format!("sip:alice@{}", candidate.sip)})),
-    );
-    assert_eq!(r.status, 201, "{}", r.text);
-    let cand = r.body["id"].as_str().unwrap().to_owned();
-    let r = call(
-        &server,
-        "POST",
-        &format!("/api/v1/jobs/{job}/campaign"),
-        None,
-    );
-    assert_eq!(r.status, 202, "{}", r.text);
-
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while call(&server, "GET", &format!("/api/v1/candidates/{cand}"), None).body["status"]
-        != "calling"
-    {
-        assert!(Instant::now() < deadline, "never dialled\n{}", server.log());
-        std::thread::sleep(Duration::from_millis(250));
-    }
     // Well into the interview (the greeting alone is several seconds).
     std::thread::sleep(Duration::from_secs(8));
     server.guard.signal("TERM");
@@ -980,6 +947,13 @@ fn sigterm_during_an_interview_hangs_up_records_the_attempt_and_resumes() {
         "the campaign picked up where it was: {}",
         c.text
     );
+    assert!(
+        server
+            .log()
+            .contains("resumed the campaign that was running"),
+        "the campaign left running was resumed at start: {}",
+        server.log()
+    );
     let r = call(
         &server,
         "POST",
@@ -999,40 +973,10 @@ fn a_killed_server_closes_the_interrupted_attempt_and_keeps_its_files() {
     let candidate = Candidate::start(scratch.path());
     let data = scratch.join("data");
     let key = api_key(&data, "write");
-    let mut server = Server::start(&scratch, &data);
+    let (mut server, job, cand) = alice_being_called(&scratch, &candidate, &data, &key);
     let call = |server: &Server, method: &str, path: &str, body: Option<Value>| {
         request(server.http, method, path, Some(&key), body.as_ref())
     };
-    let script =
-        std::fs::read_to_string(repo_root().join("config/interview-java-backend.en.toml")).unwrap();
-    let r = call(
-        &server,
-        "POST",
-        "/api/v1/jobs",
-        Some(json!({"title": "x", "script": script})),
-    );
-    let job = r.body["id"].as_str().unwrap().to_owned();
-    let r = call(
-        &server,
-        "POST",
-        &format!("/api/v1/jobs/{job}/candidates"),
-        Some(json!({"name": "Alice Chen", "phone": format!("sip:alice@{}", candidate.sip)})),
-    );
-    let cand = r.body["id"].as_str().unwrap().to_owned();
-    let r = call(
-        &server,
-        "POST",
-        &format!("/api/v1/jobs/{job}/campaign"),
-        None,
-    );
-    assert_eq!(r.status, 202, "{}", r.text);
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while call(&server, "GET", &format!("/api/v1/candidates/{cand}"), None).body["status"]
-        != "calling"
-    {
-        assert!(Instant::now() < deadline, "never dialled\n{}", server.log());
-        std::thread::sleep(Duration::from_millis(250));
-    }
     let iv = call(
         &server,
         "GET",
@@ -1111,4 +1055,46 @@ fn a_killed_server_closes_the_interrupted_attempt_and_keeps_its_files() {
         None,
     );
     assert!(matches!(r.status, 202 | 409), "{}", r.text);
+}
+
+/// A server running a campaign for the simulated Alice (the example English
+/// script), returned once she is being called: the server, the job, her id.
+fn alice_being_called(
+    scratch: &Scratch,
+    candidate: &Candidate,
+    data: &std::path::Path,
+    key: &str,
+) -> (Server, String, String) {
+    let server = Server::start(scratch, data);
+    let post = |path: &str, body: Value| request(server.http, "POST", path, Some(key), Some(&body));
+    let script =
+        std::fs::read_to_string(repo_root().join("config/interview-java-backend.en.toml")).unwrap();
+    let r = post("/api/v1/jobs", json!({"title": "x", "script": script}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let job = r.body["id"].as_str().unwrap().to_owned();
+    let r = post(
+        &format!("/api/v1/jobs/{job}/candidates"),
+        json!({"name": "Alice Chen", "phone": format!("sip:alice@{}", candidate.sip)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let cand = r.body["id"].as_str().unwrap().to_owned();
+    let r = post(&format!("/api/v1/jobs/{job}/campaign"), json!({}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let status = || {
+        request(
+            server.http,
+            "GET",
+            &format!("/api/v1/candidates/{cand}"),
+            Some(key),
+            None,
+        )
+        .body["status"]
+            .clone()
+    };
+    while status() != "calling" {
+        assert!(Instant::now() < deadline, "never dialled\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    (server, job, cand)
 }
