@@ -358,24 +358,17 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
              ring_timeout_secs = 5\n\
              [pacing]\nmin_gap_ms = 500\n\
              [retry]\nmax_attempts = 3\nbackoff_secs = 2\non = [\"busy\", \"no_answer\"]\n\
-             [calling_window]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n\
-             start = \"00:00\"\nend = \"24:00\"\n",
-            script = repo_root().join("config/interview-java-backend.en.toml").display(),
+             {ANY_TIME}",
+            script = repo_root()
+                .join("config/interview-java-backend.en.toml")
+                .display(),
             out = out.display(),
         ),
     )
     .unwrap();
     let (lo, hi) = free_port_range(16);
     let run = common::voxhire::run_command(
-        &[
-            "campaign".into(),
-            "run".into(),
-            scratch.join("campaign.toml").display().to_string(),
-            "--sip".into(),
-            "127.0.0.1:0".into(),
-            "--rtp-ports".into(),
-            format!("{lo}-{hi}"),
-        ],
+        &campaign_run(&scratch.join("campaign.toml"), (lo, hi), &[]),
         scratch.path(),
         "campaign",
         Duration::from_secs(600),
@@ -656,26 +649,21 @@ fn a_store_error_mid_campaign_hangs_up_the_calls_in_progress() {
              out_dir = \"{out}\"\n\
              max_concurrent_calls = 2\n\
              [pacing]\nmin_gap_ms = 200\n\
-             [calling_window]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n\
-             start = \"00:00\"\nend = \"24:00\"\n",
-            script = repo_root().join("config/interview-java-backend.en.toml").display(),
+             {ANY_TIME}",
+            script = repo_root()
+                .join("config/interview-java-backend.en.toml")
+                .display(),
             out = out.display(),
         ),
     )
     .unwrap();
     let (lo, hi) = free_port_range(8);
     let run = common::voxhire::run_command(
-        &[
-            "campaign".into(),
-            "run".into(),
-            scratch.join("campaign.toml").display().to_string(),
-            "--sip".into(),
-            "127.0.0.1:0".into(),
-            "--rtp-ports".into(),
-            format!("{lo}-{hi}"),
-            "--max-calls".into(),
-            "2".into(),
-        ],
+        &campaign_run(
+            &scratch.join("campaign.toml"),
+            (lo, hi),
+            &["--max-calls", "2"],
+        ),
         scratch.path(),
         "campaign-store-error",
         Duration::from_secs(300),
@@ -733,25 +721,16 @@ fn a_killed_campaign_run_is_closed_as_interrupted_and_its_files_kept_on_the_reru
              max_concurrent_calls = 1\n\
              [pacing]\nmin_gap_ms = 200\n\
              [retry]\nmax_attempts = 2\nbackoff_secs = [60]\non = [\"busy\"]\n\
-             [calling_window]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n\
-             start = \"00:00\"\nend = \"24:00\"\n",
-            script = repo_root().join("config/interview-java-backend.en.toml").display(),
+             {ANY_TIME}",
+            script = repo_root()
+                .join("config/interview-java-backend.en.toml")
+                .display(),
             out = out.display(),
         ),
     )
     .unwrap();
-    let args = |lo: u16, hi: u16| -> Vec<String> {
-        vec![
-            "campaign".into(),
-            "run".into(),
-            scratch.join("campaign.toml").display().to_string(),
-            "--sip".into(),
-            "127.0.0.1:0".into(),
-            "--rtp-ports".into(),
-            format!("{lo}-{hi}"),
-            "--quiet".into(),
-        ]
-    };
+    let args =
+        |lo: u16, hi: u16| campaign_run(&scratch.join("campaign.toml"), (lo, hi), &["--quiet"]);
     let (lo, hi) = free_port_range(8);
     let mut cmd = std::process::Command::new(common::voxhire::binary());
     cmd.args(args(lo, hi))
@@ -821,4 +800,22 @@ fn a_killed_campaign_run_is_closed_as_interrupted_and_its_files_kept_on_the_reru
         closed.contains("interrupted"),
         "the store has the attempt closed: {closed}"
     );
+}
+
+/// A campaign file's calling window: every day, all day.
+const ANY_TIME: &str = "[calling_window]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\nstart = \"00:00\"\nend = \"24:00\"\n";
+
+/// `voxhire campaign run FILE` on loopback, RTP on ports `lo`–`hi`, then `extra`.
+fn campaign_run(file: &Path, (lo, hi): (u16, u16), extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "campaign".into(),
+        "run".into(),
+        file.display().to_string(),
+        "--sip".into(),
+        "127.0.0.1:0".into(),
+        "--rtp-ports".into(),
+        format!("{lo}-{hi}"),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
 }
