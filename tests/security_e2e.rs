@@ -36,13 +36,19 @@ fn tamper(data: &Path, copy: &Path, sql: &str) {
     let script = format!(
         "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.executescript('''DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; {sql}''')\nc.commit()\n"
     );
+    python_on(&script, &copy.join("voxhire.sqlite"));
+}
+
+/// Runs a Python script on a store file (as someone with the disk would,
+/// with Python's own sqlite3), which must succeed.
+fn python_on(script: &str, db: &Path) {
     let st = std::process::Command::new("python3")
         .arg("-c")
         .arg(script)
-        .arg(copy.join("voxhire.sqlite"))
+        .arg(db)
         .status()
         .unwrap();
-    assert!(st.success());
+    assert!(st.success(), "the script on {} failed", db.display());
 }
 
 #[test]
@@ -431,13 +437,7 @@ for seq, at, actor, action, obj, detail, _ in rows:
 c.commit()
 "#
     );
-    let st = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(db)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    python_on(&script, db);
 }
 
 /// With a certificate the API speaks only HTTPS, and says so with HSTS; a

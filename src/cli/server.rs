@@ -122,12 +122,11 @@ pub struct CreateArgs {
 /// Records a key's creation or revocation in the audit trail.
 async fn audit_key(
     store: &Store,
-    keys: &super::security::KeyArgs,
+    ring: &voxhire_vault::Keyring,
     action: &str,
     id: &str,
 ) -> Result<()> {
-    let ring = keys.load()?;
-    voxhire_server::audit::Auditor::open(store, &ring)
+    voxhire_server::audit::Auditor::open(store, ring)
         .await?
         .record(
             store,
@@ -153,7 +152,8 @@ pub async fn apikey(cmd: ApiKeyCommand) -> Result<()> {
         }
         ApiKeyCommand::Revoke(args) => {
             let store = Store::open(&args.data.data).await?;
-            args.keys.load()?;
+            // Loaded first: no change without its audit entry.
+            let ring = args.keys.load()?;
             if !voxhire_server::auth::revoke_key(&store, &args.id).await? {
                 anyhow::bail!(
                     "no key {} in use in {} (see `voxhire apikey list`)",
@@ -161,16 +161,16 @@ pub async fn apikey(cmd: ApiKeyCommand) -> Result<()> {
                     args.data.data.display()
                 );
             }
-            audit_key(&store, &args.keys, "apikey.revoke", &args.id).await?;
+            audit_key(&store, &ring, "apikey.revoke", &args.id).await?;
             eprintln!("revoked {}", args.id);
             return Ok(());
         }
     };
     let scope = Scope::parse(&args.scope).context("--scope must be read or write")?;
     let store = Store::open(&args.data).await?;
-    args.keys.load()?;
+    let ring = args.keys.load()?;
     let (id, key) = voxhire_server::auth::create_key(&store, &args.name, scope).await?;
-    audit_key(&store, &args.keys, "apikey.create", &id).await?;
+    audit_key(&store, &ring, "apikey.create", &id).await?;
     println!(
         "{}",
         serde_json::json!({"id": id, "name": args.name, "scope": scope.name(), "key": key})

@@ -329,7 +329,8 @@ pub async fn record_read(
     Ok(())
 }
 
-/// Header-less helper for the idempotency layer: who a request comes from.
+/// Who a request comes from, for the idempotency layer (before any
+/// extractor runs): a hash of its API key or of its session token.
 pub fn caller_fingerprint(headers: &HeaderMap) -> Option<String> {
     use sha2::{Digest, Sha256};
     if let Some(auth) = headers.get(header::AUTHORIZATION) {

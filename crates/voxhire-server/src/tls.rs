@@ -36,7 +36,7 @@ pub fn server_config(files: &TlsFiles) -> Result<axum_server::tls_rustls::Rustls
             files.key.display()
         )
     })?;
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
@@ -50,7 +50,6 @@ pub fn server_config(files: &TlsFiles) -> Result<axum_server::tls_rustls::Rustls
             files.key.display()
         )
     })?;
-    let mut config = config;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(axum_server::tls_rustls::RustlsConfig::from_config(
         Arc::new(config),
