@@ -66,6 +66,12 @@ pub fn wanted(headers: &HeaderMap, len: u64) -> Wanted {
     }
 }
 
+/// True for a range that starts past the first byte: a player seeking in a
+/// file it has begun to read, not a new read.
+pub fn continues_a_read(headers: &HeaderMap) -> bool {
+    matches!(wanted(headers, u64::MAX), Wanted::Range(from, _) if from > 0)
+}
+
 /// Serves `path` (a call file, sealed or not) as `mime`, honouring a range.
 pub async fn serve(
     path: PathBuf,
@@ -155,5 +161,22 @@ mod tests {
         assert_eq!(range("bytes=0-1,5-6", 100), Wanted::All);
         assert_eq!(range("items=0-1", 100), Wanted::All);
         assert_eq!(range("bytes=x-1", 100), Wanted::All);
+    }
+
+    #[test]
+    fn a_seek_continues_a_read_and_a_start_does_not() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::RANGE, v.parse().unwrap());
+            continues_a_read(&h)
+        };
+        assert!(!continues_a_read(&HeaderMap::new()));
+        assert!(!with("bytes=0-"));
+        assert!(!with("bytes=0-1023"));
+        assert!(with("bytes=8-15"));
+        assert!(
+            with("bytes=-500"),
+            "the end of the file, as players probe it"
+        );
     }
 }
