@@ -773,6 +773,15 @@ fn a_killed_campaign_run_is_closed_as_interrupted_and_its_files_kept_on_the_reru
         stderr.contains("closed as interrupted (kept: recording.wav, events.jsonl)"),
         "{why}"
     );
+    // The call the killed run left up was ended with a BYE from the rerun: the
+    // candidate heard the agent hang up, not silence it gave up on.
+    assert!(
+        stderr.contains("alice: call")
+            && stderr.contains("left up by the last run: ended with BYE"),
+        "{why}"
+    );
+    let line = candidate.next_call(Duration::from_secs(30));
+    assert_eq!(line["outcome"], "agent_hung_up", "{line}");
     assert!(!partial.exists() && !attempt.join("events.jsonl.partial").exists());
     let wav = hound::WavReader::open(attempt.join("recording.wav")).expect("a playable recording");
     assert!(

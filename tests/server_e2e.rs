@@ -963,8 +963,9 @@ fn sigterm_during_an_interview_hangs_up_records_the_attempt_and_resumes() {
     assert!(matches!(r.status, 202 | 409), "{}", r.text);
 }
 
-/// The server is killed (-9) mid-interview. At the next start the attempt
-/// it left in progress is closed as interrupted, with the recording and the
+/// The server is killed (-9) mid-interview. At the next start the call it
+/// left up is ended with a BYE, the attempt it left in progress is closed as
+/// interrupted, with the recording and the
 /// event log written so far repaired and served, and the candidate is no
 /// longer stuck in `calling`.
 #[test]
@@ -994,6 +995,16 @@ fn a_killed_server_closes_the_interrupted_attempt_and_keeps_its_files() {
     server.guard.wait_timeout(Duration::from_secs(10));
 
     let server = Server::start(&scratch, &data);
+    // The restarted server ended the dead server's call with a BYE: the
+    // candidate heard the agent hang up (without it, the simulator waits 60 s
+    // of silence and gives up, as a person would hang up on dead air).
+    let line = candidate.next_call(Duration::from_secs(30));
+    assert_eq!(line["outcome"], "agent_hung_up", "{line}\n{}", server.log());
+    assert!(
+        server.log().contains("ended a call the last run left up"),
+        "{}",
+        server.log()
+    );
     let c = call(&server, "GET", &format!("/api/v1/candidates/{cand}"), None);
     assert!(
         matches!(c.body["status"].as_str(), Some("interrupted" | "calling")),

@@ -430,6 +430,8 @@ async fn run_interview(
                     run_dir: args.out.clone(),
                     archive: args.keys.archive()?,
                 },
+                // One call, no store: nothing to end it from after a crash.
+                keep_dialog: None,
             },
             stop_rx,
         )

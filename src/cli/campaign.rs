@@ -30,9 +30,12 @@ use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Control, Finished, Scripts};
 use voxhire_engine::interview::InterviewStack;
 use voxhire_engine::interview_call::{Dialer, Outbound};
+use voxhire_engine::orphans::{self, DialogKeeper, OrphanEnd};
+use voxhire_engine::redact::Redacted;
 use voxhire_engine::rtp_ports::RtpPorts;
 use voxhire_engine::sip_endpoint;
 use voxhire_engine::trunk::Trunk;
+use voxhire_sip::dialog::DialogState;
 
 #[derive(clap::Subcommand)]
 pub enum CampaignCommand {
@@ -111,7 +114,16 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     std::fs::create_dir_all(&config.out_dir)
         .with_context(|| format!("creating {}", config.out_dir.display()))?;
     let store = Store::open(&config.store_path())?;
-    close_interrupted(&store, &config, &archive)?;
+    let orphans = close_interrupted(&store, &config, &archive)?;
+    let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
+    // The calls the last run left up are ended before anyone is dialled (or
+    // the retry would find the candidate's phone still in the dead call).
+    let mut line = None;
+    if !orphans.is_empty() {
+        let l = Arc::new(open_line(&args, &trunk, ports.clone()).await?);
+        end_orphaned_calls(&l, orphans).await;
+        line = Some(l);
+    }
     let prior = store.attempts(&config.name)?;
     let name = config.name.clone();
     let out_dir = config.out_dir.clone();
@@ -141,10 +153,14 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
         tokio::task::spawn_blocking(move || InterviewStack::load(&needed, max_concurrent, &tuning))
             .await??,
     );
-    let ports = Arc::new(RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?);
-    let dialer = Arc::new(open_dialer(&args, &trunk, ports, stack).await?);
+    let line = match line {
+        Some(l) => l,
+        None => Arc::new(open_line(&args, &trunk, ports).await?),
+    };
+    let dialer = Arc::new(Dialer { line, stack });
     let log = CliLog {
         name,
+        keys: archive.keys().cloned(),
         store,
         opt_outs,
         progress: progress_bar(total as u64, args.quiet),
@@ -174,6 +190,8 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
 /// the progress bar.
 struct CliLog {
     name: String,
+    /// Seal what the store keeps of a call's dialog (when the run seals).
+    keys: Option<Arc<voxhire_vault::Keyring>>,
     store: Store,
     opt_outs: PathBuf,
     progress: ProgressBar,
@@ -189,6 +207,21 @@ impl AttemptLog for CliLog {
         self.store
             .record_attempt_start(&self.name, &candidate.id, attempt_no, Utc::now())?;
         Ok(())
+    }
+
+    fn dialog_keeper(&self, candidate: &Candidate, attempt_no: u32) -> Option<DialogKeeper> {
+        let writer = self
+            .store
+            .dialog_writer(&self.name, &candidate.id, attempt_no);
+        let label = dialog_label(&self.name, &candidate.id, attempt_no);
+        let keys = self.keys.clone();
+        Some(Box::new(move |state| {
+            Box::pin(async move {
+                let bytes = orphans::seal_state(keys.as_deref(), &label, &state);
+                tokio::task::spawn_blocking(move || writer.keep(&bytes)).await??;
+                Ok(())
+            })
+        }))
     }
 
     async fn ended(&mut self, done: &Finished) -> Result<()> {
@@ -281,12 +314,8 @@ fn load_scripts(
 }
 
 /// The SIP endpoint and what every call of the campaign shares.
-async fn open_dialer(
-    args: &RunArgs,
-    trunk: &Trunk,
-    ports: Arc<RtpPorts>,
-    stack: Arc<InterviewStack>,
-) -> Result<Dialer> {
+/// The SIP side of the run's calls, through the trunk.
+async fn open_line(args: &RunArgs, trunk: &Trunk, ports: Arc<RtpPorts>) -> Result<Outbound> {
     let toward = trunk
         .proxy
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
@@ -297,18 +326,31 @@ async fn open_dialer(
         None => NameAddr::parse(&format!("<sip:voxhire@{local}>")).context("building From")?,
     };
     let (router, _other) = CallRouter::spawn(opened.events);
-    Ok(Dialer {
-        line: Arc::new(Outbound {
-            sip: opened.sip,
-            router,
-            ports,
-            local_ip: local.ip(),
-            proxy: trunk.proxy,
-            codecs: trunk.codecs.clone(),
-            from,
-        }),
-        stack,
+    Ok(Outbound {
+        sip: opened.sip,
+        router,
+        ports,
+        local_ip: local.ip(),
+        proxy: trunk.proxy,
+        codecs: trunk.codecs.clone(),
+        from,
     })
+}
+
+/// BYE for each call a killed run left up; says on stderr how each went.
+async fn end_orphaned_calls(line: &Outbound, orphans: Vec<(String, DialogState)>) {
+    let (who, dialogs): (Vec<String>, Vec<DialogState>) = orphans.into_iter().unzip();
+    for (who, (call_id, how)) in who.iter().zip(orphans::end_orphans(line, dialogs).await) {
+        let how = match how {
+            OrphanEnd::Ended => "ended with BYE",
+            OrphanEnd::Unreadable => "its kept dialog is unreadable; left to time out",
+            OrphanEnd::NoAnswer => "BYE sent, no answer",
+        };
+        eprintln!(
+            "{who}: call {} left up by the last run: {how}",
+            Redacted(&call_id)
+        );
+    }
 }
 
 /// The callbacks candidates asked for that this run did not make.
@@ -360,12 +402,32 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
 /// Attempts a killed run left open (started, never ended): closed as
 /// interrupted, with the recording and event log they were writing repaired
 /// and kept, before the scheduler decides on retries.
-fn close_interrupted(store: &Store, config: &CampaignConfig, archive: &Archive) -> Result<()> {
+/// What binds a kept dialog to its attempt when sealed.
+fn dialog_label(campaign: &str, candidate: &str, attempt_no: u32) -> String {
+    format!("{campaign}:{candidate}:{attempt_no}:dialog")
+}
+
+fn close_interrupted(
+    store: &Store,
+    config: &CampaignConfig,
+    archive: &Archive,
+) -> Result<Vec<(String, DialogState)>> {
+    let mut orphans = Vec::new();
     for a in store
         .attempts(&config.name)?
         .iter()
         .filter(|a| a.ended_at.is_none())
     {
+        if let Some(bytes) = store.dialog(&config.name, &a.candidate_id, a.attempt_no)? {
+            let label = dialog_label(&config.name, &a.candidate_id, a.attempt_no);
+            match orphans::open_state(archive.keys().map(|k| &**k), &label, &bytes) {
+                Ok(state) => orphans.push((a.candidate_id.clone(), state)),
+                Err(e) => eprintln!(
+                    "attempt {} of {}: {e:#}; its call is left to time out",
+                    a.attempt_no, a.candidate_id
+                ),
+            }
+        }
         let dir = config.attempt_dir(&a.candidate_id, a.attempt_no);
         let repaired = voxhire_engine::archive::repair_partials(&dir, archive.keys())?;
         store.record_attempt_end(
@@ -387,5 +449,5 @@ fn close_interrupted(store: &Store, config: &CampaignConfig, archive: &Archive) 
             }
         );
     }
-    Ok(())
+    Ok(orphans)
 }

@@ -64,6 +64,6 @@ pub use dnc::{append as append_do_not_call, DoNotCallList};
 pub use error::CampaignError;
 pub use outcome::{AttemptOutcome, AttemptRecord};
 pub use scheduler::{Dial, Scheduler};
-pub use store::Store;
+pub use store::{DialogWriter, Store};
 pub use summary::{write_summary, CampaignSummary, CandidateRow, CandidateStatus};
 pub use window::{CallingWindow, WindowField};

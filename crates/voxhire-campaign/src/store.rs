@@ -39,6 +39,10 @@ const MIGRATIONS: &[&str] = &[
          entry        TEXT PRIMARY KEY,  -- as given: a number or SIP URI
          added_at     TEXT NOT NULL
      );",
+    // 2: the dialog of an answered call while it is up (Call-ID, tags, route,
+    // CSeq; sealed when the run seals its files), so the next run can end a
+    // call this one left up when it died.
+    "ALTER TABLE attempts ADD COLUMN dialog BLOB;",
 ];
 
 pub struct Store {
@@ -206,7 +210,8 @@ impl Store {
         let changed = self
             .conn
             .execute(
-                "UPDATE attempts SET ended_at = ?4, outcome = ?5, detail = ?6, score = ?7, report_path = ?8
+                "UPDATE attempts SET ended_at = ?4, outcome = ?5, detail = ?6, score = ?7, report_path = ?8,
+                     dialog = NULL
                  WHERE campaign = ?1 AND candidate_id = ?2 AND attempt_no = ?3 AND ended_at IS NULL",
                 params![
                     campaign,
@@ -226,6 +231,41 @@ impl Store {
             )));
         }
         Ok(())
+    }
+
+    /// Where an attempt's dialog is written from the call's own task (the
+    /// store's connection stays with the campaign).
+    pub fn dialog_writer(
+        &self,
+        campaign: &str,
+        candidate_id: &str,
+        attempt_no: u32,
+    ) -> DialogWriter {
+        DialogWriter {
+            path: self.path.clone(),
+            campaign: campaign.to_owned(),
+            candidate_id: candidate_id.to_owned(),
+            attempt_no,
+        }
+    }
+
+    /// The dialog kept for an attempt that has not ended, if its call was answered.
+    pub fn dialog(
+        &self,
+        campaign: &str,
+        candidate_id: &str,
+        attempt_no: u32,
+    ) -> Result<Option<Vec<u8>>, CampaignError> {
+        self.conn
+            .query_row(
+                "SELECT dialog FROM attempts
+                 WHERE campaign = ?1 AND candidate_id = ?2 AND attempt_no = ?3 AND ended_at IS NULL",
+                params![campaign, candidate_id, attempt_no],
+                |r| r.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(self.err())
     }
 
     /// Every attempt of `campaign`, oldest first.
@@ -305,5 +345,38 @@ impl Store {
             .optional()
             .map(|v| v.unwrap_or(0))
             .map_err(self.err())
+    }
+}
+
+/// Writes one attempt's dialog (see [`Store::dialog_writer`]) on a
+/// connection of its own.
+#[derive(Debug, Clone)]
+pub struct DialogWriter {
+    path: PathBuf,
+    campaign: String,
+    candidate_id: String,
+    attempt_no: u32,
+}
+
+impl DialogWriter {
+    /// Keeps `dialog` on the attempt, durably (`synchronous = FULL`), if it
+    /// has not ended.
+    pub fn keep(&self, dialog: &[u8]) -> Result<(), CampaignError> {
+        let err = |source| CampaignError::Store {
+            path: self.path.clone(),
+            source,
+        };
+        let conn = Connection::open(&self.path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        conn.execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(err)?;
+        conn.execute(
+            "UPDATE attempts SET dialog = ?4
+             WHERE campaign = ?1 AND candidate_id = ?2 AND attempt_no = ?3 AND ended_at IS NULL",
+            params![self.campaign, self.candidate_id, self.attempt_no, dialog],
+        )
+        .map(|_| ())
+        .map_err(err)
     }
 }

@@ -61,7 +61,7 @@ fn attempts_round_trip_through_a_reopened_database() {
             .expect("dnc twice is fine");
     }
     let store = Store::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("version"), 1);
+    assert_eq!(store.schema_version().expect("version"), 2);
     let got = store.attempts("java").expect("attempts");
     let want = vec![
         AttemptRecord {
@@ -233,4 +233,43 @@ fn summary_json_is_written_atomically_and_replaces_the_old_one() {
         vec!["summary.json".to_string()],
         "no temp file left behind"
     );
+}
+
+#[test]
+fn an_answered_calls_dialog_is_kept_until_the_attempt_ends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("campaign.sqlite");
+    let t0 = t("2026-11-24T10:00:00Z");
+    let store = Store::open(&path).expect("open");
+    store
+        .record_attempt_start("java", "bob", 1, t0)
+        .expect("start");
+    assert_eq!(
+        store.dialog("java", "bob", 1).expect("read"),
+        None,
+        "not answered yet"
+    );
+    // Written from another task, on its own connection, while the store is open.
+    let writer = store.dialog_writer("java", "bob", 1);
+    std::thread::spawn(move || writer.keep(b"dialog state").expect("keep"))
+        .join()
+        .expect("thread");
+    assert_eq!(
+        store.dialog("java", "bob", 1).expect("read").as_deref(),
+        Some(&b"dialog state"[..])
+    );
+    store
+        .record_attempt_end("java", "bob", 1, t0, &AttemptOutcome::HungUp, None)
+        .expect("end");
+    assert_eq!(
+        store.dialog("java", "bob", 1).expect("read"),
+        None,
+        "cleared at the end"
+    );
+    // A late write after the end changes nothing.
+    store
+        .dialog_writer("java", "bob", 1)
+        .keep(b"late")
+        .expect("keep");
+    assert_eq!(store.dialog("java", "bob", 1).expect("read"), None);
 }

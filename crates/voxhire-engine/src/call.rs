@@ -419,6 +419,17 @@ mod tests {
         Event::Answered {
             call: handle(),
             sdp: b"answer".to_vec(),
+            dialog: voxhire_sip::dialog::DialogState {
+                call_id: "c".into(),
+                local_tag: "l".into(),
+                remote_tag: "r".into(),
+                local_uri: "<sip:voxhire@127.0.0.1>".into(),
+                remote_uri: "<sip:alice@127.0.0.1>".into(),
+                local_seq: 1,
+                remote_target: "sip:alice@127.0.0.1:5070".into(),
+                route_set: Vec::new(),
+                peer: "127.0.0.1:5070".parse().unwrap(),
+            },
         }
     }
 

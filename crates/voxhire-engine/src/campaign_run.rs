@@ -24,6 +24,7 @@ use voxhire_sip::message::Uri;
 use crate::interview::session::InterviewParams;
 use crate::interview::InterviewStack;
 use crate::interview_call::{CallOutcome, CallRecord, DialRequest, Dialer};
+use crate::orphans::DialogKeeper;
 
 /// Scripts by path, as the scheduler names them.
 pub type Scripts = HashMap<PathBuf, Arc<InterviewScript>>;
@@ -65,6 +66,13 @@ pub trait AttemptLog {
         attempt_no: u32,
         call_dir: &std::path::Path,
     ) -> impl Future<Output = Result<()>> + Send;
+
+    /// What keeps the attempt's dialog once it is answered, so that a later
+    /// run can end the call if this one dies (see [`crate::orphans`]); `None`
+    /// keeps nothing.
+    fn dialog_keeper(&self, _candidate: &Candidate, _attempt_no: u32) -> Option<DialogKeeper> {
+        None
+    }
 
     /// When the attempt has ended.
     fn ended(&mut self, done: &Finished) -> impl Future<Output = Result<()>> + Send;
@@ -253,6 +261,7 @@ impl<L: AttemptLog> CampaignRun<L> {
                     run_dir: dial.call_dir.clone(),
                     archive: self.archive.clone(),
                 },
+                keep_dialog: self.log.dialog_keeper(c, dial.attempt_no),
             };
             let (dialer, stack, stop) = (
                 self.dialer.clone(),

@@ -21,6 +21,7 @@ use crate::interview::outputs::EventLog;
 use crate::interview::session::{self, CallMedia, InterviewParams, InterviewResult};
 use crate::interview::InterviewStack;
 use crate::media_task::{MediaHandle, MediaParams, MediaReport, Recording};
+use crate::orphans::DialogKeeper;
 pub use crate::outcome::CallOutcome;
 use crate::redact::Redacted;
 use crate::rtp_ports::RtpPorts;
@@ -50,6 +51,9 @@ pub struct DialRequest {
     pub target: Uri,
     pub ring_timeout: Duration,
     pub interview: InterviewParams,
+    /// Where the answered call's dialog is kept while it is up, so that a
+    /// later run can end it if this process dies (`None`: not kept).
+    pub keep_dialog: Option<DialogKeeper>,
 }
 
 pub struct CallRecord {
@@ -171,6 +175,7 @@ impl CallRun<'_> {
             },
         );
         let run_dir = req.interview.run_dir.clone();
+        let mut keep_dialog = req.keep_dialog;
         let mut params = Some(req.interview);
         let mut interview: Option<InterviewResult> = None;
         let mut stopped = false;
@@ -198,6 +203,15 @@ impl CallRun<'_> {
                 ev = sip_events.recv() => {
                     let Some(ev) = ev else { anyhow::bail!("the SIP task stopped unexpectedly") };
                     self.log_sip(&ev);
+                    if let Event::Answered { dialog, .. } = &ev {
+                        let kept = match keep_dialog.take() {
+                            Some(keep) => keep(dialog.clone()).await,
+                            None => Ok(()),
+                        };
+                        if let Err(e) = kept {
+                            tracing::warn!(error = %format!("{e:#}"), "could not keep the dialog; a crash now would leave the call up");
+                        }
+                    }
                     call.handle_sip(Instant::now(), &ev);
                 }
                 done = session_done => {

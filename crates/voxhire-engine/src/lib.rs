@@ -13,6 +13,8 @@
 //!   dialog → speaker), sharing the models of [`interview::InterviewStack`];
 //! - [`interview_call`] places one outbound interview call end to end, and
 //!   [`outcome`] classifies how any outbound call ended;
+//! - [`orphans`] keeps answered calls' dialogs and ends those a dead process
+//!   left up;
 //! - [`campaign_run`] carries out a campaign's schedule on real calls, writing
 //!   each attempt down through an [`campaign_run::AttemptLog`];
 //! - [`trunk`] reads the trunk file, [`summary`] is the per-call JSON line,
@@ -27,6 +29,7 @@ pub mod inbound;
 pub mod interview;
 pub mod interview_call;
 pub mod media_task;
+pub mod orphans;
 pub mod outcome;
 pub mod redact;
 pub mod rtp_ports;

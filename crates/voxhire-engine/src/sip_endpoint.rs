@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
+use voxhire_sip::dialog::Dialog;
 use voxhire_sip::ua::{CallHandle, Event, InviteParams, RegisterParams, UaConfig, UserAgent};
 use voxhire_sip::StatusCode;
 
@@ -16,6 +17,7 @@ enum Command {
     Answer(CallHandle, Vec<u8>),
     Reject(CallHandle, StatusCode, Vec<(String, String)>),
     Hangup(CallHandle),
+    EndOrphan(Box<Dialog>, oneshot::Sender<CallHandle>),
     Register(RegisterParams),
     Unregister,
 }
@@ -114,6 +116,14 @@ impl SipEndpoint {
         self.send(Command::Hangup(call)).await
     }
 
+    /// BYE for a dialog another process set up (see [`crate::orphans`]); its
+    /// `Ended` event comes on the returned handle.
+    pub async fn end_orphan(&self, dialog: Dialog) -> Result<CallHandle> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::EndOrphan(Box::new(dialog), tx)).await?;
+        Ok(rx.await?)
+    }
+
     pub async fn register(&self, params: RegisterParams) -> Result<()> {
         self.send(Command::Register(params)).await
     }
@@ -164,6 +174,9 @@ async fn run(
                         ua.reject(now, call, status, &headers);
                     }
                     Some(Command::Hangup(call)) => ua.hangup(now, call),
+                    Some(Command::EndOrphan(dialog, reply)) => {
+                        let _ = reply.send(ua.end_orphan(now, *dialog));
+                    }
                     Some(Command::Register(params)) => ua.register(now, params),
                     Some(Command::Unregister) => ua.unregister(now),
                 }

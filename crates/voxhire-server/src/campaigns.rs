@@ -19,7 +19,9 @@ use voxhire_dialog::InterviewScript;
 use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Control, Ended, Finished};
 use voxhire_engine::interview::InterviewStack;
 use voxhire_engine::interview_call::Dialer;
+use voxhire_engine::orphans::{self, DialogKeeper};
 use voxhire_lang::Lang;
+use voxhire_sip::dialog::DialogState;
 
 use crate::error::ApiError;
 use crate::settings::{CampaignSettings, Checked};
@@ -42,15 +44,16 @@ pub const DIALLABLE: &[&str] = &[
 /// partial recording and event log repaired and kept, the candidate moved
 /// from `calling` to `interrupted`, which the campaign's retry rules then
 /// treat like any failed attempt. Returns how many were closed.
-pub async fn recover_interrupted(st: &AppState) -> Result<usize> {
+pub async fn recover_interrupted(st: &AppState) -> Result<Vec<DialogState>> {
     let open = sqlx::query(
-        "SELECT id, candidate_id, attempt_no, run_dir FROM interviews WHERE outcome = 'in_progress'",
+        "SELECT id, candidate_id, attempt_no, run_dir, dialog FROM interviews WHERE outcome = 'in_progress'",
     )
     .fetch_all(&st.store.pool)
     .await?;
     let outcome = AttemptOutcome::Failed {
         reason: "interrupted".to_owned(),
     };
+    let mut orphans = Vec::new();
     for r in &open {
         let (id, candidate, attempt_no, run_dir): (String, String, i64, String) = (
             r.get("id"),
@@ -58,6 +61,14 @@ pub async fn recover_interrupted(st: &AppState) -> Result<usize> {
             r.get("attempt_no"),
             r.get("run_dir"),
         );
+        if let Some(bytes) = r.get::<Option<Vec<u8>>, _>("dialog") {
+            match orphans::open_state(Some(&st.keys), &dialog_label(&id), &bytes) {
+                Ok(state) => orphans.push(state),
+                Err(e) => {
+                    tracing::error!(interview = %id, error = %format!("{e:#}"), "cannot read the kept dialog; the call is left to time out")
+                }
+            }
+        }
         let keys = st.keys.clone();
         let dir = PathBuf::from(&run_dir);
         let repaired = tokio::task::spawn_blocking(move || {
@@ -67,7 +78,7 @@ pub async fn recover_interrupted(st: &AppState) -> Result<usize> {
         tracing::warn!(interview = %id, candidate = %candidate, attempt_no, ?repaired, "closing an attempt the last run left in progress");
         let mut tx = st.store.pool.begin().await?;
         sqlx::query(
-            "UPDATE interviews SET outcome = ?1, attempt = ?2, ended_at = ?3 WHERE id = ?4",
+            "UPDATE interviews SET outcome = ?1, attempt = ?2, ended_at = ?3, dialog = NULL WHERE id = ?4",
         )
         .bind(outcome.kind())
         .bind(serde_json::to_string(&outcome)?)
@@ -95,7 +106,12 @@ pub async fn recover_interrupted(st: &AppState) -> Result<usize> {
         }
         tx.commit().await?;
     }
-    Ok(open.len())
+    Ok(orphans)
+}
+
+/// What binds an interview's kept dialog to its row.
+pub fn dialog_label(interview_id: &str) -> String {
+    crate::store::label(interview_id, "dialog")
 }
 
 /// The candidate's status after an attempt.
@@ -477,6 +493,30 @@ impl AttemptLog for ServerLog {
         tx.commit().await?;
         self.wake.notify_one();
         Ok(())
+    }
+
+    fn dialog_keeper(&self, candidate: &Candidate, attempt_no: u32) -> Option<DialogKeeper> {
+        let (store, keys, candidate) =
+            (self.store.clone(), self.keys.clone(), candidate.id.clone());
+        Some(Box::new(move |state| {
+            Box::pin(async move {
+                let id: Option<String> = sqlx::query_scalar(
+                    "SELECT id FROM interviews
+                     WHERE candidate_id = ?1 AND attempt_no = ?2 AND outcome = 'in_progress'",
+                )
+                .bind(&candidate)
+                .bind(i64::from(attempt_no))
+                .fetch_optional(&store.pool)
+                .await?;
+                let Some(id) = id else { return Ok(()) };
+                sqlx::query("UPDATE interviews SET dialog = ?1 WHERE id = ?2")
+                    .bind(orphans::seal_state(Some(&keys), &dialog_label(&id), &state))
+                    .bind(&id)
+                    .execute(&store.pool)
+                    .await?;
+                Ok(())
+            })
+        }))
     }
 
     async fn ended(&mut self, done: &Finished) -> Result<()> {

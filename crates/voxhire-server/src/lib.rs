@@ -41,6 +41,8 @@ use voxhire_engine::call_router::CallRouter;
 use voxhire_engine::campaign_run::Control;
 use voxhire_engine::interview::{InterviewStack, Tuning};
 use voxhire_engine::interview_call::Outbound;
+use voxhire_engine::orphans::end_orphans;
+use voxhire_engine::redact::Redacted;
 use voxhire_engine::rtp_ports::RtpPorts;
 use voxhire_engine::sip_endpoint;
 use voxhire_engine::trunk::Trunk;
@@ -210,11 +212,13 @@ pub async fn run(
         serde_json::json!({"event": "listening", "http": bound.to_string(), "tls": tls.is_some(), "sip": opened.bound.to_string()})
     );
     tracing::info!(http = %bound, tls = tls.is_some(), sip = %opened.bound, "serving");
-    let interrupted = campaigns::recover_interrupted(&state)
+    let orphans = campaigns::recover_interrupted(&state)
         .await
         .context("closing the attempts the last run left in progress")?;
-    if interrupted > 0 {
-        state.wake.notify_one();
+    state.wake.notify_one();
+    // The calls the last run left up end before anyone is redialled.
+    for (call_id, how) in end_orphans(&state.engine.outbound, orphans).await {
+        tracing::warn!(call_id = %Redacted(&call_id), ?how, "ended a call the last run left up");
     }
     campaigns::resume_all(&state)
         .await

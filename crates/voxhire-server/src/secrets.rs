@@ -98,6 +98,12 @@ const COLUMNS: &[Column] = &[
         label: |id| label(id, "report"),
     },
     Column {
+        table: "interviews",
+        row: "id",
+        column: "dialog",
+        label: crate::campaigns::dialog_label,
+    },
+    Column {
         table: "outbox",
         row: "id",
         column: "payload",

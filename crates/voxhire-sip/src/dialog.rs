@@ -29,6 +29,24 @@ pub struct Dialog {
     pub peer: SocketAddr,
 }
 
+/// What a process must keep of an established dialog to end it after it has
+/// died: identifiers, URIs, the CSeq reached, the remote target, the route set
+/// and the peer, as text. Written to a store when the call is answered; a
+/// restarted process (or another node) ends the dialog with
+/// [`crate::ua::UserAgent::end_orphan`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DialogState {
+    pub call_id: String,
+    pub local_tag: String,
+    pub remote_tag: String,
+    pub local_uri: String,
+    pub remote_uri: String,
+    pub local_seq: u32,
+    pub remote_target: String,
+    pub route_set: Vec<String>,
+    pub peer: SocketAddr,
+}
+
 /// The remote target from a Contact. URI headers (`?Subject=…`) are dropped: they
 /// describe a request to build, and a Request-URI must not carry them (RFC 3261
 /// §19.1.5; found by fuzzing).
@@ -109,6 +127,43 @@ impl Dialog {
             remote_target: contact_uri(&response.headers).unwrap_or_else(|| invite.uri.clone()),
             route_set,
             peer,
+        })
+    }
+
+    /// The dialog as text, to keep in a store while the call is up.
+    pub fn state(&self) -> DialogState {
+        DialogState {
+            call_id: self.id.call_id.clone(),
+            local_tag: self.id.local_tag.clone(),
+            remote_tag: self.id.remote_tag.clone(),
+            local_uri: self.local_uri.to_string(),
+            remote_uri: self.remote_uri.to_string(),
+            local_seq: self.local_seq,
+            remote_target: self.remote_target.to_string(),
+            route_set: self.route_set.iter().map(ToString::to_string).collect(),
+            peer: self.peer,
+        }
+    }
+
+    /// The dialog back from [`Dialog::state`]; `None` when a URI does not parse.
+    pub fn from_state(state: &DialogState) -> Option<Dialog> {
+        Some(Dialog {
+            id: DialogId {
+                call_id: state.call_id.clone(),
+                local_tag: state.local_tag.clone(),
+                remote_tag: state.remote_tag.clone(),
+            },
+            local_uri: NameAddr::parse(&state.local_uri)?,
+            remote_uri: NameAddr::parse(&state.remote_uri)?,
+            local_seq: state.local_seq,
+            remote_seq: None,
+            remote_target: Uri::parse(&state.remote_target)?,
+            route_set: state
+                .route_set
+                .iter()
+                .map(|r| NameAddr::parse(r))
+                .collect::<Option<_>>()?,
+            peer: state.peer,
         })
     }
 

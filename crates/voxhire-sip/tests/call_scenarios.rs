@@ -624,3 +624,72 @@ fn unacked_200_ends_the_call_with_bye_exactly_once() {
         Event::Confirmed { .. }
     )));
 }
+
+#[test]
+fn a_new_agent_ends_the_dialog_a_dead_one_left_up() {
+    let mut p = Pair::new();
+    let a = p.call();
+    let b = p.bob_answers();
+    let kept = p
+        .alice_events
+        .iter()
+        .find_map(|e| match e {
+            Event::Answered { call, dialog, .. } if *call == a => Some(dialog.clone()),
+            _ => None,
+        })
+        .expect("the answer carries the dialog's state");
+    // Alice's process dies; a new one on the same address has only what was kept.
+    p.alice = UserAgent::new(UaConfig::new(ALICE.parse().unwrap()), 99);
+    p.alice_events.clear();
+    let dialog = voxhire_sip::dialog::Dialog::from_state(&kept).expect("the state parses back");
+    let orphan = p.alice.end_orphan(p.now, dialog);
+    p.settle();
+    assert!(
+        has(&p.bob_events, |e| *e
+            == Event::Ended {
+                call: b,
+                by: Party::Remote
+            }),
+        "bob's side hears the BYE: {:#?}",
+        p.log
+    );
+    assert!(has(&p.alice_events, |e| *e
+        == Event::Ended {
+            call: orphan,
+            by: Party::Local
+        }));
+    let bye = p
+        .log
+        .iter()
+        .find(|l| l.contains("BYE"))
+        .expect("a BYE was sent");
+    assert!(bye.starts_with(ALICE), "{bye}");
+}
+
+#[test]
+fn ending_an_orphan_nobody_answers_for_still_ends() {
+    let mut p = Pair::new();
+    let a = p.call();
+    p.bob_answers();
+    let kept = p
+        .alice_events
+        .iter()
+        .find_map(|e| match e {
+            Event::Answered { call, dialog, .. } if *call == a => Some(dialog.clone()),
+            _ => None,
+        })
+        .unwrap();
+    p.alice = UserAgent::new(UaConfig::new(ALICE.parse().unwrap()), 99);
+    p.alice_events.clear();
+    p.drop = Box::new(|line| line.starts_with("BYE"));
+    let orphan = p.alice.end_orphan(
+        p.now,
+        voxhire_sip::dialog::Dialog::from_state(&kept).unwrap(),
+    );
+    p.advance_by(Duration::from_secs(40));
+    assert!(has(&p.alice_events, |e| *e
+        == Event::Ended {
+            call: orphan,
+            by: Party::Local
+        }));
+}

@@ -96,10 +96,13 @@ pub enum Event {
         status: StatusCode,
         sdp: Option<Vec<u8>>,
     },
-    /// Our INVITE got a 2xx (the ACK is already on its way).
+    /// Our INVITE got a 2xx (the ACK is already on its way). `dialog` is what
+    /// to keep so that another process can end the call (see
+    /// [`UserAgent::end_orphan`]).
     Answered {
         call: CallHandle,
         sdp: Vec<u8>,
+        dialog: crate::dialog::DialogState,
     },
     /// The ACK for our 2xx arrived.
     Confirmed {

@@ -72,6 +72,42 @@ impl UserAgent {
         handle
     }
 
+    /// Ends a dialog some other agent set up and can no longer end — a process
+    /// that died mid-call, whose [`crate::dialog::DialogState`] was kept — with a
+    /// BYE from this one (§15.1.1: any request within the dialog, from the next
+    /// CSeq). The outcome comes as [`Event::Ended`] `by: Local` on the returned
+    /// handle: after the BYE's final response, whatever it is (481 when the far
+    /// end had already let the call go), or after Timer F.
+    pub fn end_orphan(&mut self, now: Instant, dialog: Dialog) -> CallHandle {
+        let handle = self.new_handle();
+        let via = self.new_via();
+        let contact = self.contact();
+        let mut dialog = dialog;
+        let bye = dialog.request(Method::Bye, via, &contact, None);
+        let dst = dialog.next_hop();
+        let Some(key) = client_key(&bye) else {
+            return handle;
+        };
+        self.calls.insert(
+            handle,
+            Call {
+                state: CallState::Terminating,
+                side: Side::Uac(UacState::default()),
+                call_id: dialog.id.call_id.clone(),
+                local_tag: dialog.id.local_tag.clone(),
+                peer: dialog.peer,
+                dialog: Some(dialog),
+                // No INVITE of ours: the BYE stands in (never re-sent as one).
+                invite: bye.clone(),
+                invite_key: key,
+                local_sdp: Vec::new(),
+                sdp_version: 0,
+            },
+        );
+        self.start_client(now, bye, dst, Some(handle), Purpose::Bye);
+        handle
+    }
+
     /// Gives up on an outgoing call that has not been answered (§9.1). The CANCEL
     /// waits for a provisional response, as the RFC requires.
     pub fn cancel(&mut self, now: Instant, call: CallHandle) {
@@ -328,6 +364,7 @@ impl UserAgent {
         }
         let dst = dialog.next_hop();
         let ack = ack.to_bytes();
+        let state = dialog.state();
         c.dialog = Some(dialog);
         c.state = CallState::Confirmed;
         let cancelled = c.uac().is_some_and(|u| {
@@ -353,6 +390,7 @@ impl UserAgent {
         self.events.push_back(Event::Answered {
             call,
             sdp: response.body,
+            dialog: state,
         });
     }
 
