@@ -6,6 +6,7 @@
 //! what is missing.
 #![forbid(unsafe_code)]
 
+pub mod amd;
 pub mod asr;
 pub mod endpoint;
 pub mod models;

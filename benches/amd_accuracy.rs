@@ -1,0 +1,48 @@
+//! Answering-machine detection on the AMD set (tests/speech/amd): accuracy, what it
+//! got wrong, when it decided, and the beeps found, per language. Tune on dev, report
+//! on test:
+//!
+//!     cargo bench --bench amd_accuracy              # the dev split
+//!     AMD_SPLIT=test cargo bench --bench amd_accuracy
+
+#[path = "../tests/amd_set/mod.rs"]
+mod amd_set;
+
+use voxhire_speech::amd::AmdConfig;
+use voxhire_speech::models::ModelDir;
+use voxhire_speech::vad::SileroVad;
+
+fn main() {
+    let split = std::env::var("AMD_SPLIT").unwrap_or_else(|_| "dev".into());
+    let vad =
+        SileroVad::load(&ModelDir::locate()).expect("Silero VAD (run scripts/fetch-models.sh)");
+    let clips = amd_set::clips(&split);
+    let started = std::time::Instant::now();
+    // AMD_CONFIG='{"max_greeting_ms": 1800}' tries other thresholds.
+    let config: AmdConfig = match std::env::var("AMD_CONFIG") {
+        Ok(json) => serde_json::from_str(&json).expect("AMD_CONFIG: AmdConfig fields as JSON"),
+        Err(_) => AmdConfig::default(),
+    };
+    println!("{config:?}");
+    let results = amd_set::run(&clips, &vad, config);
+    for lang in ["en", "zh"] {
+        let of: Vec<_> = results
+            .iter()
+            .filter(|(c, _)| c.lang == lang)
+            .map(|(c, r)| (*c, r.clone()))
+            .collect();
+        println!(
+            "{}",
+            amd_set::Figures::of(&of).summary(&format!("{split} {lang}"))
+        );
+    }
+    println!(
+        "{}",
+        amd_set::Figures::of(&results).summary(&format!("{split} all"))
+    );
+    println!(
+        "({} clips in {:.1} s)",
+        clips.len(),
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -1,0 +1,390 @@
+//! Answering-machine detection (AMD): after an outbound call is answered, was it a
+//! person or a voicemail greeting? Sans-IO, on the VAD's 32 ms chunks from the moment of
+//! answer, with the cadence rules carriers' dialers use (Asterisk's `app_amd` is the
+//! classic): a person answers with a short word or two and then waits for the caller; a
+//! machine talks on — a greeting of several seconds with only short pauses — and often
+//! ends with a beep.
+//!
+//! [`Detector::push`] takes each [`VadFrame`] and returns a [`Verdict`] once it is sure
+//! (or when the analysis window is over). [`BeepDetector`] finds the tone that invites a
+//! message, for leaving one after it.
+//!
+//! The thresholds were tuned on the dev half of `tests/speech/amd/` and are reported on
+//! its test half (`tests/amd_accuracy.rs`).
+
+use std::sync::Arc;
+
+use realfft::{RealFftPlanner, RealToComplex};
+use serde::Deserialize;
+
+use crate::vad::{VadFrame, VAD_CHUNK, VAD_RATE};
+
+/// How the call was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A short greeting, then silence: a person waiting for the caller.
+    Human,
+    /// A long greeting, too many words, or a beep: a voicemail.
+    Machine,
+    /// Nobody said anything: a person who waits for the caller to speak first, or a
+    /// line with no audio. Treated as a person (the interview asks who it is).
+    Silence,
+}
+
+/// The detector's thresholds, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AmdConfig {
+    /// No speech for this long after the answer: [`Verdict::Silence`].
+    pub initial_silence_ms: u64,
+    /// A greeting (speech from its first chunk, pauses shorter than
+    /// `after_greeting_silence_ms` included) this long: [`Verdict::Machine`].
+    pub max_greeting_ms: u64,
+    /// Silence this long after a greeting shorter than `max_greeting_ms`:
+    /// [`Verdict::Human`].
+    pub after_greeting_silence_ms: u64,
+    /// More separate bursts of speech than this: [`Verdict::Machine`].
+    pub max_words: u32,
+    /// A pause this long or longer separates two bursts ("words").
+    pub word_gap_ms: u64,
+    /// Undecided at this point: [`Verdict::Machine`] if speech is going on (or
+    /// paused for less than `after_greeting_silence_ms`), else [`Verdict::Human`].
+    pub total_analysis_ms: u64,
+}
+
+impl Default for AmdConfig {
+    fn default() -> Self {
+        AmdConfig {
+            initial_silence_ms: 2500,
+            max_greeting_ms: 1700,
+            after_greeting_silence_ms: 700,
+            max_words: 4,
+            word_gap_ms: 160,
+            total_analysis_ms: 2976,
+        }
+    }
+}
+
+/// Why the detector decided as it did (for the call's event log and the figures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    InitialSilence,
+    LongGreeting,
+    SilenceAfterGreeting,
+    TooManyWords,
+    Beep,
+    AnalysisOver,
+}
+
+/// A decision and when it was made (ms after the answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub reason: Reason,
+    pub at_ms: u64,
+}
+
+/// One call's detector. Feed it every VAD chunk from the answer on.
+#[derive(Debug)]
+pub struct Detector {
+    config: AmdConfig,
+    beep: BeepDetector,
+    /// Start of the first speech chunk.
+    greeting_start: Option<u64>,
+    /// End of the last speech chunk.
+    last_speech_end: Option<u64>,
+    words: u32,
+    in_word: bool,
+    decision: Option<Decision>,
+}
+
+impl Detector {
+    pub fn new(config: AmdConfig) -> Detector {
+        Detector {
+            config,
+            beep: BeepDetector::new(),
+            greeting_start: None,
+            last_speech_end: None,
+            words: 0,
+            in_word: false,
+            decision: None,
+        }
+    }
+
+    /// The decision, once made.
+    pub fn decision(&self) -> Option<Decision> {
+        self.decision
+    }
+
+    /// Takes the next chunk (in stream order, from the answer on); returns the
+    /// decision when this chunk settles it, once.
+    pub fn push(&mut self, frame: &VadFrame) -> Option<Decision> {
+        if self.decision.is_some() {
+            return None;
+        }
+        let start = frame.start_ms();
+        let end = start + chunk_ms();
+        let decide = |verdict, reason| Decision {
+            verdict,
+            reason,
+            at_ms: end,
+        };
+        let c = self.config;
+        let decision = if self.beep.push(frame) {
+            Some(decide(Verdict::Machine, Reason::Beep))
+        } else if frame.is_speech {
+            let gap = self.last_speech_end.map_or(0, |e| start.saturating_sub(e));
+            if !self.in_word && (self.words == 0 || gap >= c.word_gap_ms) {
+                self.words += 1;
+            }
+            self.in_word = true;
+            let greeting_start = *self.greeting_start.get_or_insert(start);
+            self.last_speech_end = Some(end);
+            if end - greeting_start >= c.max_greeting_ms {
+                Some(decide(Verdict::Machine, Reason::LongGreeting))
+            } else if self.words > c.max_words {
+                Some(decide(Verdict::Machine, Reason::TooManyWords))
+            } else {
+                None
+            }
+        } else {
+            self.in_word = false;
+            match self.last_speech_end {
+                None if end >= c.initial_silence_ms => {
+                    Some(decide(Verdict::Silence, Reason::InitialSilence))
+                }
+                Some(e) if end - e >= c.after_greeting_silence_ms => {
+                    Some(decide(Verdict::Human, Reason::SilenceAfterGreeting))
+                }
+                _ => None,
+            }
+        };
+        let decision = decision.or_else(|| {
+            (end >= c.total_analysis_ms).then(|| {
+                // Still talking, or in a pause shorter than a person's wait: the
+                // greeting goes on.
+                let talking = self
+                    .last_speech_end
+                    .is_some_and(|e| end - e < c.after_greeting_silence_ms);
+                let verdict = if talking {
+                    Verdict::Machine
+                } else {
+                    Verdict::Human
+                };
+                decide(verdict, Reason::AnalysisOver)
+            })
+        });
+        self.decision = decision;
+        decision
+    }
+}
+
+fn chunk_ms() -> u64 {
+    VAD_CHUNK as u64 * 1000 / u64::from(VAD_RATE)
+}
+
+/// Finds a voicemail beep: a steady pure tone between 300 and 2500 Hz lasting at
+/// least 4 chunks (128 ms), on 32 ms chunks of 8 kHz audio. A chunk is tonal when the
+/// five FFT bins around its strongest peak hold most of its energy (speech spreads
+/// its energy over harmonics and formants; a beep does not).
+pub struct BeepDetector {
+    fft: Arc<dyn RealToComplex<f32>>,
+    window: Vec<f32>,
+    input: Vec<f32>,
+    spectrum: Vec<realfft::num_complex::Complex<f32>>,
+    /// Peak bin of the current run of tonal chunks, and the run's length.
+    run: Option<(usize, u32)>,
+}
+
+impl std::fmt::Debug for BeepDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BeepDetector")
+            .field("run", &self.run)
+            .finish()
+    }
+}
+
+/// Chunks in a row a tone must last.
+const BEEP_CHUNKS: u32 = 5;
+/// Share of a chunk's energy the peak's five bins must hold.
+const TONAL_SHARE: f32 = 0.9;
+/// Quieter chunks (mean square, full scale 1.0) are line noise, not a beep: -50 dBFS.
+const MIN_POWER: f32 = 1e-5;
+
+impl Default for BeepDetector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BeepDetector {
+    pub fn new() -> BeepDetector {
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(VAD_CHUNK);
+        let spectrum = fft.make_output_vec();
+        let window = (0..VAD_CHUNK)
+            .map(|i| {
+                let x = std::f32::consts::PI * 2.0 * i as f32 / VAD_CHUNK as f32;
+                0.5 - 0.5 * x.cos()
+            })
+            .collect();
+        BeepDetector {
+            fft,
+            window,
+            input: vec![0.0; VAD_CHUNK],
+            spectrum,
+            run: None,
+        }
+    }
+
+    /// Takes one chunk; true on the chunk that completes a beep (once per beep).
+    /// A chunk the VAD calls speech never counts: a sung or drawn-out syllable
+    /// (Mandarin 喂 on a flat tone) can be as pure as a beep for a moment.
+    pub fn push(&mut self, frame: &VadFrame) -> bool {
+        let peak = if frame.is_speech {
+            None
+        } else {
+            self.tonal_peak(&frame.samples)
+        };
+        let (run, done) = match (peak, self.run) {
+            (Some(k), Some((prev, n))) if k.abs_diff(prev) <= 1 => {
+                (Some((prev, n + 1)), n + 1 == BEEP_CHUNKS)
+            }
+            (Some(k), _) => (Some((k, 1)), BEEP_CHUNKS == 1),
+            (None, _) => (None, false),
+        };
+        self.run = run;
+        done
+    }
+
+    /// The chunk's peak bin when the chunk is a tone in the beep band.
+    fn tonal_peak(&mut self, samples: &[i16; VAD_CHUNK]) -> Option<usize> {
+        let power: f32 = samples
+            .iter()
+            .map(|&s| (f32::from(s) / 32768.0).powi(2))
+            .sum::<f32>()
+            / VAD_CHUNK as f32;
+        if power < MIN_POWER {
+            return None;
+        }
+        for ((x, &s), w) in self.input.iter_mut().zip(samples).zip(&self.window) {
+            *x = f32::from(s) / 32768.0 * w;
+        }
+        self.fft.process(&mut self.input, &mut self.spectrum).ok()?;
+        let bin_hz = VAD_RATE as f32 / VAD_CHUNK as f32;
+        let band = |hz: f32| (hz / bin_hz).round() as usize;
+        let energy: Vec<f32> = self.spectrum.iter().map(|c| c.norm_sqr()).collect();
+        let total: f32 = energy[band(100.0)..=band(3800.0)].iter().sum();
+        let (k, _) = energy[band(300.0)..=band(2500.0)]
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))?;
+        let k = k + band(300.0);
+        let around: f32 = energy[k - 2..=k + 2].iter().sum();
+        (total > 0.0 && around / total >= TONAL_SHARE).then_some(k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(n: u64, speech: bool, samples: [i16; VAD_CHUNK]) -> VadFrame {
+        VadFrame {
+            start_sample: n * VAD_CHUNK as u64,
+            samples,
+            probability: if speech { 0.9 } else { 0.1 },
+            is_speech: speech,
+        }
+    }
+
+    /// Runs a pattern of chunks (true = speech), silence-filled, to a decision.
+    fn run(pattern: &[bool]) -> Option<Decision> {
+        let mut d = Detector::new(AmdConfig::default());
+        pattern
+            .iter()
+            .enumerate()
+            .find_map(|(i, &s)| d.push(&frame(i as u64, s, [0; VAD_CHUNK])))
+    }
+
+    fn chunks(ms: u64) -> usize {
+        (ms / chunk_ms()) as usize
+    }
+
+    fn pattern(parts: &[(bool, u64)]) -> Vec<bool> {
+        parts
+            .iter()
+            .flat_map(|&(s, ms)| std::iter::repeat_n(s, chunks(ms)))
+            .collect()
+    }
+
+    #[test]
+    fn a_short_hello_then_silence_is_a_person() {
+        let d = run(&pattern(&[(false, 500), (true, 500), (false, 3000)])).unwrap();
+        assert_eq!(
+            (d.verdict, d.reason),
+            (Verdict::Human, Reason::SilenceAfterGreeting)
+        );
+        assert!(d.at_ms <= 500 + 500 + 750, "{d:?}");
+    }
+
+    #[test]
+    fn a_long_greeting_is_a_machine() {
+        let d = run(&pattern(&[(false, 300), (true, 4000)])).unwrap();
+        assert_eq!(
+            (d.verdict, d.reason),
+            (Verdict::Machine, Reason::LongGreeting)
+        );
+        assert!(d.at_ms <= 300 + 1700 + 32, "{d:?}");
+    }
+
+    #[test]
+    fn many_short_words_are_a_machine() {
+        let word = [(true, 96), (false, 160)];
+        let p = pattern(&[word, word, word, word, word].concat());
+        let d = run(&p).unwrap();
+        assert_eq!(
+            (d.verdict, d.reason),
+            (Verdict::Machine, Reason::TooManyWords)
+        );
+    }
+
+    #[test]
+    fn nobody_speaking_is_silence() {
+        let d = run(&pattern(&[(false, 4000)])).unwrap();
+        assert_eq!(
+            (d.verdict, d.reason),
+            (Verdict::Silence, Reason::InitialSilence)
+        );
+    }
+
+    #[test]
+    fn a_beep_is_a_machine_and_speech_is_not_a_beep() {
+        let tone = |hz: f32, n: u64| {
+            let mut s = [0i16; VAD_CHUNK];
+            for (i, x) in s.iter_mut().enumerate() {
+                let t = (n * VAD_CHUNK as u64 + i as u64) as f32 / 8000.0;
+                *x = (8000.0 * (2.0 * std::f32::consts::PI * hz * t).sin()) as i16;
+            }
+            s
+        };
+        let mut d = Detector::new(AmdConfig::default());
+        let got = (0..10).find_map(|n| d.push(&frame(n, false, tone(1000.0, n))));
+        assert_eq!(got.map(|d| d.reason), Some(Reason::Beep));
+        // A vowel-like sound: a 150 Hz voice with many harmonics is not a tone.
+        let mut b = BeepDetector::new();
+        fn voiced(n: u64) -> [i16; VAD_CHUNK] {
+            let mut s = [0i16; VAD_CHUNK];
+            for (i, x) in s.iter_mut().enumerate() {
+                let t = (n * VAD_CHUNK as u64 + i as u64) as f32 / 8000.0;
+                let v: f32 = (1..20)
+                    .map(|h| (2.0 * std::f32::consts::PI * 150.0 * h as f32 * t).sin() / h as f32)
+                    .sum();
+                *x = (4000.0 * v) as i16;
+            }
+            s
+        }
+        assert!(!(0..20).any(|n| b.push(&frame(n, false, voiced(n)))));
+    }
+}

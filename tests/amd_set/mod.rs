@@ -1,0 +1,185 @@
+//! The answering-machine detection set (tests/speech/amd, made by
+//! tests/speech/make-amd-set.sh): each clip through the real Silero VAD and the
+//! detector as a call would run them, and the figures. Shared by
+//! `tests/amd_accuracy.rs` (the test split) and `benches/amd_accuracy.rs` (either).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use voxhire_speech::amd::{AmdConfig, Decision, Detector, Verdict};
+use voxhire_speech::vad::{SileroVad, VadConfig, VadStream};
+
+pub struct Clip {
+    pub id: String,
+    pub lang: String,
+    pub human: bool,
+    pub kind: String,
+    /// Where the beep starts, if the greeting has one (seconds).
+    pub beep_start_s: Option<f64>,
+    pub text: String,
+    pub path: PathBuf,
+}
+
+fn set_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/speech/amd")
+}
+
+/// The clips of one split (`dev` or `test`).
+pub fn clips(split: &str) -> Vec<Clip> {
+    let manifest = std::fs::read_to_string(set_dir().join("MANIFEST.tsv"))
+        .expect("tests/speech/amd/MANIFEST.tsv (tests/speech/make-amd-set.sh makes it)");
+    manifest
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|f| f[1] == split)
+        .map(|f| Clip {
+            id: f[0].to_owned(),
+            lang: f[2].to_owned(),
+            human: f[4] == "human",
+            kind: f[5].to_owned(),
+            beep_start_s: f[9].parse().ok(),
+            text: f[11].to_owned(),
+            path: set_dir().join(format!("{}.ulaw", f[0])),
+        })
+        .collect()
+}
+
+#[derive(Clone)]
+pub struct ClipResult {
+    pub decision: Decision,
+    /// When the beep detector fired (ms from the answer), run on after the decision.
+    pub beep_at_ms: Option<u64>,
+}
+
+impl ClipResult {
+    /// A person is right when not called a machine (silence is treated as a person).
+    pub fn correct(&self, clip: &Clip) -> bool {
+        (self.decision.verdict == Verdict::Machine) != clip.human
+    }
+}
+
+/// Runs one clip's audio, in 20 ms RTP frames, through the VAD and the detector.
+pub fn evaluate(clip: &Clip, vad: &Arc<SileroVad>, config: AmdConfig) -> ClipResult {
+    let bytes = std::fs::read(&clip.path).expect("clip");
+    let pcm = voxhire_media::g711::decode_ulaw(&bytes);
+    let mut stream = VadStream::new(vad.clone(), VadConfig::default());
+    let mut detector = Detector::new(config);
+    let mut beeps = voxhire_speech::amd::BeepDetector::new();
+    let mut decision = None;
+    let mut beep_at_ms = None;
+    for frame in pcm.chunks(160) {
+        for f in stream.push(frame).expect("VAD") {
+            if decision.is_none() {
+                decision = detector.push(&f);
+            }
+            if beep_at_ms.is_none() && beeps.push(&f) {
+                beep_at_ms = Some(f.start_ms() + 32);
+            }
+        }
+    }
+    ClipResult {
+        decision: decision.expect("the detector decides within the clip"),
+        beep_at_ms,
+    }
+}
+
+/// Accuracy and decision times over a set of results.
+pub struct Figures {
+    pub clips: usize,
+    pub correct: usize,
+    pub humans_as_machines: usize,
+    pub machines_as_humans: usize,
+    pub decision_p50_ms: u64,
+    pub decision_max_ms: u64,
+    pub beeps: usize,
+    pub beeps_found: usize,
+    pub false_beeps: usize,
+}
+
+impl Figures {
+    pub fn of(results: &[(&Clip, ClipResult)]) -> Figures {
+        let mut times: Vec<u64> = results.iter().map(|(_, r)| r.decision.at_ms).collect();
+        times.sort_unstable();
+        let beep_ok = |c: &Clip, r: &ClipResult| match (c.beep_start_s, r.beep_at_ms) {
+            (Some(start), Some(at)) => {
+                let start = (start * 1000.0) as u64;
+                at >= start && at <= start + 400
+            }
+            _ => false,
+        };
+        Figures {
+            clips: results.len(),
+            correct: results.iter().filter(|(c, r)| r.correct(c)).count(),
+            humans_as_machines: results
+                .iter()
+                .filter(|(c, r)| c.human && !r.correct(c))
+                .count(),
+            machines_as_humans: results
+                .iter()
+                .filter(|(c, r)| !c.human && !r.correct(c))
+                .count(),
+            decision_p50_ms: times.get(times.len() / 2).copied().unwrap_or(0),
+            decision_max_ms: times.last().copied().unwrap_or(0),
+            beeps: results
+                .iter()
+                .filter(|(c, _)| c.beep_start_s.is_some())
+                .count(),
+            beeps_found: results.iter().filter(|(c, r)| beep_ok(c, r)).count(),
+            false_beeps: results
+                .iter()
+                .filter(|(c, r)| r.beep_at_ms.is_some() && !beep_ok(c, r))
+                .count(),
+        }
+    }
+
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.clips.max(1) as f64
+    }
+
+    pub fn summary(&self, name: &str) -> String {
+        format!(
+            "{name}: {}/{} right ({:.1} %): {} people taken for machines, {} machines for people; \
+             decided at p50 {} ms, max {} ms after the answer; beeps found {}/{} (false {})",
+            self.correct,
+            self.clips,
+            self.accuracy() * 100.0,
+            self.humans_as_machines,
+            self.machines_as_humans,
+            self.decision_p50_ms,
+            self.decision_max_ms,
+            self.beeps_found,
+            self.beeps,
+            self.false_beeps
+        )
+    }
+}
+
+/// Runs every clip and prints the misses.
+pub fn run<'a>(
+    clips: &'a [Clip],
+    vad: &Arc<SileroVad>,
+    config: AmdConfig,
+) -> Vec<(&'a Clip, ClipResult)> {
+    let results: Vec<_> = clips
+        .iter()
+        .map(|c| (c, evaluate(c, vad, config)))
+        .collect();
+    for (c, r) in &results {
+        if !r.correct(c) {
+            println!(
+                "miss {} ({}, {}): {:?} at {} ms ({:?}) — {}",
+                c.id,
+                if c.human { "human" } else { "machine" },
+                c.kind,
+                r.decision.verdict,
+                r.decision.at_ms,
+                r.decision.reason,
+                c.text
+            );
+        }
+    }
+    results
+}

@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Synthesises the answering-machine detection (AMD) set: what the line carries from the
+moment an outbound call is answered, by a person ("Hello?" then waiting) or by a
+voicemail (a greeting, often a beep), in English and Mandarin, labelled, split into a dev
+set (tuned on) and a test set (only reported on) that share no sentence and no voice.
+
+Run through make-amd-set.sh (it sets up the Python packages and the voice files).
+The synthesis path is make_heldout_set.py's: Kokoro-82M v1.0 int8, misaki's ZHG2P for
+Mandarin, espeak-ng (through kokoro-onnx's tokenizer) for English.
+
+Voices (never the product's own, Kokoro zf_xiaoxiao and Piper en_US-joe)
+  dev:  en af_heart, am_michael, bf_emma; zh zf_xiaobei, zm_yunjian.
+  test: en af_nicole, am_adam, bf_lily, bm_lewis; zh zm_yunxia, zm_yunyang, zf_xiaoyi.
+
+A clip, as the answering side sends it (8 kHz):
+  human:   0.2-0.9 s before the person speaks, their short answer ("Hello?", "喂，你好。"),
+           then 3.5 s of them waiting for the caller; a quarter of them say it twice
+           ("Hello? ... Hello?", 1.0-1.6 s apart), as people do on a silent line.
+  machine: 0.2-1.2 s, the greeting (personal or the carrier's), and for most a beep
+           (440, 850, 1000 or 1400 Hz, 0.3-0.8 s, 0.3-0.6 s after the greeting), then
+           1.5 s of silence; some carriers' greetings end without a beep.
+  Each clip's speech gets a seeded level in -20..-6 dBFS and a seeded Kokoro speed in
+  [0.9, 1.1]; the whole clip gets line noise band-limited to 300-3400 Hz at a seeded SNR
+  (dev 35-42 dB; test 24-32 dB, and the test speech is band-passed 300-3400 Hz first).
+  Stored as raw mu-law (what an RTP PCMU stream carries), 8 kHz mono.
+
+Output: tests/speech/amd/<id>.ulaw and tests/speech/amd/MANIFEST.tsv: id, split, lang,
+  voice, label (human|machine), kind (hello|twice|personal|carrier), beep_hz (or -),
+  speech_start_s, speech_end_s, beep_start_s (or -), seconds, text.
+
+Usage: make_amd_set.py [--seed N]   (default 20261204)
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+import wave
+
+import numpy as np
+import onnxruntime as rt
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+OUT = os.path.join(HERE, "amd")
+MODEL = os.path.join(ROOT, "models", "kokoro", "kokoro-v1.0.int8.onnx")
+VOICES = os.environ.get("KOKORO_VOICES_DIR", "")
+DEFAULT_SEED = 20261204
+RATE = 8000
+
+VOICES_BY_SPLIT = {
+    ("dev", "en"): ["af_heart", "am_michael", "bf_emma"],
+    ("dev", "zh"): ["zf_xiaobei", "zm_yunjian"],
+    ("test", "en"): ["af_nicole", "am_adam", "bf_lily", "bm_lewis"],
+    ("test", "zh"): ["zm_yunxia", "zm_yunyang", "zf_xiaoyi"],
+}
+
+# (label, kind, text); kind "carrier" greetings are the network's, "personal" the owner's.
+SENTENCES = {
+    ("dev", "en"): [
+        ("human", "hello", "Hello?"),
+        ("human", "hello", "Hi, this is Mark."),
+        ("human", "hello", "Yeah, hello?"),
+        ("human", "hello", "Hello, who is this?"),
+        ("human", "hello", "Speaking."),
+        ("human", "hello", "Hi there."),
+        ("human", "hello", "Hello, Alice speaking."),
+        ("human", "hello", "Yes?"),
+        ("human", "hello", "Hello, good afternoon."),
+        ("human", "hello", "Hey."),
+        ("human", "hello", "Hello? Who's calling?"),
+        ("human", "hello", "Mark Davis."),
+        ("machine", "personal", "Hi, you've reached Mark. I can't come to the phone right now, please leave a message after the beep."),
+        ("machine", "carrier", "The person you are calling is not available. Please leave your message after the tone."),
+        ("machine", "personal", "Hello, this is Alice Chen. Sorry I missed your call. Leave your name and number and I'll get back to you."),
+        ("machine", "carrier", "You have reached the voicemail box of five five five, zero one two three. Please record your message after the tone."),
+        ("machine", "personal", "Hey, it's Jamie, I'm probably driving. Leave a message!"),
+        ("machine", "carrier", "Your call has been forwarded to an automatic voice message system. The person is not available."),
+        ("machine", "personal", "Hi, this is David from the design team. I'm out of the office until Monday. Please leave a message."),
+        ("machine", "personal", "You've reached the Nguyen family. We can't take your call, so leave a message and we'll call you back."),
+        ("machine", "carrier", "The subscriber you have dialed is not available. Please try again later."),
+        ("machine", "personal", "Hello, you have reached Priya. Please leave a short message after the tone. Thank you."),
+        ("machine", "personal", "Hi! Not here right now. You know what to do."),
+        ("machine", "carrier", "At the tone, please record your message. When you have finished recording, you may hang up."),
+    ],
+    ("test", "en"): [
+        ("human", "hello", "Hello."),
+        ("human", "hello", "Hey, who's this?"),
+        ("human", "hello", "Hi, Sarah here."),
+        ("human", "hello", "Good morning, hello?"),
+        ("human", "hello", "Hello, yes?"),
+        ("human", "hello", "Uh, hello?"),
+        ("human", "hello", "This is Tom."),
+        ("human", "hello", "Hi, can I help you?"),
+        ("human", "hello", "Hello, Baker residence."),
+        ("human", "hello", "Yep, hello."),
+        ("human", "hello", "Hi, who am I speaking to?"),
+        ("human", "hello", "Sarah Miller, hello."),
+        ("machine", "personal", "Hey, it's Sarah. I'm not around right now, so leave a message and I'll call you back."),
+        ("machine", "carrier", "The number you have dialed is not available at the moment. Please leave a message after the tone."),
+        ("machine", "personal", "Hi, you've reached Tom Baker at Acme. I'm away from my desk. Please leave a detailed message."),
+        ("machine", "personal", "Thanks for calling. Nobody is available to take your call. Please leave a message."),
+        ("machine", "carrier", "Sorry, the person you are trying to reach is unavailable. Record your message after the tone."),
+        ("machine", "personal", "Hello, this is Kevin. I'm on vacation this week. For urgent matters, call my office."),
+        ("machine", "personal", "You've reached Maria. Leave me a message and have a great day."),
+        ("machine", "carrier", "Welcome to voicemail. The mailbox you have reached is not available. Please leave a message."),
+        ("machine", "personal", "Hi, Chris here, can't talk. Text me or leave a voicemail."),
+        ("machine", "carrier", "The wireless customer you are calling is not available. Please try your call again later."),
+        ("machine", "personal", "This is the Johnson residence. Please leave your name, number and a brief message after the beep."),
+        ("machine", "personal", "Hello, you've reached Anna's phone. I'll get back to you as soon as I can."),
+    ],
+    ("dev", "zh"): [
+        ("human", "hello", "喂？"),
+        ("human", "hello", "喂，你好。"),
+        ("human", "hello", "你好，哪位？"),
+        ("human", "hello", "喂，您好。"),
+        ("human", "hello", "嗯，你好？"),
+        ("human", "hello", "喂，哪位啊？"),
+        ("human", "hello", "你好，我是张伟。"),
+        ("human", "hello", "在的，你说。"),
+        ("human", "hello", "喂，请讲。"),
+        ("human", "hello", "哎，您好？"),
+        ("human", "hello", "喂，谁呀？"),
+        ("human", "hello", "你好，请问有什么事？"),
+        ("machine", "carrier", "您好，您拨打的电话暂时无人接听，请在提示音后留言。"),
+        ("machine", "personal", "你好，我是李娜，现在不方便接电话，请留言，我会尽快回复你。"),
+        ("machine", "carrier", "您拨打的用户暂时无法接通，请在嘀声后留言。"),
+        ("machine", "personal", "您好，这里是刘洋的语音信箱，请在提示音后留下您的姓名和电话。"),
+        ("machine", "carrier", "对不起，您拨打的电话已转入语音信箱，请在提示音后开始录音。"),
+        ("machine", "personal", "你好，我现在正在开会，有事请留言，谢谢。"),
+        ("machine", "carrier", "您拨打的电话正在通话中，请稍后再拨，或在提示音后留言。"),
+        ("machine", "personal", "嗨，我是小陈，现在接不了电话，留个言吧，回头打给你。"),
+        ("machine", "carrier", "您好，您所拨打的用户无法接听，请在听到提示音后留言，留言结束请挂机。"),
+        ("machine", "personal", "您好，我是王经理，出差中，请留言或者发短信给我。"),
+        ("machine", "carrier", "欢迎使用语音信箱，机主暂时不能接听您的电话，请留言。"),
+        ("machine", "personal", "你好，我是赵敏，暂时不在，请在嘀声后留言。"),
+    ],
+    ("test", "zh"): [
+        ("human", "hello", "你好。"),
+        ("human", "hello", "喂，请问哪位？"),
+        ("human", "hello", "您好，我是王磊。"),
+        ("human", "hello", "喂？你好。"),
+        ("human", "hello", "哎，你好。"),
+        ("human", "hello", "是我，你说。"),
+        ("human", "hello", "喂，你哪位？"),
+        ("human", "hello", "嗯，您好，请讲。"),
+        ("human", "hello", "喂，是我。"),
+        ("human", "hello", "你好，找谁？"),
+        ("human", "hello", "喂，听得到吗？"),
+        ("human", "hello", "您好，哪位找我？"),
+        ("machine", "personal", "您好，我是王磊，我现在不在，请在提示音后留下您的姓名和电话。"),
+        ("machine", "carrier", "对不起，您拨打的电话暂时无人接听，请稍后再拨，或在提示音后留言。"),
+        ("machine", "personal", "你好，这里是张伟的语音信箱，请留言。"),
+        ("machine", "carrier", "您好，您拨打的用户已开通语音信箱服务，请在提示音后留言。"),
+        ("machine", "personal", "你好，我是孙丽，正在外地，有急事请留言，我看到会回复。"),
+        ("machine", "carrier", "您拨打的电话暂时无法接通，请在嘀声后录下您的留言。"),
+        ("machine", "personal", "您好，我在开车，不方便接听，请留言。"),
+        ("machine", "carrier", "机主现在无法接听您的来电，请在提示音后留言，谢谢。"),
+        ("machine", "personal", "嗨，我是阿杰，手机不在身边，有事留言哦。"),
+        ("machine", "carrier", "您好，您呼叫的用户暂时不方便接听，请在提示音后开始留言。"),
+        ("machine", "personal", "您好，这里是周先生的电话，请留言，我会尽快联系您。"),
+        ("machine", "personal", "你好，我是吴芳，现在没法接电话，请在嘀声之后说话。"),
+    ],
+}
+
+BEEPS_HZ = [440, 850, 1000, 1400]
+
+
+def clip_rng(seed, name):
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(f"{seed}:{name}".encode()).digest()[:8], "little"))
+
+
+def check_split():
+    for lang in ("en", "zh"):
+        dev = {t for _, _, t in SENTENCES["dev", lang]}
+        test = {t for _, _, t in SENTENCES["test", lang]}
+        assert not dev & test, f"{lang}: a sentence is in both splits: {dev & test}"
+        assert not set(VOICES_BY_SPLIT["dev", lang]) & set(VOICES_BY_SPLIT["test", lang])
+        for split in ("dev", "test"):
+            rows = SENTENCES[split, lang]
+            assert sum(1 for l, _, _ in rows if l == "human") == sum(1 for l, _, _ in rows if l == "machine")
+    product = {"zf_xiaoxiao"}
+    assert not product & {v for vs in VOICES_BY_SPLIT.values() for v in vs}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    seed = ap.parse_args().seed
+    check_split()
+    if not VOICES or not os.path.isdir(VOICES):
+        raise SystemExit("make-amd-set: set KOKORO_VOICES_DIR (run make-amd-set.sh)")
+
+    from kokoro_onnx.tokenizer import Tokenizer
+    from misaki import zh
+
+    import kokoro_onnx
+
+    vocab = json.load(open(os.path.join(os.path.dirname(kokoro_onnx.__file__), "config.json")))["vocab"]
+    tokenizer = Tokenizer()
+    zh_g2p = zh.ZHG2P(version="1.0")
+    opts = rt.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    session = rt.InferenceSession(MODEL, opts, providers=["CPUExecutionProvider"])
+
+    def phonemes(lang, text):
+        if lang == "en":
+            return tokenizer.phonemize(text, "en-us").strip()
+        return zh_g2p(text)[0]
+
+    def kokoro(voice, ph, speed):
+        ids = [vocab[p] for p in ph if p in vocab]
+        styles = np.fromfile(os.path.join(VOICES, f"{voice}.bin"), dtype=np.float32).reshape(-1, 1, 256)
+        audio = session.run(None, {
+            "tokens": np.array([[0, *ids, 0]], dtype=np.int64),
+            "style": styles[len(ids)],
+            "speed": np.array([speed], dtype=np.float32),
+        })[0]
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        loud = np.nonzero(np.abs(audio) > 0.005)[0]
+        return audio[max(0, loud[0] - int(0.05 * 24000)): loud[-1] + int(0.08 * 24000)]
+
+    def to_line(audio, tmp, band_pass):
+        """24 kHz float -> 8 kHz float through sox (band-passed for the test split)."""
+        src, dst = os.path.join(tmp, "in.wav"), os.path.join(tmp, "out.wav")
+        with wave.open(src, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(24000)
+            w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+        effects = ["sinc", "300-3400"] if band_pass else []
+        subprocess.run(["sox", "-D", src, "-r", "8000", dst, *effects], check=True)
+        with wave.open(dst, "rb") as w:
+            return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768.0
+
+    def level(x, dbfs):
+        peak = max(np.max(np.abs(x)), 1e-9)
+        return x / peak * 10 ** (dbfs / 20)
+
+    def silence(secs):
+        return np.zeros(int(secs * RATE))
+
+    def line_noise(rng, n):
+        spec = np.fft.rfft(rng.standard_normal(n))
+        freqs = np.fft.rfftfreq(n, 1.0 / RATE)
+        spec[(freqs < 300) | (freqs > 3400)] = 0
+        noise = np.fft.irfft(spec, n)
+        return noise / max(np.sqrt(np.mean(noise ** 2)), 1e-12)
+
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        if f.endswith(".ulaw"):
+            os.remove(os.path.join(OUT, f))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for (split, lang), sentences in SENTENCES.items():
+            voices = VOICES_BY_SPLIT[split, lang]
+            order = clip_rng(seed, f"{split}-{lang}-voices").permutation(len(sentences))
+            for n, (label, kind, text) in enumerate(sentences, start=1):
+                cid = f"{lang}-{split}-{n:03d}"
+                rng = clip_rng(seed, cid)
+                voice = voices[int(order[n - 1]) % len(voices)]
+                speed = float(rng.uniform(0.9, 1.1))
+                speech = level(to_line(kokoro(voice, phonemes(lang, text), speed), tmp, split == "test"),
+                               float(rng.uniform(-20, -6)))
+                parts, beep_hz, beep_at = [], "-", "-"
+                if label == "human":
+                    lead = float(rng.uniform(0.2, 0.9))
+                    parts = [silence(lead), speech]
+                    if rng.random() < 0.25:
+                        kind = "twice"
+                        parts += [silence(float(rng.uniform(1.0, 1.6))), speech]
+                    parts.append(silence(3.5))
+                else:
+                    lead = float(rng.uniform(0.2, 1.2))
+                    parts = [silence(lead), speech]
+                    if kind == "personal" or rng.random() < 0.6:
+                        hz = int(rng.choice(BEEPS_HZ))
+                        secs = float(rng.uniform(0.3, 0.8))
+                        gap = float(rng.uniform(0.3, 0.6))
+                        t = np.arange(int(secs * RATE)) / RATE
+                        tone = 10 ** (-10 / 20) * np.sin(2 * np.pi * hz * t)
+                        ramp = np.minimum(1, np.minimum(t, secs - t) / 0.01)
+                        parts += [silence(gap)]
+                        beep_hz, beep_at = str(hz), f"{lead + len(speech) / RATE + gap:.3f}"
+                        parts.append(tone * ramp)
+                    parts.append(silence(1.5))
+                clip = np.concatenate(parts)
+                snr = float(rng.uniform(24, 32) if split == "test" else rng.uniform(35, 42))
+                speech_rms = np.sqrt(np.mean(speech ** 2))
+                clip = clip + line_noise(rng, len(clip)) * speech_rms * 10 ** (-snr / 20)
+                raw = os.path.join(tmp, "clip.raw")
+                (np.clip(clip, -1, 1) * 32767).astype("<i2").tofile(raw)
+                subprocess.run(["sox", "-D", "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1", raw,
+                                "-r", "8000", "-c", "1", "-e", "u-law", "-b", "8", "-t", "raw",
+                                os.path.join(OUT, f"{cid}.ulaw")], check=True)
+                end = lead + len(speech) / RATE
+                rows.append([cid, split, lang, voice, label, kind, beep_hz, f"{lead:.3f}", f"{end:.3f}",
+                             beep_at, f"{len(clip) / RATE:.2f}", text])
+                print(cid, label, kind, voice, f"{len(clip) / RATE:.1f}s", text, flush=True)
+    with open(os.path.join(OUT, "MANIFEST.tsv"), "w") as f:
+        f.write("id\tsplit\tlang\tvoice\tlabel\tkind\tbeep_hz\tspeech_start_s\tspeech_end_s\tbeep_start_s\tseconds\ttext\n")
+        for r in rows:
+            f.write("\t".join(r) + "\n")
+
+
+if __name__ == "__main__":
+    main()
