@@ -358,6 +358,7 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
              ring_timeout_secs = 5\n\
              [pacing]\nmin_gap_ms = 500\n\
              [retry]\nmax_attempts = 3\nbackoff_secs = 2\non = [\"busy\", \"no_answer\"]\n\
+             [answering_machine]\non_machine = \"hang_up\"\n\
              {ANY_TIME}",
             script = repo_root()
                 .join("config/interview-java-backend.en.toml")
@@ -441,6 +442,13 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
         "no follow-up for missing skills\n{report:#}"
     );
     check_call_files(&out.join("bob/2"), &report);
+    // Answering-machine detection listened first: the simulated candidates
+    // answer without a word, which is a person waiting (not a machine).
+    let events = std::fs::read_to_string(out.join("bob/2/events.jsonl")).unwrap();
+    assert!(
+        events.contains("\"source\":\"amd\"") && events.contains("\"verdict\":\"silence\""),
+        "{events}"
+    );
     // Unanswered attempts keep their own event logs.
     for attempt in 1..=3 {
         assert!(out.join(format!("gary/{attempt}/events.jsonl")).exists());

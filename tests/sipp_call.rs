@@ -199,3 +199,72 @@ fn digest_challenge_is_answered_with_trunk_credentials() {
         "no Authorization header reached SIPp"
     );
 }
+
+/// A voicemail answers (SIPp streams a recorded greeting that ends with a
+/// beep): with `--answering-machine leave_message` the agent stays silent
+/// through the greeting, decides "machine" within 3 s of the answer, waits for
+/// the beep, leaves its message, and the call ends as `voicemail` — no interview.
+#[test]
+fn a_voicemail_is_detected_and_left_a_message_after_the_beep() {
+    require_sipp();
+    let scratch = Scratch::new("call-voicemail");
+    let mut sipp = Sipp::start(SippConfig::uas("uas-voicemail.xml"), scratch.path(), "uas");
+    let out = scratch.join("run");
+    let script = repo_root().join("config/interview-java-backend.en.toml");
+    let run = call(
+        &sipp,
+        &scratch,
+        "call",
+        &[
+            "--script",
+            &path_arg(&script),
+            "--out",
+            &path_arg(&out),
+            "--answering-machine",
+            "leave_message",
+        ],
+    );
+    let v = run.json();
+    sipp.assert_success(SIPP_EXIT_DEADLINE);
+    let ctx = run.diagnostics();
+    assert_eq!(v["outcome"], "voicemail", "{v}\n{ctx}");
+    let vm = &v["voicemail"];
+    assert_eq!(vm["decision"]["verdict"], "machine", "{v}");
+    let decided = vm["decision"]["at_ms"].as_u64().unwrap_or(u64::MAX);
+    assert!(
+        decided <= 3000,
+        "decided {decided} ms after the answer: {v}"
+    );
+    assert_eq!(vm["message_left"], true, "{v}\n{ctx}");
+    // The greeting's beep starts 6.28 s into the clip (tests/speech/amd/MANIFEST.tsv).
+    let beep = vm["beep_at_ms"].as_u64().unwrap_or(0);
+    assert!(
+        (6_279..=7_000).contains(&beep),
+        "beep heard at {beep} ms: {v}"
+    );
+    assert!(v.get("status").is_none(), "no interview ran: {v}");
+
+    // The agent's side of the recording: silent through the greeting, then the message.
+    let wav = read_wav(&out.join("recording.wav"));
+    let agent = &wav.channels[0];
+    let rms = |from_s: f64, to_s: f64| {
+        let (a, b) = (
+            (from_s * RATE as f64) as usize,
+            (to_s * RATE as f64) as usize,
+        );
+        let part = &agent[a.min(agent.len())..b.min(agent.len())];
+        (part
+            .iter()
+            .map(|&x| f64::from(x) * f64::from(x))
+            .sum::<f64>()
+            / part.len().max(1) as f64)
+            .sqrt()
+    };
+    let (greeting, message) = (rms(0.0, 6.0), rms(7.0, 10.0));
+    eprintln!("agent channel rms: {greeting:.4} during the greeting, {message:.4} after the beep");
+    assert!(
+        greeting < 0.002,
+        "the agent spoke over the greeting: rms {greeting}"
+    );
+    assert!(message > 0.02, "no message after the beep: rms {message}");
+}

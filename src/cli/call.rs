@@ -76,6 +76,11 @@ pub struct CallArgs {
     /// The candidate's IANA time zone, for callback times (with --script).
     #[arg(long, requires = "script", default_value = "UTC")]
     tz: String,
+    /// Listen before speaking and decide whether a person or an answering machine
+    /// answered (within 3 s); on a machine, `hang_up` or `leave_message` (after the
+    /// beep). Off by default (with --script).
+    #[arg(long, requires = "script", value_parser = ["hang_up", "leave_message"], value_name = "ON_MACHINE")]
+    answering_machine: Option<String>,
 }
 
 /// A duration flag: finite, not negative, at most a day (a larger value is a
@@ -432,6 +437,13 @@ async fn run_interview(
                 },
                 // One call, no store: nothing to end it from after a crash.
                 keep_dialog: None,
+                amd: args.answering_machine.as_deref().map(|on| {
+                    voxhire_engine::campaign_run::amd_policy(&voxhire_campaign::AnsweringMachine {
+                        on_machine: voxhire_campaign::MachineAction::parse(on)
+                            .expect("clap allows only the two actions"),
+                        message: None,
+                    })
+                }),
             },
             stop_rx,
         )

@@ -59,7 +59,9 @@ mod window;
 pub use address::{mask, normalise_number, Address};
 pub use atomic::write_atomic;
 pub use candidates::{load_candidates, parse_candidates, Candidate, Language};
-pub use config::{is_safe_name, CampaignConfig, RetryField, RetryPolicy, Scripts};
+pub use config::{
+    is_safe_name, AnsweringMachine, CampaignConfig, MachineAction, RetryField, RetryPolicy, Scripts,
+};
 pub use dnc::{append as append_do_not_call, DoNotCallList};
 pub use error::CampaignError;
 pub use outcome::{AttemptOutcome, AttemptRecord};

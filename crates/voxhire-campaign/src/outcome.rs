@@ -30,6 +30,9 @@ pub enum AttemptOutcome {
     Busy,
     /// Rang out (ring timeout, 408, 480).
     NoAnswer,
+    /// A voicemail answered (answering-machine detection was on): retried
+    /// when `retry.on` lists `voicemail` (the default).
+    Voicemail,
     /// The callee's side refused the call (403, 603 Decline, 404…): not
     /// retried unless `retry.on` lists `rejected`.
     Rejected { status: u16 },
@@ -52,6 +55,7 @@ impl AttemptOutcome {
             AttemptOutcome::HungUp => "hung_up",
             AttemptOutcome::Busy => "busy",
             AttemptOutcome::NoAnswer => "no_answer",
+            AttemptOutcome::Voicemail => "voicemail",
             AttemptOutcome::Rejected { .. } => "rejected",
             AttemptOutcome::Failed { .. } => "failed",
         }
@@ -63,6 +67,7 @@ impl AttemptOutcome {
             self,
             AttemptOutcome::Busy
                 | AttemptOutcome::NoAnswer
+                | AttemptOutcome::Voicemail
                 | AttemptOutcome::Rejected { .. }
                 | AttemptOutcome::Failed { .. }
         )

@@ -342,6 +342,7 @@ impl Scheduler {
         let retryable = match &outcome {
             AttemptOutcome::Busy => retry.on_busy,
             AttemptOutcome::NoAnswer => retry.on_no_answer,
+            AttemptOutcome::Voicemail => retry.on_voicemail,
             AttemptOutcome::Rejected { .. } => retry.on_rejected,
             AttemptOutcome::Failed { .. } => retry.on_failed,
             _ => false,

@@ -26,7 +26,7 @@ pub enum CandidateStatus {
     HungUp,
     /// On the do-not-call list; never dialled.
     SkippedDnc,
-    /// Busy / no answer / failed on the last attempt allowed.
+    /// Busy / no answer / voicemail / failed on the last attempt allowed.
     Failed,
     /// Still to be dialled, and the calling window is closed now.
     OutsideWindow,
@@ -197,6 +197,7 @@ fn status_of(last: &AttemptOutcome) -> CandidateStatus {
         AttemptOutcome::HungUp => CandidateStatus::HungUp,
         AttemptOutcome::Busy
         | AttemptOutcome::NoAnswer
+        | AttemptOutcome::Voicemail
         | AttemptOutcome::Rejected { .. }
         | AttemptOutcome::Failed { .. } => CandidateStatus::Failed,
     }

@@ -25,6 +25,7 @@ use crate::interview::session::InterviewParams;
 use crate::interview::InterviewStack;
 use crate::interview_call::{CallOutcome, CallRecord, DialRequest, Dialer};
 use crate::orphans::DialogKeeper;
+use crate::voicemail::{AmdPolicy, OnMachine};
 
 /// Scripts by path, as the scheduler names them.
 pub type Scripts = HashMap<PathBuf, Arc<InterviewScript>>;
@@ -262,6 +263,12 @@ impl<L: AttemptLog> CampaignRun<L> {
                     archive: self.archive.clone(),
                 },
                 keep_dialog: self.log.dialog_keeper(c, dial.attempt_no),
+                amd: self
+                    .sched
+                    .config()
+                    .answering_machine
+                    .as_ref()
+                    .map(amd_policy),
             };
             let (dialer, stack, stop) = (
                 self.dialer.clone(),
@@ -352,6 +359,18 @@ pub fn dial_target(address: &Address, proxy: Option<SocketAddr>) -> Result<Uri> 
     }
 }
 
+/// The engine's detection policy from the campaign's `[answering_machine]`.
+pub fn amd_policy(a: &voxhire_campaign::AnsweringMachine) -> AmdPolicy {
+    AmdPolicy {
+        config: voxhire_speech::amd::AmdConfig::default(),
+        on_machine: match a.on_machine {
+            voxhire_campaign::MachineAction::HangUp => OnMachine::HangUp,
+            voxhire_campaign::MachineAction::LeaveMessage => OnMachine::LeaveMessage,
+        },
+        message: a.message.clone(),
+    }
+}
+
 /// The campaign's view of a finished call.
 pub fn attempt_outcome(record: &Result<CallRecord>) -> AttemptOutcome {
     let record = match record {
@@ -365,6 +384,7 @@ pub fn attempt_outcome(record: &Result<CallRecord>) -> AttemptOutcome {
     match record.outcome {
         CallOutcome::Busy => return AttemptOutcome::Busy,
         CallOutcome::NoAnswer => return AttemptOutcome::NoAnswer,
+        CallOutcome::Voicemail => return AttemptOutcome::Voicemail,
         CallOutcome::Rejected => {
             return AttemptOutcome::Rejected {
                 status: record.sip_status,
@@ -461,6 +481,7 @@ mod tests {
             reason: String::new(),
             duration_ms: 0,
             interview: None,
+            voicemail: None,
             media: None,
             run_dir: PathBuf::new(),
         };
@@ -475,6 +496,10 @@ mod tests {
         assert_eq!(
             attempt_outcome(&Ok(record(CallOutcome::NoAnswer, 487))),
             AttemptOutcome::NoAnswer
+        );
+        assert_eq!(
+            attempt_outcome(&Ok(record(CallOutcome::Voicemail, 200))),
+            AttemptOutcome::Voicemail
         );
         assert!(matches!(
             attempt_outcome(&Ok(record(CallOutcome::Answered, 200))),

@@ -26,6 +26,7 @@ pub use crate::outcome::CallOutcome;
 use crate::redact::Redacted;
 use crate::rtp_ports::RtpPorts;
 use crate::sip_endpoint::SipEndpoint;
+use crate::voicemail::{self, AmdPolicy, Screened, Voicemail};
 
 /// The SIP side every outbound call of a process shares: the endpoint, the
 /// router of its events, the RTP ports, and who and where we call from.
@@ -54,6 +55,9 @@ pub struct DialRequest {
     /// Where the answered call's dialog is kept while it is up, so that a
     /// later run can end it if this process dies (`None`: not kept).
     pub keep_dialog: Option<DialogKeeper>,
+    /// Answering-machine detection before the interview (`None`: off, the
+    /// interview starts as soon as the call is answered).
+    pub amd: Option<AmdPolicy>,
 }
 
 pub struct CallRecord {
@@ -63,8 +67,18 @@ pub struct CallRecord {
     pub reason: String,
     pub duration_ms: u64,
     pub interview: Option<InterviewResult>,
+    /// A machine answered (then `outcome` is `Voicemail` and there is no interview).
+    pub voicemail: Option<Voicemail>,
     pub media: Option<MediaReport>,
     pub run_dir: PathBuf,
+}
+
+/// What the answered call's conversation task produced.
+enum Conversation {
+    Interview(Box<InterviewResult>),
+    Voicemail(Voicemail),
+    /// Gone before the interview began (hung up during detection).
+    Nothing,
 }
 
 impl Dialer {
@@ -151,7 +165,7 @@ struct CallRun<'a> {
     media: Option<Arc<MediaHandle>>,
     /// The media's audio, until the interview takes it.
     audio: Option<mpsc::Receiver<Arc<[i16]>>>,
-    session: Option<tokio::task::JoinHandle<Result<InterviewResult>>>,
+    session: Option<tokio::task::JoinHandle<Result<Conversation>>>,
     hangup_tx: Option<watch::Sender<bool>>,
 }
 
@@ -176,12 +190,13 @@ impl CallRun<'_> {
         );
         let run_dir = req.interview.run_dir.clone();
         let mut keep_dialog = req.keep_dialog;
+        let amd = req.amd;
         let mut params = Some(req.interview);
-        let mut interview: Option<InterviewResult> = None;
+        let mut conversation = Conversation::Nothing;
         let mut stopped = false;
         loop {
             while let Some(action) = call.poll_action() {
-                self.act(action, &mut call, &mut params).await?;
+                self.act(action, &mut call, &mut params, &amd).await?;
             }
             if call.end().is_some() {
                 break;
@@ -216,10 +231,10 @@ impl CallRun<'_> {
                 }
                 done = session_done => {
                     self.session = None;
-                    interview = match done {
-                        Ok(Ok(r)) => Some(r),
-                        Ok(Err(e)) => { tracing::error!(error = %format!("{e:#}"), "interview failed"); None }
-                        Err(e) => { tracing::error!(error = %e, "interview task panicked"); None }
+                    conversation = match done {
+                        Ok(Ok(c)) => c,
+                        Ok(Err(e)) => { tracing::error!(error = %format!("{e:#}"), "interview failed"); Conversation::Nothing }
+                        Err(e) => { tracing::error!(error = %e, "interview task panicked"); Conversation::Nothing }
                     };
                     call.handle_conversation_done(Instant::now());
                 }
@@ -242,20 +257,31 @@ impl CallRun<'_> {
         }
         // The far end hung up mid-interview: the interview writes its files.
         if let Some(h) = self.session.take() {
-            interview = finish_session(h).await;
+            conversation = finish_session(h).await;
         }
         let media = match self.media.take() {
             Some(m) => Some(m.stop().await?),
             None => None,
         };
         let end = call.end().cloned().expect("the loop ends with the call");
+        let (interview, voicemail) = match conversation {
+            Conversation::Interview(i) => (Some(*i), None),
+            Conversation::Voicemail(v) => (None, Some(v)),
+            Conversation::Nothing => (None, None),
+        };
         Ok(CallRecord {
             call_id: self.call_id.clone(),
-            outcome: end.outcome,
+            // The call was answered, SIP-wise; by whom is the detector's word.
+            outcome: if voicemail.is_some() {
+                CallOutcome::Voicemail
+            } else {
+                end.outcome
+            },
             sip_status: end.sip_status,
             reason: end.reason,
             duration_ms: started.elapsed().as_millis() as u64,
             interview,
+            voicemail,
             media,
             run_dir,
         })
@@ -266,6 +292,7 @@ impl CallRun<'_> {
         action: Action,
         call: &mut Call,
         params: &mut Option<InterviewParams>,
+        amd: &Option<AmdPolicy>,
     ) -> Result<()> {
         match action {
             Action::StartMedia(sdp) => {
@@ -290,7 +317,7 @@ impl CallRun<'_> {
                 if let (Some(p), Some(media), Some(audio)) =
                     (params.take(), self.media.clone(), self.audio.take())
                 {
-                    self.begin_interview(p, media, audio);
+                    self.begin_interview(p, media, audio, amd.clone());
                 }
             }
             Action::StopConversation => {
@@ -364,35 +391,58 @@ impl CallRun<'_> {
         params: InterviewParams,
         media: Arc<MediaHandle>,
         audio: mpsc::Receiver<Arc<[i16]>>,
+        amd: Option<AmdPolicy>,
     ) {
         let dtmf = media.dtmf_events();
-        let (hangup_tx, hangup_rx) = watch::channel(false);
+        let (hangup_tx, mut hangup_rx) = watch::channel(false);
         self.hangup_tx = Some(hangup_tx);
-        let call = CallMedia { media, audio, dtmf };
         let stack = self.dialer.stack.clone();
         let events = self.events.clone();
-        self.session = Some(tokio::spawn(
-            session::run(stack, params, call, hangup_rx, events).in_current_span(),
-        ));
+        let conversation = async move {
+            // With detection on, the call is listened to before anyone speaks.
+            let audio = match amd {
+                None => audio,
+                Some(policy) => {
+                    match voicemail::screen(
+                        &stack,
+                        &policy,
+                        params.lang,
+                        &media,
+                        audio,
+                        &mut hangup_rx,
+                        &events,
+                    )
+                    .await?
+                    {
+                        Screened::Person(_, audio) => audio,
+                        Screened::Machine(v) => return Ok(Conversation::Voicemail(v)),
+                        Screened::Gone => return Ok(Conversation::Nothing),
+                    }
+                }
+            };
+            let call = CallMedia { media, audio, dtmf };
+            session::run(stack, params, call, hangup_rx, events)
+                .await
+                .map(|i| Conversation::Interview(Box::new(i)))
+        };
+        self.session = Some(tokio::spawn(conversation.in_current_span()));
     }
 }
 
-async fn finish_session(
-    h: tokio::task::JoinHandle<Result<InterviewResult>>,
-) -> Option<InterviewResult> {
+async fn finish_session(h: tokio::task::JoinHandle<Result<Conversation>>) -> Conversation {
     match tokio::time::timeout(Duration::from_secs(10), h).await {
-        Ok(Ok(Ok(r))) => Some(r),
+        Ok(Ok(Ok(c))) => c,
         Ok(Ok(Err(e))) => {
             tracing::error!(error = %format!("{e:#}"), "interview failed");
-            None
+            Conversation::Nothing
         }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "interview task panicked");
-            None
+            Conversation::Nothing
         }
         Err(_) => {
             tracing::error!("interview did not finish within 10 s of the hang-up");
-            None
+            Conversation::Nothing
         }
     }
 }
@@ -411,6 +461,9 @@ pub fn summary_json(record: &CallRecord) -> serde_json::Value {
     });
     if !record.reason.is_empty() {
         line["reason"] = record.reason.clone().into();
+    }
+    if let Some(v) = &record.voicemail {
+        line["voicemail"] = serde_json::json!(v);
     }
     if let Some(r) = &record.interview {
         let mut lats: Vec<u64> = r.latencies.iter().map(|l| l.voice_to_voice_ms).collect();

@@ -13,6 +13,8 @@
 //!   dialog → speaker), sharing the models of [`interview::InterviewStack`];
 //! - [`interview_call`] places one outbound interview call end to end, and
 //!   [`outcome`] classifies how any outbound call ended;
+//! - [`voicemail`] listens to the first seconds of an answered outbound call
+//!   and deals with an answering machine;
 //! - [`orphans`] keeps answered calls' dialogs and ends those a dead process
 //!   left up;
 //! - [`campaign_run`] carries out a campaign's schedule on real calls, writing
@@ -36,3 +38,4 @@ pub mod rtp_ports;
 pub mod sip_endpoint;
 pub mod summary;
 pub mod trunk;
+pub mod voicemail;

@@ -11,6 +11,8 @@ use serde::Serialize;
 pub enum CallOutcome {
     /// Answered (for an interview call, the report says how the interview ended).
     Answered,
+    /// Answered by a voicemail (answering-machine detection was on).
+    Voicemail,
     /// 486 Busy Here, 600 Busy Everywhere.
     Busy,
     /// Rang out: our ring timeout (CANCEL → 487), 480 Temporarily Unavailable,
@@ -32,6 +34,7 @@ impl CallOutcome {
     pub fn name(self) -> &'static str {
         match self {
             CallOutcome::Answered => "answered",
+            CallOutcome::Voicemail => "voicemail",
             CallOutcome::Busy => "busy",
             CallOutcome::NoAnswer => "no_answer",
             CallOutcome::Rejected => "rejected",
@@ -94,7 +97,9 @@ mod tests {
 
     #[test]
     fn names_match_the_serialised_form() {
-        for o in [Answered, Busy, NoAnswer, Rejected, Failed, Cancelled] {
+        for o in [
+            Answered, Voicemail, Busy, NoAnswer, Rejected, Failed, Cancelled,
+        ] {
             assert_eq!(
                 serde_json::to_string(&o).unwrap(),
                 format!("\"{}\"", o.name())

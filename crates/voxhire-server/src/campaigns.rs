@@ -35,6 +35,7 @@ pub const DIALLABLE: &[&str] = &[
     "shortlisted",
     "scheduled",
     "no_answer",
+    "voicemail",
     "rescheduled",
     "interrupted",
 ];
@@ -125,6 +126,7 @@ pub fn status_after(outcome: &AttemptOutcome) -> &'static str {
         AttemptOutcome::OptedOut => "opted_out",
         AttemptOutcome::CallbackRequested { .. } => "rescheduled",
         AttemptOutcome::Busy | AttemptOutcome::NoAnswer => "no_answer",
+        AttemptOutcome::Voicemail => "voicemail",
         AttemptOutcome::Rejected { .. } | AttemptOutcome::Failed { .. } => "failed",
     }
 }
@@ -417,6 +419,7 @@ fn campaign_config(
         calling_window: settings.calling_window,
         default_language: lang,
         default_timezone: None,
+        answering_machine: settings.answering_machine,
     }
 }
 

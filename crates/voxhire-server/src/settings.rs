@@ -5,7 +5,9 @@
 
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
-use voxhire_campaign::{CallingWindow, RetryField, RetryPolicy, WindowField};
+use voxhire_campaign::{
+    AnsweringMachine, CallingWindow, MachineAction, RetryField, RetryPolicy, WindowField,
+};
 
 use crate::error::ApiError;
 
@@ -25,6 +27,22 @@ pub struct CampaignSettings {
     /// The least time between two dials (0–3 600 000 ms; default 500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_gap_ms: Option<i64>,
+    /// Answering-machine detection: listen (up to 3 s) before the interview
+    /// starts, and hang up on a voicemail or leave it a message. Default: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answering_machine: Option<AnsweringMachineSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnsweringMachineSettings {
+    /// `hang_up` (default; the attempt ends as `voicemail`, retried as
+    /// `retry.on` says) or `leave_message` (after the beep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_machine: Option<String>,
+    /// The message to leave (1–500 characters); default: a short generic one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -43,7 +61,7 @@ pub struct RetrySettings {
     pub max_attempts: i64,
     /// The wait before each retry; the last repeats.
     pub backoff_secs: Vec<i64>,
-    /// `busy`, `no_answer`, `rejected`, `failed`.
+    /// `busy`, `no_answer`, `voicemail`, `rejected`, `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on: Option<Vec<String>>,
 }
@@ -55,6 +73,7 @@ pub struct Checked {
     pub retry: RetryPolicy,
     pub ring_timeout: TimeDelta,
     pub min_gap: TimeDelta,
+    pub answering_machine: Option<AnsweringMachine>,
 }
 
 impl CampaignSettings {
@@ -101,11 +120,39 @@ impl CampaignSettings {
                 format!("{gap} is not between 0 and 3600000"),
             ));
         }
+        let answering_machine = match &self.answering_machine {
+            None => None,
+            Some(a) => {
+                let on_machine = match a.on_machine.as_deref() {
+                    None => MachineAction::HangUp,
+                    Some(s) => MachineAction::parse(s).ok_or_else(|| {
+                        ApiError::invalid(
+                            "campaign.answering_machine.on_machine",
+                            format!("{s:?} is not hang_up or leave_message"),
+                        )
+                    })?,
+                };
+                let message = match &a.message {
+                    Some(m) if m.trim().is_empty() || m.chars().count() > 500 => {
+                        return Err(ApiError::invalid(
+                            "campaign.answering_machine.message",
+                            "must be 1-500 characters".to_owned(),
+                        ))
+                    }
+                    m => m.as_ref().map(|m| m.trim().to_owned()),
+                };
+                Some(AnsweringMachine {
+                    on_machine,
+                    message,
+                })
+            }
+        };
         Ok(Checked {
             calling_window,
             retry,
             ring_timeout: TimeDelta::seconds(ring),
             min_gap: TimeDelta::milliseconds(gap),
+            answering_machine,
         })
     }
 }
@@ -155,6 +202,30 @@ mod tests {
     }
 
     #[test]
+    fn answering_machine_detection_is_off_unless_asked_for() {
+        assert_eq!(
+            CampaignSettings::default()
+                .check()
+                .unwrap()
+                .answering_machine,
+            None
+        );
+        let c = parse(serde_json::json!({
+            "answering_machine": {"on_machine": "leave_message", "message": "Call us back."},
+        }))
+        .check()
+        .unwrap();
+        assert_eq!(
+            c.answering_machine,
+            Some(AnsweringMachine {
+                on_machine: MachineAction::LeaveMessage,
+                message: Some("Call us back.".into()),
+            })
+        );
+        assert!(c.retry.on_voicemail, "a voicemail is retried by default");
+    }
+
+    #[test]
     fn each_bad_setting_is_named() {
         let cases = [
             (
@@ -174,7 +245,7 @@ mod tests {
                 "campaign.retry.max_attempts",
             ),
             (
-                serde_json::json!({"retry": {"max_attempts": 3, "backoff_secs": [60], "on": ["busy", "voicemail"]}}),
+                serde_json::json!({"retry": {"max_attempts": 3, "backoff_secs": [60], "on": ["busy", "engaged"]}}),
                 "campaign.retry.on[1]",
             ),
             (
@@ -182,6 +253,14 @@ mod tests {
                 "campaign.ring_timeout_secs",
             ),
             (serde_json::json!({"min_gap_ms": -5}), "campaign.min_gap_ms"),
+            (
+                serde_json::json!({"answering_machine": {"on_machine": "beep"}}),
+                "campaign.answering_machine.on_machine",
+            ),
+            (
+                serde_json::json!({"answering_machine": {"message": " "}}),
+                "campaign.answering_machine.message",
+            ),
         ];
         for (json, field) in cases {
             let e = parse(json.clone()).check().unwrap_err();

@@ -22,7 +22,11 @@
 //! [retry]
 //! max_attempts = 3                       # including the first call
 //! backoff_secs = [60, 300]               # before retry 1, 2 … (last repeats); or one number
-//! on = ["busy", "no_answer", "failed"]    # also "rejected" (403/603…): off by default
+//! on = ["busy", "no_answer", "voicemail", "failed"]  # also "rejected" (403/603…): off by default
+//!
+//! [answering_machine]                    # optional: listen before speaking (≤ 3 s)
+//! on_machine = "hang_up"                 # or "leave_message" (after the beep)
+//! # message = "…"                        # what to leave; default: a short generic one
 //!
 //! [calling_window]                       # in each candidate's own time zone
 //! days = ["mon", "tue", "wed", "thu", "fri"]
@@ -73,6 +77,8 @@ pub struct CampaignConfig {
     pub calling_window: CallingWindow,
     pub default_language: Language,
     pub default_timezone: Option<Tz>,
+    /// Answering-machine detection (`None`: off).
+    pub answering_machine: Option<AnsweringMachine>,
 }
 
 /// Which interview script a candidate gets.
@@ -92,8 +98,37 @@ pub struct RetryPolicy {
     pub backoff: Vec<TimeDelta>,
     pub on_busy: bool,
     pub on_no_answer: bool,
+    pub on_voicemail: bool,
     pub on_rejected: bool,
     pub on_failed: bool,
+}
+
+/// What a campaign does about answering machines (`[answering_machine]`):
+/// when given, each answered call is listened to (silently, up to 3 s) before
+/// the interview starts, and a voicemail is hung up on or left a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweringMachine {
+    pub on_machine: MachineAction,
+    /// The message to leave (`None`: the engine's default, per language).
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MachineAction {
+    /// Hang up; the attempt ends as `voicemail` and is retried as `retry.on` says.
+    HangUp,
+    /// Wait for the beep, leave the message, hang up.
+    LeaveMessage,
+}
+
+impl MachineAction {
+    pub fn parse(s: &str) -> Option<MachineAction> {
+        match s {
+            "hang_up" => Some(MachineAction::HangUp),
+            "leave_message" => Some(MachineAction::LeaveMessage),
+            _ => None,
+        }
+    }
 }
 
 /// Which part of a retry policy a check refused.
@@ -108,8 +143,8 @@ pub enum RetryField {
 impl RetryPolicy {
     /// A policy from its written form: calls per candidate (1–20), the waits
     /// before each retry in seconds (the last repeats; up to a week), and the
-    /// outcomes that are retried (`busy`, `no_answer`, `rejected`, `failed`;
-    /// default: all but `rejected`). The campaign file's `[retry]` and the
+    /// outcomes that are retried (`busy`, `no_answer`, `voicemail`, `rejected`,
+    /// `failed`; default: all but `rejected`). The campaign file's `[retry]` and the
     /// API's job settings are both checked here.
     pub fn from_parts<S: AsRef<str>>(
         max_attempts: i64,
@@ -139,10 +174,11 @@ impl RetryPolicy {
                 .collect(),
             on_busy: false,
             on_no_answer: false,
+            on_voicemail: false,
             on_rejected: false,
             on_failed: false,
         };
-        let default = ["busy", "no_answer", "failed"];
+        let default = ["busy", "no_answer", "voicemail", "failed"];
         let on: Vec<&str> = match on {
             Some(on) => on.iter().map(AsRef::as_ref).collect(),
             None => default.to_vec(),
@@ -151,13 +187,14 @@ impl RetryPolicy {
             match o {
                 "busy" => policy.on_busy = true,
                 "no_answer" => policy.on_no_answer = true,
+                "voicemail" => policy.on_voicemail = true,
                 "rejected" => policy.on_rejected = true,
                 "failed" => policy.on_failed = true,
                 other => {
                     return Err((
                         RetryField::On(i),
                         format!(
-                            "unknown outcome {other:?} (use busy, no_answer, rejected, failed)"
+                            "unknown outcome {other:?} (use busy, no_answer, voicemail, rejected, failed)"
                         ),
                     ))
                 }
@@ -317,10 +354,45 @@ impl CampaignConfig {
                 backoff: vec![],
                 on_busy: false,
                 on_no_answer: false,
+                on_voicemail: false,
                 on_rejected: false,
                 on_failed: false,
             },
             Some(r) => parse_retry(r.get_ref(), &err)?,
+        };
+
+        let answering_machine = match &raw.answering_machine {
+            None => None,
+            Some(a) => {
+                let a = a.get_ref();
+                let on_machine = match &a.on_machine {
+                    None => MachineAction::HangUp,
+                    Some(o) => MachineAction::parse(o.get_ref().trim()).ok_or_else(|| {
+                        err(
+                            "answering_machine.on_machine",
+                            o.span(),
+                            format!("{:?} is not hang_up or leave_message", o.get_ref()),
+                        )
+                    })?,
+                };
+                let message = match &a.message {
+                    Some(m)
+                        if m.get_ref().trim().is_empty() || m.get_ref().chars().count() > 500 =>
+                    {
+                        return Err(err(
+                            "answering_machine.message",
+                            m.span(),
+                            "must be 1-500 characters".into(),
+                        ))
+                    }
+                    Some(m) => Some(m.get_ref().trim().to_owned()),
+                    None => None,
+                };
+                Some(AnsweringMachine {
+                    on_machine,
+                    message,
+                })
+            }
         };
 
         let calling_window = match &raw.calling_window {
@@ -384,6 +456,7 @@ impl CampaignConfig {
             calling_window,
             default_language,
             default_timezone,
+            answering_machine,
         })
     }
 

@@ -70,6 +70,14 @@ pub(super) struct RawConfig {
     pub(super) calling_window: Option<Spanned<RawWindow>>,
     pub(super) default_language: Option<Spanned<String>>,
     pub(super) default_timezone: Option<Spanned<String>>,
+    pub(super) answering_machine: Option<Spanned<RawAnsweringMachine>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAnsweringMachine {
+    pub(super) on_machine: Option<Spanned<String>>,
+    pub(super) message: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
