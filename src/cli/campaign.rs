@@ -107,7 +107,7 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     )?;
     let dnc = do_not_call(&config)?;
     let trunk = match &config.trunk {
-        Some(p) => Trunk::load(p)?,
+        Some(p) => Trunk::load_located(p).await?,
         None => Trunk::default(),
     };
     let (scripts, needed) = load_scripts(&config, &candidates)?;

@@ -156,7 +156,7 @@ impl ServeArgs {
 /// the drain state.)
 pub async fn run(args: ServeArgs) -> Result<()> {
     let trunk = match &args.trunk {
-        Some(p) => Trunk::load(p)?,
+        Some(p) => Trunk::load_located(p).await?,
         None => Trunk::default(),
     };
     let play = load_play(&args.play)?;

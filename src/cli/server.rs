@@ -50,7 +50,7 @@ pub struct ServerArgs {
 
 pub async fn run(args: ServerArgs) -> Result<()> {
     let trunk = match &args.trunk {
-        Some(p) => Trunk::load(p)?,
+        Some(p) => Trunk::load_located(p).await?,
         None => Trunk::default(),
     };
     let max_calls = args

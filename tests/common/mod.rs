@@ -14,6 +14,7 @@
 
 pub mod audio;
 pub mod candidate;
+pub mod dns;
 pub mod http;
 pub mod ports;
 pub mod process;

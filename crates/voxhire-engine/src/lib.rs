@@ -30,6 +30,7 @@ pub mod campaign_run;
 pub mod inbound;
 pub mod interview;
 pub mod interview_call;
+pub mod locate;
 pub mod media_task;
 pub mod orphans;
 pub mod outcome;

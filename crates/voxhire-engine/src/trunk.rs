@@ -1,7 +1,10 @@
 //! The SIP trunk file (TOML): where to send calls and how to authenticate.
 //!
 //! ```toml
-//! proxy = "127.0.0.1:5060"          # next hop for out-of-dialog requests (optional)
+//! proxy = "127.0.0.1:5060"          # next hop for out-of-dialog requests (optional);
+//!                                   # or a name: "sip.example.com" (RFC 3263: NAPTR,
+//!                                   # SRV _sip._udp, A/AAAA) or "sip.example.com:5060"
+//! # dns_server = "127.0.0.1:53"     # resolve names here instead of /etc/resolv.conf
 //! username = "alice"
 //! password_env = "VOXHIRE_TRUNK_PASSWORD"   # the password itself never goes in the file
 //! from = "sip:alice@127.0.0.1"
@@ -19,10 +22,13 @@ use voxhire_sip::auth::Credentials;
 use voxhire_sip::message::Uri;
 use voxhire_sip::sdp::Codec;
 
+use crate::locate::{HostPort, Locator};
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TrunkFile {
     proxy: Option<String>,
+    dns_server: Option<String>,
     username: Option<String>,
     password: Option<String>,
     password_env: Option<String>,
@@ -34,7 +40,12 @@ struct TrunkFile {
 
 #[derive(Debug, Clone)]
 pub struct Trunk {
+    /// Where out-of-dialog requests go: the proxy as written when it is an
+    /// address, else after [`Trunk::locate`].
     pub proxy: Option<SocketAddr>,
+    /// The proxy as written, when it is a name to resolve.
+    pub proxy_name: Option<HostPort>,
+    pub dns_server: Option<SocketAddr>,
     pub credentials: Option<Credentials>,
     pub from: Option<Uri>,
     pub codecs: Vec<Codec>,
@@ -48,6 +59,8 @@ impl Default for Trunk {
     fn default() -> Self {
         Trunk {
             proxy: None,
+            proxy_name: None,
+            dns_server: None,
             credentials: None,
             from: None,
             codecs: DEFAULT_CODECS.to_vec(),
@@ -58,6 +71,39 @@ impl Default for Trunk {
 }
 
 impl Trunk {
+    /// [`Trunk::load`], then [`Trunk::locate`]: a trunk ready to call through.
+    pub async fn load_located(path: &Path) -> Result<Trunk> {
+        let mut trunk = Self::load(path)?;
+        trunk
+            .locate()
+            .await
+            .with_context(|| format!("in trunk file {}", path.display()))?;
+        Ok(trunk)
+    }
+
+    /// Resolves a proxy given by name (RFC 3263) and takes its best address;
+    /// the others are logged (no failover between them yet).
+    pub async fn locate(&mut self) -> Result<()> {
+        let Some(name) = self.proxy_name.clone() else {
+            return Ok(());
+        };
+        let locator = match self.dns_server {
+            Some(server) => Locator::with_server(server)?,
+            None => Locator::system()?,
+        };
+        let targets = locator
+            .udp_targets(&name)
+            .await
+            .with_context(|| format!("proxy: locating {}", name.host))?;
+        let Some(best) = targets.first() else {
+            bail!("proxy: {} has no address", name.host);
+        };
+        tracing::info!(proxy = %name.host, addr = %best.addr, found_by = best.found_by,
+            others = targets.len() - 1, "trunk located");
+        self.proxy = Some(best.addr);
+        Ok(())
+    }
+
     pub fn load(path: &Path) -> Result<Trunk> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading trunk file {}", path.display()))?;
@@ -67,11 +113,33 @@ impl Trunk {
     pub fn parse(text: &str) -> Result<Trunk> {
         // toml's error names the line, column and key at fault.
         let file: TrunkFile = toml::from_str(text)?;
-        let proxy = file
+        let proxy_name = file
             .proxy
             .map(|p| {
-                p.parse::<SocketAddr>()
-                    .with_context(|| format!("proxy: {p:?} is not an IP:port address"))
+                HostPort::parse(&p).with_context(|| {
+                    format!("proxy: {p:?} is not an IP:port address or a host name")
+                })
+            })
+            .transpose()?;
+        // An address needs no DNS; a name is resolved by `locate`.
+        let (proxy, proxy_name) = match proxy_name {
+            Some(hp) => match hp.host.parse::<std::net::IpAddr>() {
+                Ok(ip) => (
+                    Some(SocketAddr::new(
+                        ip,
+                        hp.port.unwrap_or(crate::locate::SIP_PORT),
+                    )),
+                    None,
+                ),
+                Err(_) => (None, Some(hp)),
+            },
+            None => (None, None),
+        };
+        let dns_server = file
+            .dns_server
+            .map(|d| {
+                d.parse::<SocketAddr>()
+                    .with_context(|| format!("dns_server: {d:?} is not an IP:port address"))
             })
             .transpose()?;
         let password = match (file.password, file.password_env) {
@@ -125,6 +193,8 @@ impl Trunk {
         }
         Ok(Trunk {
             proxy,
+            proxy_name,
+            dns_server,
             credentials,
             from,
             codecs,
@@ -152,11 +222,28 @@ mod tests {
     }
 
     #[test]
+    fn a_proxy_by_name_waits_for_dns_and_an_address_does_not() {
+        let t =
+            Trunk::parse("proxy = \"sip.example.com\"\ndns_server = \"127.0.0.1:5353\"").unwrap();
+        assert_eq!(t.proxy, None);
+        assert_eq!(t.proxy_name.map(|h| h.host), Some("sip.example.com".into()));
+        assert_eq!(t.dns_server, Some("127.0.0.1:5353".parse().unwrap()));
+        let t = Trunk::parse("proxy = \"10.1.2.3\"").unwrap();
+        assert_eq!(t.proxy, Some("10.1.2.3:5060".parse().unwrap()));
+        assert_eq!(t.proxy_name, None);
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let e = format!("{:#}", Trunk::parse("codecs = [\"G729\"]").unwrap_err());
         assert!(e.contains("codecs") && e.contains("G729"), "{e}");
-        let e = format!("{:#}", Trunk::parse("proxy = \"nowhere\"").unwrap_err());
+        let e = format!("{:#}", Trunk::parse("proxy = \"no where\"").unwrap_err());
         assert!(e.contains("proxy"), "{e}");
+        let e = format!(
+            "{:#}",
+            Trunk::parse("dns_server = \"localhost\"").unwrap_err()
+        );
+        assert!(e.contains("dns_server"), "{e}");
         let e = format!("{:#}", Trunk::parse("usernme = \"x\"").unwrap_err());
         assert!(e.contains("usernme") && e.contains("line 1"), "{e}");
         let e = format!("{:#}", Trunk::parse("username = \"x\"").unwrap_err());

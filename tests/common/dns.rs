@@ -1,0 +1,67 @@
+//! A real DNS server on loopback for tests that resolve names: Debian's dnsmasq,
+//! authoritative for the records given, forwarding nothing, on a free UDP port.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::ports::{free_udp_port, udp_port_is_bound};
+use super::process::ChildGuard;
+
+pub struct Dnsmasq {
+    _guard: ChildGuard,
+    pub addr: SocketAddr,
+}
+
+impl Dnsmasq {
+    /// Starts dnsmasq with `records`: dnsmasq options such as
+    /// `--srv-host=_sip._udp.trunk.test,host.trunk.test,5070,0,5`,
+    /// `--host-record=host.trunk.test,127.0.0.1` or `--naptr-record=…`.
+    pub fn start(scratch: &Path, records: &[String]) -> Dnsmasq {
+        let found = Command::new("dnsmasq")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok();
+        assert!(
+            found,
+            "dnsmasq is required for this test: run scripts/setup.sh (apt package dnsmasq-base)"
+        );
+        let port = free_udp_port();
+        let log = std::fs::File::create(scratch.join("dnsmasq.log")).unwrap();
+        let mut cmd = Command::new("dnsmasq");
+        cmd.args([
+            "--keep-in-foreground",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-poll",
+            "--bind-interfaces",
+            "--listen-address=127.0.0.1",
+            "--log-queries",
+            "--log-facility=-",
+            "--pid-file=",
+            "--conf-file=/dev/null",
+            "--user=root",
+        ])
+        .arg(format!("--port={port}"))
+        .args(records)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+        let guard = ChildGuard::spawn("dnsmasq", &mut cmd);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !udp_port_is_bound(port) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "dnsmasq did not bind 127.0.0.1:{port}:\n{}",
+                super::tail(&scratch.join("dnsmasq.log"), 20)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Dnsmasq {
+            _guard: guard,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+}
