@@ -366,3 +366,36 @@ fn a_trunk_named_by_dns_is_located_through_naptr_srv_and_a_records() {
         "{stderr}"
     );
 }
+
+/// The trunk over TCP (`transport = "tcp"`): one connection to SIPp carries the
+/// INVITE, the ACK and the BYE and their answers, framed by Content-Length.
+#[test]
+fn a_trunk_over_tcp_carries_the_whole_call_on_one_connection() {
+    require_sipp();
+    let scratch = Scratch::new("call-tcp");
+    let mut config = SippConfig::uas("uas-answer-speech.xml");
+    config.extra = vec!["-t".into(), "t1".into()];
+    let mut sipp = Sipp::start(config, scratch.path(), "uas");
+    let trunk = scratch.join("trunk.toml");
+    std::fs::write(
+        &trunk,
+        format!("proxy = \"127.0.0.1:{}\"\ntransport = \"tcp\"\n", sipp.port),
+    )
+    .unwrap();
+    let agent = path_arg(&audio_fixture("agent-en.wav"));
+    let run = call(
+        &sipp,
+        &scratch,
+        "call",
+        &["--trunk", &path_arg(&trunk), "--play", &agent, "--hangup-after", "2"],
+    );
+    let v = run.json();
+    sipp.assert_success(SIPP_EXIT_DEADLINE);
+    assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
+    assert!(rtp(&v, "received") > 50, "media still flows over UDP: {v}");
+    let messages = std::fs::read_to_string(scratch.join("sipp-uas/messages.log")).unwrap_or_default();
+    assert!(
+        messages.contains("Via: SIP/2.0/TCP") && messages.contains("BYE sip:"),
+        "{messages}"
+    );
+}

@@ -172,7 +172,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let toward = trunk
         .proxy
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
-    let opened = sip_endpoint::open(args.sip, toward, trunk.credentials.clone()).await?;
+    let opened =
+        sip_endpoint::open_with(args.sip, toward, trunk.credentials.clone(), trunk.stream()?)
+            .await?;
     let (sip, mut events, bound) = (opened.sip, opened.events, opened.bound);
     let local_ip = opened.local.ip();
     register(&sip, &trunk).await?;

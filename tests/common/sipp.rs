@@ -155,7 +155,16 @@ impl Sipp {
 
     fn wait_bound(&mut self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        while !udp_port_is_bound(self.port) {
+        // Over TCP (`-t t1`) SIPp listens on a TCP port instead.
+        let tcp = self.config.extra.windows(2).any(|w| w[0] == "-t" && w[1].starts_with('t'));
+        let ready = |port: u16| {
+            if tcp {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            } else {
+                udp_port_is_bound(port)
+            }
+        };
+        while !ready(self.port) {
             if let Some(status) = self.guard.try_status() {
                 panic!(
                     "SIPp ({}) exited before binding port {}: {}\n{}",

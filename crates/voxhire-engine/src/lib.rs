@@ -37,6 +37,7 @@ pub mod outcome;
 pub mod redact;
 pub mod rtp_ports;
 pub mod sip_endpoint;
+pub mod sip_stream;
 pub mod summary;
 pub mod trunk;
 pub mod voicemail;

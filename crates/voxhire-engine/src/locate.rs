@@ -1,8 +1,9 @@
 //! Locating a SIP server by name (RFC 3263 §4), for a trunk given as a host name:
 //! NAPTR (which transports the domain offers), then SRV (which hosts and ports, by
-//! priority and weight, RFC 2782), then A/AAAA. voxhire speaks SIP over UDP, so only
-//! `SIP+D2U` NAPTR records and `_sip._udp` SRV records are followed; a domain whose
-//! NAPTR records offer only TCP or TLS is an error that says so.
+//! priority and weight, RFC 2782), then A/AAAA — for the transport the trunk file
+//! chose: UDP (`SIP+D2U`, `_sip._udp`, port 5060), TCP (`SIP+D2T`, `_sip._tcp`) or TLS
+//! (`SIPS+D2T`, `_sips._tcp`, port 5061). A domain whose NAPTR records do not offer
+//! that transport is an error that says what they offer.
 //!
 //! DNS goes through `hickory-resolver`: the system's resolver configuration, or one
 //! name server given in the trunk file (`dns_server`).
@@ -15,6 +16,16 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::TokioResolver;
 use rand::Rng;
+use voxhire_sip::ua::Transport;
+
+/// The NAPTR service, SRV prefix and default port of a transport (RFC 3263 §4.1).
+fn service(transport: Transport) -> (&'static str, &'static str, u16) {
+    match transport {
+        Transport::Udp => ("SIP+D2U", "_sip._udp", SIP_PORT),
+        Transport::Tcp => ("SIP+D2T", "_sip._tcp", SIP_PORT),
+        Transport::Tls => ("SIPS+D2T", "_sips._tcp", 5061),
+    }
+}
 
 /// The default SIP port (RFC 3261 §19.1.1).
 pub const SIP_PORT: u16 = 5060;
@@ -116,8 +127,14 @@ impl Locator {
 
     /// The addresses to try for `server` over UDP, best first (RFC 3263 §4.2).
     pub async fn udp_targets(&self, server: &HostPort) -> Result<Vec<Target>> {
+        self.targets(server, Transport::Udp).await
+    }
+
+    /// The addresses to try for `server` over `transport`, best first.
+    pub async fn targets(&self, server: &HostPort, transport: Transport) -> Result<Vec<Target>> {
+        let (naptr_service, srv_prefix, default_port) = service(transport);
         if let Some(ip) = server.ip() {
-            let addr = SocketAddr::new(ip, server.port.unwrap_or(SIP_PORT));
+            let addr = SocketAddr::new(ip, server.port.unwrap_or(default_port));
             return Ok(vec![Target {
                 addr,
                 found_by: "literal",
@@ -127,9 +144,9 @@ impl Locator {
             return self.addresses(&server.host, port, "a").await;
         }
         // §4.1: NAPTR first; with none, SRV for the transport we speak.
-        let srv_names = match self.naptr_udp(&server.host).await? {
+        let srv_names = match self.naptr(&server.host, naptr_service).await? {
             Some(names) => names.into_iter().map(|n| (n, "naptr")).collect(),
-            None => vec![(format!("_sip._udp.{}", server.host), "srv")],
+            None => vec![(format!("{srv_prefix}.{}", server.host), "srv")],
         };
         let mut targets = Vec::new();
         for (name, step) in &srv_names {
@@ -138,7 +155,7 @@ impl Locator {
             }
         }
         if targets.is_empty() && srv_names.iter().all(|(_, s)| *s == "srv") {
-            return self.addresses(&server.host, SIP_PORT, "a").await;
+            return self.addresses(&server.host, default_port, "a").await;
         }
         if targets.is_empty() {
             bail!("{}: its NAPTR/SRV records lead to no address", server.host);
@@ -146,9 +163,9 @@ impl Locator {
         Ok(targets)
     }
 
-    /// The SRV names of the domain's `SIP+D2U` NAPTR records, in order; `None`
-    /// when it has no NAPTR records at all.
-    async fn naptr_udp(&self, host: &str) -> Result<Option<Vec<String>>> {
+    /// The SRV names of the domain's NAPTR records for `wanted` (`SIP+D2U`…),
+    /// in order; `None` when it has no NAPTR records at all.
+    async fn naptr(&self, host: &str, wanted: &str) -> Result<Option<Vec<String>>> {
         let Some(lookup) = self.lookup(host, RecordType::NAPTR).await? else {
             return Ok(None);
         };
@@ -171,12 +188,12 @@ impl Locator {
         let udp: Vec<String> = records
             .iter()
             .zip(&offered)
-            .filter(|(n, s)| *s == "SIP+D2U" && n.flags.eq_ignore_ascii_case(b"s"))
+            .filter(|(n, s)| *s == wanted && n.flags.eq_ignore_ascii_case(b"s"))
             .map(|(n, _)| n.replacement.to_ascii().trim_end_matches('.').to_owned())
             .collect();
         if udp.is_empty() {
             bail!(
-                "{host}: its NAPTR records offer {} only; voxhire speaks SIP over UDP",
+                "{host}: its NAPTR records offer {} only, not {wanted} (the trunk file's transport)",
                 offered.join(", ")
             );
         }

@@ -8,7 +8,11 @@ use anyhow::{Context, Result};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use voxhire_sip::dialog::Dialog;
-use voxhire_sip::ua::{CallHandle, Event, InviteParams, RegisterParams, UaConfig, UserAgent};
+use voxhire_sip::ua::{
+    CallHandle, Event, InviteParams, RegisterParams, Transport, UaConfig, UserAgent,
+};
+
+use crate::sip_stream::{StreamConfig, StreamLink};
 use voxhire_sip::StatusCode;
 
 enum Command {
@@ -47,6 +51,17 @@ pub async fn open(
     toward: SocketAddr,
     credentials: Option<voxhire_sip::auth::Credentials>,
 ) -> Result<OpenedSip> {
+    open_with(bind, toward, credentials, None).await
+}
+
+/// [`open`], with what goes to the trunk carried over a connection (TCP or
+/// TLS, [`crate::sip_stream`]) instead of the UDP socket when `stream` is given.
+pub async fn open_with(
+    bind: SocketAddr,
+    toward: SocketAddr,
+    credentials: Option<voxhire_sip::auth::Credentials>,
+    stream: Option<StreamConfig>,
+) -> Result<OpenedSip> {
     let local_ip = advertised_ip(bind, toward)
         .with_context(|| format!("finding the local address toward {toward}"))?;
     let socket = UdpSocket::bind(bind)
@@ -56,7 +71,14 @@ pub async fn open(
     let local = SocketAddr::new(local_ip, bound.port());
     let mut config = UaConfig::new(local);
     config.credentials = credentials;
-    let (sip, events) = spawn(socket, config, rand::random());
+    if let Some(s) = &stream {
+        config.transport = if s.tls.is_some() {
+            Transport::Tls
+        } else {
+            Transport::Tcp
+        };
+    }
+    let (sip, events) = spawn_with(socket, config, rand::random(), stream);
     Ok(OpenedSip {
         sip,
         events,
@@ -73,10 +95,38 @@ pub fn spawn(
     config: UaConfig,
     seed: u64,
 ) -> (SipEndpoint, mpsc::UnboundedReceiver<Event>) {
+    spawn_with(socket, config, seed, None)
+}
+
+fn spawn_with(
+    socket: UdpSocket,
+    config: UaConfig,
+    seed: u64,
+    stream: Option<StreamConfig>,
+) -> (SipEndpoint, mpsc::UnboundedReceiver<Event>) {
     let (cmd_tx, cmd_rx) = mpsc::channel(256);
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(socket, UserAgent::new(config, seed), cmd_rx, ev_tx));
+    let (in_tx, in_rx) = mpsc::channel(256);
+    let link = stream.map(|s| crate::sip_stream::spawn(s, in_tx));
+    tokio::spawn(run(
+        Wire {
+            socket,
+            link,
+            incoming: in_rx,
+        },
+        UserAgent::new(config, seed),
+        cmd_rx,
+        ev_tx,
+    ));
     (SipEndpoint { commands: cmd_tx }, ev_rx)
+}
+
+/// Where the SIP task's messages travel: the UDP socket, and when the trunk
+/// is reached over a connection, that connection for everything to and from it.
+struct Wire {
+    socket: UdpSocket,
+    link: Option<StreamLink>,
+    incoming: mpsc::Receiver<(SocketAddr, Vec<u8>)>,
 }
 
 impl SipEndpoint {
@@ -134,7 +184,7 @@ impl SipEndpoint {
 }
 
 async fn run(
-    socket: UdpSocket,
+    mut wire: Wire,
     mut ua: UserAgent,
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::UnboundedSender<Event>,
@@ -142,8 +192,13 @@ async fn run(
     let mut buf = vec![0u8; 65_536];
     loop {
         while let Some(t) = ua.poll_transmit() {
-            if let Err(e) = socket.send_to(&t.payload, t.dst).await {
-                tracing::warn!(dst = %t.dst, error = %e, "SIP send failed");
+            match &wire.link {
+                Some(link) if link.peer == t.dst => link.send(t.payload).await,
+                _ => {
+                    if let Err(e) = wire.socket.send_to(&t.payload, t.dst).await {
+                        tracing::warn!(dst = %t.dst, error = %e, "SIP send failed");
+                    }
+                }
             }
         }
         while let Some(e) = ua.poll_event() {
@@ -153,7 +208,8 @@ async fn run(
         }
         let deadline = ua.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {
-            received = socket.recv_from(&mut buf) => match received {
+            Some((src, message)) = wire.incoming.recv() => ua.handle_datagram(Instant::now(), src, &message),
+            received = wire.socket.recv_from(&mut buf) => match received {
                 Ok((n, src)) => ua.handle_datagram(Instant::now(), src, &buf[..n]),
                 // ICMP port unreachable from an earlier send shows up here on Linux; not fatal.
                 Err(e) => tracing::debug!(error = %e, "SIP receive error"),

@@ -23,12 +23,16 @@ use voxhire_sip::message::Uri;
 use voxhire_sip::sdp::Codec;
 
 use crate::locate::{HostPort, Locator};
+use crate::sip_stream::{StreamConfig, TlsClient};
+use voxhire_sip::ua::Transport;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TrunkFile {
     proxy: Option<String>,
     dns_server: Option<String>,
+    transport: Option<String>,
+    tls_ca: Option<std::path::PathBuf>,
     username: Option<String>,
     password: Option<String>,
     password_env: Option<String>,
@@ -46,6 +50,10 @@ pub struct Trunk {
     /// The proxy as written, when it is a name to resolve.
     pub proxy_name: Option<HostPort>,
     pub dns_server: Option<SocketAddr>,
+    /// How requests reach the proxy: UDP (default), or one TCP or TLS connection.
+    pub transport: Transport,
+    /// Roots for the proxy's TLS certificate (default: the Mozilla roots).
+    pub tls_ca: Option<std::path::PathBuf>,
     pub credentials: Option<Credentials>,
     pub from: Option<Uri>,
     pub codecs: Vec<Codec>,
@@ -61,6 +69,8 @@ impl Default for Trunk {
             proxy: None,
             proxy_name: None,
             dns_server: None,
+            transport: Transport::Udp,
+            tls_ca: None,
             credentials: None,
             from: None,
             codecs: DEFAULT_CODECS.to_vec(),
@@ -92,7 +102,7 @@ impl Trunk {
             None => Locator::system()?,
         };
         let targets = locator
-            .udp_targets(&name)
+            .targets(&name, self.transport)
             .await
             .with_context(|| format!("proxy: locating {}", name.host))?;
         let Some(best) = targets.first() else {
@@ -104,6 +114,29 @@ impl Trunk {
         Ok(())
     }
 
+    /// The connection to the proxy when the transport is TCP or TLS (after
+    /// [`Trunk::locate`]); `None` for UDP. A TLS certificate must name the proxy
+    /// as written in the file (RFC 5922), not an address DNS led to.
+    pub fn stream(&self) -> Result<Option<StreamConfig>> {
+        if self.transport == Transport::Udp {
+            return Ok(None);
+        }
+        let peer = self
+            .proxy
+            .context("transport: a TCP or TLS trunk needs its proxy located first")?;
+        let tls = match self.transport {
+            Transport::Tls => {
+                let name = match &self.proxy_name {
+                    Some(hp) => hp.host.clone(),
+                    None => peer.ip().to_string(),
+                };
+                Some(TlsClient::new(&name, self.tls_ca.as_deref())?)
+            }
+            _ => None,
+        };
+        Ok(Some(StreamConfig { peer, tls }))
+    }
+
     pub fn load(path: &Path) -> Result<Trunk> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading trunk file {}", path.display()))?;
@@ -113,6 +146,18 @@ impl Trunk {
     pub fn parse(text: &str) -> Result<Trunk> {
         // toml's error names the line, column and key at fault.
         let file: TrunkFile = toml::from_str(text)?;
+        let transport = match file.transport.as_deref() {
+            None | Some("udp") => Transport::Udp,
+            Some("tcp") => Transport::Tcp,
+            Some("tls") => Transport::Tls,
+            Some(other) => bail!("transport: {other:?} is not udp, tcp or tls"),
+        };
+        if transport != Transport::Udp && file.proxy.is_none() {
+            bail!("transport: {transport:?} needs a proxy to connect to");
+        }
+        if file.tls_ca.is_some() && transport != Transport::Tls {
+            bail!("tls_ca: only for transport = \"tls\"");
+        }
         let proxy_name = file
             .proxy
             .map(|p| {
@@ -127,7 +172,11 @@ impl Trunk {
                 Ok(ip) => (
                     Some(SocketAddr::new(
                         ip,
-                        hp.port.unwrap_or(crate::locate::SIP_PORT),
+                        hp.port.unwrap_or(if transport == Transport::Tls {
+                            5061
+                        } else {
+                            crate::locate::SIP_PORT
+                        }),
                     )),
                     None,
                 ),
@@ -195,6 +244,8 @@ impl Trunk {
             proxy,
             proxy_name,
             dns_server,
+            transport,
+            tls_ca: file.tls_ca,
             credentials,
             from,
             codecs,

@@ -46,10 +46,44 @@ pub use uac::InviteParams;
 /// Methods this UA implements (the Allow header).
 pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
 
+/// How this agent's requests travel (Via's transport, Contact's `transport=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Transport {
+    #[default]
+    Udp,
+    /// A TCP connection to the trunk (RFC 3261 §18; framing by Content-Length).
+    Tcp,
+    /// TLS over TCP to the trunk.
+    Tls,
+}
+
+impl Transport {
+    /// Via's transport token.
+    pub fn via_name(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+        }
+    }
+
+    /// The `transport=` URI parameter (none for UDP, the default).
+    pub fn uri_param(self) -> Option<&'static str> {
+        match self {
+            Transport::Udp => None,
+            Transport::Tcp => Some("tcp"),
+            Transport::Tls => Some("tls"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct UaConfig {
     /// The bound SIP socket: Via sent-by and Contact.
     pub local_addr: SocketAddr,
+    /// Over a connection (TCP, TLS) the Via carries `alias` (RFC 5923), so the
+    /// trunk sends its requests back over the connection we opened.
+    pub transport: Transport,
     /// User part of our Contact.
     pub contact_user: String,
     pub user_agent: String,
@@ -61,6 +95,7 @@ impl UaConfig {
     pub fn new(local_addr: SocketAddr) -> Self {
         UaConfig {
             local_addr,
+            transport: Transport::Udp,
             contact_user: "voxhire".into(),
             user_agent: concat!("voxhire/", env!("CARGO_PKG_VERSION")).into(),
             timers: TimerConfig::default(),
@@ -473,21 +508,28 @@ impl UserAgent {
             crate::message::BRANCH_MAGIC_COOKIE,
             self.random_hex(16)
         );
+        let mut params = vec![("branch".into(), Some(branch)), ("rport".into(), None)];
+        if self.config.transport != Transport::Udp {
+            params.push(("alias".into(), None));
+        }
         Via {
-            transport: "UDP".into(),
+            transport: self.config.transport.via_name().into(),
             host: crate::message::Host::Ip(self.config.local_addr.ip()),
             port: Some(self.config.local_addr.port()),
-            params: crate::message::Params(vec![
-                ("branch".into(), Some(branch)),
-                ("rport".into(), None),
-            ]),
+            params: crate::message::Params(params),
         }
     }
 
     fn contact(&self) -> String {
         let host = crate::message::Host::Ip(self.config.local_addr.ip());
+        let transport = self
+            .config
+            .transport
+            .uri_param()
+            .map(|t| format!(";transport={t}"))
+            .unwrap_or_default();
         format!(
-            "<sip:{}@{}:{}>",
+            "<sip:{}@{}:{}{transport}>",
             self.config.contact_user,
             host,
             self.config.local_addr.port()

@@ -1,0 +1,266 @@
+//! SIP over a connection to the trunk (TCP, or TLS through rustls): one connection,
+//! opened when the first message needs it, reused by every call, reopened after it
+//! drops (RFC 3261 §18; the Via's `alias`, RFC 5923, asks the trunk to send its own
+//! requests back over it). Messages are framed by their Content-Length (§18.3); the
+//! CRLF keep-alives of RFC 5626 are skipped. What arrives is handed to the user agent
+//! as if it were a datagram from the trunk's address.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+/// The largest SIP message taken from a connection: a peer that sends more
+/// without a message boundary is cut off.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Where the connection goes, and whether it is TLS.
+#[derive(Clone)]
+pub struct StreamConfig {
+    pub peer: SocketAddr,
+    pub tls: Option<TlsClient>,
+}
+
+/// TLS to the trunk: the name its certificate must carry, and the roots trusted.
+#[derive(Clone)]
+pub struct TlsClient {
+    pub server_name: String,
+    pub config: Arc<rustls::ClientConfig>,
+}
+
+impl TlsClient {
+    /// Trusts the PEM certificates in `ca_file`, or the Mozilla roots
+    /// (webpki-roots) when none is given.
+    pub fn new(server_name: &str, ca_file: Option<&std::path::Path>) -> Result<TlsClient> {
+        let mut roots = rustls::RootCertStore::empty();
+        match ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("reading the trunk's CA file {}", path.display()))?;
+                let mut found = 0;
+                for cert in rustls_pki_types::pem::PemObject::pem_slice_iter(&pem) {
+                    let cert: rustls_pki_types::CertificateDer =
+                        cert.with_context(|| format!("{}: not PEM certificates", path.display()))?;
+                    roots
+                        .add(cert)
+                        .with_context(|| format!("{}: an unusable certificate", path.display()))?;
+                    found += 1;
+                }
+                if found == 0 {
+                    bail!("{}: no certificate in it", path.display());
+                }
+            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .context("TLS protocol versions")?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(TlsClient {
+            server_name: server_name.to_owned(),
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// The sending side of the link; what arrives goes to the channel given to [`spawn`].
+pub struct StreamLink {
+    pub peer: SocketAddr,
+    outgoing: mpsc::Sender<Vec<u8>>,
+}
+
+impl StreamLink {
+    /// Queues a message for the connection (opened if it is not).
+    pub async fn send(&self, message: Vec<u8>) {
+        if self.outgoing.send(message).await.is_err() {
+            tracing::warn!(peer = %self.peer, "the SIP connection task has stopped");
+        }
+    }
+}
+
+/// Starts the link's task; messages from the trunk arrive on `incoming` with the
+/// trunk's address.
+pub fn spawn(config: StreamConfig, incoming: mpsc::Sender<(SocketAddr, Vec<u8>)>) -> StreamLink {
+    let (tx, rx) = mpsc::channel(256);
+    let peer = config.peer;
+    tokio::spawn(run(config, rx, incoming));
+    StreamLink { peer, outgoing: tx }
+}
+
+async fn run(
+    config: StreamConfig,
+    mut outgoing: mpsc::Receiver<Vec<u8>>,
+    incoming: mpsc::Sender<(SocketAddr, Vec<u8>)>,
+) {
+    // Each round: wait for something to send, connect, serve until it drops.
+    while let Some(first) = outgoing.recv().await {
+        let served = match connect(&config).await {
+            Ok(Conn::Tcp(s)) => serve(s, first, &mut outgoing, &incoming, config.peer).await,
+            Ok(Conn::Tls(s)) => serve(*s, first, &mut outgoing, &incoming, config.peer).await,
+            Err(e) => Err(e),
+        };
+        match served {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(peer = %config.peer, error = %format!("{e:#}"), "SIP connection lost; reconnecting on the next message")
+            }
+        }
+    }
+}
+
+enum Conn {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+async fn connect(config: &StreamConfig) -> Result<Conn> {
+    let tcp = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        TcpStream::connect(config.peer),
+    )
+    .await
+    .with_context(|| format!("connecting to {} timed out", config.peer))?
+    .with_context(|| format!("connecting to {}", config.peer))?;
+    tcp.set_nodelay(true)?;
+    let Some(tls) = &config.tls else {
+        tracing::info!(peer = %config.peer, "SIP over TCP connected");
+        return Ok(Conn::Tcp(tcp));
+    };
+    let name = rustls_pki_types::ServerName::try_from(tls.server_name.clone())
+        .with_context(|| format!("{:?} is not a TLS server name", tls.server_name))?;
+    let stream = tokio_rustls::TlsConnector::from(tls.config.clone())
+        .connect(name, tcp)
+        .await
+        .with_context(|| {
+            format!(
+                "TLS handshake with {} (as {})",
+                config.peer, tls.server_name
+            )
+        })?;
+    tracing::info!(peer = %config.peer, name = %tls.server_name, "SIP over TLS connected");
+    Ok(Conn::Tls(Box::new(stream)))
+}
+
+/// Writes what is queued and reads what arrives until the connection fails;
+/// `Ok` when the application has gone (nothing more to send).
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    first: Vec<u8>,
+    outgoing: &mut mpsc::Receiver<Vec<u8>>,
+    incoming: &mpsc::Sender<(SocketAddr, Vec<u8>)>,
+    peer: SocketAddr,
+) -> Result<()> {
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    writer.write_all(&first).await.context("writing")?;
+    let mut framer = Framer::default();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        tokio::select! {
+            msg = outgoing.recv() => match msg {
+                Some(m) => writer.write_all(&m).await.context("writing")?,
+                None => return Ok(()),
+            },
+            n = reader.read(&mut buf) => {
+                let n = n.context("reading")?;
+                if n == 0 {
+                    bail!("closed by the peer");
+                }
+                framer.push(&buf[..n]);
+                while let Some(message) = framer.next_message()? {
+                    if incoming.send((peer, message)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Splits a byte stream into SIP messages (RFC 3261 §18.3).
+#[derive(Default)]
+pub struct Framer {
+    buf: Vec<u8>,
+}
+
+impl Framer {
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next whole message, if one has arrived; an error when the stream
+    /// cannot be SIP (a header block or a body over 64 KiB).
+    pub fn next_message(&mut self) -> Result<Option<Vec<u8>>> {
+        // Keep-alive CRLFs between messages (RFC 5626 §3.5.1).
+        let lead = self
+            .buf
+            .iter()
+            .take_while(|b| **b == b'\r' || **b == b'\n')
+            .count();
+        self.buf.drain(..lead);
+        let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            if self.buf.len() > MAX_MESSAGE {
+                bail!("no end of headers within {MAX_MESSAGE} bytes");
+            }
+            return Ok(None);
+        };
+        let headers = String::from_utf8_lossy(&self.buf[..end]);
+        let length = headers
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .find(|(name, _)| {
+                let n = name.trim();
+                n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("l")
+            })
+            .map(|(_, v)| v.trim().parse::<usize>())
+            .transpose()
+            .context("an unreadable Content-Length")?
+            .unwrap_or(0);
+        if length > MAX_MESSAGE {
+            bail!("a body of {length} bytes");
+        }
+        let total = end + 4 + length;
+        if self.buf.len() < total {
+            return Ok(None);
+        }
+        Ok(Some(self.buf.drain(..total).collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Framer;
+
+    #[test]
+    fn messages_are_cut_at_their_content_length_whatever_the_reads() {
+        let a = b"SIP/2.0 200 OK\r\nCall-ID: a\r\nContent-Length: 5\r\n\r\nhello";
+        let b = b"BYE sip:x SIP/2.0\r\nl: 0\r\n\r\n";
+        let stream: Vec<u8> = [&b"\r\n\r\n"[..], a, b"\r\n", b].concat();
+        for chunk in [1, 3, 7, 64] {
+            let mut f = Framer::default();
+            let mut got = Vec::new();
+            for piece in stream.chunks(chunk) {
+                f.push(piece);
+                while let Some(m) = f.next_message().unwrap() {
+                    got.push(m);
+                }
+            }
+            assert_eq!(got, vec![a.to_vec(), b.to_vec()], "reads of {chunk}");
+        }
+    }
+
+    #[test]
+    fn garbage_without_a_boundary_is_refused() {
+        let mut f = Framer::default();
+        f.push(&vec![b'x'; 70_000]);
+        assert!(f.next_message().is_err());
+        let mut f = Framer::default();
+        f.push(b"INVITE sip:x SIP/2.0\r\nContent-Length: nine\r\n\r\n");
+        assert!(f.next_message().is_err());
+    }
+}
