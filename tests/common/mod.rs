@@ -16,6 +16,7 @@ pub mod audio;
 pub mod candidate;
 pub mod dns;
 pub mod http;
+pub mod kamailio;
 pub mod ports;
 pub mod process;
 pub mod server;

@@ -37,6 +37,20 @@ pub fn free_udp_port() -> u16 {
     panic!("no free UDP port on 127.0.0.1 after 100 tries");
 }
 
+/// One free TCP port chosen by the kernel (listen on 127.0.0.1:0, read, drop).
+#[allow(dead_code)]
+pub fn free_tcp_port() -> u16 {
+    for _ in 0..100 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local_addr").port();
+        drop(listener);
+        if claim([port]) {
+            return port;
+        }
+    }
+    panic!("no free TCP port on 127.0.0.1 after 100 tries");
+}
+
 /// An even port `p` with `p..=p+3` free: SIPp's `-mp` binds the audio socket
 /// on `p` and the "video" socket on `p + 2`; `p + 1` is left for RTCP.
 pub fn free_media_port() -> u16 {

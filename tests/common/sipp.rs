@@ -156,7 +156,11 @@ impl Sipp {
     fn wait_bound(&mut self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         // Over TCP (`-t t1`) SIPp listens on a TCP port instead.
-        let tcp = self.config.extra.windows(2).any(|w| w[0] == "-t" && w[1].starts_with('t'));
+        let tcp = self
+            .config
+            .extra
+            .windows(2)
+            .any(|w| w[0] == "-t" && w[1].starts_with('t'));
         let ready = |port: u16| {
             if tcp {
                 std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()

@@ -99,10 +99,28 @@ async fn run(
 ) {
     // Each round: wait for something to send, connect, serve until it drops.
     while let Some(first) = outgoing.recv().await {
-        let served = match connect(&config).await {
-            Ok(Conn::Tcp(s)) => serve(s, first, &mut outgoing, &incoming, config.peer).await,
-            Ok(Conn::Tls(s)) => serve(*s, first, &mut outgoing, &incoming, config.peer).await,
-            Err(e) => Err(e),
+        let conn = match connect(&config).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(peer = %config.peer, error = %format!("{e:#}"), "cannot reach the trunk");
+                // §8.1.3.1: a transport failure is a 503 for the request that
+                // met it (and for what queued behind it), so calls fail now
+                // rather than at Timer B.
+                let mut failed = vec![first];
+                while let Ok(m) = outgoing.try_recv() {
+                    failed.push(m);
+                }
+                for m in failed {
+                    if let Some(reply) = transport_failure(&m) {
+                        let _ = incoming.send((config.peer, reply)).await;
+                    }
+                }
+                continue;
+            }
+        };
+        let served = match conn {
+            Conn::Tcp(s) => serve(s, first, &mut outgoing, &incoming, config.peer).await,
+            Conn::Tls(s) => serve(*s, first, &mut outgoing, &incoming, config.peer).await,
         };
         match served {
             Ok(()) => return,
@@ -110,6 +128,18 @@ async fn run(
                 tracing::warn!(peer = %config.peer, error = %format!("{e:#}"), "SIP connection lost; reconnecting on the next message")
             }
         }
+    }
+}
+
+/// The 503 a request that could not be sent gets (none for responses and ACKs).
+fn transport_failure(message: &[u8]) -> Option<Vec<u8>> {
+    use voxhire_sip::message::{Response, SipMessage};
+    match SipMessage::parse(message).ok()? {
+        SipMessage::Request(r) if r.method != voxhire_sip::Method::Ack => Some(
+            Response::for_request_headers(voxhire_sip::StatusCode::SERVICE_UNAVAILABLE, &r.headers)
+                .to_bytes(),
+        ),
+        _ => None,
     }
 }
 

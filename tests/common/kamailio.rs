@@ -1,0 +1,160 @@
+//! Kamailio from Debian as a TLS front door on loopback (tests/kamailio/tls-proxy.cfg),
+//! with a throwaway certificate made by openssl for the name the test gives.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::ports::{free_tcp_port, free_udp_port};
+use super::process::ChildGuard;
+use super::repo_root;
+
+pub struct Kamailio {
+    _guard: ChildGuard,
+    /// Where it takes SIP over TLS.
+    pub tls: SocketAddr,
+    /// The CA that signed its certificate (PEM): the test's trust root.
+    pub ca: PathBuf,
+}
+
+impl Kamailio {
+    /// Starts Kamailio taking TLS for `name` and relaying to `next_hop_port` on
+    /// 127.0.0.1 over UDP.
+    pub fn start_tls(scratch: &Path, name: &str, next_hop_port: u16) -> Kamailio {
+        for tool in ["kamailio", "openssl"] {
+            let found = Command::new(tool)
+                .arg("version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok();
+            assert!(
+                found,
+                "{tool} is required for this test: run scripts/setup.sh (apt packages kamailio kamailio-tls-modules openssl)"
+            );
+        }
+        let dir = scratch.join("kamailio");
+        std::fs::create_dir_all(&dir).unwrap();
+        // A test CA, and Kamailio's certificate for `name` signed by it.
+        let (ca, ca_key) = (dir.join("ca.pem"), dir.join("ca-key.pem"));
+        let (cert, key, csr) = (
+            dir.join("cert.pem"),
+            dir.join("key.pem"),
+            dir.join("cert.csr"),
+        );
+        let openssl = |args: Vec<String>| {
+            let ok = Command::new("openssl")
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("openssl")
+                .success();
+            assert!(ok, "openssl {args:?} failed");
+        };
+        let p = |p: &PathBuf| p.display().to_string();
+        openssl(
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=voxhire test CA",
+            ]
+            .map(String::from)
+            .into_iter()
+            .chain(["-keyout".into(), p(&ca_key), "-out".into(), p(&ca)])
+            .collect(),
+        );
+        openssl(
+            ["req", "-newkey", "rsa:2048", "-nodes"]
+                .map(String::from)
+                .into_iter()
+                .chain([
+                    "-subj".into(),
+                    format!("/CN={name}"),
+                    "-keyout".into(),
+                    p(&key),
+                    "-out".into(),
+                    p(&csr),
+                ])
+                .collect(),
+        );
+        let ext = dir.join("leaf.ext");
+        std::fs::write(
+            &ext,
+            format!("basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:{name}\nextendedKeyUsage=serverAuth\n"),
+        )
+        .unwrap();
+        openssl(
+            ["x509", "-req", "-days", "2", "-CAcreateserial"]
+                .map(String::from)
+                .into_iter()
+                .chain([
+                    "-in".into(),
+                    p(&csr),
+                    "-CA".into(),
+                    p(&ca),
+                    "-CAkey".into(),
+                    p(&ca_key),
+                    "-extfile".into(),
+                    p(&ext),
+                    "-out".into(),
+                    p(&cert),
+                ])
+                .collect(),
+        );
+        let tls_cfg = dir.join("tls.cfg");
+        std::fs::write(
+            &tls_cfg,
+            format!(
+                "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n\
+                 private_key = {}\ncertificate = {}\n\n[client:default]\nmethod = TLSv1.2+\n\
+                 verify_certificate = no\nrequire_certificate = no\n",
+                key.display(),
+                cert.display()
+            ),
+        )
+        .unwrap();
+        let (tls_port, udp_port) = (free_tcp_port(), free_udp_port());
+        let cfg = std::fs::read_to_string(repo_root().join("tests/kamailio/tls-proxy.cfg"))
+            .unwrap()
+            .replace("@UDP_PORT@", &udp_port.to_string())
+            .replace("@TLS_PORT@", &tls_port.to_string())
+            .replace("@TLS_CFG@", &tls_cfg.display().to_string())
+            .replace("@NEXT_HOP_PORT@", &next_hop_port.to_string());
+        let cfg_path = dir.join("kamailio.cfg");
+        std::fs::write(&cfg_path, cfg).unwrap();
+        let log = std::fs::File::create(dir.join("kamailio.log")).unwrap();
+        let mut cmd = Command::new("kamailio");
+        cmd.arg("-f")
+            .arg(&cfg_path)
+            .args(["-DD", "-E", "-m", "64", "-M", "8"])
+            .arg("-Y")
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        let guard = ChildGuard::spawn("kamailio", &mut cmd);
+        let tls = SocketAddr::from(([127, 0, 0, 1], tls_port));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(tls).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "kamailio did not listen on {tls}:\n{}",
+                super::tail(&dir.join("kamailio.log"), 30)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Kamailio {
+            _guard: guard,
+            tls,
+            ca,
+        }
+    }
+}
