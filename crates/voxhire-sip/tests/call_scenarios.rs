@@ -693,3 +693,28 @@ fn ending_an_orphan_nobody_answers_for_still_ends() {
             by: Party::Local
         }));
 }
+
+#[test]
+fn finished_calls_and_transactions_are_forgotten_after_64_t1() {
+    let mut p = Pair::new();
+    for _ in 0..3 {
+        // bob answers the call of this round (the helper takes the first offer seen).
+        p.bob_events.clear();
+        let a = p.call();
+        p.bob_answers();
+        p.alice.hangup(p.now, a);
+        p.settle();
+    }
+    assert!(
+        p.alice.held().0 == 3 && p.bob.held().0 == 3,
+        "kept a while for late retransmissions"
+    );
+    p.advance_by(Duration::from_secs(40));
+    assert_eq!(p.alice.held(), (0, 0));
+    assert_eq!(p.bob.held(), (0, 0));
+    assert_eq!(
+        (p.alice.poll_timeout(), p.bob.poll_timeout()),
+        (None, None),
+        "no timer left behind"
+    );
+}

@@ -21,8 +21,11 @@
 //! ```
 
 mod register;
+mod timers;
 mod uac;
 mod uas;
+
+use timers::{Owner, Timers};
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -358,6 +361,8 @@ pub struct UserAgent {
     registration: Option<register::Registration>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    /// Every transaction's and call's next deadline.
+    timers: Timers,
 }
 
 impl UserAgent {
@@ -373,6 +378,7 @@ impl UserAgent {
             registration: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            timers: Timers::default(),
         }
     }
 
@@ -381,6 +387,12 @@ impl UserAgent {
     }
 
     /// Calls not yet terminated.
+    /// Calls and transactions held in memory, the finished ones included until
+    /// their purge (64·T1 after they end): for diagnostics and leak tests.
+    pub fn held(&self) -> (usize, usize) {
+        (self.calls.len(), self.clients.len() + self.servers.len())
+    }
+
     pub fn active_calls(&self) -> usize {
         self.calls
             .values()
@@ -421,53 +433,36 @@ impl UserAgent {
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
-        let keys: Vec<TransactionKey> = self
-            .clients
-            .iter()
-            .filter(|(_, e)| client_timeout(&e.tx).is_some_and(|t| t <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in keys {
-            if let Some(entry) = self.clients.get_mut(&key) {
-                match &mut entry.tx {
-                    ClientTx::Invite(t) => t.handle_timeout(now),
-                    ClientTx::NonInvite(t) => t.handle_timeout(now),
+        for owner in self.timers.take_due(now) {
+            match owner {
+                Owner::Client(key) => {
+                    if let Some(entry) = self.clients.get_mut(&key) {
+                        match &mut entry.tx {
+                            ClientTx::Invite(t) => t.handle_timeout(now),
+                            ClientTx::NonInvite(t) => t.handle_timeout(now),
+                        }
+                    }
+                    self.drain_client(now, &key);
                 }
-            }
-            self.drain_client(now, &key);
-        }
-        let keys: Vec<TransactionKey> = self
-            .servers
-            .iter()
-            .filter(|(_, e)| server_timeout(&e.tx).is_some_and(|t| t <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in keys {
-            if let Some(entry) = self.servers.get_mut(&key) {
-                match &mut entry.tx {
-                    ServerTx::Invite(t) => t.handle_timeout(now),
-                    ServerTx::NonInvite(t) => t.handle_timeout(now),
+                Owner::Server(key) => {
+                    if let Some(entry) = self.servers.get_mut(&key) {
+                        match &mut entry.tx {
+                            ServerTx::Invite(t) => t.handle_timeout(now),
+                            ServerTx::NonInvite(t) => t.handle_timeout(now),
+                        }
+                    }
+                    self.drain_server(&key);
                 }
+                Owner::Call(call) => self.handle_call_timer(now, call),
             }
-            self.drain_server(&key);
         }
-        self.handle_call_timers(now);
         self.handle_registration_timer(now);
     }
 
     /// The earliest instant `handle_timeout` has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let clients = self.clients.values().filter_map(|e| client_timeout(&e.tx));
-        let servers = self.servers.values().filter_map(|e| server_timeout(&e.tx));
-        let calls = self.calls.values().flat_map(|c| {
-            let ok = match &c.side {
-                Side::Uas(u) => u.ok_retransmit.as_ref().map(|o| o.next),
-                Side::Uac(_) => None,
-            };
-            [ok, c.purge_at()].into_iter().flatten()
-        });
         let reg = self.registration.as_ref().and_then(|r| r.refresh_at);
-        clients.chain(servers).chain(calls).chain(reg).min()
+        [self.timers.next(), reg].into_iter().flatten().min()
     }
 
     #[must_use]
@@ -596,6 +591,8 @@ impl UserAgent {
         if done {
             self.clients.remove(key);
         }
+        let at = self.clients.get(key).and_then(|e| client_timeout(&e.tx));
+        self.timers.set(Owner::Client(key.clone()), at);
     }
 
     fn drain_server(&mut self, key: &TransactionKey) {
@@ -626,6 +623,8 @@ impl UserAgent {
         if done {
             self.servers.remove(key);
         }
+        let at = self.servers.get(key).and_then(|e| server_timeout(&e.tx));
+        self.timers.set(Owner::Server(key.clone()), at);
     }
 
     /// Marks a call terminated; it is forgotten after 64·T1 so late retransmissions
@@ -636,33 +635,50 @@ impl UserAgent {
             c.state = CallState::Terminated { purge_at: purge };
             c.stop_ok_retransmit();
         }
+        self.watch_call(call);
     }
 
-    fn handle_call_timers(&mut self, now: Instant) {
-        let mut to_send = Vec::new();
-        let mut unacked = Vec::new();
-        self.calls
-            .retain(|_, c| c.purge_at().is_none_or(|p| p > now));
-        for (handle, call) in &mut self.calls {
-            let peer = call.peer;
-            let Some(ok) = call.ok_retransmit() else {
-                continue;
+    /// Schedules the call's next deadline: its 2xx retransmission or its purge.
+    fn watch_call(&mut self, call: CallHandle) {
+        let at = self.calls.get(&call).and_then(|c| {
+            let ok = match &c.side {
+                Side::Uas(u) => u.ok_retransmit.as_ref().map(|o| o.next),
+                Side::Uac(_) => None,
             };
-            if ok.next > now {
-                continue;
-            }
-            if now >= ok.give_up {
-                unacked.push(*handle);
-                continue;
-            }
-            to_send.push((peer, ok.response.clone()));
-            ok.interval = (ok.interval * 2).min(self.config.timers.t2);
-            ok.next = now + ok.interval;
+            [ok, c.purge_at()].into_iter().flatten().min()
+        });
+        self.timers.set(Owner::Call(call), at);
+    }
+
+    /// A call's deadline came: forget it after its purge time, or re-send its
+    /// 2xx (T1 doubling to T2) until the ACK or 64·T1.
+    fn handle_call_timer(&mut self, now: Instant, call: CallHandle) {
+        let t2 = self.config.timers.t2;
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if c.purge_at().is_some_and(|p| p <= now) {
+            self.calls.remove(&call);
+            return;
         }
-        for (dst, bytes) in to_send {
-            self.transmit(dst, bytes);
+        let peer = c.peer;
+        let mut resend = None;
+        let mut unacked = false;
+        if let Some(ok) = c.ok_retransmit() {
+            if ok.next <= now {
+                if now >= ok.give_up {
+                    unacked = true;
+                } else {
+                    resend = Some(ok.response.clone());
+                    ok.interval = (ok.interval * 2).min(t2);
+                    ok.next = now + ok.interval;
+                }
+            }
         }
-        for call in unacked {
+        if let Some(bytes) = resend {
+            self.transmit(peer, bytes);
+        }
+        if unacked {
             // §13.3.1.4: no ACK within 64·T1 — confirm the dialog then end it with BYE.
             if let Some(c) = self.calls.get_mut(&call) {
                 c.stop_ok_retransmit();
@@ -671,6 +687,7 @@ impl UserAgent {
             // used to be raised here and again on the BYE's response).
             self.send_bye(now, call);
         }
+        self.watch_call(call);
     }
 
     fn find_dialog(

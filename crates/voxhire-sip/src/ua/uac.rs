@@ -385,6 +385,7 @@ impl UserAgent {
                     purge_at: now + self.config.timers.t1x64(),
                 };
             }
+            self.watch_call(call);
             return;
         }
         self.events.push_back(Event::Answered {

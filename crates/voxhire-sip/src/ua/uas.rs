@@ -501,6 +501,7 @@ impl UserAgent {
                 give_up: now + t.t1x64(),
             });
         }
+        self.watch_call(call);
     }
 
     fn rng_seq(&mut self) -> u32 {
