@@ -22,6 +22,10 @@ const MAX_MESSAGE: usize = 64 * 1024;
 pub struct StreamConfig {
     pub peer: SocketAddr,
     pub tls: Option<TlsClient>,
+    /// Send a double-CRLF ping (RFC 5626 §3.5.1) after this long without
+    /// traffic, so a NAT or firewall between us and the trunk keeps the
+    /// connection (and the registration that rides on it) open; `None`: never.
+    pub keepalive: Option<std::time::Duration>,
 }
 
 /// TLS to the trunk: the name its certificate must carry, and the roots trusted.
@@ -119,8 +123,8 @@ async fn run(
             }
         };
         let served = match conn {
-            Conn::Tcp(s) => serve(s, first, &mut outgoing, &incoming, config.peer).await,
-            Conn::Tls(s) => serve(*s, first, &mut outgoing, &incoming, config.peer).await,
+            Conn::Tcp(s) => serve(s, first, &mut outgoing, &incoming, &config).await,
+            Conn::Tls(s) => serve(*s, first, &mut outgoing, &incoming, &config).await,
         };
         match served {
             Ok(()) => return,
@@ -183,18 +187,28 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     first: Vec<u8>,
     outgoing: &mut mpsc::Receiver<Vec<u8>>,
     incoming: &mpsc::Sender<(SocketAddr, Vec<u8>)>,
-    peer: SocketAddr,
+    config: &StreamConfig,
 ) -> Result<()> {
+    let peer = config.peer;
     let (mut reader, mut writer) = tokio::io::split(stream);
     writer.write_all(&first).await.context("writing")?;
     let mut framer = Framer::default();
     let mut buf = vec![0u8; 16 * 1024];
+    let idle = config.keepalive.unwrap_or(std::time::Duration::MAX / 4);
+    let mut ping_at = tokio::time::Instant::now() + idle;
     loop {
         tokio::select! {
             msg = outgoing.recv() => match msg {
-                Some(m) => writer.write_all(&m).await.context("writing")?,
+                Some(m) => {
+                    writer.write_all(&m).await.context("writing")?;
+                    ping_at = tokio::time::Instant::now() + idle;
+                }
                 None => return Ok(()),
             },
+            _ = tokio::time::sleep_until(ping_at), if config.keepalive.is_some() => {
+                writer.write_all(b"\r\n\r\n").await.context("writing a keep-alive")?;
+                ping_at = tokio::time::Instant::now() + idle;
+            }
             n = reader.read(&mut buf) => {
                 let n = n.context("reading")?;
                 if n == 0 {
@@ -282,6 +296,87 @@ mod tests {
             }
             assert_eq!(got, vec![a.to_vec(), b.to_vec()], "reads of {chunk}");
         }
+    }
+
+    const INVITE: &[u8] = b"INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK1;alias\r\n\
+From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: k\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+    fn config(peer: std::net::SocketAddr, keepalive_ms: Option<u64>) -> super::StreamConfig {
+        super::StreamConfig {
+            peer,
+            tls: None,
+            keepalive: keepalive_ms.map(std::time::Duration::from_millis),
+        }
+    }
+
+    /// Reads from `s` until `want` has arrived (or 5 s).
+    async fn read_until(s: &mut tokio::net::TcpStream, want: &[u8]) -> Vec<u8> {
+        use tokio::io::AsyncReadExt;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while !got.windows(want.len()).any(|w| w == want) {
+                let n = s.read(&mut buf).await.unwrap();
+                assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&got));
+                got.extend_from_slice(&buf[..n]);
+            }
+        })
+        .await
+        .expect("in time");
+        got
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_is_kept_alive_and_a_dropped_one_reopened() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let link = super::spawn(config(listener.local_addr().unwrap(), Some(100)), tx);
+        link.send(INVITE.to_vec()).await;
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let got = read_until(&mut conn, b"Content-Length: 0\r\n\r\n").await;
+        assert!(got.starts_with(b"INVITE"));
+        // Quiet for a while: a double-CRLF ping comes.
+        let ping = read_until(&mut conn, b"\r\n\r\n").await;
+        assert_eq!(ping, b"\r\n\r\n");
+        // What the trunk sends, after a pong, reaches the agent as one message.
+        use tokio::io::AsyncWriteExt;
+        conn.write_all(b"\r\nSIP/2.0 100 Trying\r\nContent-Length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        let (src, message) = rx.recv().await.unwrap();
+        assert_eq!(src, listener.local_addr().unwrap());
+        assert!(message.starts_with(b"SIP/2.0 100"));
+        // The trunk drops the connection: the next message opens a new one.
+        drop(conn);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        link.send(INVITE.to_vec()).await;
+        let (mut again, _) =
+            tokio::time::timeout(std::time::Duration::from_secs(5), listener.accept())
+                .await
+                .expect("reconnected")
+                .unwrap();
+        read_until(&mut again, b"INVITE").await;
+    }
+
+    #[tokio::test]
+    async fn a_trunk_that_cannot_be_reached_answers_503_at_once() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let link = super::spawn(config(port, None), tx);
+        link.send(INVITE.to_vec()).await;
+        let (_, reply) = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+            .await
+            .expect("in time")
+            .unwrap();
+        let reply = String::from_utf8(reply).unwrap();
+        assert!(reply.starts_with("SIP/2.0 503"), "{reply}");
+        assert!(
+            reply.contains("Call-ID: k") && reply.contains("branch=z9hG4bK1"),
+            "{reply}"
+        );
     }
 
     #[test]

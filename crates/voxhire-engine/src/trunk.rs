@@ -11,6 +11,7 @@
 //! codecs = ["PCMU", "PCMA", "opus"]
 //! registrar = "sip:127.0.0.1:5060"  # optional: REGISTER so the trunk sends inbound calls
 //! register_expires = 300
+//! # keepalive_secs = 30              # TCP/TLS: a CRLF ping after this much quiet (0: none)
 //! ```
 
 use std::net::SocketAddr;
@@ -40,6 +41,7 @@ struct TrunkFile {
     codecs: Option<Vec<String>>,
     registrar: Option<String>,
     register_expires: Option<u32>,
+    keepalive_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +61,9 @@ pub struct Trunk {
     pub codecs: Vec<Codec>,
     pub registrar: Option<Uri>,
     pub register_expires: u32,
+    /// Double-CRLF keep-alives on a TCP/TLS connection after this many idle
+    /// seconds (RFC 5626; default 30, 0 for none).
+    pub keepalive: Option<std::time::Duration>,
 }
 
 pub const DEFAULT_CODECS: [Codec; 3] = [Codec::Pcmu, Codec::Pcma, Codec::Opus];
@@ -76,6 +81,7 @@ impl Default for Trunk {
             codecs: DEFAULT_CODECS.to_vec(),
             registrar: None,
             register_expires: 300,
+            keepalive: Some(std::time::Duration::from_secs(30)),
         }
     }
 }
@@ -134,7 +140,11 @@ impl Trunk {
             }
             _ => None,
         };
-        Ok(Some(StreamConfig { peer, tls }))
+        Ok(Some(StreamConfig {
+            peer,
+            tls,
+            keepalive: self.keepalive,
+        }))
     }
 
     pub fn load(path: &Path) -> Result<Trunk> {
@@ -251,6 +261,14 @@ impl Trunk {
             codecs,
             registrar,
             register_expires: file.register_expires.unwrap_or(300),
+            keepalive: match file.keepalive_secs {
+                None => Some(std::time::Duration::from_secs(30)),
+                Some(0) => None,
+                Some(s) if s <= 3600 => Some(std::time::Duration::from_secs(s)),
+                Some(s) => {
+                    bail!("keepalive_secs: {s} is more than an hour (0 turns keep-alives off)")
+                }
+            },
         })
     }
 }
