@@ -25,6 +25,8 @@ pub struct CallSummary {
     pub recording: Option<String>,
 }
 
+/// The call's RTP as we received it (see `voxhire_media::stats::RtpStats`):
+/// `jitter_ms` is the running estimate at the end of the call.
 #[derive(Debug, Default, Serialize)]
 pub struct RtpSummary {
     pub sent: u64,
@@ -32,6 +34,13 @@ pub struct RtpSummary {
     pub lost: u64,
     pub jitter_ms: f64,
     pub invalid: u64,
+    pub duplicates: u64,
+    /// Arrived after their playout slot.
+    pub late: u64,
+    /// Playout frames concealed (loss and jitter-buffer underruns).
+    pub concealed: u64,
+    /// Send ticks we skipped because we fell behind the clock.
+    pub skipped_ticks: u64,
 }
 
 impl RtpSummary {
@@ -42,6 +51,10 @@ impl RtpSummary {
             lost: r.rtp.lost,
             jitter_ms: (r.rtp.jitter_ms * 100.0).round() / 100.0,
             invalid: r.rtp.invalid,
+            duplicates: r.rtp.duplicates,
+            late: r.rtp.late,
+            concealed: r.rtp.concealed,
+            skipped_ticks: r.rtp.skipped_ticks,
         })
         .unwrap_or_default()
     }
