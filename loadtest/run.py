@@ -445,9 +445,13 @@ def silence(secs: float) -> bytes:
     return b"\0\0" * int(8000 * secs)
 
 
-def make_audio(d: Path) -> dict:
+def make_audio(d: Path, hello_first: bool = False) -> dict:
     """Writes prompt.wav, caller.ulaw, interview.ulaw, candidate.ulaw and
-    voicemail.ulaw into d. Returns their durations in seconds."""
+    voicemail.ulaw into d. Returns their durations in seconds. With
+    `hello_first` the candidate answers the phone as a person does ("Hello?",
+    then waits), which answering-machine detection listens for before the
+    agent speaks: the answers' timeline then starts about when the agent's
+    greeting does."""
     d.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="audio-", dir=d))
     try:
@@ -474,7 +478,14 @@ def make_audio(d: Path) -> dict:
         track += silence(1.0)
         (tmp / "interview.raw").write_bytes(bytes(track))
         raw_to_ulaw(tmp / "interview.raw", d / "interview.ulaw")
-        shutil.copyfile(d / "interview.ulaw", d / "candidate.ulaw")
+        if hello_first:
+            speak("Hello?", tmp / "hello.raw", tmp)
+            # Detection decides ~0.7 s after the "Hello?" ends; the greeting follows.
+            hello = silence(0.3) + (tmp / "hello.raw").read_bytes() + silence(1.0)
+            (tmp / "candidate.raw").write_bytes(hello + bytes(track))
+            raw_to_ulaw(tmp / "candidate.raw", d / "candidate.ulaw")
+        else:
+            shutil.copyfile(d / "interview.ulaw", d / "candidate.ulaw")
         # Voicemail: a long greeting, a pause, a 1 kHz beep (0.6 s).
         speak(VOICEMAIL_GREETING, tmp / "vm.raw", tmp)
         sox("-n", "-t", "raw", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
@@ -1173,7 +1184,7 @@ def cmd_campaign(args) -> int:
     log(f"work directory: {work}")
     binary = snapshot_binary(Path(args.voxhire), work) if not args.no_snapshot else Path(args.voxhire)
     audio = work / "audio"
-    make_audio(audio)
+    make_audio(audio, hello_first=bool(args.answering_machine))
     taken: set[int] = set()
     uas = {}
     try:

@@ -306,26 +306,7 @@ fn a_trunk_named_by_dns_is_located_through_naptr_srv_and_a_records() {
         ),
     )
     .unwrap();
-    let (lo, hi) = free_port_range(8);
-    let agent = path_arg(&audio_fixture("agent-en.wav"));
-    let args = |target: &str, trunk: &std::path::Path| -> Vec<String> {
-        [
-            target,
-            "--sip",
-            "127.0.0.1:0",
-            "--rtp-ports",
-            &format!("{lo}-{hi}"),
-            "--trunk",
-            &path_arg(trunk),
-            "--play",
-            &agent,
-            "--hangup-after",
-            "2",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
+    let args = trunk_call_args(free_port_range(8));
     let run = run_call(
         &args("sip:candidate@trunk.voxhire.test", &trunk),
         scratch.path(),
@@ -450,26 +431,8 @@ fn a_trunk_named_by_dns_is_reached_over_tls_through_kamailio() {
         .unwrap();
         path
     };
-    let agent = path_arg(&audio_fixture("agent-en.wav"));
-    let (lo, hi) = free_port_range(8);
-    let args = |trunk: &std::path::Path| -> Vec<String> {
-        [
-            &format!("sip:candidate@{domain}"),
-            "--sip",
-            "127.0.0.1:0",
-            "--rtp-ports",
-            &format!("{lo}-{hi}"),
-            "--trunk",
-            &path_arg(trunk),
-            "--play",
-            &agent,
-            "--hangup-after",
-            "2",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
+    let call_args = trunk_call_args(free_port_range(8));
+    let args = |trunk: &std::path::Path| call_args(&format!("sip:candidate@{domain}"), trunk);
     let run = run_call(
         &args(&trunk(&kamailio.ca)),
         scratch.path(),
@@ -549,4 +512,28 @@ fn a_trunk_named_by_dns_is_reached_over_tls_through_kamailio() {
         "{:?}",
         refused.elapsed
     );
+}
+
+/// `voxhire call TARGET` through a trunk file on loopback, playing the agent's
+/// fixture for 2 s (the RTP ports given): the trunk tests' command line.
+fn trunk_call_args((lo, hi): (u16, u16)) -> impl Fn(&str, &std::path::Path) -> Vec<String> {
+    let agent = path_arg(&audio_fixture("agent-en.wav"));
+    move |target, trunk| {
+        [
+            target,
+            "--sip",
+            "127.0.0.1:0",
+            "--rtp-ports",
+            &format!("{lo}-{hi}"),
+            "--trunk",
+            &path_arg(trunk),
+            "--play",
+            &agent,
+            "--hangup-after",
+            "2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
 }

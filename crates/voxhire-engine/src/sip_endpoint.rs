@@ -107,12 +107,13 @@ fn spawn_with(
     let (cmd_tx, cmd_rx) = mpsc::channel(256);
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let (in_tx, in_rx) = mpsc::channel(256);
-    let link = stream.map(|s| crate::sip_stream::spawn(s, in_tx));
+    let link = stream.map(|s| crate::sip_stream::spawn(s, in_tx.clone()));
     tokio::spawn(run(
         Wire {
             socket,
             link,
             incoming: in_rx,
+            _incoming_open: in_tx,
         },
         UserAgent::new(config, seed),
         cmd_rx,
@@ -127,6 +128,8 @@ struct Wire {
     socket: UdpSocket,
     link: Option<StreamLink>,
     incoming: mpsc::Receiver<(SocketAddr, Vec<u8>)>,
+    /// Keeps `incoming` open (pending, not closed) when there is no link.
+    _incoming_open: mpsc::Sender<(SocketAddr, Vec<u8>)>,
 }
 
 impl SipEndpoint {

@@ -630,14 +630,7 @@ fn a_new_agent_ends_the_dialog_a_dead_one_left_up() {
     let mut p = Pair::new();
     let a = p.call();
     let b = p.bob_answers();
-    let kept = p
-        .alice_events
-        .iter()
-        .find_map(|e| match e {
-            Event::Answered { call, dialog, .. } if *call == a => Some(dialog.clone()),
-            _ => None,
-        })
-        .expect("the answer carries the dialog's state");
+    let kept = answered_dialog(&p, a);
     // Alice's process dies; a new one on the same address has only what was kept.
     p.alice = UserAgent::new(UaConfig::new(ALICE.parse().unwrap()), 99);
     p.alice_events.clear();
@@ -671,14 +664,7 @@ fn ending_an_orphan_nobody_answers_for_still_ends() {
     let mut p = Pair::new();
     let a = p.call();
     p.bob_answers();
-    let kept = p
-        .alice_events
-        .iter()
-        .find_map(|e| match e {
-            Event::Answered { call, dialog, .. } if *call == a => Some(dialog.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let kept = answered_dialog(&p, a);
     p.alice = UserAgent::new(UaConfig::new(ALICE.parse().unwrap()), 99);
     p.alice_events.clear();
     p.drop = Box::new(|line| line.starts_with("BYE"));
@@ -717,4 +703,17 @@ fn finished_calls_and_transactions_are_forgotten_after_64_t1() {
         (None, None),
         "no timer left behind"
     );
+}
+
+/// The dialog state alice's `Answered` event carried for `call`.
+fn answered_dialog(p: &Pair, call: CallHandle) -> voxhire_sip::dialog::DialogState {
+    p.alice_events
+        .iter()
+        .find_map(|e| match e {
+            Event::Answered {
+                call: c, dialog, ..
+            } if *c == call => Some(dialog.clone()),
+            _ => None,
+        })
+        .expect("the answer carries the dialog's state")
 }
