@@ -744,7 +744,7 @@ fn a_campaign_keeps_its_window_and_state_across_pause_resume_restart_and_cancel(
         "POST",
         "/api/v1/jobs",
         Some(json!({"title": "x", "script": script,
-            "campaign": {"retry": {"max_attempts": 2, "backoff_secs": [60], "on": ["busy", "voicemail"]}}})),
+            "campaign": {"retry": {"max_attempts": 2, "backoff_secs": [60], "on": ["busy", "engaged"]}}})),
     );
     assert_eq!(
         (r.status, r.body["error"]["field"].clone()),
