@@ -11,7 +11,7 @@ use super::process::ChildGuard;
 use super::repo_root;
 
 pub struct Kamailio {
-    _guard: ChildGuard,
+    guard: ChildGuard,
     /// Where it takes SIP over TLS.
     pub tls: SocketAddr,
     /// The CA that signed its certificate (PEM): the test's trust root.
@@ -22,9 +22,10 @@ impl Kamailio {
     /// Starts Kamailio taking TLS for `name` and relaying to `next_hop_port` on
     /// 127.0.0.1 over UDP.
     pub fn start_tls(scratch: &Path, name: &str, next_hop_port: u16) -> Kamailio {
-        for tool in ["kamailio", "openssl"] {
+        // (`kamailio version` would start a kamailio on the default config.)
+        for (tool, flag) in [("kamailio", "-v"), ("openssl", "version")] {
             let found = Command::new(tool)
-                .arg("version")
+                .arg(flag)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
@@ -151,10 +152,17 @@ impl Kamailio {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Kamailio {
-            _guard: guard,
-            tls,
-            ca,
+        Kamailio { guard, tls, ca }
+    }
+}
+
+impl Drop for Kamailio {
+    /// SIGTERM first: Kamailio's main process then stops the children it forked
+    /// (a SIGKILL would leave them running, holding their ports).
+    fn drop(&mut self) {
+        self.guard.signal("TERM");
+        if self.guard.wait_timeout(Duration::from_secs(5)).is_none() {
+            eprintln!("kamailio did not stop on SIGTERM within 5 s; killing it");
         }
     }
 }
