@@ -413,7 +413,7 @@ fn a_trunk_named_by_dns_is_reached_over_tls_through_kamailio() {
             format!("--naptr-record={domain},20,10,s,SIP+D2U,,_sip._udp.{domain}"),
             format!(
                 "--srv-host=_sips._tcp.{domain},edge.{domain},{},10,5",
-                kamailio.tls.port()
+                kamailio.addr.port()
             ),
             format!("--host-record=edge.{domain},127.0.0.1"),
         ],

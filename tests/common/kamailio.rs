@@ -1,5 +1,6 @@
-//! Kamailio from Debian as a TLS front door on loopback (tests/kamailio/tls-proxy.cfg),
-//! with a throwaway certificate made by openssl for the name the test gives.
+//! Kamailio from Debian on loopback: a TLS front door (tests/kamailio/tls-proxy.cfg,
+//! with a throwaway certificate made by openssl for the name the test gives), or a
+//! dispatcher in front of several voxhire nodes (tests/kamailio/dispatcher.cfg).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,8 +13,11 @@ use super::repo_root;
 
 pub struct Kamailio {
     guard: ChildGuard,
-    /// Where it takes SIP over TLS.
-    pub tls: SocketAddr,
+    /// Its directory: config, certificates, log.
+    pub dir: PathBuf,
+    /// Where it takes SIP (over TLS for [`Kamailio::start_tls`], UDP for
+    /// [`Kamailio::start_dispatcher`]).
+    pub addr: SocketAddr,
     /// The CA that signed its certificate (PEM): the test's trust root.
     pub ca: PathBuf,
 }
@@ -22,19 +26,7 @@ impl Kamailio {
     /// Starts Kamailio taking TLS for `name` and relaying to `next_hop_port` on
     /// 127.0.0.1 over UDP.
     pub fn start_tls(scratch: &Path, name: &str, next_hop_port: u16) -> Kamailio {
-        // (`kamailio version` would start a kamailio on the default config.)
-        for (tool, flag) in [("kamailio", "-v"), ("openssl", "version")] {
-            let found = Command::new(tool)
-                .arg(flag)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok();
-            assert!(
-                found,
-                "{tool} is required for this test: run scripts/setup.sh (apt packages kamailio kamailio-tls-modules openssl)"
-            );
-        }
+        require("openssl", "version");
         let dir = scratch.join("kamailio");
         std::fs::create_dir_all(&dir).unwrap();
         // A test CA, and Kamailio's certificate for `name` signed by it.
@@ -131,17 +123,7 @@ impl Kamailio {
             .replace("@NEXT_HOP_PORT@", &next_hop_port.to_string());
         let cfg_path = dir.join("kamailio.cfg");
         std::fs::write(&cfg_path, cfg).unwrap();
-        let log = std::fs::File::create(dir.join("kamailio.log")).unwrap();
-        let mut cmd = Command::new("kamailio");
-        cmd.arg("-f")
-            .arg(&cfg_path)
-            .args(["-DD", "-E", "-m", "64", "-M", "8"])
-            .arg("-Y")
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log);
-        let guard = ChildGuard::spawn("kamailio", &mut cmd);
+        let guard = launch(&dir, &cfg_path);
         let tls = SocketAddr::from(([127, 0, 0, 1], tls_port));
         let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(tls).is_err() {
@@ -152,7 +134,47 @@ impl Kamailio {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Kamailio { guard, tls, ca }
+        Kamailio {
+            guard,
+            dir,
+            addr: tls,
+            ca,
+        }
+    }
+}
+
+impl Kamailio {
+    /// Starts Kamailio as the dispatcher in front of `nodes`
+    /// (tests/kamailio/dispatcher.cfg): SIP over UDP on a free loopback port.
+    pub fn start_dispatcher(scratch: &Path, nodes: &[SocketAddr]) -> Kamailio {
+        let dir = scratch.join("kamailio");
+        std::fs::create_dir_all(&dir).unwrap();
+        let list = dir.join("dispatcher.list");
+        let lines: Vec<String> = nodes.iter().map(|n| format!("1 sip:{n}\n")).collect();
+        std::fs::write(&list, lines.concat()).unwrap();
+        let port = free_udp_port();
+        let cfg = std::fs::read_to_string(repo_root().join("tests/kamailio/dispatcher.cfg"))
+            .unwrap()
+            .replace("@PORT@", &port.to_string())
+            .replace("@LIST@", &list.display().to_string());
+        let cfg_path = dir.join("kamailio.cfg");
+        std::fs::write(&cfg_path, cfg).unwrap();
+        let guard = launch(&dir, &cfg_path);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !super::ports::udp_port_is_bound(port) {
+            assert!(
+                Instant::now() < deadline,
+                "kamailio did not bind udp {port}:\n{}",
+                super::tail(&dir.join("kamailio.log"), 30)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Kamailio {
+            guard,
+            dir,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            ca: PathBuf::new(),
+        }
     }
 }
 
@@ -165,4 +187,34 @@ impl Drop for Kamailio {
             eprintln!("kamailio did not stop on SIGTERM within 5 s; killing it");
         }
     }
+}
+
+/// Starts Kamailio on `cfg` in the foreground, its log in `dir`.
+fn launch(dir: &Path, cfg: &Path) -> ChildGuard {
+    // (`kamailio version` would start a kamailio on the default config.)
+    require("kamailio", "-v");
+    let log = std::fs::File::create(dir.join("kamailio.log")).unwrap();
+    let mut cmd = Command::new("kamailio");
+    cmd.arg("-f")
+        .arg(cfg)
+        .args(["-DD", "-E", "-m", "64", "-M", "8"])
+        .arg("-Y")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    ChildGuard::spawn("kamailio", &mut cmd)
+}
+
+fn require(tool: &str, version_flag: &str) {
+    let found = Command::new(tool)
+        .arg(version_flag)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    assert!(
+        found,
+        "{tool} is required for this test: run scripts/setup.sh (apt packages kamailio kamailio-tls-modules openssl)"
+    );
 }
