@@ -27,15 +27,20 @@ pub(super) struct Timers {
     heap: BinaryHeap<Reverse<(Instant, u64)>>,
     /// Live entries: heap id → owner.
     live: HashMap<u64, Owner>,
-    /// Owner → its live heap id.
-    ids: HashMap<Owner, u64>,
+    /// Owner → its live heap id and deadline.
+    ids: HashMap<Owner, (u64, Instant)>,
     next_id: u64,
 }
 
 impl Timers {
     /// Sets (or with `None` clears) the owner's deadline.
+    /// Called after every message a transaction handles: most leave its
+    /// deadline where it was, and then nothing is pushed.
     pub(super) fn set(&mut self, owner: Owner, at: Option<Instant>) {
-        if let Some(old) = self.ids.remove(&owner) {
+        if self.ids.get(&owner).map(|&(_, old)| old) == at {
+            return;
+        }
+        if let Some((old, _)) = self.ids.remove(&owner) {
             self.live.remove(&old);
         }
         if let Some(at) = at {
@@ -43,7 +48,7 @@ impl Timers {
             self.next_id += 1;
             self.heap.push(Reverse((at, id)));
             self.live.insert(id, owner.clone());
-            self.ids.insert(owner, id);
+            self.ids.insert(owner, (id, at));
         }
         self.prune();
     }
@@ -110,5 +115,18 @@ mod tests {
         );
         assert_eq!(t.next(), None);
         assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn an_unchanged_deadline_adds_no_heap_entry() {
+        let at = Instant::now();
+        let mut t = Timers::default();
+        for _ in 0..5 {
+            t.set(Owner::Call(CallHandle(1)), Some(at));
+        }
+        assert_eq!(t.heap.len(), 1);
+        t.set(Owner::Call(CallHandle(1)), None);
+        t.set(Owner::Call(CallHandle(1)), None);
+        assert_eq!((t.heap.len(), t.len()), (0, 0));
     }
 }
