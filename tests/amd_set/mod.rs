@@ -67,22 +67,15 @@ pub fn evaluate(clip: &Clip, vad: &Arc<SileroVad>, config: AmdConfig) -> ClipRes
     let pcm = voxhire_media::g711::decode_ulaw(&bytes);
     let mut stream = VadStream::new(vad.clone(), VadConfig::default());
     let mut detector = Detector::new(config);
-    let mut beeps = voxhire_speech::amd::BeepDetector::new();
     let mut decision = None;
-    let mut beep_at_ms = None;
     for frame in pcm.chunks(160) {
         for f in stream.push(frame).expect("VAD") {
-            if decision.is_none() {
-                decision = detector.push(&f);
-            }
-            if beep_at_ms.is_none() && beeps.push(&f) {
-                beep_at_ms = Some(f.start_ms() + 32);
-            }
+            decision = decision.or(detector.push(&f));
         }
     }
     ClipResult {
         decision: decision.expect("the detector decides within the clip"),
-        beep_at_ms,
+        beep_at_ms: detector.beep_at_ms(),
     }
 }
 

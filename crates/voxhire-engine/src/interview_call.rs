@@ -414,7 +414,7 @@ impl CallRun<'_> {
                     )
                     .await?
                     {
-                        Screened::Person(_, audio) => audio,
+                        Screened::Person(audio) => audio,
                         Screened::Machine(v) => return Ok(Conversation::Voicemail(v)),
                         Screened::Gone => return Ok(Conversation::Nothing),
                     }

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 use voxhire_nlu::Lang;
-use voxhire_speech::amd::{AmdConfig, BeepDetector, Decision, Detector, Verdict};
+use voxhire_speech::amd::{AmdConfig, Decision, Detector, Verdict};
 use voxhire_speech::vad::{VadConfig, VadStream};
 
 use crate::interview::outputs::EventLog;
@@ -88,7 +88,7 @@ impl Ear {
 /// What listening to the answer found.
 pub enum Screened {
     /// A person (or nobody speaking): the interview gets the call's audio back.
-    Person(Decision, mpsc::Receiver<Arc<[i16]>>),
+    Person(mpsc::Receiver<Arc<[i16]>>),
     Machine(Voicemail),
     /// The far end hung up (or the call was stopped) while we listened.
     Gone,
@@ -110,8 +110,6 @@ pub async fn screen(
         vad: VadStream::new(stack.vad.clone(), VadConfig::default()),
     };
     let mut detector = Detector::new(policy.config);
-    let mut beeps = BeepDetector::new();
-    let mut beep_at_ms = None;
     // RTP that never comes must not hold the call: decide on the clock as well.
     let deadline =
         tokio::time::Instant::now() + Duration::from_millis(policy.config.total_analysis_ms + 500);
@@ -129,10 +127,9 @@ pub async fn screen(
         };
         let mut decided = None;
         for f in &frames {
-            if beep_at_ms.is_none() && beeps.push(f) {
-                beep_at_ms = Some(f.start_ms() + 32);
-            }
-            decided = decided.or_else(|| detector.push(f));
+            // Every chunk goes in: after the decision the detector still listens
+            // for the beep.
+            decided = decided.or(detector.push(f));
         }
         if let Some(d) = decided {
             break d;
@@ -144,19 +141,19 @@ pub async fn screen(
     );
     tracing::info!(verdict = ?decision.verdict, reason = ?decision.reason, at_ms = decision.at_ms, "answering-machine detection");
     if decision.verdict != Verdict::Machine {
-        return Ok(Screened::Person(decision, ear.audio));
+        return Ok(Screened::Person(ear.audio));
     }
     let mut voicemail = Voicemail {
         decision,
         message_left: false,
-        beep_at_ms,
+        beep_at_ms: detector.beep_at_ms(),
     };
     if policy.on_machine == OnMachine::LeaveMessage {
         let text = policy.message.as_deref().unwrap_or(default_message(lang));
-        voicemail.beep_at_ms = match beep_at_ms {
-            Some(at) => Some(at),
-            None => wait_for_the_beep(&mut ear, &mut beeps, decision.at_ms, hangup).await?,
-        };
+        if voicemail.beep_at_ms.is_none() {
+            voicemail.beep_at_ms =
+                wait_for_the_beep(&mut ear, &mut detector, decision.at_ms, hangup).await?;
+        }
         if *hangup.borrow() {
             return Ok(Screened::Machine(voicemail));
         }
@@ -173,7 +170,7 @@ pub async fn screen(
 /// when there is no beep, or 30 s at most. Returns when the beep was heard.
 async fn wait_for_the_beep(
     ear: &mut Ear,
-    beeps: &mut BeepDetector,
+    detector: &mut Detector,
     from_ms: u64,
     hangup: &mut watch::Receiver<bool>,
 ) -> Result<Option<u64>> {
@@ -189,9 +186,10 @@ async fn wait_for_the_beep(
             return Ok(None);
         };
         for f in &frames {
-            let end = f.start_ms() + 32;
-            if beeps.push(f) {
-                return Ok(Some(end));
+            let end = f.end_ms();
+            detector.push(f);
+            if let Some(at) = detector.beep_at_ms() {
+                return Ok(Some(at));
             }
             if f.is_speech {
                 last_speech_end = end;

@@ -6,8 +6,9 @@
 //! ends with a beep.
 //!
 //! [`Detector::push`] takes each [`VadFrame`] and returns a [`Verdict`] once it is sure
-//! (or when the analysis window is over). [`BeepDetector`] finds the tone that invites a
-//! message, for leaving one after it.
+//! (or when the analysis window is over). Its [`BeepDetector`] finds the tone that
+//! invites a message: fed on after the decision, [`Detector::beep_at_ms`] says when
+//! it came, for leaving a message after it.
 //!
 //! The thresholds were tuned on the dev half of `tests/speech/amd/` and are reported on
 //! its test half (`tests/amd_accuracy.rs`).
@@ -98,6 +99,8 @@ pub struct Detector {
     words: u32,
     in_word: bool,
     decision: Option<Decision>,
+    /// The end of the first beep heard.
+    beep_at_ms: Option<u64>,
 }
 
 impl Detector {
@@ -110,29 +113,36 @@ impl Detector {
             words: 0,
             in_word: false,
             decision: None,
+            beep_at_ms: None,
         }
     }
 
-    /// The decision, once made.
-    pub fn decision(&self) -> Option<Decision> {
-        self.decision
+    /// When the first beep ended (ms after the answer), before or after the
+    /// decision.
+    pub fn beep_at_ms(&self) -> Option<u64> {
+        self.beep_at_ms
     }
 
     /// Takes the next chunk (in stream order, from the answer on); returns the
-    /// decision when this chunk settles it, once.
+    /// decision when this chunk settles it, once. Chunks after that only go
+    /// to the beep finder.
     pub fn push(&mut self, frame: &VadFrame) -> Option<Decision> {
+        let start = frame.start_ms();
+        let end = frame.end_ms();
+        let beep = self.beep.push(frame);
+        if beep && self.beep_at_ms.is_none() {
+            self.beep_at_ms = Some(end);
+        }
         if self.decision.is_some() {
             return None;
         }
-        let start = frame.start_ms();
-        let end = start + chunk_ms();
         let decide = |verdict, reason| Decision {
             verdict,
             reason,
             at_ms: end,
         };
         let c = self.config;
-        let decision = if self.beep.push(frame) {
+        let decision = if beep {
             Some(decide(Verdict::Machine, Reason::Beep))
         } else if frame.is_speech {
             let gap = self.last_speech_end.map_or(0, |e| start.saturating_sub(e));
@@ -179,10 +189,6 @@ impl Detector {
         self.decision = decision;
         decision
     }
-}
-
-fn chunk_ms() -> u64 {
-    VAD_CHUNK as u64 * 1000 / u64::from(VAD_RATE)
 }
 
 /// Finds a voicemail beep: a steady pure tone between 300 and 2500 Hz lasting at
@@ -309,7 +315,7 @@ mod tests {
     }
 
     fn chunks(ms: u64) -> usize {
-        (ms / chunk_ms()) as usize
+        (ms * u64::from(VAD_RATE) / 1000 / VAD_CHUNK as u64) as usize
     }
 
     fn pattern(parts: &[(bool, u64)]) -> Vec<bool> {

@@ -218,6 +218,11 @@ impl VadFrame {
     pub fn start_ms(&self) -> u64 {
         self.start_sample * 1000 / u64::from(VAD_RATE)
     }
+
+    /// Where the chunk ends (ms).
+    pub fn end_ms(&self) -> u64 {
+        (self.start_sample + VAD_CHUNK as u64) * 1000 / u64::from(VAD_RATE)
+    }
 }
 
 /// One call's voice activity detector: chunking, model state and hysteresis.
