@@ -92,8 +92,14 @@ impl HostPort {
         })
     }
 
-    fn ip(&self) -> Option<IpAddr> {
-        self.host.parse().ok()
+    /// The address itself when the host is an IP literal (no DNS needed), with
+    /// `transport`'s default port when none was written.
+    pub fn literal(&self, transport: Transport) -> Option<SocketAddr> {
+        let ip: IpAddr = self.host.parse().ok()?;
+        Some(SocketAddr::new(
+            ip,
+            self.port.unwrap_or(service(transport).2),
+        ))
     }
 }
 
@@ -133,8 +139,7 @@ impl Locator {
     /// The addresses to try for `server` over `transport`, best first.
     pub async fn targets(&self, server: &HostPort, transport: Transport) -> Result<Vec<Target>> {
         let (naptr_service, srv_prefix, default_port) = service(transport);
-        if let Some(ip) = server.ip() {
-            let addr = SocketAddr::new(ip, server.port.unwrap_or(default_port));
+        if let Some(addr) = server.literal(transport) {
             return Ok(vec![Target {
                 addr,
                 found_by: "literal",

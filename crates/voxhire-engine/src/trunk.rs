@@ -178,19 +178,9 @@ impl Trunk {
             .transpose()?;
         // An address needs no DNS; a name is resolved by `locate`.
         let (proxy, proxy_name) = match proxy_name {
-            Some(hp) => match hp.host.parse::<std::net::IpAddr>() {
-                Ok(ip) => (
-                    Some(SocketAddr::new(
-                        ip,
-                        hp.port.unwrap_or(if transport == Transport::Tls {
-                            5061
-                        } else {
-                            crate::locate::SIP_PORT
-                        }),
-                    )),
-                    None,
-                ),
-                Err(_) => (None, Some(hp)),
+            Some(hp) => match hp.literal(transport) {
+                Some(addr) => (Some(addr), None),
+                None => (None, Some(hp)),
             },
             None => (None, None),
         };
@@ -300,6 +290,8 @@ mod tests {
         let t = Trunk::parse("proxy = \"10.1.2.3\"").unwrap();
         assert_eq!(t.proxy, Some("10.1.2.3:5060".parse().unwrap()));
         assert_eq!(t.proxy_name, None);
+        let t = Trunk::parse("proxy = \"10.1.2.3\"\ntransport = \"tls\"").unwrap();
+        assert_eq!(t.proxy, Some("10.1.2.3:5061".parse().unwrap()));
     }
 
     #[test]
