@@ -10,7 +10,6 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use anyhow::Result;
-use tokio::task::JoinSet;
 use voxhire_sip::dialog::{Dialog, DialogState};
 use voxhire_sip::ua::Event;
 
@@ -39,40 +38,42 @@ pub enum OrphanEnd {
 /// Sends a BYE for each dialog and waits (at most ~35 s) for each to end;
 /// returns each Call-ID with how it went, in the order given.
 pub async fn end_orphans(line: &Outbound, dialogs: Vec<DialogState>) -> Vec<(String, OrphanEnd)> {
-    let mut waits = JoinSet::new();
-    for (i, state) in dialogs.into_iter().enumerate() {
-        let call_id = state.call_id.clone();
-        let Some(dialog) = Dialog::from_state(&state) else {
-            waits.spawn(async move { (i, call_id, OrphanEnd::Unreadable) });
-            continue;
-        };
-        let Ok(call) = line.sip.end_orphan(dialog).await else {
-            waits.spawn(async move { (i, call_id, OrphanEnd::NoAnswer) });
-            continue;
-        };
-        let mut events = line.router.register(call);
-        let router = line.router.clone();
-        waits.spawn(async move {
-            let ended = tokio::time::timeout(BYE_WAIT, async {
-                while let Some(ev) = events.recv().await {
-                    if matches!(ev, Event::Ended { .. }) {
-                        return true;
-                    }
+    // All BYEs leave at once; their answers are awaited in the order given.
+    let mut waits = Vec::new();
+    for state in dialogs {
+        let wait = match Dialog::from_state(&state) {
+            None => tokio::spawn(async { OrphanEnd::Unreadable }),
+            Some(dialog) => match line.sip.end_orphan(dialog).await {
+                Err(_) => tokio::spawn(async { OrphanEnd::NoAnswer }),
+                Ok(call) => {
+                    let mut events = line.router.register(call);
+                    let router = line.router.clone();
+                    tokio::spawn(async move {
+                        let ended = tokio::time::timeout(BYE_WAIT, async {
+                            while let Some(ev) = events.recv().await {
+                                if matches!(ev, Event::Ended { .. }) {
+                                    return true;
+                                }
+                            }
+                            false
+                        })
+                        .await;
+                        router.forget(call);
+                        match ended {
+                            Ok(true) => OrphanEnd::Ended,
+                            _ => OrphanEnd::NoAnswer,
+                        }
+                    })
                 }
-                false
-            })
-            .await;
-            router.forget(call);
-            let how = match ended {
-                Ok(true) => OrphanEnd::Ended,
-                _ => OrphanEnd::NoAnswer,
-            };
-            (i, call_id, how)
-        });
+            },
+        };
+        waits.push((state.call_id, wait));
     }
-    let mut done: Vec<(usize, String, OrphanEnd)> = waits.join_all().await;
-    done.sort_by_key(|(i, _, _)| *i);
-    done.into_iter().map(|(_, id, how)| (id, how)).collect()
+    let mut out = Vec::with_capacity(waits.len());
+    for (call_id, wait) in waits {
+        out.push((call_id, wait.await.unwrap_or(OrphanEnd::NoAnswer)));
+    }
+    out
 }
 
 /// A dialog as a store keeps it: JSON, sealed under `keys` (bound to
