@@ -52,7 +52,7 @@ pub fn interview(
     ];
     let run = run_call(&args, scratch.path(), user, Duration::from_secs(600));
     assert_eq!(
-        run.status.and_then(|s| s.code()),
+        run.code(),
         Some(0),
         "voxhire call failed\n{}",
         run.diagnostics()
@@ -374,12 +374,7 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
         "campaign",
         Duration::from_secs(600),
     );
-    assert_eq!(
-        run.status.and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        run.diagnostics()
-    );
+    assert_eq!(run.code(), Some(0), "{}", run.diagnostics());
     let summary = read_json(&out.join("summary.json"));
     let why = format!("{summary:#}\n{}", run.diagnostics());
     let row = |id: &str| {
@@ -470,12 +465,7 @@ fn campaign_retries_busy_and_no_answer_and_honours_do_not_call() {
         "campaign-rerun",
         Duration::from_secs(60),
     );
-    assert_eq!(
-        again.status.and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        again.diagnostics()
-    );
+    assert_eq!(again.code(), Some(0), "{}", again.diagnostics());
     assert!(
         again.stdout.contains("nobody left to call now")
             && again.stdout.contains("callback pending: erin"),
@@ -677,8 +667,8 @@ fn a_store_error_mid_campaign_hangs_up_the_calls_in_progress() {
         Duration::from_secs(300),
     );
     let why = run.diagnostics();
-    assert_eq!(run.status.and_then(|s| s.code()), Some(1), "{why}");
-    let stderr = std::fs::read_to_string(&run.stderr_path).unwrap_or_default();
+    assert_eq!(run.code(), Some(1), "{why}");
+    let stderr = run.stderr();
     assert!(
         stderr.contains("recording the opt-out"),
         "the error names its cause\n{why}"
@@ -775,8 +765,8 @@ fn a_killed_campaign_run_is_closed_as_interrupted_and_its_files_kept_on_the_reru
         Duration::from_secs(120),
     );
     let why = rerun.diagnostics();
-    assert_eq!(rerun.status.and_then(|s| s.code()), Some(0), "{why}");
-    let stderr = std::fs::read_to_string(&rerun.stderr_path).unwrap_or_default();
+    assert_eq!(rerun.code(), Some(0), "{why}");
+    let stderr = rerun.stderr();
     assert!(
         stderr.contains("closed as interrupted (kept: recording.wav, events.jsonl)"),
         "{why}"

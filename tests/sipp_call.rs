@@ -340,8 +340,8 @@ fn a_trunk_named_by_dns_is_located_through_naptr_srv_and_a_records() {
         "tls-only",
         CALL_DEADLINE,
     );
-    let stderr = std::fs::read_to_string(&refused.stderr_path).unwrap_or_default();
-    assert_ne!(refused.status.and_then(|s| s.code()), Some(0), "{stderr}");
+    let stderr = refused.stderr();
+    assert_ne!(refused.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains("tls-only.voxhire.test") && stderr.contains("SIPS+D2T only"),
         "{stderr}"
@@ -447,7 +447,7 @@ fn a_trunk_named_by_dns_is_reached_over_tls_through_kamailio() {
         "the call ended cleanly, not at Timer F: {:?}",
         run.elapsed
     );
-    let stderr = std::fs::read_to_string(&run.stderr_path).unwrap_or_default();
+    let stderr = run.stderr();
     assert!(stderr.contains("SIP over TLS connected"), "{stderr}");
     let log = std::fs::read_to_string(scratch.join("dnsmasq.log")).unwrap();
     assert!(
@@ -495,7 +495,7 @@ fn a_trunk_named_by_dns_is_reached_over_tls_through_kamailio() {
     args.extend(["--ring-timeout".to_string(), "5".to_string()]);
     // A transport failure is a 503 for the INVITE (RFC 3261 §8.1.3.1): at once.
     let refused = run_call(&args, scratch.path(), "untrusted", CALL_DEADLINE);
-    let stderr = std::fs::read_to_string(&refused.stderr_path).unwrap_or_default();
+    let stderr = refused.stderr();
     assert!(
         stderr.contains("TLS handshake") && stderr.contains("invalid peer certificate"),
         "{stderr}"

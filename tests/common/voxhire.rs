@@ -55,6 +55,18 @@ pub struct CallRun {
 }
 
 impl CallRun {
+    /// The exit code (`None` when killed at the deadline or by a signal).
+    #[allow(dead_code)]
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|s| s.code())
+    }
+
+    /// What voxhire wrote on stderr.
+    #[allow(dead_code)]
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
     /// The one JSON line the contract promises on stdout; panics (with
     /// voxhire's stderr) if the call did not exit 0 or printed anything else.
     pub fn json(&self) -> Value {
