@@ -15,31 +15,8 @@
 # and onnxruntime, installed into the private virtualenv the ASR set generator uses.
 set -euo pipefail
 cd "$(dirname "$0")"
-ROOT=$(cd ../.. && pwd)
-
-command -v sox >/dev/null || { echo "make-heldout-set: sox not installed" >&2; exit 1; }
-command -v espeak-ng >/dev/null || { echo "make-heldout-set: espeak-ng not installed" >&2; exit 1; }
-[ -f "$ROOT/models/kokoro/kokoro-v1.0.int8.onnx" ] || {
-  echo "make-heldout-set: models/kokoro missing: run scripts/fetch-models.sh" >&2; exit 1; }
-
-CACHE="${VOXHIRE_MODEL_CACHE:-$HOME/.cache/voxhire/pkgs}"
-VENV="$HOME/.cache/voxhire/asr-testset-venv"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-fi
-"$VENV/bin/pip" install --quiet "misaki[zh]==0.9.4" "kokoro-onnx==0.6.1" "onnxruntime==1.32.0"
-
-# Voice styles: the kokoro-js npm package holds all 54 (fetch-models.sh keeps only the
-# product's few under models/).
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-TGZ="$CACHE/kokoro-js-1.2.1.tgz"
-if [ ! -f "$TGZ" ]; then
-  (cd "$tmp" && npm pack --silent kokoro-js@1.2.1 >/dev/null)
-  TGZ="$tmp/kokoro-js-1.2.1.tgz"
-fi
-tar -xzf "$TGZ" -C "$tmp" package/voices
-export KOKORO_VOICES_DIR="$tmp/package/voices"
+KOKORO_TOOL=make-heldout-set
+source ./kokoro-env.sh
 
 export OMP_NUM_THREADS=1
 PYTHONDONTWRITEBYTECODE=1 nice -n 10 "$VENV/bin/python" make_heldout_set.py "$@"
