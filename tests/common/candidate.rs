@@ -67,6 +67,16 @@ impl Candidate {
         }
     }
 
+    /// The line of a finished INVITE, if one has been printed.
+    pub fn try_next_call(&self) -> Option<Value> {
+        while let Ok(line) = self.lines.try_recv() {
+            if line["user"].is_string() {
+                return Some(line);
+            }
+        }
+        None
+    }
+
     /// The candidate's line for the next finished INVITE.
     pub fn next_call(&self, timeout: Duration) -> Value {
         let deadline = std::time::Instant::now() + timeout;

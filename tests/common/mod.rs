@@ -18,6 +18,7 @@ pub mod dns;
 pub mod http;
 pub mod kamailio;
 pub mod ports;
+pub mod postgres;
 pub mod process;
 pub mod server;
 pub mod sipp;

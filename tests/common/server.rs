@@ -29,8 +29,19 @@ impl Server {
 
     /// [`Server::start`] with more arguments (e.g. `--tls-cert`).
     pub fn start_with(scratch: &Scratch, data: &std::path::Path, extra: &[&str]) -> Server {
+        Server::start_named(scratch, data, "server", extra)
+    }
+
+    /// [`Server::start_with`], its stderr in `<name>.stderr` (several nodes
+    /// in one test).
+    pub fn start_named(
+        scratch: &Scratch,
+        data: &std::path::Path,
+        name: &str,
+        extra: &[&str],
+    ) -> Server {
         let (lo, hi) = free_port_range(8);
-        let stderr = scratch.join("server.stderr");
+        let stderr = scratch.join(&format!("{name}.stderr"));
         let mut cmd = voxhire();
         cmd.args(["server", "--listen", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
             .arg("--data")
@@ -67,12 +78,19 @@ impl Server {
 }
 
 pub fn api_key(data: &std::path::Path, scope: &str) -> String {
-    let out = voxhire()
-        .args(["apikey", "create", "--name", "ats", "--scope", scope])
+    api_key_in(data, None, scope)
+}
+
+/// [`api_key`] in a PostgreSQL store (`--database`).
+pub fn api_key_in(data: &std::path::Path, database: Option<&str>, scope: &str) -> String {
+    let mut cmd = voxhire();
+    cmd.args(["apikey", "create", "--name", "ats", "--scope", scope])
         .arg("--data")
-        .arg(data)
-        .output()
-        .expect("voxhire apikey create");
+        .arg(data);
+    if let Some(url) = database {
+        cmd.args(["--database", url]);
+    }
+    let out = cmd.output().expect("voxhire apikey create");
     assert!(
         out.status.success(),
         "{}",

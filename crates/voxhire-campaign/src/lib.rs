@@ -65,7 +65,7 @@ pub use config::{
 pub use dnc::{append as append_do_not_call, DoNotCallList};
 pub use error::CampaignError;
 pub use outcome::{AttemptOutcome, AttemptRecord};
-pub use scheduler::{Dial, Scheduler};
+pub use scheduler::{Dial, Elsewhere, Scheduler};
 pub use store::{DialogWriter, Store};
 pub use summary::{write_summary, CampaignSummary, CandidateRow, CandidateStatus};
 pub use window::{CallingWindow, WindowField};

@@ -43,6 +43,20 @@ pub struct Dial {
     pub ring_timeout: TimeDelta,
 }
 
+/// A candidate another node sharing the campaign's store has, or has had:
+/// what that store says of them when this node's claim was refused.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Elsewhere {
+    /// Their ended attempts, from every node.
+    pub attempts: Vec<AttemptRecord>,
+    /// Attempts started so far, ended or not (the next one is this + 1).
+    pub attempts_made: u32,
+    /// Until when another node holds them (on a call, or about to be).
+    pub busy_until: Option<DateTime<Utc>>,
+    /// They are not to be called again (settled, erased, opted out).
+    pub closed: bool,
+}
+
 /// Where a candidate stands.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum State {
@@ -82,6 +96,9 @@ pub struct Scheduler {
     pub(crate) entries: Vec<Entry>,
     in_flight: usize,
     last_dial_at: Option<DateTime<Utc>>,
+    /// `last_dial_at` before the latest dial, restored when that dial is
+    /// given up ([`Scheduler::handle_elsewhere`]): no call left, no gap owed.
+    dial_before: Option<DateTime<Utc>>,
     /// The latest `now` seen: `poll_timeout` and `summary` take no clock.
     pub(crate) now: DateTime<Utc>,
 }
@@ -127,23 +144,10 @@ impl Scheduler {
             config,
             in_flight: 0,
             last_dial_at: None,
+            dial_before: None,
             now,
         };
-        let mut prior: Vec<&AttemptRecord> = prior.iter().collect();
-        prior.sort_by_key(|r| r.attempt_no);
-        for r in prior {
-            // Records of people no longer on the list are history, not work.
-            let Some(i) = s.index_of(&r.candidate_id) else {
-                continue;
-            };
-            let e = &mut s.entries[i];
-            e.attempts += 1;
-            e.last_attempt_no = e.last_attempt_no.max(r.attempt_no);
-            if r.report_path.is_some() {
-                e.report_path = r.report_path.clone();
-            }
-            s.settle(i, r.effective_outcome(), r.effective_end());
-        }
+        s.replay(prior);
         for e in &mut s.entries {
             if matches!(e.state, State::Waiting { .. }) && dnc.contains(&e.candidate.address) {
                 e.state = State::SkippedDnc;
@@ -233,6 +237,7 @@ impl Scheduler {
             attempt_no: e.last_attempt_no,
         };
         self.in_flight += 1;
+        self.dial_before = self.last_dial_at;
         self.last_dial_at = Some(now);
         let candidate = e.candidate.clone();
         let attempt_no = e.last_attempt_no;
@@ -308,7 +313,88 @@ impl Scheduler {
         Ok(())
     }
 
+    /// The dial [`Scheduler::poll_dial`] just returned for `candidate_id` did
+    /// not happen: another node sharing the campaign's store has the
+    /// candidate. `elsewhere` is the store's view of them; the entry is
+    /// rebuilt from it as [`Scheduler::new`] builds it from `prior`, and waits
+    /// out the other node's claim.
+    pub fn handle_elsewhere(
+        &mut self,
+        candidate_id: &str,
+        elsewhere: &Elsewhere,
+        now: DateTime<Utc>,
+    ) -> Result<(), CampaignError> {
+        self.now = self.now.max(now);
+        let i = self
+            .index_of(candidate_id)
+            .filter(|&i| matches!(self.entries[i].state, State::InFlight { .. }))
+            .ok_or_else(|| CampaignError::NotInFlight {
+                candidate_id: candidate_id.to_owned(),
+            })?;
+        self.in_flight -= 1;
+        self.last_dial_at = self.dial_before;
+        let e = &mut self.entries[i];
+        *e = Entry {
+            candidate: e.candidate.clone(),
+            state: State::Waiting { not_before: None },
+            attempts: 0,
+            last_attempt_no: 0,
+            answered: false,
+            report_path: None,
+            last_outcome: None,
+            callbacks: 0,
+        };
+        let records: Vec<AttemptRecord> = elsewhere
+            .attempts
+            .iter()
+            .filter(|r| r.candidate_id == candidate_id)
+            .cloned()
+            .collect();
+        self.replay(&records);
+        let e = &mut self.entries[i];
+        e.last_attempt_no = e.last_attempt_no.max(elsewhere.attempts_made);
+        if let State::Waiting { not_before } = e.state {
+            e.state = if elsewhere.closed {
+                State::Done {
+                    last: e.last_outcome.clone().unwrap_or(AttemptOutcome::Failed {
+                        reason: "no longer to be called (changed outside this campaign)".to_owned(),
+                    }),
+                }
+            } else {
+                // While the other node holds the candidate, look again when
+                // its claim would lapse; never sooner than a second from now.
+                let recheck = elsewhere
+                    .busy_until
+                    .unwrap_or(now)
+                    .max(now + TimeDelta::seconds(1));
+                State::Waiting {
+                    not_before: Some(not_before.map_or(recheck, |t| t.max(recheck))),
+                }
+            };
+        }
+        Ok(())
+    }
+
     // ---- internals ----
+
+    /// Applies attempt records, oldest first, to the entries they name.
+    fn replay(&mut self, records: &[AttemptRecord]) {
+        let mut records: Vec<&AttemptRecord> = records.iter().collect();
+        records.sort_by_key(|r| r.attempt_no);
+        for r in records {
+            // Records of people no longer on the list are history, not work.
+            let Some(i) = self.index_of(&r.candidate_id) else {
+                continue;
+            };
+            let e = &mut self.entries[i];
+            e.attempts += 1;
+            e.last_attempt_no = e.last_attempt_no.max(r.attempt_no);
+            if r.report_path.is_some() {
+                e.report_path = r.report_path.clone();
+            }
+            self.settle(i, r.effective_outcome(), r.effective_end());
+        }
+    }
 
     fn index_of(&self, candidate_id: &str) -> Option<usize> {
         self.entries

@@ -615,3 +615,78 @@ fn each_attempt_writes_to_its_own_directory() {
         Some(second.call_dir.join("report.json").as_path())
     );
 }
+
+/// Another node sharing the store holds Bob: the dial is given back (no call
+/// in flight, no pacing gap owed), Bob waits out the other node's claim, and
+/// when the store then shows that node's busy attempt, the next dial is
+/// attempt 2 after the backoff. A candidate settled elsewhere is done.
+#[test]
+fn a_candidate_another_node_holds_is_waited_for_then_taken_from_the_store() {
+    use voxhire_campaign::Elsewhere;
+    let t0 = t("2026-11-24T10:00:00Z");
+    let cands = candidates(&[
+        ("bob", "sip:bob@127.0.0.1:5090", "Europe/London"),
+        ("dana", "sip:dana@127.0.0.1:5090", "Europe/London"),
+    ]);
+    let mut s = scheduler(config(RETRY), cands, DoNotCallList::new(), &[], t0);
+    let d = s.poll_dial(t0).expect("bob is due");
+    assert_eq!((d.candidate.id.as_str(), d.attempt_no), ("bob", 1));
+    let held = Elsewhere {
+        attempts: vec![],
+        attempts_made: 1,
+        busy_until: Some(t0 + secs(15)),
+        closed: false,
+    };
+    s.handle_elsewhere("bob", &held, t0).unwrap();
+    assert_eq!(s.in_flight(), 0, "the refused dial is not in flight");
+    // Dana settled on the other node: not dialled here.
+    let d = s
+        .poll_dial(t0)
+        .expect("the refused dial owes no pacing gap");
+    assert_eq!(d.candidate.id, "dana");
+    let settled = Elsewhere {
+        attempts: vec![AttemptRecord {
+            candidate_id: "dana".into(),
+            attempt_no: 1,
+            started_at: t0,
+            ended_at: Some(t0 + secs(30)),
+            outcome: Some(AttemptOutcome::OptedOut),
+            report_path: None,
+        }],
+        attempts_made: 1,
+        busy_until: None,
+        closed: true,
+    };
+    s.handle_elsewhere("dana", &settled, t0).unwrap();
+    assert_eq!(s.poll_dial(t0 + secs(14)), None, "bob is held until 15 s");
+    assert_eq!(s.poll_timeout(), Some(t0 + secs(15)));
+    // At 15 s the store shows the other node's attempt 1: busy, ended at 10 s.
+    let d = s.poll_dial(t0 + secs(15)).expect("bob is looked at again");
+    assert_eq!(d.attempt_no, 2);
+    let busy = Elsewhere {
+        attempts: vec![AttemptRecord {
+            candidate_id: "bob".into(),
+            attempt_no: 1,
+            started_at: t0,
+            ended_at: Some(t0 + secs(10)),
+            outcome: Some(AttemptOutcome::Busy),
+            report_path: None,
+        }],
+        attempts_made: 2,
+        busy_until: Some(t0 + secs(30)),
+        closed: false,
+    };
+    s.handle_elsewhere("bob", &busy, t0 + secs(15)).unwrap();
+    // Attempt 2 is the other node's too (on the line until 30 s), and the
+    // busy attempt 1 owes the 60 s backoff: attempt 3 at 70 s.
+    assert_eq!(s.poll_dial(t0 + secs(30)), None);
+    let d = s
+        .poll_dial(t0 + secs(70))
+        .expect("after the claim and the backoff");
+    assert_eq!(d.attempt_no, 3);
+    s.handle_result("bob", completed(80.0), t0 + secs(90))
+        .unwrap();
+    assert!(s.is_finished());
+    let sum = s.summary();
+    assert_eq!(sum.rows[1].status, CandidateStatus::OptedOut);
+}

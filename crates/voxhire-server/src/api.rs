@@ -327,7 +327,7 @@ async fn create_job(
     };
     sqlx::query(
         "INSERT INTO jobs (id, title, language, script_toml, created_at, requirements, campaign, retention)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&job.id)
     .bind(&job.title)
@@ -399,7 +399,7 @@ async fn list_jobs(
     _caller: Allowed<need::ReadRecords>,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Listed<Job>>> {
-    let rows = sqlx::query("SELECT * FROM jobs WHERE (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2")
+    let rows = sqlx::query("SELECT * FROM jobs WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
         .bind(&page.after)
         .bind(page.limit()?)
         .fetch_all(&st.store.pool)
@@ -410,7 +410,7 @@ async fn list_jobs(
 }
 
 async fn find_job(st: &AppState, id: &str) -> ApiResult<Job> {
-    sqlx::query("SELECT * FROM jobs WHERE id = ?1")
+    sqlx::query("SELECT * FROM jobs WHERE id = $1")
         .bind(id)
         .fetch_optional(&st.store.pool)
         .await?
@@ -598,11 +598,12 @@ async fn insert_candidate(
             .map(serde_json::to_value)
             .transpose()
             .map_err(anyhow::Error::from)?,
+        node: None,
     };
     let mut tx = st.store.pool.begin().await?;
     sqlx::query(
         "INSERT INTO candidates (id, job_id, external_id, name, phone, language, timezone, status, created_at, updated_at, resume_text, screening)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)",
     )
     .bind(&candidate.id)
     .bind(&candidate.job_id)
@@ -668,8 +669,8 @@ async fn list_candidates(
     find_job(&st, &job_id).await?;
     crate::access::record_read(&st, &caller, "candidates", &job_id).await?;
     let rows = sqlx::query(
-        "SELECT * FROM candidates WHERE job_id = ?1 AND (?2 IS NULL OR id > ?2) AND (?3 IS NULL OR status = ?3)
-         ORDER BY id LIMIT ?4",
+        "SELECT * FROM candidates WHERE job_id = $1 AND ($2 IS NULL OR id > $2) AND ($3 IS NULL OR status = $3)
+         ORDER BY id LIMIT $4",
     )
     .bind(&job_id)
     .bind(&page.after)
@@ -686,7 +687,7 @@ async fn list_candidates(
 }
 
 async fn find_candidate(st: &AppState, id: &str) -> ApiResult<Candidate> {
-    sqlx::query("SELECT * FROM candidates WHERE id = ?1")
+    sqlx::query("SELECT * FROM candidates WHERE id = $1")
         .bind(id)
         .fetch_optional(&st.store.pool)
         .await?
@@ -716,7 +717,7 @@ async fn candidate_events(
 ) -> ApiResult<Json<Items<CandidateEvent>>> {
     find_candidate(&st, &id).await?;
     crate::access::record_read(&st, &caller, "status_history", &id).await?;
-    let rows = sqlx::query("SELECT * FROM candidate_events WHERE candidate_id = ?1 ORDER BY seq")
+    let rows = sqlx::query("SELECT * FROM candidate_events WHERE candidate_id = $1 ORDER BY seq")
         .bind(&id)
         .fetch_all(&st.store.pool)
         .await?;
@@ -734,12 +735,13 @@ async fn candidate_events(
 }
 
 /// An interview attempt as the API shows it, with its report.
-fn interview_json(
-    r: &sqlx::sqlite::SqliteRow,
-    keys: &Keyring,
-) -> anyhow::Result<serde_json::Value> {
+fn interview_json(r: &sqlx::any::AnyRow, keys: &Keyring) -> anyhow::Result<serde_json::Value> {
     let id: String = r.get("id");
-    let report = open_text(keys, &label(&id, "report"), r.get("report_json"))?;
+    let report = open_text(
+        keys,
+        &label(&id, "report"),
+        crate::store::bytes_of(r, "report_json"),
+    )?;
     let run_dir = std::path::PathBuf::from(r.get::<String, _>("run_dir"));
     let files: serde_json::Map<String, serde_json::Value> = CALL_FILES
         .iter()
@@ -784,7 +786,7 @@ async fn candidate_interviews(
 ) -> ApiResult<Json<serde_json::Value>> {
     find_candidate(&st, &id).await?;
     crate::access::record_read(&st, &caller, "interviews", &id).await?;
-    let rows = sqlx::query("SELECT * FROM interviews WHERE candidate_id = ?1 ORDER BY attempt_no")
+    let rows = sqlx::query("SELECT * FROM interviews WHERE candidate_id = $1 ORDER BY attempt_no")
         .bind(&id)
         .fetch_all(&st.store.pool)
         .await?;
@@ -795,8 +797,8 @@ async fn candidate_interviews(
     Ok(Json(serde_json::json!({"items": items})))
 }
 
-async fn find_interview(st: &AppState, id: &str) -> ApiResult<sqlx::sqlite::SqliteRow> {
-    sqlx::query("SELECT * FROM interviews WHERE id = ?1")
+async fn find_interview(st: &AppState, id: &str) -> ApiResult<sqlx::any::AnyRow> {
+    sqlx::query("SELECT * FROM interviews WHERE id = $1")
         .bind(id)
         .fetch_optional(&st.store.pool)
         .await?
@@ -859,7 +861,7 @@ async fn campaign_view(st: &AppState, job_id: &str) -> ApiResult<CampaignView> {
         .is_some_and(Running::is_live);
     let stored = campaigns::stored_state(&st.store, job_id).await?;
     let rows = sqlx::query(
-        "SELECT status, COUNT(*) AS n FROM candidates WHERE job_id = ?1 GROUP BY status",
+        "SELECT status, COUNT(*) AS n FROM candidates WHERE job_id = $1 GROUP BY status",
     )
     .bind(job_id)
     .fetch_all(&st.store.pool)
@@ -989,7 +991,7 @@ async fn create_webhook(
         secret: Some(format!("whsec_{}", hex::encode(rand::random::<[u8; 24]>()))),
     };
     sqlx::query(
-        "INSERT INTO webhooks (id, url, secret, events, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO webhooks (id, url, secret, events, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&webhook.id)
     .bind(&webhook.url)
@@ -1023,14 +1025,14 @@ async fn deliveries(
     _caller: Allowed<need::Webhooks>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Items<Delivery>>> {
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE id = ?1")
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE id = $1")
         .bind(&id)
         .fetch_optional(&st.store.pool)
         .await?;
     if exists.is_none() {
         return Err(ApiError::not_found("webhook", &id));
     }
-    let rows = sqlx::query("SELECT * FROM outbox WHERE webhook_id = ?1 ORDER BY created_at")
+    let rows = sqlx::query("SELECT * FROM outbox WHERE webhook_id = $1 ORDER BY created_at")
         .bind(&id)
         .fetch_all(&st.store.pool)
         .await?;
@@ -1122,7 +1124,7 @@ async fn upload_resume(
         .map_err(|e| ApiError::invalid("resume", e.to_string()))?;
     let screening = screen_resume(&st, &job, text.clone()).await?;
     let mut tx = st.store.pool.begin().await?;
-    sqlx::query("UPDATE candidates SET resume_text = ?1, screening = ?2 WHERE id = ?3")
+    sqlx::query("UPDATE candidates SET resume_text = $1, screening = $2 WHERE id = $3")
         .bind(seal_text(&st.keys, &label(&id, "resume"), &text))
         .bind(
             screening

@@ -16,7 +16,7 @@ use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 use voxhire_vault::Keyring;
 use zeroize::Zeroizing;
 
@@ -39,7 +39,7 @@ impl std::fmt::Debug for Auditor {
 /// The MAC key, made and sealed on first use.
 pub async fn mac_key(store: &Store, keys: &Keyring) -> Result<Zeroizing<[u8; 32]>> {
     let sealed: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT sealed FROM sealed_secrets WHERE name = ?1")
+        sqlx::query_scalar("SELECT sealed FROM sealed_secrets WHERE name = $1")
             .bind(MAC_KEY_NAME)
             .fetch_optional(&store.pool)
             .await?;
@@ -47,12 +47,12 @@ pub async fn mac_key(store: &Store, keys: &Keyring) -> Result<Zeroizing<[u8; 32]
         Some(s) => s,
         None => {
             let fresh = voxhire_vault::seal(keys, MAC_KEY_NAME, &rand::random::<[u8; 32]>());
-            sqlx::query("INSERT INTO sealed_secrets (name, sealed) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING")
+            sqlx::query("INSERT INTO sealed_secrets (name, sealed) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
                 .bind(MAC_KEY_NAME)
                 .bind(&fresh)
                 .execute(&store.pool)
                 .await?;
-            sqlx::query_scalar("SELECT sealed FROM sealed_secrets WHERE name = ?1")
+            sqlx::query_scalar("SELECT sealed FROM sealed_secrets WHERE name = $1")
                 .bind(MAC_KEY_NAME)
                 .fetch_one(&store.pool)
                 .await?
@@ -116,10 +116,17 @@ impl Auditor {
         })
     }
 
-    /// Appends inside the caller's transaction, which must already hold the
-    /// write lock (it has written, or began IMMEDIATE), so no other append
-    /// can read the same last entry.
-    pub async fn append(&self, conn: &mut SqliteConnection, e: Event<'_>) -> Result<()> {
+    /// Appends inside the caller's transaction. On SQLite it must already
+    /// hold the write lock (it has written, or began IMMEDIATE); on
+    /// PostgreSQL the append locks the log until the transaction ends. Either
+    /// way no other append, from this node or another, reads the same last
+    /// entry.
+    pub async fn append(&self, conn: &mut AnyConnection, e: Event<'_>) -> Result<()> {
+        if crate::store::backend_of(conn) == crate::store::Backend::Postgres {
+            sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *conn)
+                .await?;
+        }
         let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *conn)
             .await?;
@@ -141,7 +148,7 @@ impl Auditor {
         .hash();
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, action, object, detail, prev_hash, hash, mac)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(seq)
         .bind(&at)
@@ -159,7 +166,7 @@ impl Auditor {
 
     /// Appends one entry in its own transaction.
     pub async fn record(&self, store: &Store, e: Event<'_>) -> Result<()> {
-        let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = store.begin_write().await?;
         self.append(&mut tx, e).await?;
         tx.commit().await?;
         Ok(())
@@ -183,7 +190,7 @@ pub struct Entry {
 pub async fn entries(store: &Store, after: i64, limit: i64) -> Result<Vec<Entry>> {
     let rows = sqlx::query(
         "SELECT seq, at, actor, action, object, detail, hash FROM audit_log
-         WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+         WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -221,7 +228,7 @@ pub async fn verify(store: &Store, mac_key: Option<&[u8; 32]>) -> Result<Verdict
         // In pages, so a long trail is never held in memory at once.
         let page = sqlx::query(
             "SELECT seq, at, actor, action, object, detail, prev_hash, hash, mac FROM audit_log
-             WHERE seq >= ?1 ORDER BY seq LIMIT 2000",
+             WHERE seq >= $1 ORDER BY seq LIMIT 2000",
         )
         .bind(expected_seq)
         .fetch_all(&store.pool)

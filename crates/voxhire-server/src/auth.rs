@@ -55,7 +55,7 @@ pub async fn create_key(
     let id = new_id("key");
     let key = format!("vxk_{}", hex::encode(rand::random::<[u8; 24]>()));
     sqlx::query(
-        "INSERT INTO api_keys (id, name, scope, key_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO api_keys (id, name, scope, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&id)
     .bind(name)
@@ -100,7 +100,7 @@ pub async fn list_keys(store: &Store) -> anyhow::Result<Vec<KeyInfo>> {
 /// use (unknown, or revoked already).
 pub async fn revoke_key(store: &Store, id: &str) -> anyhow::Result<bool> {
     let done =
-        sqlx::query("UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(timestamp(Utc::now()))
             .bind(id)
             .execute(&store.pool)
@@ -275,7 +275,7 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|k| !k.is_empty())
             .ok_or_else(|| ApiError::unauthorized("Authorization must be: Bearer <API key>"))?;
         let row = sqlx::query(
-            "SELECT id, scope FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+            "SELECT id, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
         )
         .bind(hash(key))
         .fetch_optional(&state.store.pool)

@@ -16,17 +16,16 @@ use voxhire_campaign::{
     Scripts,
 };
 use voxhire_dialog::InterviewScript;
-use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Control, Ended, Finished};
+use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Claim, Control, Ended, Finished};
 use voxhire_engine::interview::InterviewStack;
 use voxhire_engine::interview_call::Dialer;
 use voxhire_engine::orphans::{self, DialogKeeper};
 use voxhire_lang::Lang;
-use voxhire_sip::dialog::DialogState;
 
 use crate::error::ApiError;
 use crate::settings::{CampaignSettings, Checked};
 use crate::store::{new_id, set_status, timestamp, Job, Store};
-use crate::webhooks;
+use crate::{claims, webhooks};
 use crate::{AppState, Engine, Running};
 
 /// Statuses a campaign dials (anything else is settled or not shortlisted).
@@ -39,76 +38,6 @@ pub const DIALLABLE: &[&str] = &[
     "rescheduled",
     "interrupted",
 ];
-
-/// At start, before any campaign runs: the attempts a previous run left in
-/// progress (the server died mid-call) are closed as interrupted — their
-/// partial recording and event log repaired and kept, the candidate moved
-/// from `calling` to `interrupted`, which the campaign's retry rules then
-/// treat like any failed attempt. Returns how many were closed.
-pub async fn recover_interrupted(st: &AppState) -> Result<Vec<DialogState>> {
-    let open = sqlx::query(
-        "SELECT id, candidate_id, attempt_no, run_dir, dialog FROM interviews WHERE outcome = 'in_progress'",
-    )
-    .fetch_all(&st.store.pool)
-    .await?;
-    let outcome = AttemptOutcome::Failed {
-        reason: "interrupted".to_owned(),
-    };
-    let mut orphans = Vec::new();
-    for r in &open {
-        let (id, candidate, attempt_no, run_dir): (String, String, i64, String) = (
-            r.get("id"),
-            r.get("candidate_id"),
-            r.get("attempt_no"),
-            r.get("run_dir"),
-        );
-        if let Some(bytes) = r.get::<Option<Vec<u8>>, _>("dialog") {
-            match orphans::open_state(Some(&st.keys), &dialog_label(&id), &bytes) {
-                Ok(state) => orphans.push(state),
-                Err(e) => {
-                    tracing::error!(interview = %id, error = %format!("{e:#}"), "cannot read the kept dialog; the call is left to time out")
-                }
-            }
-        }
-        let keys = st.keys.clone();
-        let dir = PathBuf::from(&run_dir);
-        let repaired = tokio::task::spawn_blocking(move || {
-            voxhire_engine::archive::repair_partials(&dir, Some(&keys))
-        })
-        .await??;
-        tracing::warn!(interview = %id, candidate = %candidate, attempt_no, ?repaired, "closing an attempt the last run left in progress");
-        let mut tx = st.store.pool.begin().await?;
-        sqlx::query(
-            "UPDATE interviews SET outcome = ?1, attempt = ?2, ended_at = ?3, dialog = NULL WHERE id = ?4",
-        )
-        .bind(outcome.kind())
-        .bind(serde_json::to_string(&outcome)?)
-        .bind(timestamp(Utc::now()))
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM candidates WHERE id = ?1")
-                .bind(&candidate)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if status.as_deref() == Some("calling") {
-            let cause = format!("attempt {attempt_no} interrupted: the server stopped mid-call");
-            set_status(
-                &mut tx,
-                &st.audit,
-                &candidate,
-                "interrupted",
-                &cause,
-                "engine",
-            )
-            .await?;
-            enqueue_status(&mut tx, &st.keys, &candidate, "interrupted", &cause).await?;
-        }
-        tx.commit().await?;
-    }
-    Ok(orphans)
-}
 
 /// What binds an interview's kept dialog to its row.
 pub fn dialog_label(interview_id: &str) -> String {
@@ -166,7 +95,7 @@ impl Stored {
 }
 
 pub async fn stored_state(store: &Store, job_id: &str) -> Result<Option<Stored>> {
-    let state: Option<String> = sqlx::query_scalar("SELECT state FROM campaigns WHERE job_id = ?1")
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM campaigns WHERE job_id = $1")
         .bind(job_id)
         .fetch_optional(&store.pool)
         .await?;
@@ -180,7 +109,7 @@ pub async fn stored_state(store: &Store, job_id: &str) -> Result<Option<Stored>>
 
 async fn set_stored_state(store: &Store, job_id: &str, state: Stored) -> Result<()> {
     sqlx::query(
-        "INSERT INTO campaigns (job_id, state, updated_at) VALUES (?1, ?2, ?3)
+        "INSERT INTO campaigns (job_id, state, updated_at) VALUES ($1, $2, $3)
          ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
     )
     .bind(job_id)
@@ -193,7 +122,11 @@ async fn set_stored_state(store: &Store, job_id: &str, state: Stored) -> Result<
 
 /// Starts the job's campaign in the background, recorded as running, and
 /// registers it with the server. Returns how many candidates it will dial.
-async fn launch(st: &AppState, running: &mut HashMap<String, Running>, job: Job) -> Result<usize> {
+pub(crate) async fn launch(
+    st: &AppState,
+    running: &mut HashMap<String, Running>,
+    job: Job,
+) -> Result<usize> {
     let (control, control_rx) = watch::channel(Control::Run);
     let job_id = job.id.clone();
     // The task records how it ended under the registry's lock, which our
@@ -267,7 +200,7 @@ pub async fn resume_all(st: &AppState) -> Result<()> {
             .await?;
     let mut running = st.campaigns.lock().await;
     for id in jobs {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = ?1")
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
             .bind(&id)
             .fetch_one(&st.store.pool)
             .await?;
@@ -288,26 +221,27 @@ async fn start(
     control: watch::Receiver<Control>,
 ) -> Result<(usize, tokio::task::JoinHandle<()>)> {
     let (engine, store) = (st.engine.clone(), st.store.clone());
-    let rows = sqlx::query("SELECT * FROM candidates WHERE job_id = ?1 ORDER BY created_at")
+    let rows = sqlx::query("SELECT * FROM candidates WHERE job_id = $1 ORDER BY created_at")
         .bind(&job.id)
         .fetch_all(&store.pool)
         .await?;
     let mut candidates = Vec::new();
     for r in &rows {
         let status: String = r.get("status");
-        if !DIALLABLE.contains(&status.as_str()) {
+        // Someone on a call may be another node's, which could die: they
+        // stay in the schedule, and wait until that node lets them go.
+        if !DIALLABLE.contains(&status.as_str()) && status != "calling" {
             continue;
         }
         let id: String = r.get("id");
-        let open =
-            |column: &str| -> Result<String> {
-                Ok(crate::store::open_text(
-                    &st.keys,
-                    &crate::store::label(&id, column),
-                    r.get(column),
-                )?
-                .unwrap_or_default())
-            };
+        let open = |column: &str| -> Result<String> {
+            Ok(crate::store::open_text(
+                &st.keys,
+                &crate::store::label(&id, column),
+                crate::store::bytes_of(r, column),
+            )?
+            .unwrap_or_default())
+        };
         let (name, phone) = (open("name")?, open("phone")?);
         let language: String = r.get("language");
         let timezone: String = r.get("timezone");
@@ -340,6 +274,7 @@ async fn start(
     let (wake, registry, audit) = (st.wake.clone(), st.campaigns.clone(), st.audit.clone());
     let archive = voxhire_engine::archive::Archive::sealed(st.keys.clone());
     let keys = st.keys.clone();
+    let node = st.node.clone();
     let task = tokio::spawn(async move {
         let job_id = job.id.clone();
         let stack = match engine.stack_for(&job_id, script.clone(), lang).await {
@@ -358,6 +293,7 @@ async fn start(
             .collect();
         let log = ServerLog {
             store: store.clone(),
+            node,
             keys: keys.clone(),
             audit,
             wake,
@@ -425,13 +361,25 @@ fn campaign_config(
 
 /// Earlier attempts of the job's candidates, so a restarted campaign resumes.
 async fn prior_attempts(store: &Store, job_id: &str) -> Result<Vec<AttemptRecord>> {
+    attempt_records(&store.pool, Some(job_id), None).await
+}
+
+/// The ended attempts of a job's candidates, or of one candidate.
+pub(crate) async fn attempt_records(
+    pool: &sqlx::AnyPool,
+    job_id: Option<&str>,
+    candidate_id: Option<&str>,
+) -> Result<Vec<AttemptRecord>> {
     let rows = sqlx::query(
-        "SELECT i.candidate_id, i.attempt_no, i.started_at, i.ended_at, i.attempt, i.report_json IS NOT NULL AS has_report, i.run_dir
+        "SELECT i.candidate_id, i.attempt_no, i.started_at, i.ended_at, i.attempt,
+                CASE WHEN i.report_json IS NULL THEN 0 ELSE 1 END AS has_report, i.run_dir
          FROM interviews i JOIN candidates c ON c.id = i.candidate_id
-         WHERE c.job_id = ?1 AND i.outcome != 'in_progress'",
+         WHERE ($1 IS NULL OR c.job_id = $1) AND ($2 IS NULL OR i.candidate_id = $2)
+           AND i.outcome != 'in_progress'",
     )
     .bind(job_id)
-    .fetch_all(&store.pool)
+    .bind(candidate_id)
+    .fetch_all(pool)
     .await?;
     rows.iter()
         .map(|r| {
@@ -439,7 +387,7 @@ async fn prior_attempts(store: &Store, job_id: &str) -> Result<Vec<AttemptRecord
             let ended: String = r.get("ended_at");
             let attempt: String = r.get("attempt");
             let run_dir: String = r.get("run_dir");
-            let has_report: bool = r.get("has_report");
+            let has_report = r.get::<i64, _>("has_report") != 0;
             Ok(AttemptRecord {
                 candidate_id: r.get("candidate_id"),
                 attempt_no: r.get::<i64, _>("attempt_no") as u32,
@@ -455,6 +403,8 @@ async fn prior_attempts(store: &Store, job_id: &str) -> Result<Vec<AttemptRecord
 /// The server's record of a campaign: statuses, interviews, the outbox.
 struct ServerLog {
     store: Store,
+    /// This node, as its claims name it.
+    node: Arc<str>,
     keys: Arc<voxhire_vault::Keyring>,
     audit: Arc<crate::audit::Auditor>,
     wake: Arc<Notify>,
@@ -466,14 +416,20 @@ impl AttemptLog for ServerLog {
         candidate: &Candidate,
         attempt_no: u32,
         call_dir: &std::path::Path,
-    ) -> Result<()> {
+    ) -> Result<Claim> {
         let mut tx = self.store.pool.begin().await?;
+        if !claims::claim(&mut tx, &self.node, &candidate.id, attempt_no).await? {
+            tx.rollback().await?;
+            return Ok(Claim::Elsewhere(
+                claims::elsewhere(&self.store, &candidate.id).await?,
+            ));
+        }
         // The attempt is on record from the dial on, with where its files
         // go: a server that dies mid-call finds it at the next start.
         let now = timestamp(Utc::now());
         sqlx::query(
             "INSERT INTO interviews (id, candidate_id, attempt_no, outcome, attempt, run_dir, started_at, ended_at)
-             VALUES (?1, ?2, ?3, 'in_progress', '{}', ?4, ?5, ?5)",
+             VALUES ($1, $2, $3, 'in_progress', '{}', $4, $5, $5)",
         )
         .bind(new_id("itv"))
         .bind(&candidate.id)
@@ -495,7 +451,7 @@ impl AttemptLog for ServerLog {
         enqueue_status(&mut tx, &self.keys, &candidate.id, "calling", &cause).await?;
         tx.commit().await?;
         self.wake.notify_one();
-        Ok(())
+        Ok(Claim::Granted)
     }
 
     fn dialog_keeper(&self, candidate: &Candidate, attempt_no: u32) -> Option<DialogKeeper> {
@@ -505,14 +461,14 @@ impl AttemptLog for ServerLog {
             Box::pin(async move {
                 let id: Option<String> = sqlx::query_scalar(
                     "SELECT id FROM interviews
-                     WHERE candidate_id = ?1 AND attempt_no = ?2 AND outcome = 'in_progress'",
+                     WHERE candidate_id = $1 AND attempt_no = $2 AND outcome = 'in_progress'",
                 )
                 .bind(&candidate)
                 .bind(i64::from(attempt_no))
                 .fetch_optional(&store.pool)
                 .await?;
                 let Some(id) = id else { return Ok(()) };
-                sqlx::query("UPDATE interviews SET dialog = ?1 WHERE id = ?2")
+                sqlx::query("UPDATE interviews SET dialog = $1 WHERE id = $2")
                     .bind(orphans::seal_state(Some(&keys), &dialog_label(&id), &state))
                     .bind(&id)
                     .execute(&store.pool)
@@ -534,7 +490,7 @@ impl AttemptLog for ServerLog {
         // The row the dial opened becomes the attempt's record, under its id.
         let open = sqlx::query(
             "DELETE FROM interviews
-             WHERE candidate_id = ?1 AND attempt_no = ?2 AND outcome = 'in_progress'
+             WHERE candidate_id = $1 AND attempt_no = $2 AND outcome = 'in_progress'
              RETURNING id, run_dir, started_at",
         )
         .bind(&done.candidate_id)
@@ -557,7 +513,7 @@ impl AttemptLog for ServerLog {
         sqlx::query(
             "INSERT INTO interviews (id, candidate_id, attempt_no, call_id, outcome, attempt, status, score,
                 recommendation, report_json, run_dir, started_at, ended_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&interview_id)
         .bind(&done.candidate_id)
@@ -576,6 +532,7 @@ impl AttemptLog for ServerLog {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        claims::release(&mut tx, &self.node, &done.candidate_id).await?;
         let cause = format!("attempt {}: {}", done.attempt_no, done.outcome.kind());
         set_status(
             &mut tx,
@@ -617,15 +574,15 @@ impl AttemptLog for ServerLog {
     }
 }
 
-async fn enqueue_status(
-    tx: &mut sqlx::SqliteConnection,
+pub(crate) async fn enqueue_status(
+    tx: &mut sqlx::AnyConnection,
     keys: &voxhire_vault::Keyring,
     candidate_id: &str,
     status: &str,
     cause: &str,
 ) -> Result<()> {
     let external: Option<String> =
-        sqlx::query_scalar("SELECT external_id FROM candidates WHERE id = ?1")
+        sqlx::query_scalar("SELECT external_id FROM candidates WHERE id = $1")
             .bind(candidate_id)
             .fetch_optional(&mut *tx)
             .await?

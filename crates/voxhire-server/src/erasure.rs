@@ -38,8 +38,8 @@ pub async fn erase(
     caller: Allowed<need::Erase>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Erased>> {
-    let mut tx = st.store.pool.begin_with("BEGIN IMMEDIATE").await?;
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM candidates WHERE id = ?1")
+    let mut tx = st.store.begin_write().await?;
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM candidates WHERE id = $1")
         .bind(&id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -53,7 +53,7 @@ pub async fn erase(
         Some(_) => {}
     }
     let run_dirs: Vec<String> =
-        sqlx::query("SELECT run_dir FROM interviews WHERE candidate_id = ?1")
+        sqlx::query("SELECT run_dir FROM interviews WHERE candidate_id = $1")
             .bind(&id)
             .fetch_all(&mut *tx)
             .await?
@@ -61,22 +61,22 @@ pub async fn erase(
             .map(|r| r.get("run_dir"))
             .collect();
     sqlx::query(
-        "UPDATE candidates SET name = ?1, phone = '', external_id = NULL, resume_text = NULL,
-             screening = NULL, status = 'erased', updated_at = ?2 WHERE id = ?3",
+        "UPDATE candidates SET name = $1, phone = '', external_id = NULL, resume_text = NULL,
+             screening = NULL, status = 'erased', updated_at = $2 WHERE id = $3",
     )
-    .bind(ERASED)
+    .bind(ERASED.as_bytes())
     .bind(timestamp(Utc::now()))
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE candidate_events SET cause = ?1 WHERE candidate_id = ?2")
+    sqlx::query("UPDATE candidate_events SET cause = $1 WHERE candidate_id = $2")
         .bind(ERASED)
         .bind(&id)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
         "UPDATE interviews SET attempt = '{}', status = NULL, score = NULL, recommendation = NULL,
-             report_json = NULL, call_id = NULL WHERE candidate_id = ?1",
+             report_json = NULL, call_id = NULL WHERE candidate_id = $1",
     )
     .bind(&id)
     .execute(&mut *tx)
@@ -84,7 +84,7 @@ pub async fn erase(
     // Webhook bodies about the candidate. Replayable responses are sealed
     // and cannot be searched: the whole day-long replay cache goes (a POST
     // retried across an erasure may act twice).
-    sqlx::query("DELETE FROM outbox WHERE candidate_id = ?1")
+    sqlx::query("DELETE FROM outbox WHERE candidate_id = $1")
         .bind(&id)
         .execute(&mut *tx)
         .await?;
@@ -118,9 +118,12 @@ pub async fn erase(
     }
     // Old page images of the rows just scrubbed live in the write-ahead log
     // until it is checkpointed into the (securely overwritten) database.
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&st.store.pool)
-        .await?;
+    // (PostgreSQL's old row versions go at its next vacuum.)
+    if st.store.backend == crate::store::Backend::Sqlite {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&st.store.pool)
+            .await?;
+    }
     tracing::info!(candidate = %id, interviews = run_dirs.len(), "erased");
     Ok(Json(Erased {
         id,

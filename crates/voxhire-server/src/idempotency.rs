@@ -61,14 +61,14 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
     h.update(&bytes);
     let fingerprint = hex::encode(h.finalize());
     let cutoff = timestamp(Utc::now() - TimeDelta::days(1));
-    sqlx::query("DELETE FROM idempotency WHERE created_at < ?1")
+    sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
         .bind(&cutoff)
         .execute(&st.store.pool)
         .await?;
     // Claim the key first (status 0 = in progress), so two concurrent
     // retries cannot both act.
     let claimed = sqlx::query(
-        "INSERT INTO idempotency (caller, key, request, status, body, created_at) VALUES (?1, ?2, ?3, 0, '', ?4)
+        "INSERT INTO idempotency (caller, key, request, status, body, created_at) VALUES ($1, $2, $3, 0, '', $4)
          ON CONFLICT (caller, key) DO NOTHING",
     )
     .bind(&caller)
@@ -81,7 +81,7 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
         == 1;
     if !claimed {
         let row = sqlx::query(
-            "SELECT request, status, body FROM idempotency WHERE caller = ?1 AND key = ?2",
+            "SELECT request, status, body FROM idempotency WHERE caller = $1 AND key = $2",
         )
         .bind(&caller)
         .bind(&key)
@@ -103,7 +103,7 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
         let body = crate::store::open_text(
             &st.keys,
             &body_label(&format!("{caller}:{key}")),
-            row.get("body"),
+            crate::store::bytes_of(&row, "body"),
         )?
         .unwrap_or_default();
         let mut response = (status, body).into_response();
@@ -117,7 +117,7 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
         .await;
     if !response.status().is_success() {
         // Nothing was done: the key is free for a corrected retry.
-        sqlx::query("DELETE FROM idempotency WHERE caller = ?1 AND key = ?2")
+        sqlx::query("DELETE FROM idempotency WHERE caller = $1 AND key = $2")
             .bind(&caller)
             .bind(&key)
             .execute(&st.store.pool)
@@ -128,7 +128,7 @@ async fn handle(st: AppState, req: Request, next: Next) -> Result<Response, ApiE
     let bytes = to_bytes(body, MAX_BODY)
         .await
         .map_err(|e| anyhow::anyhow!("buffering a response: {e}"))?;
-    sqlx::query("UPDATE idempotency SET status = ?1, body = ?2 WHERE caller = ?3 AND key = ?4")
+    sqlx::query("UPDATE idempotency SET status = $1, body = $2 WHERE caller = $3 AND key = $4")
         .bind(i64::from(parts.status.as_u16()))
         .bind(crate::store::seal_text(
             &st.keys,

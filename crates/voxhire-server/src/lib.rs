@@ -13,6 +13,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod claims;
 pub mod erasure;
 pub mod error;
 pub mod files;
@@ -59,6 +60,12 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The store and the calls' files.
     pub data_dir: PathBuf,
+    /// A `postgres://` URL for a store several nodes share; `None` keeps the
+    /// store in the data directory (SQLite).
+    pub database: Option<String>,
+    /// This node's name in a shared store; `None` uses (or makes) the one in
+    /// the data directory.
+    pub node: Option<String>,
     /// Our SIP address.
     pub sip: SocketAddr,
     pub rtp_ports: RtpPorts,
@@ -117,6 +124,11 @@ impl Running {
     pub fn is_live(&self) -> bool {
         !self.task.is_finished()
     }
+
+    /// What the campaign was last asked to do.
+    pub fn asked(&self) -> Control {
+        *self.control.borrow()
+    }
 }
 
 /// What every request handler sees.
@@ -133,6 +145,8 @@ pub struct AppState {
     pub audit: Arc<audit::Auditor>,
     /// Failed sign-ins per address.
     pub sign_in_limiter: Arc<staff::AddressLimiter>,
+    /// This node's name in the store ([`claims::node_id`]).
+    pub node: Arc<str>,
 }
 
 /// Runs the server until `shutdown` completes: then campaigns hang up their
@@ -141,7 +155,8 @@ pub async fn run(
     config: ServerConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let store = Store::open(&config.data_dir).await?;
+    let store = Store::open(&config.data_dir, config.database.as_deref()).await?;
+    let node = claims::node_id(&config.data_dir, config.node.as_deref())?;
     let auditor = audit::Auditor::open(&store, &config.keys).await?;
     secrets::seal_plaintext(&store, &config.keys).await?;
     let minilm = tokio::task::spawn_blocking(|| -> Result<MiniLm> {
@@ -191,8 +206,11 @@ pub async fn run(
         keys: Arc::new(config.keys),
         audit: Arc::new(auditor),
         sign_in_limiter: Arc::default(),
+        node: node.into(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
+    // The beat stops first: it would start again the campaigns being stopped.
+    let (beat_stop_tx, beat_stop_rx) = watch::channel(false);
     let sweeper = tokio::spawn(retention::run(
         state.store.clone(),
         state.audit.clone(),
@@ -218,10 +236,9 @@ pub async fn run(
         serde_json::json!({"event": "listening", "http": bound.to_string(), "tls": tls.is_some(), "sip": opened.bound.to_string()})
     );
     tracing::info!(http = %bound, tls = tls.is_some(), sip = %opened.bound, "serving");
-    let orphans = campaigns::recover_interrupted(&state)
+    let orphans = claims::reap(&state, true)
         .await
         .context("closing the attempts the last run left in progress")?;
-    state.wake.notify_one();
     // The calls the last run left up end before anyone is redialled.
     for (call_id, how) in end_orphans(&state.engine.outbound, orphans).await {
         tracing::warn!(call_id = %Redacted(&call_id), ?how, "ended a call the last run left up");
@@ -230,6 +247,7 @@ pub async fn run(
         .await
         .context("resuming the campaigns that were running")?;
     let campaigns = state.campaigns.clone();
+    let beat = tokio::spawn(claims::beat(state.clone(), beat_stop_rx));
     let app = api::router(state);
     let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let http = match tls {
@@ -264,6 +282,8 @@ pub async fn run(
     };
     shutdown.await;
     tracing::info!("shutting down: ending the campaigns' calls");
+    let _ = beat_stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), beat).await;
     stop_campaigns(&campaigns).await;
     let _ = stop_tx.send(true);
     let _ = http_stop_tx.send(());

@@ -91,11 +91,11 @@ async fn note_deletion(
 ) -> Result<()> {
     let (update, action) = match what {
         Deleted::Recording => (
-            "UPDATE interviews SET recording_deleted_at = ?1 WHERE id = ?2",
+            "UPDATE interviews SET recording_deleted_at = $1 WHERE id = $2",
             "retention.recording",
         ),
         Deleted::Report => (
-            "UPDATE interviews SET report_json = NULL, report_deleted_at = ?1 WHERE id = ?2",
+            "UPDATE interviews SET report_json = NULL, report_deleted_at = $1 WHERE id = $2",
             "retention.report",
         ),
     };

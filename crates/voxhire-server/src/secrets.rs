@@ -18,13 +18,17 @@ pub fn webhook_label(id: &str) -> String {
 /// the clear (run at every start; a no-op once done).
 pub async fn seal_plaintext(store: &Store, ring: &Keyring) -> Result<usize> {
     let mut sealed_now = 0;
+    if store.backend == crate::store::Backend::Postgres {
+        // Born sealed: a PostgreSQL store holds nothing from after encryption at rest.
+        return Ok(0);
+    }
     for r in sqlx::query("SELECT id, secret FROM webhooks WHERE typeof(secret) = 'text'")
         .fetch_all(&store.pool)
         .await?
     {
         let id: String = r.get("id");
         let plain: String = r.get("secret");
-        sqlx::query("UPDATE webhooks SET secret = ?1 WHERE id = ?2")
+        sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2")
             .bind(voxhire_vault::seal(
                 ring,
                 &webhook_label(&id),
@@ -125,13 +129,17 @@ pub async fn rewrap_all(store: &Store, ring: &Keyring) -> Result<usize> {
     let mut changed = 0;
     for c in COLUMNS {
         let select = format!(
-            "SELECT {row} AS row_name, {col} AS value FROM {table} WHERE typeof({col}) = 'blob'",
+            "SELECT {row} AS row_name, {col} AS value FROM {table} WHERE {blob}",
+            blob = match store.backend {
+                crate::store::Backend::Sqlite => format!("typeof({}) = 'blob'", c.column),
+                crate::store::Backend::Postgres => format!("{} IS NOT NULL", c.column),
+            },
             row = c.row,
             col = c.column,
             table = c.table
         );
         let update = format!(
-            "UPDATE {table} SET {col} = ?1 WHERE {row} = ?2",
+            "UPDATE {table} SET {col} = $1 WHERE {row} = $2",
             table = c.table,
             col = c.column,
             row = c.row

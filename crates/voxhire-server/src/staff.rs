@@ -137,7 +137,7 @@ pub async fn create_user(
     let now = timestamp(Utc::now());
     let inserted = sqlx::query(
         "INSERT INTO users (id, email, role, password_hash, totp_secret, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (email) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING",
     )
     .bind(&id)
     .bind(email)
@@ -153,7 +153,7 @@ pub async fn create_user(
         )));
     }
     for code in &codes {
-        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)")
+        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
             .bind(&id)
             .bind(sha256_hex(code))
             .execute(&mut *tx)
@@ -236,7 +236,7 @@ pub async fn sign_in(
 ) -> anyhow::Result<Attempt> {
     let row = sqlx::query(
         "SELECT id, email, role, password_hash, totp_secret, totp_last_step, failed_logins,
-                locked_until, disabled_at FROM users WHERE email = ?1",
+                locked_until, disabled_at FROM users WHERE lower(email) = lower($1)",
     )
     .bind(email.trim())
     .fetch_optional(&store.pool)
@@ -282,7 +282,7 @@ pub async fn sign_in(
         };
         let failed: i64 = row.get::<i64, _>("failed_logins") + 1;
         let lock = (failed >= LOCK_AFTER).then(|| timestamp(now + LOCK_FOR));
-        sqlx::query("UPDATE users SET failed_logins = ?1, locked_until = ?2 WHERE id = ?3")
+        sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
             .bind(failed)
             .bind(&lock)
             .bind(&user_id)
@@ -290,14 +290,14 @@ pub async fn sign_in(
             .await?;
         return Ok(refuse(why));
     }
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1")
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
         .bind(&user_id)
         .execute(&store.pool)
         .await?;
     let token = hex::encode(rand::random::<[u8; 32]>());
     let expires_at = now + TimeDelta::hours(SESSION_HOURS);
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(sha256_hex(&token))
     .bind(&user_id)
@@ -323,7 +323,7 @@ pub async fn sign_in(
 async fn check_code(
     store: &Store,
     keys: &Keyring,
-    row: &sqlx::sqlite::SqliteRow,
+    row: &sqlx::any::AnyRow,
     code: &str,
 ) -> anyhow::Result<bool> {
     let user_id: String = row.get("id");
@@ -340,7 +340,7 @@ async fn check_code(
             return Ok(false);
         };
         let spent = sqlx::query(
-            "UPDATE users SET totp_last_step = ?1 WHERE id = ?2 AND totp_last_step < ?1",
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
         )
         .bind(step as i64)
         .bind(&user_id)
@@ -349,8 +349,8 @@ async fn check_code(
         return Ok(spent.rows_affected() == 1);
     }
     let spent = sqlx::query(
-        "UPDATE recovery_codes SET used_at = ?1
-         WHERE user_id = ?2 AND code_hash = ?3 AND used_at IS NULL",
+        "UPDATE recovery_codes SET used_at = $1
+         WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
     )
     .bind(timestamp(Utc::now()))
     .bind(&user_id)
@@ -364,7 +364,7 @@ async fn check_code(
 pub async fn session_user(store: &Store, token: &str) -> anyhow::Result<Option<(String, Role)>> {
     let row = sqlx::query(
         "SELECT u.id, u.role FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
            AND u.disabled_at IS NULL",
     )
     .bind(sha256_hex(token))
@@ -376,7 +376,7 @@ pub async fn session_user(store: &Store, token: &str) -> anyhow::Result<Option<(
 
 /// Ends a session.
 pub async fn sign_out(store: &Store, token: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sessions SET revoked_at = ?1 WHERE token_hash = ?2 AND revoked_at IS NULL")
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
         .bind(timestamp(Utc::now()))
         .bind(sha256_hex(token))
         .execute(&store.pool)
@@ -421,12 +421,12 @@ pub async fn disable_user(store: &Store, id: &str) -> anyhow::Result<bool> {
     let now = timestamp(Utc::now());
     let mut tx = store.pool.begin().await?;
     let done =
-        sqlx::query("UPDATE users SET disabled_at = ?1 WHERE id = ?2 AND disabled_at IS NULL")
+        sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
             .bind(&now)
             .bind(id)
             .execute(&mut *tx)
             .await?;
-    sqlx::query("UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL")
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(&now)
         .bind(id)
         .execute(&mut *tx)

@@ -1,24 +1,36 @@
-//! The back office's store: one SQLite file in the data directory (sqlx, so
-//! the same queries can later run on PostgreSQL), migrations embedded and
-//! applied at open. Every change that the ATS must hear about writes its
-//! outbox rows in the same transaction ([`crate::webhooks::enqueue`]).
+//! The back office's store: by default one SQLite file in the data
+//! directory; with `--database postgres://…`, a PostgreSQL database that
+//! several nodes share. The same queries run on both (sqlx's `Any` driver,
+//! `$1`-style parameters, which SQLite reads as well); each backend has its
+//! own migrations, embedded and applied at open. Every change that the ATS
+//! must hear about writes its outbox rows in the same transaction
+//! ([`crate::webhooks::enqueue`]).
 
 use std::path::Path;
-use std::str::FromStr;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyConnection, AnyPool, Executor, Row};
 use voxhire_vault::Keyring;
 
 /// The store's file inside `--data`.
 pub const STORE_FILE: &str = "voxhire.sqlite";
 
+/// Which database holds the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file in the data directory: one node.
+    Sqlite,
+    /// A server that several nodes share.
+    Postgres,
+}
+
 #[derive(Clone)]
 pub struct Store {
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
+    pub backend: Backend,
 }
 
 /// A time as stored: RFC 3339, UTC, milliseconds.
@@ -32,31 +44,116 @@ pub fn new_id(prefix: &str) -> String {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store under `data_dir` and applies the
-    /// migrations this version has and the file does not.
-    pub async fn open(data_dir: &Path) -> Result<Store> {
+    /// Opens the store and applies the migrations this version has and the
+    /// database does not: `database` is a `postgres://` URL, or `None` for
+    /// the SQLite file under `data_dir` (created if needed).
+    pub async fn open(data_dir: &Path, database: Option<&str>) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        match database {
+            None => Self::open_sqlite(data_dir).await,
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Self::open_postgres(url).await
+            }
+            Some(url) => anyhow::bail!(
+                "--database {:?}: expected a postgres:// URL (leave it out for the SQLite file in the data directory)",
+                redact(url)
+            ),
+        }
+    }
+
+    async fn open_sqlite(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
         let path = data_dir.join(STORE_FILE);
-        let url = format!("sqlite://{}", path.display());
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(5))
-            // Deleted and overwritten content is zeroed, not left in free
-            // pages: an erased candidate is gone from the file.
-            .pragma("secure_delete", "ON");
-        let pool = SqlitePoolOptions::new()
+        // sqlx's SQLite connections enforce foreign keys and wait 5 s on a
+        // busy file by default; `mode=rwc` creates the file.
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // Deleted and overwritten content is zeroed, not left in
+                    // free pages: an erased candidate is gone from the file.
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA secure_delete = ON")
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
             .await
             .with_context(|| format!("opening the store {}", path.display()))?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .with_context(|| format!("migrating the store {}", path.display()))?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    async fn open_postgres(url: &str) -> Result<Store> {
+        let shown = redact(url);
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await
+            .with_context(|| format!("connecting to the store {shown}"))?;
+        sqlx::migrate!("./migrations-postgres")
+            .run(&pool)
+            .await
+            .with_context(|| format!("migrating the store {shown}"))?;
+        Ok(Store {
+            pool,
+            backend: Backend::Postgres,
+        })
+    }
+
+    /// A transaction that writes from its first statement on, so that two
+    /// of them never interleave a read and a write of the same rows
+    /// (SQLite: `BEGIN IMMEDIATE`; PostgreSQL takes row locks as it writes).
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+/// Which backend a connection (or transaction) talks to.
+pub fn backend_of(conn: &AnyConnection) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+/// A database URL with its password blanked, for messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A column that holds bytes: sealed personal data, or (in a SQLite store
+/// from before sealing) the same column as plain text.
+pub fn bytes_of(r: &AnyRow, column: &str) -> Option<Vec<u8>> {
+    match r.try_get::<Option<Vec<u8>>, _>(column) {
+        Ok(b) => b,
+        Err(_) => r
+            .try_get::<Option<String>, _>(column)
+            .ok()
+            .flatten()
+            .map(String::into_bytes),
     }
 }
 
@@ -84,7 +181,7 @@ pub struct Job {
 }
 
 impl Job {
-    pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow) -> Job {
+    pub(crate) fn from_row(r: &AnyRow) -> Job {
         Job {
             id: r.get("id"),
             title: r.get("title"),
@@ -120,15 +217,19 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::screening::Screening>)]
     pub screening: Option<serde_json::Value>,
+    /// The node that holds them for a call now (`--node`), when nodes share
+    /// a store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 impl Candidate {
-    pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow, keys: &Keyring) -> Result<Candidate> {
+    pub(crate) fn from_row(r: &AnyRow, keys: &Keyring) -> Result<Candidate> {
         let id: String = r.get("id");
         Ok(Candidate {
-            name: open_text(keys, &label(&id, "name"), r.get("name"))?.unwrap_or_default(),
-            phone: open_text(keys, &label(&id, "phone"), r.get("phone"))?.unwrap_or_default(),
-            screening: open_text(keys, &label(&id, "screening"), r.get("screening"))?
+            name: open_text(keys, &label(&id, "name"), bytes_of(r, "name"))?.unwrap_or_default(),
+            phone: open_text(keys, &label(&id, "phone"), bytes_of(r, "phone"))?.unwrap_or_default(),
+            screening: open_text(keys, &label(&id, "screening"), bytes_of(r, "screening"))?
                 .and_then(|t| serde_json::from_str(&t).ok()),
             job_id: r.get("job_id"),
             external_id: r.get("external_id"),
@@ -137,6 +238,7 @@ impl Candidate {
             status: r.get("status"),
             created_at: r.get("created_at"),
             updated_at: r.get("updated_at"),
+            node: r.try_get("claimed_by").ok().flatten(),
             id,
         })
     }
@@ -180,7 +282,7 @@ pub struct CandidateEvent {
 
 /// Moves a candidate to `status`, recording when, why and who, inside `tx`.
 pub async fn set_status(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut AnyConnection,
     audit: &crate::audit::Auditor,
     candidate_id: &str,
     status: &str,
@@ -188,14 +290,14 @@ pub async fn set_status(
     actor: &str,
 ) -> Result<()> {
     let now = timestamp(Utc::now());
-    sqlx::query("UPDATE candidates SET status = ?1, updated_at = ?2 WHERE id = ?3")
+    sqlx::query("UPDATE candidates SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(status)
         .bind(&now)
         .bind(candidate_id)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO candidate_events (candidate_id, at, status, cause, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO candidate_events (candidate_id, at, status, cause, actor) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(candidate_id)
     .bind(&now)
@@ -220,7 +322,7 @@ pub async fn set_status(
 /// Where an interview's files are, if there is such an interview.
 pub async fn interview_run_dir(store: &Store, id: &str) -> Result<Option<String>> {
     Ok(
-        sqlx::query_scalar("SELECT run_dir FROM interviews WHERE id = ?1")
+        sqlx::query_scalar("SELECT run_dir FROM interviews WHERE id = $1")
             .bind(id)
             .fetch_optional(&store.pool)
             .await?,

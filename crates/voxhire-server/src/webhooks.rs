@@ -75,7 +75,7 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow) -> Delivery {
+    pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Delivery {
         let delivered_at: Option<String> = r.get("delivered_at");
         let dead_at: Option<String> = r.get("dead_at");
         let state = match (&delivered_at, &dead_at) {
@@ -99,7 +99,7 @@ impl Delivery {
 /// inside the caller's transaction: the change and its notification commit
 /// together or not at all.
 pub async fn enqueue(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     keys: &voxhire_vault::Keyring,
     event_type: &str,
     data: serde_json::Value,
@@ -125,7 +125,7 @@ pub async fn enqueue(
         });
         sqlx::query(
             "INSERT INTO outbox (id, webhook_id, event_type, payload, created_at, next_attempt_at, candidate_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
         )
         .bind(&id)
         .bind(sub.get::<String, _>("id"))
@@ -201,7 +201,7 @@ pub async fn deliver(
 async fn due_subscriptions(store: &Store) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT webhook_id FROM outbox
-         WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ?1",
+         WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1",
     )
     .bind(timestamp(Utc::now()))
     .fetch_all(&store.pool)
@@ -236,24 +236,46 @@ async fn deliver_due(
     webhook: &str,
 ) -> Result<usize> {
     let now = Utc::now();
-    let due = sqlx::query(
-        "SELECT o.id, o.event_type, o.payload, o.attempts, o.webhook_id, w.url, w.secret
+    // Rows queued in one transaction share a millisecond: insertion order
+    // breaks the tie (SQLite's rowid; PostgreSQL's identity column).
+    let order = match store.backend {
+        crate::store::Backend::Sqlite => "o.rowid",
+        crate::store::Backend::Postgres => "o.seq",
+    };
+    let due = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT o.id, o.event_type, o.payload, o.attempts, o.next_attempt_at, o.webhook_id, w.url, w.secret
          FROM outbox o JOIN webhooks w ON w.id = o.webhook_id
-         WHERE o.webhook_id = ?2 AND o.delivered_at IS NULL AND o.dead_at IS NULL
-           AND o.next_attempt_at <= ?1
-         ORDER BY o.created_at, o.rowid LIMIT 32",
-    )
+         WHERE o.webhook_id = $2 AND o.delivered_at IS NULL AND o.dead_at IS NULL
+           AND o.next_attempt_at <= $1
+         ORDER BY o.created_at, {order} LIMIT 32"
+    )))
     .bind(timestamp(now))
     .bind(webhook)
     .fetch_all(&store.pool)
     .await?;
     for row in &due {
         let id: String = row.get("id");
+        // Taken for the POST: another node sharing the store skips it, and
+        // if this one dies before recording the result, it is due again
+        // after DELIVERY_LEASE (at least once, never lost).
+        let due_at: String = row.get("next_attempt_at");
+        let taken = sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1
+             WHERE id = $2 AND next_attempt_at = $3 AND delivered_at IS NULL AND dead_at IS NULL",
+        )
+        .bind(timestamp(Utc::now() + DELIVERY_LEASE))
+        .bind(&id)
+        .bind(&due_at)
+        .execute(&store.pool)
+        .await?;
+        if taken.rows_affected() != 1 {
+            continue;
+        }
         let result = post(client, keys, row).await;
         let attempts: i64 = row.get::<i64, _>("attempts") + 1;
         match result {
             Ok(()) => {
-                sqlx::query("UPDATE outbox SET attempts = ?1, delivered_at = ?2, last_error = NULL WHERE id = ?3")
+                sqlx::query("UPDATE outbox SET attempts = $1, delivered_at = $2, last_error = NULL WHERE id = $3")
                     .bind(attempts)
                     .bind(timestamp(Utc::now()))
                     .bind(&id)
@@ -264,7 +286,7 @@ async fn deliver_due(
             Err(why) => {
                 let (next, dead) = retry_at(Utc::now(), attempts);
                 sqlx::query(
-                    "UPDATE outbox SET attempts = ?1, next_attempt_at = ?2, dead_at = ?3, last_error = ?4 WHERE id = ?5",
+                    "UPDATE outbox SET attempts = $1, next_attempt_at = $2, dead_at = $3, last_error = $4 WHERE id = $5",
                 )
                 .bind(attempts)
                 .bind(timestamp(next))
@@ -280,6 +302,10 @@ async fn deliver_due(
     Ok(due.len())
 }
 
+/// How long a delivery being posted is kept from other nodes: longer than
+/// the POST's own timeout.
+const DELIVERY_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
 /// When to try again after `attempts` failures, or when it died.
 fn retry_at(now: DateTime<Utc>, attempts: i64) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
     if attempts >= MAX_ATTEMPTS {
@@ -292,7 +318,7 @@ fn retry_at(now: DateTime<Utc>, attempts: i64) -> (DateTime<Utc>, Option<DateTim
 async fn post(
     client: &reqwest::Client,
     keys: &voxhire_vault::Keyring,
-    row: &sqlx::sqlite::SqliteRow,
+    row: &sqlx::any::AnyRow,
 ) -> Result<(), String> {
     let id: String = row.get("id");
     let url: String = row.get("url");
@@ -305,7 +331,7 @@ async fn post(
     let body = crate::store::open_text(
         keys,
         &crate::store::label(&id, "payload"),
-        row.get("payload"),
+        crate::store::bytes_of(row, "payload"),
     )
     .map_err(|e| format!("{e:#}"))?
     .unwrap_or_default();

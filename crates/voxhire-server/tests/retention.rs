@@ -51,7 +51,7 @@ fn present(dir: &std::path::Path) -> Vec<&'static str> {
 #[tokio::test]
 async fn recordings_and_reports_go_when_their_job_says_and_not_before() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(&tmp.path().join("data")).await.unwrap();
+    let store = Store::open(&tmp.path().join("data"), None).await.unwrap();
     let keys = Keyring::generate();
     let auditor = Auditor::open(&store, &keys).await.unwrap();
     let now = Utc::now();

@@ -26,7 +26,7 @@ async fn subscribe(store: &Store, keys: &Keyring, id: &str, url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_subscriber_does_not_delay_another() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(&tmp.path().join("data")).await.unwrap();
+    let store = Store::open(&tmp.path().join("data"), None).await.unwrap();
     let keys = Arc::new(Keyring::generate());
 
     // Accepts and reads, never answers, until the test ends.
