@@ -110,10 +110,19 @@ pub struct Staff {
 }
 
 pub fn create_user(data: &Path, email: &str, role: &str) -> Staff {
+    create_user_in(data, None, email, role)
+}
+
+/// [`create_user`] in a PostgreSQL store (`--database`).
+pub fn create_user_in(data: &Path, database: Option<&str>, email: &str, role: &str) -> Staff {
     use std::io::Write;
-    let mut child = voxhire()
-        .args(["user", "create", "--email", email, "--role", role, "--data"])
-        .arg(data)
+    let mut cmd = voxhire();
+    cmd.args(["user", "create", "--email", email, "--role", role, "--data"])
+        .arg(data);
+    if let Some(url) = database {
+        cmd.args(["--database", url]);
+    }
+    let mut child = cmd
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -137,7 +137,7 @@ pub async fn create_user(
     let now = timestamp(Utc::now());
     let inserted = sqlx::query(
         "INSERT INTO users (id, email, role, password_hash, totp_secret, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(&id)
     .bind(email)
