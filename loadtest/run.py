@@ -1279,6 +1279,150 @@ end = "24:00"
     return 0 if cp.returncode == 0 else 1
 
 
+# --------------------------------------------------------------------------
+# nodes: one campaign shared by N `voxhire server` nodes on one PostgreSQL store.
+
+def start_postgres(work: Path) -> tuple[subprocess.Popen, str, Path]:
+    """A throwaway PostgreSQL cluster (Debian's package) on a free loopback
+    port, as the tests start it; run as the `postgres` user under root."""
+    versions = sorted((int(p.name), p / "bin") for p in Path("/usr/lib/postgresql").glob("*")
+                      if p.name.isdigit() and (p / "bin" / "postgres").is_file())
+    if not versions:
+        sys.exit("PostgreSQL is not installed (apt-get install postgresql, or scripts/setup.sh)")
+    bin_dir = versions[-1][1]
+    root = os.geteuid() == 0
+    pre = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] if root else []
+    pg = Path(tempfile.mkdtemp(prefix="voxhire-loadtest-pg-"))
+    if root:
+        shutil.chown(pg, "postgres", "postgres")
+    subprocess.run(pre + [str(bin_dir / "initdb"), "-D", str(pg / "data"), "-U", "voxhire", "--auth=trust",
+                          "-E", "UTF8", "--no-sync"], check=True, stdout=subprocess.DEVNULL)
+    port = free_port(25400)
+    proc = PROCS.start("postgres", pre + [str(bin_dir / "postgres"), "-D", str(pg / "data"), "-p", str(port),
+                                          "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+                                          "-c", "fsync=off"],
+                       stdout=subprocess.DEVNULL, stderr=open(work / "postgres.log", "wb"))
+    deadline = time.monotonic() + 30
+    while subprocess.run([str(bin_dir / "pg_isready"), "-h", LOOPBACK, "-p", str(port), "-q"]).returncode != 0:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"postgres did not start: {(work / 'postgres.log').read_text(errors='replace')[-2000:]}")
+        time.sleep(0.2)
+    return proc, f"postgres://voxhire@{LOOPBACK}:{port}", bin_dir
+
+
+def http_json(addr: str, method: str, path: str, key: str, body=None) -> tuple[int, dict | list | None]:
+    import urllib.request
+    import urllib.error
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://{addr}{path}", data=data, method=method,
+                                 headers={"authorization": f"Bearer {key}", "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def cmd_nodes(args) -> int:
+    """Candidates per minute with 1, 2, … nodes sharing one campaign."""
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="voxhire-loadtest-nodes-"))
+    work.mkdir(parents=True, exist_ok=True)
+    log(f"work directory: {work}")
+    binary = snapshot_binary(Path(args.voxhire), work) if not args.no_snapshot else Path(args.voxhire).resolve()
+    sim = Path(args.candidate).resolve()
+    if not sim.is_file():
+        sys.exit(f"no simulated candidate at {sim} (cargo build --release --bin voxhire-candidate)")
+    env = voxhire_env()
+    keyfile = work / "master.key"
+    keyfile.unlink(missing_ok=True)
+    subprocess.run([str(binary), "keys", "generate", "--out", str(keyfile)], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env["VOXHIRE_MASTER_KEYS"] = keyfile.read_text()
+    script = Path(args.script).read_text()
+    taken: set[int] = set()
+    rows = []
+    try:
+        _, base_url, bin_dir = start_postgres(work)
+        sim_port = free_port(args.sip_port, 1, taken)
+        lo = free_port(args.media_port, 400, taken)
+        simp = PROCS.start("voxhire-candidate",
+                           [str(sim), "--sip", f"{LOOPBACK}:{sim_port}", "--rtp-ports", f"{lo}-{lo + 399}",
+                            "--scenarios", str(REPO / "tests" / "interview" / "scenarios")],
+                           cwd=REPO, env=env, stdout=open(work / "candidate.out", "wb"),
+                           stderr=open(work / "candidate.err", "wb"))
+        time.sleep(1)
+        for n in [int(x) for x in args.nodes.split(",")]:
+            run = work / f"nodes-{n}"
+            run.mkdir(exist_ok=True)
+            db = f"run{n}"
+            subprocess.run([str(bin_dir / "psql"), base_url + "/postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {db}",
+                            "-c", f"CREATE DATABASE {db}"], check=True)
+            url = f"{base_url}/{db}"
+            servers = []
+            for i in range(n):
+                rtp = free_port(args.media_port + 1000, 100, taken)
+                argv = [str(binary), "server", "--listen", f"{LOOPBACK}:0", "--sip", f"{LOOPBACK}:0",
+                        "--data", str(run / f"node{i + 1}"), "--database", url, "--node", f"n{i + 1}",
+                        "--rtp-ports", f"{rtp}-{rtp + 99}", "--max-calls", str(args.max_calls)]
+                p = PROCS.start(f"voxhire server n{i + 1}", argv, cwd=run, env=env, stdout=subprocess.PIPE,
+                                stderr=open(run / f"node{i + 1}.stderr", "wb"))
+                first = json.loads(p.stdout.readline())
+                servers.append((p, first["http"], run / f"node{i + 1}.stderr"))
+            key = json.loads(subprocess.run(
+                [str(binary), "apikey", "create", "--name", "loadtest", "--scope", "write",
+                 "--data", str(run / "node1"), "--database", url],
+                check=True, env=env, capture_output=True).stdout)["key"]
+            http = servers[0][1]
+            st, job = http_json(http, "POST", "/api/v1/jobs", key, {
+                "title": "loadtest", "script": script,
+                "campaign": {"min_gap_ms": args.min_gap_ms, "retry": {"max_attempts": 1, "backoff_secs": [60]}}})
+            assert st == 201, job
+            ids = []
+            for i in range(args.candidates):
+                user = f"{args.scenario}+n{n}c{i}"
+                st, c = http_json(http, "POST", f"/api/v1/jobs/{job['id']}/candidates", key,
+                                  {"name": user, "phone": f"sip:{user}@{LOOPBACK}:{sim_port}"})
+                assert st == 201, c
+                ids.append(c["id"])
+            # Every node joins within its 3 s beat: start the clock when the last has.
+            st, r = http_json(http, "POST", f"/api/v1/jobs/{job['id']}/campaign", key, {})
+            assert st == 202, r
+            t0 = time.monotonic()
+            log(f"{n} node(s): campaign of {args.candidates} started")
+            settled = {"interviewed", "opted_out", "failed", "no_answer", "rescheduled", "voicemail"}
+            while True:
+                st, page = http_json(http, "GET", f"/api/v1/jobs/{job['id']}/candidates?limit=200", key)
+                statuses = [c["status"] for c in page["items"]]
+                done = sum(s in settled for s in statuses)
+                if done == len(ids):
+                    break
+                if time.monotonic() - t0 > args.timeout:
+                    log(f"timeout: {done}/{len(ids)} settled")
+                    break
+                time.sleep(0.5)
+            wall = time.monotonic() - t0
+            dials = []
+            for p, _, err in servers:
+                PROCS.stop(p, grace=40)
+                dials.append(err.read_text(errors="replace").count("dialling "))
+            row = {"nodes": n, "candidates": len(ids), "settled": done, "wall_secs": round(wall, 1),
+                   "per_minute": round(done / wall * 60, 1), "dials_per_node": dials,
+                   "statuses": {s: statuses.count(s) for s in sorted(set(statuses))}}
+            rows.append(row)
+            log(json.dumps(row))
+        PROCS.stop(simp, grace=5)
+    finally:
+        PROCS.stop_all()
+    print(f"{'nodes':>5} {'candidates':>10} {'settled':>7} {'wall s':>7} {'per min':>7}  dials per node")
+    for r in rows:
+        print(f"{r['nodes']:>5} {r['candidates']:>10} {r['settled']:>7} {r['wall_secs']:>7} "
+              f"{r['per_minute']:>7}  {r['dials_per_node']}  {r['statuses']}")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"rows": rows, "machine": machine_state()}, indent=2) + "\n")
+    log(f"logs kept in {work}")
+    return 0 if all(r["settled"] == r["candidates"] for r in rows) else 1
+
+
 def cmd_audio(args) -> int:
     check_tools(["sox", "espeak-ng"])
     d = Path(args.dir)
@@ -1362,6 +1506,23 @@ def main(argv: list[str]) -> int:
                         "retry.on); needs a voxhire built from commit aff6ee0 or later")
     m.add_argument("--timeout", type=float, default=600, help="stop the campaign after this many seconds")
     m.set_defaults(func=cmd_campaign)
+
+    nd = sub.add_parser("nodes", help="one campaign shared by 1, 2, … voxhire server nodes on one PostgreSQL "
+                                      "store: candidates per minute",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    common(nd, 25370, 32000, "unused")
+    nd.add_argument("--candidate", default=str(REPO / "target" / "release" / "voxhire-candidate"),
+                    help="the simulated candidate (tools/candidate) that answers every call")
+    nd.add_argument("--scenario", default="dana",
+                    help="the simulated candidates' scenario (tests/interview/scenarios): dana consents, "
+                         "confirms and opts out at the first question (a short real call)")
+    nd.add_argument("--script", default=str(REPO / "config" / "interview-java-backend.en.toml"))
+    nd.add_argument("--nodes", default="1,2", help="node counts to run, comma-separated")
+    nd.add_argument("--candidates", type=int, default=12, help="candidates per run")
+    nd.add_argument("--max-calls", type=int, default=2, help="voxhire server --max-calls, per node")
+    nd.add_argument("--min-gap-ms", type=int, default=200, help="the job's pacing, per node")
+    nd.add_argument("--timeout", type=float, default=900, help="give a run up after this many seconds")
+    nd.set_defaults(func=cmd_nodes)
 
     a = sub.add_parser("audio", help="write the scenarios' audio files into DIR")
     a.add_argument("dir")
