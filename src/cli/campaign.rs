@@ -19,7 +19,8 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 use voxhire_campaign::{
-    AttemptOutcome, CampaignConfig, Candidate, CandidateStatus, DoNotCallList, Scheduler, Store,
+    AttemptOutcome, CampaignConfig, Candidate, CandidateStatus, Dial, DoNotCallList, Scheduler,
+    Store,
 };
 use voxhire_dialog::InterviewScript;
 use voxhire_nlu::Lang;
@@ -198,15 +199,14 @@ struct CliLog {
 }
 
 impl AttemptLog for CliLog {
-    async fn started(
-        &mut self,
-        candidate: &Candidate,
-        attempt_no: u32,
-        _call_dir: &std::path::Path,
-    ) -> Result<Claim> {
+    async fn started(&mut self, dial: &Dial) -> Result<Claim> {
         // The campaign file's store has one user: this process (it is locked).
-        self.store
-            .record_attempt_start(&self.name, &candidate.id, attempt_no, Utc::now())?;
+        self.store.record_attempt_start(
+            &self.name,
+            &dial.candidate.id,
+            dial.attempt_no,
+            Utc::now(),
+        )?;
         Ok(Claim::Granted)
     }
 

@@ -41,6 +41,11 @@ pub struct Dial {
     /// (`<out_dir>/<candidate>/<attempt>`).
     pub call_dir: PathBuf,
     pub ring_timeout: TimeDelta,
+    /// The candidate's ended attempts this scheduler knows of. A store that
+    /// several nodes share may know more (another node's, or one a dead
+    /// node left): then the dial is refused and the scheduler catches up
+    /// ([`Scheduler::handle_elsewhere`]) before its retry rules decide.
+    pub known_attempts: u32,
 }
 
 /// A candidate another node sharing the campaign's store has, or has had:
@@ -241,6 +246,7 @@ impl Scheduler {
         self.last_dial_at = Some(now);
         let candidate = e.candidate.clone();
         let attempt_no = e.last_attempt_no;
+        let known_attempts = e.attempts - 1;
         let script = self
             .config
             .script_for(candidate.language)
@@ -252,6 +258,7 @@ impl Scheduler {
             attempt_no,
             script,
             ring_timeout: self.config.ring_timeout,
+            known_attempts,
         })
     }
 

@@ -630,7 +630,10 @@ fn a_candidate_another_node_holds_is_waited_for_then_taken_from_the_store() {
     ]);
     let mut s = scheduler(config(RETRY), cands, DoNotCallList::new(), &[], t0);
     let d = s.poll_dial(t0).expect("bob is due");
-    assert_eq!((d.candidate.id.as_str(), d.attempt_no), ("bob", 1));
+    assert_eq!(
+        (d.candidate.id.as_str(), d.attempt_no, d.known_attempts),
+        ("bob", 1, 0)
+    );
     let held = Elsewhere {
         attempts: vec![],
         attempts_made: 1,
@@ -683,7 +686,11 @@ fn a_candidate_another_node_holds_is_waited_for_then_taken_from_the_store() {
     let d = s
         .poll_dial(t0 + secs(70))
         .expect("after the claim and the backoff");
-    assert_eq!(d.attempt_no, 3);
+    assert_eq!(
+        (d.attempt_no, d.known_attempts),
+        (3, 1),
+        "the store's claim checks the scheduler knows of attempt 1's end"
+    );
     s.handle_result("bob", completed(80.0), t0 + secs(90))
         .unwrap();
     assert!(s.is_finished());

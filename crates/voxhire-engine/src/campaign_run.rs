@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use voxhire_campaign::{Address, AttemptOutcome, Candidate, Elsewhere, Scheduler};
+use voxhire_campaign::{Address, AttemptOutcome, Candidate, Dial, Elsewhere, Scheduler};
 use voxhire_dialog::report::{Report, Status};
 use voxhire_dialog::InterviewScript;
 use voxhire_sip::message::Uri;
@@ -69,15 +69,10 @@ pub enum Claim {
 /// Where a campaign writes its attempts down. An error from either method
 /// stops the campaign: its calls in progress are hung up first.
 pub trait AttemptLog {
-    /// Before the INVITE of `attempt_no` to `candidate` leaves; the call's
-    /// files will be in `call_dir`. A log that several nodes share claims
-    /// the attempt here, and may refuse it.
-    fn started(
-        &mut self,
-        candidate: &Candidate,
-        attempt_no: u32,
-        call_dir: &std::path::Path,
-    ) -> impl Future<Output = Result<Claim>> + Send;
+    /// Before the INVITE of `dial` leaves (the call's files will be in its
+    /// `call_dir`). A log that several nodes share claims the attempt here,
+    /// and may refuse it.
+    fn started(&mut self, dial: &Dial) -> impl Future<Output = Result<Claim>> + Send;
 
     /// What keeps the attempt's dialog once it is answered, so that a later
     /// run can end the call if this one dies (see [`crate::orphans`]); `None`
@@ -233,9 +228,7 @@ impl<L: AttemptLog> CampaignRun<L> {
     async fn dial_due(&mut self) -> Result<()> {
         while let Some(dial) = self.sched.poll_dial(Utc::now()) {
             let c = &dial.candidate;
-            if let Claim::Elsewhere(elsewhere) =
-                self.log.started(c, dial.attempt_no, &dial.call_dir).await?
-            {
+            if let Claim::Elsewhere(elsewhere) = self.log.started(&dial).await? {
                 tracing::debug!(candidate = %c.id, attempt = dial.attempt_no, ?elsewhere.busy_until, "another node has the candidate");
                 self.sched.handle_elsewhere(&c.id, &elsewhere, Utc::now())?;
                 continue;

@@ -12,8 +12,8 @@ use chrono::{TimeDelta, Utc};
 use sqlx::Row;
 use tokio::sync::{watch, Notify};
 use voxhire_campaign::{
-    Address, AttemptOutcome, AttemptRecord, CampaignConfig, Candidate, DoNotCallList, Scheduler,
-    Scripts,
+    Address, AttemptOutcome, AttemptRecord, CampaignConfig, Candidate, Dial, DoNotCallList,
+    Scheduler, Scripts,
 };
 use voxhire_dialog::InterviewScript;
 use voxhire_engine::campaign_run::{AttemptLog, CampaignRun, Claim, Control, Ended, Finished};
@@ -411,14 +411,10 @@ struct ServerLog {
 }
 
 impl AttemptLog for ServerLog {
-    async fn started(
-        &mut self,
-        candidate: &Candidate,
-        attempt_no: u32,
-        call_dir: &std::path::Path,
-    ) -> Result<Claim> {
+    async fn started(&mut self, dial: &Dial) -> Result<Claim> {
+        let (candidate, attempt_no, call_dir) = (&dial.candidate, dial.attempt_no, &dial.call_dir);
         let mut tx = self.store.pool.begin().await?;
-        if !claims::claim(&mut tx, &self.node, &candidate.id, attempt_no).await? {
+        if !claims::claim(&mut tx, &self.node, dial).await? {
             tx.rollback().await?;
             return Ok(Claim::Elsewhere(
                 claims::elsewhere(&self.store, &candidate.id).await?,

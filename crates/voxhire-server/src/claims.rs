@@ -28,7 +28,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::{AnyConnection, Row};
 use tokio::sync::watch;
-use voxhire_campaign::{AttemptOutcome, Elsewhere};
+use voxhire_campaign::{AttemptOutcome, Dial, Elsewhere};
 use voxhire_engine::campaign_run::Control;
 use voxhire_engine::orphans::{self, end_orphans};
 use voxhire_sip::dialog::DialogState;
@@ -78,29 +78,29 @@ fn diallable_sql() -> String {
     format!("status IN ({})", list.join(", "))
 }
 
-/// Claims attempt `attempt_no` of `candidate` for `node`, inside the
-/// transaction that records the attempt. False: another node holds the
-/// candidate, or has made that attempt, or they are no longer diallable.
-pub async fn claim(
-    tx: &mut AnyConnection,
-    node: &str,
-    candidate: &str,
-    attempt_no: u32,
-) -> Result<bool> {
+/// Claims `dial`'s attempt for `node`, inside the transaction that records
+/// the attempt. False: another node holds the candidate, or has made that
+/// attempt, or they are no longer diallable, or the store knows of ended
+/// attempts the dialling scheduler does not (so it catches up first, and its
+/// retry rules see every attempt).
+pub async fn claim(tx: &mut AnyConnection, node: &str, dial: &Dial) -> Result<bool> {
     let now = Utc::now();
     let sql = format!(
         "UPDATE candidates SET attempts = $1, claimed_by = $2, claim_until = $3
          WHERE id = $4 AND attempts = $5 AND {}
-           AND (claimed_by IS NULL OR claim_until < $6)",
+           AND (claimed_by IS NULL OR claim_until < $6)
+           AND (SELECT COUNT(*) FROM interviews
+                WHERE candidate_id = $4 AND outcome != 'in_progress') = $7",
         diallable_sql()
     );
     let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(i64::from(attempt_no))
+        .bind(i64::from(dial.attempt_no))
         .bind(node)
         .bind(timestamp(now + LEASE))
-        .bind(candidate)
-        .bind(i64::from(attempt_no) - 1)
+        .bind(&dial.candidate.id)
+        .bind(i64::from(dial.attempt_no) - 1)
         .bind(timestamp(now))
+        .bind(i64::from(dial.known_attempts))
         .execute(&mut *tx)
         .await?;
     Ok(done.rows_affected() == 1)
