@@ -178,6 +178,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let (sip, mut events, bound) = (opened.sip, opened.events, opened.bound);
     let local_ip = opened.local.ip();
     register(&sip, &trunk).await?;
+    let shutdown = super::shutdown_signal();
     println!(
         "{}",
         serde_json::json!({"event": "listening", "sip": bound.to_string()})
@@ -201,7 +202,6 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         running: tokio::task::JoinSet::new(),
         registered: false,
     };
-    let shutdown = super::shutdown_signal();
     tokio::pin!(shutdown);
     let mut draining: Option<tokio::time::Instant> = None;
     loop {

@@ -133,19 +133,7 @@ impl Scheduler {
             }
         }
         let mut s = Scheduler {
-            entries: candidates
-                .into_iter()
-                .map(|candidate| Entry {
-                    candidate,
-                    state: State::Waiting { not_before: None },
-                    attempts: 0,
-                    last_attempt_no: 0,
-                    answered: false,
-                    report_path: None,
-                    last_outcome: None,
-                    callbacks: 0,
-                })
-                .collect(),
+            entries: candidates.into_iter().map(Entry::fresh).collect(),
             config,
             in_flight: 0,
             last_dial_at: None,
@@ -301,13 +289,7 @@ impl Scheduler {
         now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
         self.now = self.now.max(now);
-        let i = self
-            .index_of(candidate_id)
-            .filter(|&i| matches!(self.entries[i].state, State::InFlight { .. }))
-            .ok_or_else(|| CampaignError::NotInFlight {
-                candidate_id: candidate_id.to_owned(),
-            })?;
-        self.in_flight -= 1;
+        let i = self.take_in_flight(candidate_id)?;
         if let State::InFlight { attempt_no } = self.entries[i].state {
             if matches!(
                 outcome,
@@ -332,25 +314,10 @@ impl Scheduler {
         now: DateTime<Utc>,
     ) -> Result<(), CampaignError> {
         self.now = self.now.max(now);
-        let i = self
-            .index_of(candidate_id)
-            .filter(|&i| matches!(self.entries[i].state, State::InFlight { .. }))
-            .ok_or_else(|| CampaignError::NotInFlight {
-                candidate_id: candidate_id.to_owned(),
-            })?;
-        self.in_flight -= 1;
+        let i = self.take_in_flight(candidate_id)?;
         self.last_dial_at = self.dial_before;
         let e = &mut self.entries[i];
-        *e = Entry {
-            candidate: e.candidate.clone(),
-            state: State::Waiting { not_before: None },
-            attempts: 0,
-            last_attempt_no: 0,
-            answered: false,
-            report_path: None,
-            last_outcome: None,
-            callbacks: 0,
-        };
+        *e = Entry::fresh(e.candidate.clone());
         let records: Vec<AttemptRecord> = elsewhere
             .attempts
             .iter()
@@ -383,6 +350,19 @@ impl Scheduler {
     }
 
     // ---- internals ----
+
+    /// The entry of `candidate_id`'s call in flight, no longer counted as in
+    /// flight; an error if there is no such call.
+    fn take_in_flight(&mut self, candidate_id: &str) -> Result<usize, CampaignError> {
+        let i = self
+            .index_of(candidate_id)
+            .filter(|&i| matches!(self.entries[i].state, State::InFlight { .. }))
+            .ok_or_else(|| CampaignError::NotInFlight {
+                candidate_id: candidate_id.to_owned(),
+            })?;
+        self.in_flight -= 1;
+        Ok(i)
+    }
 
     /// Applies attempt records, oldest first, to the entries they name.
     fn replay(&mut self, records: &[AttemptRecord]) {
@@ -451,6 +431,20 @@ impl Scheduler {
 }
 
 impl Entry {
+    /// A candidate nobody has called yet.
+    fn fresh(candidate: Candidate) -> Entry {
+        Entry {
+            candidate,
+            state: State::Waiting { not_before: None },
+            attempts: 0,
+            last_attempt_no: 0,
+            answered: false,
+            report_path: None,
+            last_outcome: None,
+            callbacks: 0,
+        }
+    }
+
     /// Waiting only because the candidate asked to be called back later.
     fn awaits_callback(&self) -> bool {
         matches!(self.state, State::Waiting { .. })
