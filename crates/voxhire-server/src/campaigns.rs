@@ -493,6 +493,24 @@ impl AttemptLog for ServerLog {
         .bind(i64::from(done.attempt_no))
         .fetch_optional(&mut *tx)
         .await?;
+        if open.is_none() {
+            // Closed already: this node lost its claim (cut off from the
+            // store longer than a lease) and another node closed the attempt
+            // as interrupted and ended its call. Its record stands; a second
+            // one for the same attempt would count it twice.
+            let closed: Option<String> = sqlx::query_scalar(
+                "SELECT outcome FROM interviews WHERE candidate_id = $1 AND attempt_no = $2",
+            )
+            .bind(&done.candidate_id)
+            .bind(i64::from(done.attempt_no))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(outcome) = closed {
+                tx.rollback().await?;
+                tracing::warn!(candidate = %done.candidate_id, attempt = done.attempt_no, recorded = %outcome, late = done.outcome.kind(), "another node closed this attempt while this node ran it (its claim lapsed); the late result is not recorded");
+                return Ok(());
+            }
+        }
         let (interview_id, run_dir, started): (String, String, String) = match &open {
             Some(r) => (r.get("id"), r.get("run_dir"), r.get("started_at")),
             None => {
