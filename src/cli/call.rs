@@ -170,7 +170,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
 }
 
 /// Runs one placed call to its end: the thin driver of the engine's [`Call`]
-/// (ring timeout, media, hang-up rules), plus Ctrl-C.
+/// (ring timeout, media, hang-up rules), plus Ctrl-C or SIGTERM.
 /// (Long on purpose: one `select!` loop over the call's inputs; the decisions
 /// are the engine's `Call`, the arms only feed it.)
 async fn drive(
@@ -182,7 +182,7 @@ async fn drive(
     let started = Instant::now();
     let mut call = Call::outbound(started, policy);
     let mut interrupted = false;
-    let ctrl_c = tokio::signal::ctrl_c();
+    let ctrl_c = super::shutdown_signal(); // or SIGTERM
     tokio::pin!(ctrl_c);
 
     loop {
@@ -416,11 +416,11 @@ async fn run_interview(
         stack,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let interrupted = super::shutdown_signal();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::info!("interrupted; hanging up");
-            let _ = stop_tx.send(true);
-        }
+        interrupted.await;
+        tracing::info!("interrupted; hanging up");
+        let _ = stop_tx.send(true);
     });
     tracing::info!(to = %Redacted(&args.uri), via = %dst, "calling");
     let record = dialer

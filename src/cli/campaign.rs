@@ -169,10 +169,11 @@ async fn run_campaign(args: RunArgs) -> Result<()> {
     let mut run =
         CampaignRun::new(sched, log, scripts, dialer, wait_for_callbacks).with_archive(archive);
     let (control_tx, control_rx) = watch::channel(Control::Run);
+    // Ctrl-C or SIGTERM (a service manager stopping us): hang up and record.
+    let stop = super::shutdown_signal();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = control_tx.send(Control::Stop);
-        }
+        stop.await;
+        let _ = control_tx.send(Control::Stop);
         // Keep the sender: a dropped controller also stops the campaign.
         std::future::pending::<()>().await;
     });
