@@ -192,24 +192,6 @@ pub async fn ask(st: &AppState, job: Job, ask: Ask) -> Result<Option<usize>, Api
     }
 }
 
-/// Starts again the campaigns that were running when the server stopped.
-pub async fn resume_all(st: &AppState) -> Result<()> {
-    let jobs: Vec<String> =
-        sqlx::query_scalar("SELECT job_id FROM campaigns WHERE state = 'running' ORDER BY job_id")
-            .fetch_all(&st.store.pool)
-            .await?;
-    let mut running = st.campaigns.lock().await;
-    for id in jobs {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&st.store.pool)
-            .await?;
-        let count = launch(st, &mut running, Job::from_row(&row)).await?;
-        tracing::info!(job = %id, candidates = count, "resumed the campaign that was running");
-    }
-    Ok(())
-}
-
 /// Runs the job's campaign in the background until it has nobody left to
 /// call, or `control` pauses or stops it. A campaign that ends by itself is
 /// recorded as finished, a paused one as paused; a stopped one keeps what the
@@ -269,7 +251,8 @@ async fn start(
         .check()
         .map_err(|e| anyhow::anyhow!("the job's campaign settings: {}", e.message))?;
     let config = campaign_config(&engine, &job, &script_path, lang, checked);
-    let prior = prior_attempts(&store, &job.id).await?;
+    // Earlier attempts of the job's candidates, so a restarted campaign resumes.
+    let prior = attempt_records(&store.pool, Some(&job.id), None).await?;
     let sched = Scheduler::new(config, candidates, DoNotCallList::new(), &prior, Utc::now())?;
     let (wake, registry, audit) = (st.wake.clone(), st.campaigns.clone(), st.audit.clone());
     let archive = voxhire_engine::archive::Archive::sealed(st.keys.clone());
@@ -357,11 +340,6 @@ fn campaign_config(
         default_timezone: None,
         answering_machine: settings.answering_machine,
     }
-}
-
-/// Earlier attempts of the job's candidates, so a restarted campaign resumes.
-async fn prior_attempts(store: &Store, job_id: &str) -> Result<Vec<AttemptRecord>> {
-    attempt_records(&store.pool, Some(job_id), None).await
 }
 
 /// The ended attempts of a job's candidates, or of one candidate.

@@ -182,6 +182,7 @@ pub async fn reap(st: &AppState, mine_too: bool) -> Result<Vec<DialogState>> {
     .await?;
     let outcome = AttemptOutcome::interrupted();
     let mut dialogs = Vec::new();
+    let mut closed_any = false;
     for r in &open {
         let (id, candidate, attempt_no, run_dir): (String, String, i64, String) = (
             r.get("id"),
@@ -233,6 +234,7 @@ pub async fn reap(st: &AppState, mine_too: bool) -> Result<Vec<DialogState>> {
             enqueue_status(&mut tx, &st.keys, &candidate, "interrupted", &cause).await?;
         }
         tx.commit().await?;
+        closed_any = true;
         tracing::warn!(interview = %id, candidate = %candidate, attempt_no, "closed an attempt its node left in progress");
         if let Some(bytes) = crate::store::bytes_of(r, "dialog") {
             match orphans::open_state(Some(&st.keys), &dialog_label(&id), &bytes) {
@@ -259,14 +261,18 @@ pub async fn reap(st: &AppState, mine_too: bool) -> Result<Vec<DialogState>> {
             }
         }
     }
-    st.wake.notify_one();
+    if closed_any {
+        // Their status changes queued webhooks.
+        st.wake.notify_one();
+    }
     Ok(dialogs)
 }
 
-/// Makes this node's campaigns match the stored states another node's API
-/// may have changed: a running campaign this node is not running starts
-/// here too; a paused, resumed or cancelled one is told so.
-pub async fn follow_campaigns(st: &AppState) -> Result<()> {
+/// Makes this node's campaigns match the stored states (another node's API
+/// may have changed them, or this node was restarted): a running campaign
+/// this node is not running starts here, logged as `started`; a paused,
+/// resumed or cancelled one is told so.
+pub async fn follow_campaigns(st: &AppState, started: &str) -> Result<()> {
     let stored: Vec<(String, String)> =
         sqlx::query("SELECT job_id, state FROM campaigns ORDER BY job_id")
             .fetch_all(&st.store.pool)
@@ -293,7 +299,7 @@ pub async fn follow_campaigns(st: &AppState) -> Result<()> {
                     .fetch_one(&st.store.pool)
                     .await?;
                 let count = launch(st, &mut registry, Job::from_row(&row)).await?;
-                tracing::info!(job = %job_id, candidates = count, "joined the campaign another node started");
+                tracing::info!(job = %job_id, candidates = count, "{started}");
             }
             Some(now) if now != want && now != Control::Stop => {
                 if let Some(r) = registry.get(&job_id) {
@@ -328,7 +334,7 @@ pub async fn beat(st: AppState, mut stop: watch::Receiver<bool>) {
                 tracing::error!(error = %format!("{e:#}"), "cannot close what dead nodes left")
             }
         }
-        if let Err(e) = follow_campaigns(&st).await {
+        if let Err(e) = follow_campaigns(&st, "joined the campaign another node started").await {
             tracing::error!(error = %format!("{e:#}"), "cannot follow the campaigns' stored states");
         }
     }

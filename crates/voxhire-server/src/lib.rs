@@ -243,7 +243,7 @@ pub async fn run(
     for (call_id, how) in end_orphans(&state.engine.outbound, orphans).await {
         tracing::warn!(call_id = %Redacted(&call_id), ?how, "ended a call the last run left up");
     }
-    campaigns::resume_all(&state)
+    claims::follow_campaigns(&state, "resumed the campaign that was running")
         .await
         .context("resuming the campaigns that were running")?;
     let campaigns = state.campaigns.clone();
