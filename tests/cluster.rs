@@ -97,7 +97,7 @@ fn a_campaign_shared_by_two_nodes_survives_one_being_killed() {
     use common::http::request;
     use common::postgres::Postgres;
     use common::repo_root;
-    use common::server::{api_key_in, Server};
+    use common::server::{api_key_in, assert_recording_plays, Server};
     use serde_json::{json, Value};
     use std::collections::BTreeMap;
     use std::time::Instant;
@@ -288,17 +288,7 @@ fn a_campaign_shared_by_two_nodes_survives_one_being_killed() {
     let first = &iv.body["items"][0];
     assert_eq!(first["outcome"], "failed", "{}", iv.text);
     assert_eq!(iv.body["items"][1]["outcome"], "completed", "{}", iv.text);
-    let rec = call(
-        &a,
-        "GET",
-        first["files"]["recording"]
-            .as_str()
-            .expect("a repaired recording"),
-        None,
-    );
-    assert_eq!(rec.status, 200);
-    let wav = hound::WavReader::new(std::io::Cursor::new(&rec.bytes)).expect("a playable WAV");
-    assert!(wav.duration() >= 8000, "{} samples", wav.duration());
+    assert_recording_plays(&a, &key, first);
     let log = a.log();
     assert!(
         log.contains("closed an attempt its node left in progress"),

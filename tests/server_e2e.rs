@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::candidate::Candidate;
 use common::http::{request, request_raw, request_with, Ats};
-use common::server::{api_key, cookie_of, create_user, sign_in, Server, PASSWORD};
+use common::server::{
+    api_key, assert_recording_plays, cookie_of, create_user, sign_in, Server, PASSWORD,
+};
 use common::voxhire::voxhire;
 use common::{repo_root, Scratch};
 use hmac::{Hmac, KeyInit, Mac};
@@ -1024,21 +1026,7 @@ fn a_killed_server_closes_the_interrupted_attempt_and_keeps_its_files() {
         "{}",
         iv.text
     );
-    let rec = call(
-        &server,
-        "GET",
-        first["files"]["recording"]
-            .as_str()
-            .expect("a repaired recording"),
-        None,
-    );
-    assert_eq!(rec.status, 200);
-    let wav = hound::WavReader::new(std::io::Cursor::new(&rec.bytes)).expect("a playable WAV");
-    assert!(
-        wav.duration() >= 8000,
-        "at least a second of the call: {} samples",
-        wav.duration()
-    );
+    assert_recording_plays(&server, &key, first);
     let ev = call(
         &server,
         "GET",

@@ -46,8 +46,8 @@ fn is_root() -> bool {
 }
 
 /// `program` run as the `postgres` user when we are root.
-fn as_server_user(program: PathBuf) -> Command {
-    if is_root() {
+fn as_server_user(root: bool, program: PathBuf) -> Command {
+    if root {
         let mut c = Command::new("setpriv");
         c.args([
             "--reuid=postgres",
@@ -65,6 +65,7 @@ fn as_server_user(program: PathBuf) -> Command {
 impl Postgres {
     pub fn start() -> Postgres {
         let bin = bin_dir();
+        let root = is_root();
         // Under /tmp, not the test's scratch: the server user must be able
         // to reach it.
         let dir = tempfile::Builder::new()
@@ -73,7 +74,7 @@ impl Postgres {
             .expect("a temporary directory");
         let data = dir.path().join("data");
         let log = dir.path().join("postgres.log");
-        if is_root() {
+        if root {
             let ok = Command::new("chown")
                 .args(["postgres:postgres"])
                 .arg(dir.path())
@@ -81,7 +82,7 @@ impl Postgres {
                 .is_ok_and(|s| s.success());
             assert!(ok, "chown postgres {}", dir.path().display());
         }
-        let out = as_server_user(bin.join("initdb"))
+        let out = as_server_user(root, bin.join("initdb"))
             .arg("-D")
             .arg(&data)
             .args(["-U", "voxhire", "--auth=trust", "-E", "UTF8", "--no-sync"])
@@ -94,7 +95,7 @@ impl Postgres {
             String::from_utf8_lossy(&out.stderr)
         );
         let port = free_tcp_port();
-        let mut cmd = as_server_user(bin.join("postgres"));
+        let mut cmd = as_server_user(root, bin.join("postgres"));
         cmd.arg("-D")
             .arg(&data)
             .args(["-p", &port.to_string()])

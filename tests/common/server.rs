@@ -167,3 +167,19 @@ pub fn cookie_of(r: &Response) -> String {
     }
     set.split(';').next().unwrap().to_owned()
 }
+
+/// Asserts that an interview attempt's (repaired) recording is served and
+/// plays: a WAV with at least a second of the call.
+pub fn assert_recording_plays(server: &Server, key: &str, attempt: &Value) {
+    let url = attempt["files"]["recording"]
+        .as_str()
+        .expect("a repaired recording");
+    let rec = request(server.http, "GET", url, Some(key), None);
+    assert_eq!(rec.status, 200);
+    let wav = hound::WavReader::new(std::io::Cursor::new(&rec.bytes)).expect("a playable WAV");
+    assert!(
+        wav.duration() >= 8000,
+        "at least a second of the call: {} samples",
+        wav.duration()
+    );
+}
