@@ -123,17 +123,10 @@ impl Kamailio {
             .replace("@NEXT_HOP_PORT@", &next_hop_port.to_string());
         let cfg_path = dir.join("kamailio.cfg");
         std::fs::write(&cfg_path, cfg).unwrap();
-        let guard = launch(&dir, &cfg_path);
         let tls = SocketAddr::from(([127, 0, 0, 1], tls_port));
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(tls).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "kamailio did not listen on {tls}:\n{}",
-                super::tail(&dir.join("kamailio.log"), 30)
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let guard = launch(&dir, &cfg_path, &format!("listen on tls {tls}"), || {
+            std::net::TcpStream::connect(tls).is_ok()
+        });
         Kamailio {
             guard,
             dir,
@@ -159,16 +152,9 @@ impl Kamailio {
             .replace("@LIST@", &list.display().to_string());
         let cfg_path = dir.join("kamailio.cfg");
         std::fs::write(&cfg_path, cfg).unwrap();
-        let guard = launch(&dir, &cfg_path);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !super::ports::udp_port_is_bound(port) {
-            assert!(
-                Instant::now() < deadline,
-                "kamailio did not bind udp {port}:\n{}",
-                super::tail(&dir.join("kamailio.log"), 30)
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let guard = launch(&dir, &cfg_path, &format!("bind udp {port}"), || {
+            super::ports::udp_port_is_bound(port)
+        });
         Kamailio {
             guard,
             dir,
@@ -189,8 +175,9 @@ impl Drop for Kamailio {
     }
 }
 
-/// Starts Kamailio on `cfg` in the foreground, its log in `dir`.
-fn launch(dir: &Path, cfg: &Path) -> ChildGuard {
+/// Starts Kamailio on `cfg` in the foreground, its log in `dir`, and waits
+/// (up to 15 s) until `up` says it is serving (`what`, for the failure).
+fn launch(dir: &Path, cfg: &Path, what: &str, up: impl Fn() -> bool) -> ChildGuard {
     // (`kamailio version` would start a kamailio on the default config.)
     require("kamailio", "-v");
     let log = std::fs::File::create(dir.join("kamailio.log")).unwrap();
@@ -203,7 +190,17 @@ fn launch(dir: &Path, cfg: &Path) -> ChildGuard {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
-    ChildGuard::spawn("kamailio", &mut cmd)
+    let guard = ChildGuard::spawn("kamailio", &mut cmd);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !up() {
+        assert!(
+            Instant::now() < deadline,
+            "kamailio did not {what}:\n{}",
+            super::tail(&dir.join("kamailio.log"), 30)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    guard
 }
 
 fn require(tool: &str, version_flag: &str) {
