@@ -129,8 +129,11 @@ impl Simulator {
         let (tx, lines) = std::sync::mpsc::channel::<Value>();
         std::thread::spawn(move || {
             for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str(&l) {
-                    let _ = tx.send(v);
+                // Only the per-call lines: the first line is `{"event":"listening",…}`.
+                if let Ok(v) = serde_json::from_str::<Value>(&l) {
+                    if v["event"] == "call" {
+                        let _ = tx.send(v);
+                    }
                 }
             }
         });

@@ -51,6 +51,11 @@ pub struct EndpointConfig {
     pub pause_ms: u32,
     /// New audio between two [`EndpointEvent::UtteranceProgress`] events (partial ASR).
     pub progress_ms: u32,
+    /// How far back from the VAD's last speech frame the end of speech may be moved
+    /// to where the voice itself stopped (see [`Endpointer`]'s voice end). Silero's
+    /// decision trails the voice by 30-260 ms (its context window, the hysteresis);
+    /// every silence above counts from the voice's end. 0: from the VAD's.
+    pub voice_end_trim_ms: u32,
 }
 
 impl Default for EndpointConfig {
@@ -60,10 +65,11 @@ impl Default for EndpointConfig {
             end_silence_ms: 600,
             max_utterance_ms: 15_000,
             pre_roll_ms: 200,
-            // 150 ms: Silero's decision lags the audio by a frame or two, so the
-            // decode starts ~200 ms after the candidate stops (was 200 + lag).
+            // 150 ms after the voice's end (which Silero's decision trails by
+            // 30-260 ms, so the pause is usually heard at its first silent frame).
             pause_ms: 150,
             progress_ms: 700,
+            voice_end_trim_ms: 256,
         }
     }
 }
@@ -86,7 +92,8 @@ pub struct Utterance {
     pub audio_start: Duration,
     /// Start of the first speech frame.
     pub start: Duration,
-    /// End of the last speech frame.
+    /// End of the voice: the last speech frame's end, moved back to where the voice
+    /// stopped standing out of the line (see [`Endpointer`]).
     pub end: Duration,
     /// When the endpoint fired: `end + end_silence` for [`EndReason::Silence`].
     /// `detected_at - end` is the endpointing delay the candidate waits through.
@@ -114,7 +121,7 @@ pub enum EndpointEvent {
     SpeechPaused {
         audio: Vec<i16>,
         start: Duration,
-        /// End of the last speech frame (the final's `end`, if no speech follows).
+        /// End of the voice (the final's `end`, if no speech follows).
         end: Duration,
     },
     UtteranceEnded(Utterance),
@@ -143,7 +150,69 @@ enum State {
     },
 }
 
+/// Where, inside the VAD's speech, the voice last stood out of the line: the
+/// end of speech the candidate hears, which the VAD's decision trails.
+#[derive(Debug, Default)]
+struct VoiceEnd {
+    /// The line's noise (RMS), followed on the VAD's silent frames: it falls at
+    /// once and rises slowly, so a burst of noise barely moves it.
+    noise: Option<f32>,
+    /// Loudest [`LOUDNESS_STEP`] of the utterance in progress.
+    peak: f32,
+    /// Sample position just after the last loud step of speech.
+    end: u64,
+}
+
+/// Loudness is judged per 8 ms.
+const LOUDNESS_STEP: usize = 64;
+/// Voice is at least 10 dB above the noise,
+const ABOVE_NOISE: f32 = 3.16;
+/// no more than 30 dB below the utterance's loudest (a soft final consonant is
+/// voice; the VAD's trailing frames of breath and line noise are not),
+const BELOW_PEAK: f32 = 0.0316;
+/// and above -60 dBFS.
+const MIN_VOICE_RMS: f32 = 33.0;
+/// The noise estimate rises at most this much per frame (~2.5 dB a second).
+const NOISE_RISE: f32 = 1.01;
+
+fn rms(samples: &[i16]) -> f32 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len() as f64).sqrt() as f32
+}
+
+impl VoiceEnd {
+    /// Takes one VAD frame starting at sample `at`.
+    fn observe(&mut self, is_speech: bool, at: u64, frame: &[i16]) {
+        if !is_speech {
+            let level = rms(frame);
+            self.noise = Some(match self.noise {
+                Some(n) if level > n => level.min(n * NOISE_RISE),
+                _ => level,
+            });
+            return;
+        }
+        let steps = frame.chunks(LOUDNESS_STEP).map(rms);
+        let levels: Vec<f32> = steps.collect();
+        self.peak = levels.iter().copied().fold(self.peak, f32::max);
+        let threshold = (self.noise.unwrap_or(0.0) * ABOVE_NOISE)
+            .max(self.peak * BELOW_PEAK)
+            .max(MIN_VOICE_RMS);
+        if let Some(i) = levels.iter().rposition(|&l| l >= threshold) {
+            self.end = at + ((i + 1) * LOUDNESS_STEP).min(frame.len()) as u64;
+        }
+    }
+}
+
 /// One call's endpointer.
+///
+/// Silences count from the voice's end, not the VAD's: within the last
+/// `voice_end_trim_ms` of the VAD's speech, the last 8 ms that is 10 dB above the
+/// line's noise and within 30 dB of the utterance's loudest. The VAD still decides
+/// whether the candidate is speaking (a pause needs a silent frame), so this moves
+/// when a pause or the end of turn is heard, never whether.
 #[derive(Debug)]
 pub struct Endpointer {
     config: EndpointConfig,
@@ -155,6 +224,7 @@ pub struct Endpointer {
     audio_start: u64,
     /// Samples seen so far: the clock.
     now: u64,
+    voice: VoiceEnd,
     events: VecDeque<EndpointEvent>,
 }
 
@@ -174,6 +244,7 @@ impl Endpointer {
             audio: Vec::new(),
             audio_start: 0,
             now: 0,
+            voice: VoiceEnd::default(),
             events: VecDeque::new(),
         }
     }
@@ -202,6 +273,10 @@ impl Endpointer {
         let len = frame.len() as u64;
         self.now += len;
         self.audio.extend_from_slice(frame);
+        if is_speech && matches!(self.state, State::Idle) {
+            self.voice.peak = 0.0;
+        }
+        self.voice.observe(is_speech, frame_start, frame);
         let c = self.config;
         self.state = match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle if is_speech => self.onset_or_start(frame_start, len, 0),
@@ -236,18 +311,20 @@ impl Endpointer {
                 paused,
             } => {
                 let last_speech_end = if is_speech { self.now } else { last_speech_end };
-                let silence = self.now - last_speech_end;
+                let voice_end = self.voice_end(start, last_speech_end);
+                let silence = self.now - voice_end;
                 if !is_speech && silence >= samples(c.end_silence_ms) {
-                    self.end(start, last_speech_end, EndReason::Silence);
+                    self.end(start, voice_end, EndReason::Silence);
                     State::Idle
                 } else if self.now - start >= samples(c.max_utterance_ms) {
+                    // Cut while speaking: the next piece goes on from here.
                     self.end(start, last_speech_end, EndReason::MaxLength);
                     State::Idle
                 } else if !is_speech && !paused && silence >= samples(c.pause_ms) {
                     self.events.push_back(EndpointEvent::SpeechPaused {
-                        audio: self.audio[..self.utterance_len(last_speech_end)].to_vec(),
+                        audio: self.audio[..self.utterance_len(voice_end)].to_vec(),
                         start: time(start),
-                        end: time(last_speech_end),
+                        end: time(voice_end),
                     });
                     State::Speaking {
                         start,
@@ -282,7 +359,8 @@ impl Endpointer {
                 last_speech_end,
                 ..
             } => {
-                self.end(start, last_speech_end, EndReason::Silence);
+                let voice_end = self.voice_end(start, last_speech_end);
+                self.end(start, voice_end, EndReason::Silence);
                 true
             }
             _ => {
@@ -300,6 +378,15 @@ impl Endpointer {
     }
 
     // Internals.
+
+    /// The end of the voice in an utterance from `start` whose last VAD speech
+    /// frame ended at `last_speech_end` (see [`Endpointer`]).
+    fn voice_end(&self, start: u64, last_speech_end: u64) -> u64 {
+        let earliest = last_speech_end
+            .saturating_sub(samples(self.config.voice_end_trim_ms))
+            .max(start);
+        self.voice.end.clamp(earliest, last_speech_end)
+    }
 
     fn onset_or_start(&mut self, start: u64, speech: u64, silence: u64) -> State {
         if speech >= samples(self.config.min_speech_ms) {
@@ -402,9 +489,11 @@ mod tests {
         events
     }
 
+    /// The VAD's decisions alone (the frames here carry indices, not sound).
     fn no_progress() -> EndpointConfig {
         EndpointConfig {
             progress_ms: 1_000_000,
+            voice_end_trim_ms: 0,
             ..EndpointConfig::default()
         }
     }
@@ -545,7 +634,11 @@ mod tests {
     fn progress_every_700_ms_of_utterance() {
         // 3 s of speech then silence.
         let pattern = format!("{}{}", "#".repeat(94), ".".repeat(25));
-        let events = run(EndpointConfig::default(), &pattern);
+        let config = EndpointConfig {
+            voice_end_trim_ms: 0,
+            ..EndpointConfig::default()
+        };
+        let events = run(config, &pattern);
         let progress: Vec<(usize, Duration)> = events
             .iter()
             .filter_map(|e| match e {
@@ -598,6 +691,129 @@ mod tests {
         }
         assert_eq!(ended(&events).len(), 1);
         assert!(!ep.flush());
+    }
+
+    /// A 32 ms frame of line noise (RMS ≈ 100) with a 1 kHz tone of `amplitude`.
+    fn sound(i: usize, amplitude: f32) -> Vec<i16> {
+        let mut x = (i as u32).wrapping_mul(2_654_435_761) | 1;
+        (0..FRAME)
+            .map(|n| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let noise = (x % 347) as f32 - 173.0;
+                let t = (i * FRAME + n) as f32 / RATE as f32;
+                let tone = amplitude * (2.0 * std::f32::consts::PI * 1000.0 * t).sin();
+                (noise + tone) as i16
+            })
+            .collect()
+    }
+
+    /// Feeds `(VAD decision, tone amplitude)` frames; returns the events with the
+    /// frame each came after.
+    fn run_sound(config: EndpointConfig, frames: &[(bool, f32)]) -> Vec<(usize, EndpointEvent)> {
+        let mut ep = Endpointer::new(config);
+        let mut events = Vec::new();
+        for (i, &(speech, amplitude)) in frames.iter().enumerate() {
+            ep.handle_frame(speech, &sound(i, amplitude));
+            while let Some(e) = ep.poll_event() {
+                events.push((i, e));
+            }
+        }
+        events
+    }
+
+    /// `n` frames of each kind, in order.
+    fn frames(parts: &[(usize, bool, f32)]) -> Vec<(bool, f32)> {
+        parts
+            .iter()
+            .flat_map(|&(n, speech, amplitude)| std::iter::repeat_n((speech, amplitude), n))
+            .collect()
+    }
+
+    const LOUD: f32 = 8000.0;
+
+    #[test]
+    fn silences_count_from_the_voice_not_from_the_vads_trailing_frames() {
+        // Noise, 30 frames of voice, then 5 frames (160 ms) the VAD still calls
+        // speech but that hold only the line's noise, then silence.
+        let f = frames(&[
+            (10, false, 0.0),
+            (30, true, LOUD),
+            (5, true, 0.0),
+            (40, false, 0.0),
+        ]);
+        let events = run_sound(no_progress_with_trim(), &f);
+        let (paused_after, end) = events
+            .iter()
+            .find_map(|(i, e)| match e {
+                EndpointEvent::SpeechPaused { end, .. } => Some((*i, *end)),
+                _ => None,
+            })
+            .expect("a pause");
+        assert_eq!(end, ms(40), "the voice ended with frame 39");
+        // 150 ms after the voice is inside the VAD's trailing frames: the pause is
+        // heard at the first silent frame, not 5 frames after it.
+        assert_eq!(paused_after, 45);
+        let u = ended(&events.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>())[0].clone();
+        assert_eq!(u.end, ms(40));
+        // 600 ms of silence after the voice = 18.75 frames.
+        assert_eq!(u.detected_at, ms(40 + 19));
+        // The audio keeps 150 ms after the voice, as before after the VAD's end.
+        assert_eq!(u.audio.len(), 1600 + 30 * FRAME + 1200);
+    }
+
+    #[test]
+    fn a_soft_last_sound_is_still_voice() {
+        // The answer ends in 3 frames 20 dB below its loudest, well above the noise.
+        let f = frames(&[
+            (10, false, 0.0),
+            (30, true, LOUD),
+            (3, true, LOUD / 10.0),
+            (2, true, 0.0),
+            (40, false, 0.0),
+        ]);
+        let events = run_sound(no_progress_with_trim(), &f);
+        let u = events
+            .iter()
+            .find_map(|(_, e)| match e {
+                EndpointEvent::UtteranceEnded(u) => Some(u.clone()),
+                _ => None,
+            })
+            .expect("an utterance");
+        assert_eq!(u.end, ms(43));
+    }
+
+    #[test]
+    fn the_voice_end_moves_back_at_most_the_trim() {
+        // 20 frames (640 ms) of trailing VAD speech with no voice in them: the end
+        // moves back 256 ms (8 frames) from the VAD's, no further.
+        let f = frames(&[
+            (10, false, 0.0),
+            (30, true, LOUD),
+            (20, true, 0.0),
+            (40, false, 0.0),
+        ]);
+        let events = run_sound(no_progress_with_trim(), &f);
+        let u = events
+            .iter()
+            .find_map(|(_, e)| match e {
+                EndpointEvent::UtteranceEnded(u) => Some(u.clone()),
+                _ => None,
+            })
+            .expect("an utterance");
+        assert_eq!(u.end, ms(60 - 8));
+        // Without the trim, the VAD's end as it was.
+        let vad_only = run_sound(no_progress(), &f);
+        assert!(vad_only.iter().any(|(_, e)| matches!(e,
+            EndpointEvent::UtteranceEnded(u) if u.end == ms(60))));
+    }
+
+    fn no_progress_with_trim() -> EndpointConfig {
+        EndpointConfig {
+            voice_end_trim_ms: EndpointConfig::default().voice_end_trim_ms,
+            ..no_progress()
+        }
     }
 
     #[test]
