@@ -4,11 +4,13 @@
 //!
 //!     cargo bench --bench amd_accuracy              # the dev split
 //!     AMD_SPLIT=test cargo bench --bench amd_accuracy
+//!     AMD_WORDS=0 cargo bench --bench amd_accuracy  # cadence alone, no Whisper
 
 #[path = "../tests/amd_set/mod.rs"]
 mod amd_set;
 
 use voxhire_speech::amd::AmdConfig;
+use voxhire_speech::asr::{AsrConfig, AsrEngine};
 use voxhire_speech::models::ModelDir;
 use voxhire_speech::vad::SileroVad;
 
@@ -24,7 +26,19 @@ fn main() {
         Err(_) => AmdConfig::default(),
     };
     println!("{config:?}");
-    let results = amd_set::run(&clips, &vad, config);
+    let asr = (std::env::var("AMD_WORDS").as_deref() != Ok("0")).then(|| {
+        AsrEngine::load(&ModelDir::locate(), AsrConfig::default())
+            .expect("Whisper models (run scripts/fetch-models.sh)")
+    });
+    println!(
+        "{}",
+        if asr.is_some() {
+            "cadence, then the greeting's words (Whisper)"
+        } else {
+            "cadence alone"
+        }
+    );
+    let results = amd_set::run(&clips, &vad, config, asr.as_deref());
     for lang in ["en", "zh"] {
         let of: Vec<_> = results
             .iter()

@@ -7,6 +7,7 @@
 mod amd_set;
 
 use voxhire_speech::amd::AmdConfig;
+use voxhire_speech::asr::{AsrConfig, AsrEngine};
 use voxhire_speech::models::ModelDir;
 use voxhire_speech::vad::SileroVad;
 
@@ -28,7 +29,9 @@ fn people_and_voicemail_told_apart_within_three_seconds() {
         "the test split has {} clips",
         clips.len()
     );
-    let results = amd_set::run(&clips, &vad, AmdConfig::default());
+    let asr = AsrEngine::load(&ModelDir::locate(), AsrConfig::default())
+        .expect("Whisper models (run scripts/fetch-models.sh)");
+    let results = amd_set::run(&clips, &vad, AmdConfig::default(), Some(&asr));
     let all = amd_set::Figures::of(&results);
     println!("{}", all.summary("test"));
     assert!(all.accuracy() >= MIN_ACCURACY, "{}", all.summary("test"));

@@ -21,6 +21,7 @@ pub fn tuning_from_env() -> Result<Tuning> {
         asr_audio_ctx_pad: env_number("VOXHIRE_ASR_AUDIO_CTX_PAD")?,
         tts_threads: env_number("VOXHIRE_TTS_THREADS")?,
         partial_ms: env_number("VOXHIRE_PARTIAL_MS")?,
+        voice_end_trim_ms: env_number("VOXHIRE_VOICE_END_TRIM_MS")?,
     })
 }
 
@@ -33,7 +34,9 @@ fn env_number<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Result
         .parse()
         .ok()
         .with_context(|| format!("{name}={raw:?} is not a number"))?;
-    if name != "VOXHIRE_ASR_AUDIO_CTX_PAD" && n <= T::default() {
+    // A padding or a trim may be 0 (none); a count of threads or a period not.
+    let zero_ok = ["VOXHIRE_ASR_AUDIO_CTX_PAD", "VOXHIRE_VOICE_END_TRIM_MS"];
+    if !zero_ok.contains(&name) && n <= T::default() {
         anyhow::bail!("{name}={raw:?} must be at least 1");
     }
     Ok(Some(n))

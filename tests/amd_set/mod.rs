@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use voxhire_speech::amd::{AmdConfig, Decision, Detector, Verdict};
+use voxhire_speech::amd::{self, AmdConfig, Decision, Detector, Verdict};
+use voxhire_speech::asr::{phone_to_asr, AsrEngine, DecodeRequest, Language};
 use voxhire_speech::vad::{SileroVad, VadConfig, VadStream};
 
 pub struct Clip {
@@ -50,6 +51,8 @@ pub fn clips(split: &str) -> Vec<Clip> {
 #[derive(Clone)]
 pub struct ClipResult {
     pub decision: Decision,
+    /// What Whisper heard of the greeting, when the words were asked.
+    pub words: Option<String>,
     /// When the beep detector fired (ms from the answer), run on after the decision.
     pub beep_at_ms: Option<u64>,
 }
@@ -61,20 +64,60 @@ impl ClipResult {
     }
 }
 
-/// Runs one clip's audio, in 20 ms RTP frames, through the VAD and the detector.
-pub fn evaluate(clip: &Clip, vad: &Arc<SileroVad>, config: AmdConfig) -> ClipResult {
+/// Runs one clip's audio, in 20 ms RTP frames, through the VAD and the detector,
+/// then (with `asr`) checks the decision against the greeting's words as a call
+/// does (`voxhire-engine` `voicemail`): one decode of the audio from just before the
+/// greeting to the decision or to `words_at_ms`, whichever came first. In a call the
+/// decode runs from then while the line plays on, so the decision is ready at the
+/// later of the cadence's decision and the decode's end.
+pub fn evaluate(
+    clip: &Clip,
+    vad: &Arc<SileroVad>,
+    config: AmdConfig,
+    asr: Option<&AsrEngine>,
+) -> ClipResult {
     let bytes = std::fs::read(&clip.path).expect("clip");
     let pcm = voxhire_media::g711::decode_ulaw(&bytes);
     let mut stream = VadStream::new(vad.clone(), VadConfig::default());
     let mut detector = Detector::new(config);
     let mut decision = None;
+    // (audio from, to) for the words, in ms, when they became due.
+    let mut words_span = None;
     for frame in pcm.chunks(160) {
         for f in stream.push(frame).expect("VAD") {
             decision = decision.or(detector.push(&f));
+            if words_span.is_none() && detector.words_due(f.end_ms(), decision.as_ref()) {
+                words_span = Some((detector.words_from_ms(), f.end_ms()));
+            }
         }
     }
+    let mut decision = decision.expect("the detector decides within the clip");
+    let mut words = None;
+    if let (Some(asr), Some((from_ms, to_ms))) =
+        (asr, words_span.filter(|_| decision.wants_words()))
+    {
+        let sample = |ms: u64| ((ms * 8) as usize).min(pcm.len());
+        let started = std::time::Instant::now();
+        let t = asr
+            .transcribe(DecodeRequest {
+                audio: phone_to_asr(&pcm[sample(from_ms)..sample(to_ms)]).expect("resample"),
+                language: if clip.lang == "zh" {
+                    Language::Zh
+                } else {
+                    Language::En
+                },
+                prompt: None,
+                offset_ms: from_ms,
+            })
+            .expect("Whisper decodes the greeting");
+        let ready_ms = to_ms + started.elapsed().as_millis() as u64;
+        let waited = ready_ms.saturating_sub(decision.at_ms);
+        decision = decision.with_words(amd::words_say(&t.text), waited);
+        words = Some(t.text);
+    }
     ClipResult {
-        decision: decision.expect("the detector decides within the clip"),
+        decision,
+        words,
         beep_at_ms: detector.beep_at_ms(),
     }
 }
@@ -155,22 +198,24 @@ pub fn run<'a>(
     clips: &'a [Clip],
     vad: &Arc<SileroVad>,
     config: AmdConfig,
+    asr: Option<&AsrEngine>,
 ) -> Vec<(&'a Clip, ClipResult)> {
     let results: Vec<_> = clips
         .iter()
-        .map(|c| (c, evaluate(c, vad, config)))
+        .map(|c| (c, evaluate(c, vad, config, asr)))
         .collect();
     for (c, r) in &results {
         if !r.correct(c) {
             println!(
-                "miss {} ({}, {}): {:?} at {} ms ({:?}) — {}",
+                "miss {} ({}, {}): {:?} at {} ms ({:?}) — {} — heard {:?}",
                 c.id,
                 if c.human { "human" } else { "machine" },
                 c.kind,
                 r.decision.verdict,
                 r.decision.at_ms,
                 r.decision.reason,
-                c.text
+                c.text,
+                r.words.as_deref().unwrap_or("-")
             );
         }
     }

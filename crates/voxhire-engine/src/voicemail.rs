@@ -1,8 +1,9 @@
 //! The first seconds of an answered outbound call when answering-machine detection
 //! is on: listen (without speaking) until [`voxhire_speech::amd::Detector`] decides
-//! whether a person or a voicemail answered — within 3 s — then either hand the call to
-//! the interview, or deal with the machine as the campaign says: hang up (and retry
-//! later), or wait for the beep and leave a short message.
+//! whether a person or a voicemail answered — within 3 s — and check that decision
+//! against the greeting's words (one Whisper decode of what was heard); then either
+//! hand the call to the interview, or deal with the machine as the campaign says: hang
+//! up (and retry later), or wait for the beep and leave a short message.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,8 +12,9 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 use voxhire_nlu::Lang;
-use voxhire_speech::amd::{AmdConfig, Decision, Detector, Verdict};
-use voxhire_speech::vad::{VadConfig, VadStream};
+use voxhire_speech::amd::{self, AmdConfig, Decision, Detector, Verdict};
+use voxhire_speech::asr::{phone_to_asr, AsrError, DecodeRequest, Priority, Ticket};
+use voxhire_speech::vad::{VadConfig, VadStream, VAD_RATE};
 
 use crate::interview::outputs::EventLog;
 use crate::interview::InterviewStack;
@@ -110,6 +112,9 @@ pub async fn screen(
         vad: VadStream::new(stack.vad.clone(), VadConfig::default()),
     };
     let mut detector = Detector::new(policy.config);
+    // The line from the answer on, for the words, and their decode once asked.
+    let mut heard: Vec<i16> = Vec::new();
+    let mut words: Option<Result<Ticket, AsrError>> = None;
     // RTP that never comes must not hold the call: decide on the clock as well.
     let deadline =
         tokio::time::Instant::now() + Duration::from_millis(policy.config.total_analysis_ms + 500);
@@ -129,11 +134,20 @@ pub async fn screen(
         for f in &frames {
             // Every chunk goes in: after the decision the detector still listens
             // for the beep.
+            heard.extend_from_slice(&f.samples);
             decided = decided.or(detector.push(f));
+        }
+        let heard_ms = heard.len() as u64 * 1000 / u64::from(VAD_RATE);
+        if words.is_none() && detector.words_due(heard_ms, decided.as_ref()) {
+            words = Some(ask_words(stack, lang, &heard, detector.words_from_ms()));
         }
         if let Some(d) = decided {
             break d;
         }
+    };
+    let decision = match words {
+        Some(asked) if decision.wants_words() => with_words(asked, decision, events).await,
+        _ => decision,
     };
     events.log(
         "amd",
@@ -164,6 +178,54 @@ pub async fn screen(
         );
     }
     Ok(Screened::Machine(voicemail))
+}
+
+/// Queues the decode of what was heard from `from_ms` (just before the greeting) on.
+fn ask_words(
+    stack: &InterviewStack,
+    lang: Lang,
+    heard: &[i16],
+    from_ms: u64,
+) -> Result<Ticket, AsrError> {
+    let from = ((from_ms * u64::from(VAD_RATE) / 1000) as usize).min(heard.len());
+    let request = DecodeRequest {
+        audio: phone_to_asr(&heard[from..])?,
+        language: lang.into(),
+        prompt: None,
+        offset_ms: from_ms,
+    };
+    stack.asr.submit(request, Priority::Final)
+}
+
+/// The cadence's decision checked against the greeting's words (see
+/// [`amd::words_say`]), once their decode is back. A decode that fails keeps the
+/// cadence's decision.
+async fn with_words(
+    asked: Result<Ticket, AsrError>,
+    cadence: Decision,
+    events: &EventLog,
+) -> Decision {
+    let decided = Instant::now();
+    let transcript = match asked {
+        Ok(ticket) => ticket.await,
+        Err(e) => Err(e),
+    };
+    match transcript {
+        Ok(t) => {
+            let words = amd::words_say(&t.text);
+            let waited_ms = decided.elapsed().as_millis() as u64;
+            events.log(
+                "amd",
+                &serde_json::json!({"event": "words", "text": t.text, "say": words,
+                                    "decode_ms": t.decode_ms, "waited_ms": waited_ms}),
+            );
+            cadence.with_words(words, waited_ms)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot transcribe the greeting; deciding on its cadence alone");
+            cadence
+        }
+    }
 }
 
 /// Listens until the beep, or until the greeting has ended (silence after speech)

@@ -10,8 +10,16 @@
 //! invites a message: fed on after the decision, [`Detector::beep_at_ms`] says when
 //! it came, for leaving a message after it.
 //!
-//! The thresholds were tuned on the dev half of `tests/speech/amd/` and are reported on
-//! its test half (`tests/amd_accuracy.rs`).
+//! Cadence cannot tell everything: a person who answers with a whole sentence ("Hi,
+//! who am I speaking to?") talks like a greeting, and a greeting that pauses after its
+//! first sentence ("Welcome to voicemail. …") stops like a person. So the decision is
+//! reconsidered with the words: the caller transcribes the greeting heard up to the
+//! decision and [`Decision::with_words`] applies what [`words_say`] finds — phrases
+//! only a recording says ("leave a message", "语音信箱") make it a machine, a person's
+//! question to the caller ("who's calling?", "哪位") a person.
+//!
+//! The thresholds and the phrase lists were made on the dev half of
+//! `tests/speech/amd/` and are reported on its test half (`tests/amd_accuracy.rs`).
 
 use std::sync::Arc;
 
@@ -52,6 +60,10 @@ pub struct AmdConfig {
     /// Undecided at this point: [`Verdict::Machine`] if speech is going on (or
     /// paused for less than `after_greeting_silence_ms`), else [`Verdict::Human`].
     pub total_analysis_ms: u64,
+    /// The greeting's words are transcribed from the decision's audio, or from the
+    /// audio up to this point when the cadence has not decided by then (so the
+    /// decode runs while the cadence listens on, and the words are there by ~3 s).
+    pub words_at_ms: u64,
 }
 
 impl Default for AmdConfig {
@@ -63,6 +75,7 @@ impl Default for AmdConfig {
             max_words: 4,
             word_gap_ms: 160,
             total_analysis_ms: 2976,
+            words_at_ms: 2200,
         }
     }
 }
@@ -77,6 +90,10 @@ pub enum Reason {
     TooManyWords,
     Beep,
     AnalysisOver,
+    /// The greeting's words are a recording's ("please leave a message").
+    MachineWords,
+    /// The words are a person's question to the caller ("who's calling?").
+    PersonWords,
 }
 
 /// A decision and when it was made (ms after the answer).
@@ -86,6 +103,159 @@ pub struct Decision {
     pub reason: Reason,
     pub at_ms: u64,
 }
+
+impl Decision {
+    /// Whether the greeting's words are worth hearing for this decision: not after
+    /// a beep (a machine for sure) or when nobody spoke.
+    pub fn wants_words(&self) -> bool {
+        !matches!(self.reason, Reason::Beep | Reason::InitialSilence)
+    }
+
+    /// The decision reconsidered with what [`words_say`] found in the greeting,
+    /// made `waited_ms` later (how long the transcription ran on past the cadence's
+    /// decision).
+    #[must_use]
+    pub fn with_words(self, words: Option<Verdict>, waited_ms: u64) -> Decision {
+        if !self.wants_words() {
+            return self;
+        }
+        let (verdict, reason) = match words {
+            Some(Verdict::Machine) => (Verdict::Machine, Reason::MachineWords),
+            Some(Verdict::Human) if self.verdict == Verdict::Machine => {
+                (Verdict::Human, Reason::PersonWords)
+            }
+            _ => (self.verdict, self.reason),
+        };
+        Decision {
+            verdict,
+            reason,
+            at_ms: self.at_ms + waited_ms,
+        }
+    }
+}
+
+/// Phrases only a recorded greeting says, English: lower case, apostrophes dropped,
+/// matched on word boundaries.
+const MACHINE_EN: &[&str] = &[
+    "voicemail",
+    "voice mail",
+    "voice message",
+    "mailbox",
+    "message box",
+    "leave a message",
+    "leave a short message",
+    "leave a brief message",
+    "leave a detailed message",
+    "leave your message",
+    "leave me a message",
+    "leave your name",
+    "record your message",
+    "after the tone",
+    "after the beep",
+    "at the tone",
+    "at the beep",
+    "not available",
+    "unavailable",
+    "cant come to the phone",
+    "cannot come to the phone",
+    "cant take your call",
+    "cannot take your call",
+    "cant answer the phone",
+    "missed your call",
+    "youve reached",
+    "you have reached",
+    "has been forwarded",
+    "please try again later",
+    "try your call again",
+];
+
+/// The same, Mandarin: matched as substrings with punctuation and spaces removed.
+const MACHINE_ZH: &[&str] = &[
+    "留言",
+    "语音信箱",
+    "信箱",
+    "提示音",
+    "嘀声",
+    "滴声",
+    "无人接听",
+    "无法接听",
+    "无法接通",
+    "不方便接听",
+    "不能接听",
+    "接不了电话",
+    "不方便接电话",
+    "您拨打的",
+    "您所拨打的",
+    "您呼叫的",
+    "机主",
+    "稍后再拨",
+    "稍后再拨打",
+    "开始录音",
+];
+
+/// A person's question to whoever called; a greeting does not ask it.
+const PERSON_EN: &[&str] = &[
+    "who is this",
+    "whos this",
+    "who is calling",
+    "whos calling",
+    "who am i speaking",
+    "who am i talking",
+    "who is speaking",
+    "whos speaking",
+    "may i ask who",
+    "can i help you",
+    "how can i help",
+    "what can i do for you",
+];
+
+const PERSON_ZH: &[&str] = &[
+    "哪位",
+    "谁呀",
+    "谁啊",
+    "是谁",
+    "找谁",
+    "什么事",
+    "请问",
+    "啥事",
+    "请讲",
+    "你说",
+    "您说",
+    "听得到吗",
+    "听得见吗",
+];
+
+/// What the words heard at the start of the call say: [`Verdict::Machine`] for a
+/// recording's phrase, [`Verdict::Human`] for a person's question to the caller
+/// (a recording's phrase wins when both are there), `None` when they say neither.
+/// Either language's phrases are looked for: a Mandarin speaker's phone may carry an
+/// English carrier greeting.
+pub fn words_say(text: &str) -> Option<Verdict> {
+    let english = format!(
+        " {} ",
+        text.to_lowercase()
+            .replace(['\'', '’'], "")
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let mandarin: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
+    let any = |en: &[&str], zh: &[&str]| {
+        en.iter().any(|p| english.contains(&format!(" {p} ")))
+            || zh.iter().any(|p| mandarin.contains(p))
+    };
+    if any(MACHINE_EN, MACHINE_ZH) {
+        Some(Verdict::Machine)
+    } else if any(PERSON_EN, PERSON_ZH) {
+        Some(Verdict::Human)
+    } else {
+        None
+    }
+}
+
+/// Audio kept before the greeting's first speech for its transcription.
+const WORDS_PRE_ROLL_MS: u64 = 300;
 
 /// One call's detector. Feed it every VAD chunk from the answer on.
 #[derive(Debug)]
@@ -115,6 +285,30 @@ impl Detector {
             decision: None,
             beep_at_ms: None,
         }
+    }
+
+    /// Where the greeting's first speech started (ms after the answer), once heard.
+    pub fn greeting_start_ms(&self) -> Option<u64> {
+        self.greeting_start
+    }
+
+    /// Whether the greeting's words should be transcribed now, `heard_ms` after the
+    /// answer: someone spoke, and the cadence has decided (`decided`) or
+    /// `words_at_ms` has come. The audio to transcribe starts at
+    /// [`words_from_ms`](Self::words_from_ms).
+    pub fn words_due(&self, heard_ms: u64, decided: Option<&Decision>) -> bool {
+        self.greeting_start.is_some()
+            && match decided {
+                Some(d) => d.wants_words(),
+                None => heard_ms >= self.config.words_at_ms,
+            }
+    }
+
+    /// Where the audio for the words starts: a little before the greeting.
+    pub fn words_from_ms(&self) -> u64 {
+        self.greeting_start
+            .unwrap_or(0)
+            .saturating_sub(WORDS_PRE_ROLL_MS)
     }
 
     /// When the first beep ended (ms after the answer), before or after the
@@ -363,6 +557,54 @@ mod tests {
             (d.verdict, d.reason),
             (Verdict::Silence, Reason::InitialSilence)
         );
+    }
+
+    #[test]
+    fn a_recordings_words_make_a_machine_and_a_question_to_the_caller_a_person() {
+        assert_eq!(words_say("Welcome to voicemail."), Some(Verdict::Machine));
+        assert_eq!(
+            words_say("You've reached Sam, I CAN'T take your call"),
+            Some(Verdict::Machine)
+        );
+        assert_eq!(
+            words_say("您好，请在提示音后留言。"),
+            Some(Verdict::Machine)
+        );
+        assert_eq!(words_say("Hello? Who's calling?"), Some(Verdict::Human));
+        assert_eq!(words_say("喂，你好，哪位？"), Some(Verdict::Human));
+        // A recording's phrase wins over a question.
+        assert_eq!(
+            words_say("Who's calling? Leave a message."),
+            Some(Verdict::Machine)
+        );
+        // Words, not parts of words: "unavailable" is, "mailboxes" is not "mailbox".
+        assert_eq!(words_say("Hello, this is Mark."), None);
+        assert_eq!(words_say("I sell mailboxes"), None);
+        assert_eq!(words_say(""), None);
+    }
+
+    #[test]
+    fn words_overrule_the_cadence_but_not_a_beep() {
+        let at = |verdict, reason| Decision {
+            verdict,
+            reason,
+            at_ms: 2000,
+        };
+        let person = at(Verdict::Human, Reason::SilenceAfterGreeting);
+        let d = person.with_words(Some(Verdict::Machine), 150);
+        assert_eq!(
+            (d.verdict, d.reason, d.at_ms),
+            (Verdict::Machine, Reason::MachineWords, 2150)
+        );
+        let long = at(Verdict::Machine, Reason::LongGreeting);
+        let d = long.with_words(Some(Verdict::Human), 100);
+        assert_eq!((d.verdict, d.reason), (Verdict::Human, Reason::PersonWords));
+        // Words that say nothing keep the cadence's decision (and its reason).
+        assert_eq!(long.with_words(None, 100).reason, Reason::LongGreeting);
+        // A beep is a machine whatever was said; nobody speaking has no words.
+        let beep = at(Verdict::Machine, Reason::Beep);
+        assert_eq!(beep.with_words(Some(Verdict::Human), 100), beep);
+        assert!(!at(Verdict::Silence, Reason::InitialSilence).wants_words());
     }
 
     #[test]

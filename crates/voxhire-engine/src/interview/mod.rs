@@ -35,7 +35,8 @@ use voxhire_speech::vad::SileroVad;
 
 /// An operator's tuning of the speech stack, for a deployment without a
 /// rebuild. The CLI reads it from the environment (`VOXHIRE_ASR_THREADS`,
-/// `VOXHIRE_ASR_AUDIO_CTX_PAD`, `VOXHIRE_TTS_THREADS`, `VOXHIRE_PARTIAL_MS`);
+/// `VOXHIRE_ASR_AUDIO_CTX_PAD`, `VOXHIRE_TTS_THREADS`, `VOXHIRE_PARTIAL_MS`,
+/// `VOXHIRE_VOICE_END_TRIM_MS`);
 /// `None` keeps the measured default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tuning {
@@ -48,6 +49,10 @@ pub struct Tuning {
     /// Partial transcripts every this many ms while the candidate speaks
     /// (default: none; the dialog acts on finals).
     pub partial_ms: Option<u32>,
+    /// How far the end of speech may move back from the VAD's last speech frame
+    /// to where the voice stopped (`EndpointConfig::voice_end_trim_ms`; 0: the
+    /// VAD's end, as before 2026-12-04).
+    pub voice_end_trim_ms: Option<u32>,
 }
 
 /// The models every call shares.
@@ -232,7 +237,8 @@ const MAX_UTTERANCE_MS: u32 = 29_000;
 
 /// The script's (or a question's) endpointing settings as the endpointer's
 /// configuration.
-pub fn endpoint_config(e: &EndpointSettings, partial_ms: Option<u32>) -> EndpointConfig {
+pub fn endpoint_config(e: &EndpointSettings, tuning: &Tuning) -> EndpointConfig {
+    let defaults = EndpointConfig::default();
     EndpointConfig {
         min_speech_ms: e.min_speech_ms,
         end_silence_ms: e.end_of_turn_silence_ms,
@@ -240,8 +246,11 @@ pub fn endpoint_config(e: &EndpointSettings, partial_ms: Option<u32>) -> Endpoin
         // Partial transcripts while the candidate speaks cost a core and the
         // dialog acts only on finals (and the speculative decode at each pause),
         // so they are off unless asked for ([`Tuning::partial_ms`]).
-        progress_ms: partial_ms.unwrap_or(NO_PARTIALS_MS),
-        ..EndpointConfig::default()
+        progress_ms: tuning.partial_ms.unwrap_or(NO_PARTIALS_MS),
+        voice_end_trim_ms: tuning
+            .voice_end_trim_ms
+            .unwrap_or(defaults.voice_end_trim_ms),
+        ..defaults
     }
 }
 

@@ -116,7 +116,7 @@ pub async fn run(
             vad: stack.vad.clone(),
             asr: stack.asr.clone(),
             language: lang.into(),
-            endpointing: super::endpoint_config(&script.endpointing(), stack.tuning.partial_ms),
+            endpointing: super::endpoint_config(&script.endpointing(), &stack.tuning),
         },
         call.audio,
         listen_ctl_rx,
@@ -238,7 +238,7 @@ impl Session {
                 }
                 Action::Listen { context } => {
                     let endpointing =
-                        super::endpoint_config(&context.endpointing, self.stack.tuning.partial_ms);
+                        super::endpoint_config(&context.endpointing, &self.stack.tuning);
                     let _ = self
                         .listen_ctl
                         .send(ListenerControl::Prompt(context.asr_prompt.clone()))
