@@ -50,7 +50,10 @@ pub fn clips(split: &str) -> Vec<Clip> {
 
 #[derive(Clone)]
 pub struct ClipResult {
+    /// The decision as the call makes it (with the words' decode time, wall clock).
     pub decision: Decision,
+    /// When the cadence decided (ms of audio: the same on any machine).
+    pub cadence_at_ms: u64,
     /// What Whisper heard of the greeting, when the words were asked.
     pub words: Option<String>,
     /// When the beep detector fired (ms from the answer), run on after the decision.
@@ -92,6 +95,7 @@ pub fn evaluate(
         }
     }
     let mut decision = decision.expect("the detector decides within the clip");
+    let cadence_at_ms = decision.at_ms;
     let mut words = None;
     if let (Some(asr), Some((from_ms, to_ms))) =
         (asr, words_span.filter(|_| decision.wants_words()))
@@ -117,6 +121,7 @@ pub fn evaluate(
     }
     ClipResult {
         decision,
+        cadence_at_ms,
         words,
         beep_at_ms: detector.beep_at_ms(),
     }
@@ -130,6 +135,8 @@ pub struct Figures {
     pub machines_as_humans: usize,
     pub decision_p50_ms: u64,
     pub decision_max_ms: u64,
+    /// The cadence's latest decision (audio time, machine-independent).
+    pub cadence_max_ms: u64,
     pub beeps: usize,
     pub beeps_found: usize,
     pub false_beeps: usize,
@@ -159,6 +166,11 @@ impl Figures {
                 .count(),
             decision_p50_ms: times.get(times.len() / 2).copied().unwrap_or(0),
             decision_max_ms: times.last().copied().unwrap_or(0),
+            cadence_max_ms: results
+                .iter()
+                .map(|(_, r)| r.cadence_at_ms)
+                .max()
+                .unwrap_or(0),
             beeps: results
                 .iter()
                 .filter(|(c, _)| c.beep_start_s.is_some())

@@ -11,6 +11,11 @@ Mandarin, espeak-ng (through kokoro-onnx's tokenizer) for English.
 Voices (never the product's own, Kokoro zf_xiaoxiao and Piper en_US-joe)
   dev:  en af_heart, am_michael, bf_emma; zh zf_xiaobei, zm_yunjian.
   test: en af_nicole, am_adam, bf_lily, bm_lewis; zh zm_yunxia, zm_yunyang, zf_xiaoyi.
+  blind: en af_bella, am_eric, bf_alice, bm_george; zh zf_xiaoni, zm_yunxi.
+
+The blind split (added 2026-12-04) was written after the greeting-words phrase lists
+(crates/voxhire-speech/src/amd.rs) were made on dev, and was run once, untouched
+after: the test split's misses had been read by then, this split's never had.
 
 A clip, as the answering side sends it (8 kHz):
   human:   0.2-0.9 s before the person speaks, their short answer ("Hello?", "喂，你好。"),
@@ -21,14 +26,15 @@ A clip, as the answering side sends it (8 kHz):
            1.5 s of silence; some carriers' greetings end without a beep.
   Each clip's speech gets a seeded level in -20..-6 dBFS and a seeded Kokoro speed in
   [0.9, 1.1]; the whole clip gets line noise band-limited to 300-3400 Hz at a seeded SNR
-  (dev 35-42 dB; test 24-32 dB, and the test speech is band-passed 300-3400 Hz first).
+  (dev 35-42 dB; test and blind 24-32 dB, their speech band-passed 300-3400 Hz first).
   Stored as raw mu-law (what an RTP PCMU stream carries), 8 kHz mono.
 
 Output: tests/speech/amd/<id>.ulaw and tests/speech/amd/MANIFEST.tsv: id, split, lang,
   voice, label (human|machine), kind (hello|twice|personal|carrier), beep_hz (or -),
   speech_start_s, speech_end_s, beep_start_s (or -), seconds, text.
 
-Usage: make_amd_set.py [--seed N]   (default 20261204)
+Usage: make_amd_set.py [--seed N] [--only SPLIT]   (default 20261204; --only remakes
+one split's clips and manifest rows, keeping the others as they are)
 """
 
 import argparse
@@ -56,7 +62,10 @@ VOICES_BY_SPLIT = {
     ("dev", "zh"): ["zf_xiaobei", "zm_yunjian"],
     ("test", "en"): ["af_nicole", "am_adam", "bf_lily", "bm_lewis"],
     ("test", "zh"): ["zm_yunxia", "zm_yunyang", "zf_xiaoyi"],
+    ("blind", "en"): ["af_bella", "am_eric", "bf_alice", "bm_george"],
+    ("blind", "zh"): ["zf_xiaoni", "zm_yunxi"],
 }
+SPLITS = ("dev", "test", "blind")
 
 # (label, kind, text); kind "carrier" greetings are the network's, "personal" the owner's.
 SENTENCES = {
@@ -164,6 +173,58 @@ SENTENCES = {
         ("machine", "personal", "您好，这里是周先生的电话，请留言，我会尽快联系您。"),
         ("machine", "personal", "你好，我是吴芳，现在没法接电话，请在嘀声之后说话。"),
     ],
+    ("blind", "en"): [
+        ("human", "hello", "Hello, this is Dan."),
+        ("human", "hello", "Yeah?"),
+        ("human", "hello", "Hi, who's this please?"),
+        ("human", "hello", "Hello, Jenkins speaking."),
+        ("human", "hello", "Good evening."),
+        ("human", "hello", "Hello, can you hear me?"),
+        ("human", "hello", "Hi, yes, hello."),
+        ("human", "hello", "Olivia Brown speaking, how can I help?"),
+        ("human", "hello", "Hello, who's on the line?"),
+        ("human", "hello", "Hey there, what's up?"),
+        ("human", "hello", "Yes, hello, this is she."),
+        ("human", "hello", "Morning, Dave here."),
+        ("machine", "personal", "Hey, this is Dan. Sorry I can't pick up right now. Leave your number and I'll call back."),
+        ("machine", "carrier", "The cellular customer you have called is not answering. Please leave a message after the tone."),
+        ("machine", "personal", "Hi, you've got Olivia. I'm away from the phone, please leave a message."),
+        ("machine", "personal", "Hello, this is Jenkins Plumbing. Our office is closed. Please call back during business hours."),
+        ("machine", "carrier", "Please leave your message for five five five, four three two one, after the beep."),
+        ("machine", "personal", "Hi, it's Mike. Can't talk right now. Send me a text instead."),
+        ("machine", "carrier", "The number you are trying to reach has a voice mailbox that is full. Goodbye."),
+        ("machine", "personal", "Thank you for calling Lisa. I'm not able to answer right now, but leave a message and I will return your call."),
+        ("machine", "personal", "Hey! You've reached Sam and Alex. We're out, leave us a message."),
+        ("machine", "carrier", "Your call is being forwarded to a voice messaging service. Please wait."),
+        ("machine", "personal", "Hello, Doctor Patel's office. We are currently with a patient. Please leave your name and number."),
+        ("machine", "carrier", "The party you are calling cannot take your call at this time. Please record your message after the tone."),
+    ],
+    ("blind", "zh"): [
+        ("human", "hello", "喂，你好，哪位呀？"),
+        ("human", "hello", "嗯？"),
+        ("human", "hello", "喂，是的。"),
+        ("human", "hello", "你好，我是刘强。"),
+        ("human", "hello", "喂喂，听得清楚吗？"),
+        ("human", "hello", "哎，你好，请说。"),
+        ("human", "hello", "您好，请问您找哪位？"),
+        ("human", "hello", "喂，怎么了？"),
+        ("human", "hello", "你好，我在。"),
+        ("human", "hello", "喂，你是？"),
+        ("human", "hello", "嗯，你好，什么事啊？"),
+        ("human", "hello", "对，是我，您说吧。"),
+        ("machine", "personal", "你好，我是刘强，现在不方便接电话，请稍后再打。"),
+        ("machine", "carrier", "您拨打的电话暂时无人接听，请稍后再拨。"),
+        ("machine", "personal", "喂，我是小美，看到未接来电会回你的，请留言。"),
+        ("machine", "carrier", "您好，您拨打的号码已启用语音留言，请在提示音后说出您的留言。"),
+        ("machine", "personal", "您好，这里是陈律师事务所，现在是下班时间，请在工作时间来电。"),
+        ("machine", "carrier", "对不起，您所拨打的用户正忙，请在嘀声后留言，或稍后再拨。"),
+        ("machine", "personal", "你好，我是阿明，正在开车，有事发短信给我吧。"),
+        ("machine", "carrier", "用户您好，对方暂时无法接听您的来电，您可以在提示音后留言。"),
+        ("machine", "personal", "嗨，我是婷婷，现在没空，留个言吧。"),
+        ("machine", "carrier", "您好，您呼叫的用户已设置语音信箱，请留言。"),
+        ("machine", "personal", "您好，我是黄经理，正在会议中，稍后给您回电。"),
+        ("machine", "carrier", "欢迎致电，机主暂时无法接听，请在听到提示音后留言。"),
+    ],
 }
 
 BEEPS_HZ = [440, 850, 1000, 1400]
@@ -175,11 +236,13 @@ def clip_rng(seed, name):
 
 def check_split():
     for lang in ("en", "zh"):
-        dev = {t for _, _, t in SENTENCES["dev", lang]}
-        test = {t for _, _, t in SENTENCES["test", lang]}
-        assert not dev & test, f"{lang}: a sentence is in both splits: {dev & test}"
-        assert not set(VOICES_BY_SPLIT["dev", lang]) & set(VOICES_BY_SPLIT["test", lang])
-        for split in ("dev", "test"):
+        for i, a in enumerate(SPLITS):
+            for b in SPLITS[i + 1:]:
+                sa = {t for _, _, t in SENTENCES[a, lang]}
+                sb = {t for _, _, t in SENTENCES[b, lang]}
+                assert not sa & sb, f"{lang}: a sentence is in {a} and {b}: {sa & sb}"
+                assert not set(VOICES_BY_SPLIT[a, lang]) & set(VOICES_BY_SPLIT[b, lang])
+        for split in SPLITS:
             rows = SENTENCES[split, lang]
             assert sum(1 for l, _, _ in rows if l == "human") == sum(1 for l, _, _ in rows if l == "machine")
     product = {"zf_xiaoxiao"}
@@ -189,7 +252,9 @@ def check_split():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    seed = ap.parse_args().seed
+    ap.add_argument("--only", choices=SPLITS)
+    args = ap.parse_args()
+    seed, only = args.seed, args.only
     check_split()
     if not VOICES or not os.path.isdir(VOICES):
         raise SystemExit("make-amd-set: set KOKORO_VOICES_DIR (run make-amd-set.sh)")
@@ -252,12 +317,18 @@ def main():
         return noise / max(np.sqrt(np.mean(noise ** 2)), 1e-12)
 
     os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        if f.endswith(".ulaw"):
-            os.remove(os.path.join(OUT, f))
+    manifest = os.path.join(OUT, "MANIFEST.tsv")
     rows = []
+    if only and os.path.exists(manifest):
+        with open(manifest) as f:
+            rows = [l.rstrip("\n").split("\t") for l in f.readlines()[1:] if l.split("\t")[1] != only]
+    for f in os.listdir(OUT):
+        if f.endswith(".ulaw") and (not only or f.split("-")[1] == only):
+            os.remove(os.path.join(OUT, f))
     with tempfile.TemporaryDirectory() as tmp:
         for (split, lang), sentences in SENTENCES.items():
+            if only and split != only:
+                continue
             voices = VOICES_BY_SPLIT[split, lang]
             order = clip_rng(seed, f"{split}-{lang}-voices").permutation(len(sentences))
             for n, (label, kind, text) in enumerate(sentences, start=1):
@@ -265,7 +336,7 @@ def main():
                 rng = clip_rng(seed, cid)
                 voice = voices[int(order[n - 1]) % len(voices)]
                 speed = float(rng.uniform(0.9, 1.1))
-                speech = level(to_line(kokoro(voice, phonemes(lang, text), speed), tmp, split == "test"),
+                speech = level(to_line(kokoro(voice, phonemes(lang, text), speed), tmp, split != "dev"),
                                float(rng.uniform(-20, -6)))
                 parts, beep_hz, beep_at = [], "-", "-"
                 if label == "human":
@@ -290,7 +361,7 @@ def main():
                         parts.append(tone * ramp)
                     parts.append(silence(1.5))
                 clip = np.concatenate(parts)
-                snr = float(rng.uniform(24, 32) if split == "test" else rng.uniform(35, 42))
+                snr = float(rng.uniform(24, 32) if split != "dev" else rng.uniform(35, 42))
                 speech_rms = np.sqrt(np.mean(speech ** 2))
                 clip = clip + line_noise(rng, len(clip)) * speech_rms * 10 ** (-snr / 20)
                 raw = os.path.join(tmp, "clip.raw")
@@ -302,7 +373,7 @@ def main():
                 rows.append([cid, split, lang, voice, label, kind, beep_hz, f"{lead:.3f}", f"{end:.3f}",
                              beep_at, f"{len(clip) / RATE:.2f}", text])
                 print(cid, label, kind, voice, f"{len(clip) / RATE:.1f}s", text, flush=True)
-    with open(os.path.join(OUT, "MANIFEST.tsv"), "w") as f:
+    with open(manifest, "w") as f:
         f.write("id\tsplit\tlang\tvoice\tlabel\tkind\tbeep_hz\tspeech_start_s\tspeech_end_s\tbeep_start_s\tseconds\ttext\n")
         for r in rows:
             f.write("\t".join(r) + "\n")
