@@ -1,6 +1,7 @@
 //! voxhire against voxhire over real UDP on 127.0.0.1: Opus negotiated when both
 //! sides offer it, G.711 A-law when that is all the caller has, RFC 4733 DTMF in
 //! both directions of the contract (`call --dtmf` → serve's call line), echo mode;
+//! SRTP keyed in the SDP (SDES) end to end, and an SRTP offer answered in the clear;
 //! and `serve` registering with a SIPp registrar that challenges, then refreshing
 //! and removing its binding.
 //!
@@ -143,6 +144,87 @@ fn pcma_only_caller_gets_pcma() {
         .expect("serve call line");
     assert_eq!(served["codec"], "PCMA", "{served}");
     serve.stop("TERM", Duration::from_secs(10));
+}
+
+#[test]
+fn srtp_keyed_in_the_sdp_carries_speech_both_ways() {
+    // The caller's trunk offers SRTP (SDES); serve answers an SRTP offer in SRTP.
+    let scratch = Scratch::new("pair-srtp");
+    let serve_trunk = write_trunk(&scratch, "plain.toml", "codecs = [\"PCMU\"]\n");
+    let call_trunk = write_trunk(&scratch, "srtp.toml", "codecs = [\"PCMU\"]\nsrtp = true\n");
+    let mut serve = serve_echo(&scratch, &serve_trunk);
+    let remote = scratch.join("call-remote.wav");
+    let candidate = audio_fixture("candidate-en.wav");
+    let v = call_serve(
+        &serve,
+        &scratch,
+        &call_trunk,
+        &[
+            "--play",
+            &candidate.to_string_lossy(),
+            "--record",
+            &remote.to_string_lossy(),
+            "--dtmf",
+            "42",
+        ],
+    );
+    eprintln!("call: {v}");
+    assert_eq!(v["outcome"], "answered", "{v}");
+    assert_eq!(v["srtp"], true, "{v}");
+    assert!(rtp(&v, "received") > 250, "{v}");
+    assert_eq!(rtp(&v, "lost"), 0, "{v}");
+    assert!(
+        v["rtp"].get("srtp_rejected").is_none(),
+        "none rejected: {v}"
+    );
+    let served = serve
+        .next_call(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no call line from serve\n{}", serve.diagnostics()));
+    eprintln!("serve: {served}");
+    assert_eq!(served["srtp"], true, "{served}");
+    assert_eq!(served["dtmf"], "42", "DTMF events through SRTP: {served}");
+    assert!(served["rtp"].get("srtp_rejected").is_none(), "{served}");
+    // What the caller recorded is serve's echo: decrypted, re-encrypted, decrypted.
+    let reference = read_wav(&candidate).channels.remove(0);
+    let heard = read_wav(&remote).channels.remove(0);
+    let m = locate(&reference, &heard, RATE, 1.5);
+    eprintln!("echo through SRTP: {m}");
+    assert!(
+        m.segment_corr >= SAME_SPEECH_MIN_SEGMENT_CORR,
+        "echoed speech not found: {m}"
+    );
+    serve.stop("TERM", Duration::from_secs(10));
+}
+
+#[test]
+fn an_srtp_offer_answered_in_the_clear_fails_the_call() {
+    // A SIPp UAS answers every offer with plain RTP/AVP: our SRTP offer is not met,
+    // so the call must fail (and be hung up), never carry audio in the clear.
+    require_sipp();
+    let scratch = Scratch::new("pair-srtp-refused");
+    let sipp = Sipp::start(
+        SippConfig::uas("uas-answer-speech.xml"),
+        scratch.path(),
+        "uas",
+    );
+    let v = run_call(
+        &[
+            format!("sip:candidate@{}", sipp.addr()),
+            "--sip".to_string(),
+            "127.0.0.1:0".to_string(),
+            "--srtp".to_string(),
+            "--hangup-after".to_string(),
+            "2".to_string(),
+        ],
+        scratch.path(),
+        "call",
+        Duration::from_secs(40),
+    )
+    .json();
+    eprintln!("call: {v}");
+    assert_eq!(v["outcome"], "failed", "{v}");
+    assert!(v.get("srtp").is_none(), "{v}");
+    assert_eq!(rtp(&v, "sent"), 0, "nothing sent in the clear: {v}");
 }
 
 #[test]

@@ -44,7 +44,26 @@ pub fn check(data: &[u8]) {
         offer.media.len(),
         "RFC 3264 §6: the answer has one m-line per offered m-line"
     );
-    let accepted = accept_answer(&ans_again, &CODECS).expect("our own answer is acceptable");
+    // Offered as SRTP (RTP/SAVP): we answered with our key, and the offerer (holding
+    // the offer's key) reads it back. Opportunistic SRTP on RTP/AVP is one we never
+    // offer ourselves, so its answer is read as an offerer in the clear would.
+    let secured = offer
+        .audio()
+        .is_some_and(|m| m.proto.to_ascii_uppercase().contains("SAVP"));
+    let offerer_key = negotiated
+        .srtp
+        .as_ref()
+        .filter(|_| secured)
+        .map(|k| &k.remote);
+    let accepted =
+        accept_answer(&ans_again, &CODECS, offerer_key).expect("our own answer is acceptable");
+    if secured {
+        assert_eq!(
+            accepted.srtp.as_ref().map(|k| &k.remote),
+            negotiated.srtp.as_ref().map(|k| &k.local),
+            "the offerer reads our key back"
+        );
+    }
     assert_eq!(accepted.codec, negotiated.codec);
     assert_eq!(accepted.payload_type, negotiated.payload_type);
     assert_eq!(accepted.dtmf_payload_type, negotiated.dtmf_payload_type);

@@ -38,6 +38,10 @@ pub struct CallArgs {
     /// Trunk file (TOML): proxy, credentials, codecs.
     #[arg(long)]
     trunk: Option<PathBuf>,
+    /// Offer SRTP keyed in the SDP (SDES, AES_CM_128_HMAC_SHA1_80), as `srtp = true`
+    /// in the trunk file does: a far end that answers in the clear fails the call.
+    #[arg(long)]
+    srtp: bool,
     /// WAV to play once the call is answered (any rate, mono or stereo; resampled to 8 kHz).
     #[arg(long)]
     play: Option<PathBuf>,
@@ -102,10 +106,11 @@ pub async fn run(args: CallArgs) -> Result<()> {
                 args.uri
             )
         })?;
-    let trunk = match &args.trunk {
+    let mut trunk = match &args.trunk {
         Some(p) => Trunk::load_located(p).await?,
         None => Trunk::default(),
     };
+    trunk.srtp |= args.srtp;
     if let Some(script) = &args.script {
         return run_interview(&args, script, target, trunk).await;
     }
@@ -133,8 +138,12 @@ pub async fn run(args: CallArgs) -> Result<()> {
 
     let (rtp, rtcp) = ports.bind(local_ip).await?;
     let rtp_addr = SocketAddr::new(local_ip, rtp.local_addr()?.port());
-    let offer = sdp::offer(seed >> 1, rtp_addr, &trunk.codecs);
-    tracing::info!(to = %Redacted(&args.uri), via = %dst, "calling");
+    let srtp_key = trunk.srtp.then(sdp::SrtpKey::random);
+    let mut offer = sdp::offer(seed >> 1, rtp_addr, &trunk.codecs);
+    if let Some(key) = &srtp_key {
+        offer = offer.secured(key);
+    }
+    tracing::info!(to = %Redacted(&args.uri), via = %dst, srtp = trunk.srtp, "calling");
     let (call, call_id) = sip
         .invite(InviteParams {
             target,
@@ -148,6 +157,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
         sip: &sip,
         call,
         codecs: trunk.codecs.clone(),
+        srtp_key,
         sockets: Some((rtp, rtcp)),
         media: None,
         play,
@@ -253,6 +263,7 @@ async fn drive(
         outcome: end.outcome.name(),
         sip_status: end.sip_status,
         codec: outbound.codec,
+        srtp: report.as_ref().is_some_and(|r| r.srtp),
         duration_ms: started.elapsed().as_millis() as u64,
         rtp: RtpSummary::from_report(report.as_ref()),
         dtmf: report.map(|r| r.dtmf).unwrap_or_default(),
@@ -264,6 +275,8 @@ struct PlainCall<'a> {
     sip: &'a SipEndpoint,
     call: CallHandle,
     codecs: Vec<voxhire_sip::sdp::Codec>,
+    /// Our SRTP key, when the offer was secured.
+    srtp_key: Option<sdp::SrtpKey>,
     sockets: Option<(UdpSocket, UdpSocket)>,
     media: Option<MediaHandle>,
     play: Option<Arc<Vec<i16>>>,
@@ -307,12 +320,13 @@ impl PlainCall<'_> {
     /// Starts media on the first SDP answer (early or final).
     fn start_media(&mut self, sdp: &[u8]) -> Result<()> {
         let answer = SessionDescription::parse(sdp).context("the answer's SDP")?;
-        let negotiated = sdp::accept_answer(&answer, &self.codecs)?;
+        let negotiated = sdp::accept_answer(&answer, &self.codecs, self.srtp_key.as_ref())?;
         let Some((rtp, rtcp)) = self.sockets.take() else {
             return Ok(());
         };
         self.codec = Some(negotiated.codec.name());
-        tracing::info!(codec = negotiated.codec.name(), remote = %negotiated.remote, "media starting");
+        tracing::info!(codec = negotiated.codec.name(), remote = %negotiated.remote,
+            srtp = negotiated.srtp.is_some(), "media starting");
         self.media = Some(MediaHandle::start(
             rtp,
             rtcp,
@@ -411,6 +425,7 @@ async fn run_interview(
             local_ip,
             proxy: trunk.proxy,
             codecs: trunk.codecs.clone(),
+            srtp: trunk.srtp,
             from,
         }),
         stack,

@@ -337,6 +337,7 @@ async fn open_line(args: &RunArgs, trunk: &Trunk, ports: Arc<RtpPorts>) -> Resul
         local_ip: local.ip(),
         proxy: trunk.proxy,
         codecs: trunk.codecs.clone(),
+        srtp: trunk.srtp,
         from,
     })
 }

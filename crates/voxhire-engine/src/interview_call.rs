@@ -38,6 +38,8 @@ pub struct Outbound {
     /// The trunk's proxy: where every INVITE goes (else the URI's own host).
     pub proxy: Option<SocketAddr>,
     pub codecs: Vec<Codec>,
+    /// Offer SRTP (SDES) on every call; an answer in the clear fails the call.
+    pub srtp: bool,
     pub from: NameAddr,
 }
 
@@ -102,7 +104,11 @@ impl Dialer {
         let (rtp, rtcp) = self.line.ports.bind(self.line.local_ip).await?;
         let rtp_addr = SocketAddr::new(self.line.local_ip, rtp.local_addr()?.port());
         let seed: u64 = rand::random();
-        let offer = sdp::offer(seed >> 1, rtp_addr, &self.line.codecs);
+        let srtp_key = self.line.srtp.then(sdp::SrtpKey::random);
+        let mut offer = sdp::offer(seed >> 1, rtp_addr, &self.line.codecs);
+        if let Some(key) = &srtp_key {
+            offer = offer.secured(key);
+        }
         let (call, call_id) = self
             .line
             .sip
@@ -126,6 +132,7 @@ impl Dialer {
             events,
             sockets: Some((rtp, rtcp)),
             seed,
+            srtp_key,
             media: None,
             audio: None,
             session: None,
@@ -162,6 +169,8 @@ struct CallRun<'a> {
     events: EventLog,
     sockets: Option<(tokio::net::UdpSocket, tokio::net::UdpSocket)>,
     seed: u64,
+    /// Our SRTP key, when the offer was secured.
+    srtp_key: Option<sdp::SrtpKey>,
     media: Option<Arc<MediaHandle>>,
     /// The media's audio, until the interview takes it.
     audio: Option<mpsc::Receiver<Arc<[i16]>>>,
@@ -359,13 +368,15 @@ impl CallRun<'_> {
         archive: crate::archive::Archive,
     ) -> Result<()> {
         let answer = SessionDescription::parse(sdp_bytes).context("the answer's SDP")?;
-        let negotiated = sdp::accept_answer(&answer, &self.dialer.line.codecs)?;
+        let negotiated =
+            sdp::accept_answer(&answer, &self.dialer.line.codecs, self.srtp_key.as_ref())?;
         let Some((rtp, rtcp)) = self.sockets.take() else {
             return Ok(());
         };
         self.events.log(
             "media",
-            &serde_json::json!({"event": "media", "codec": negotiated.codec.name(), "remote": negotiated.remote.to_string()}),
+            &serde_json::json!({"event": "media", "codec": negotiated.codec.name(), "remote": negotiated.remote.to_string(),
+                                "srtp": negotiated.srtp.is_some()}),
         );
         // 1 s of audio: the listener never stalls that long (VAD is ~0.2 ms a frame).
         let (audio_tx, audio_rx) = mpsc::channel(50);

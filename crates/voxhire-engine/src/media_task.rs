@@ -1,5 +1,7 @@
 //! One call's media: RTP and RTCP sockets around a Sans-IO [`MediaSession`], the
-//! WAV being played, echo, the recording and the statistics.
+//! WAV being played, echo, the recording and the statistics; SRTP on the wire when
+//! the SDP keyed it (every packet protected on the way out, authenticated and
+//! decrypted on the way in; one that fails is counted and dropped).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,7 +15,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 use voxhire_media::codec::CodecKind;
-use voxhire_media::session::{MediaConfig, MediaEvent, MediaSession, TransmitKind};
+use voxhire_media::session::{MediaConfig, MediaEvent, MediaSession, Transmit, TransmitKind};
+use voxhire_media::srtp::{MasterKey, Srtp};
 use voxhire_media::stats::RtpStats;
 use voxhire_media::wav::{WavChannels, WavWriter};
 use voxhire_sip::sdp::{Codec, NegotiatedAudio};
@@ -46,6 +49,62 @@ pub struct MediaParams {
 pub struct MediaReport {
     pub rtp: RtpStats,
     pub dtmf: String,
+    /// The media was SRTP (keyed in the SDP).
+    pub srtp: bool,
+    /// SRTP/SRTCP packets that failed authentication (or replayed), dropped.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub srtp_rejected: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The packets' way to and from the sockets: as they are, or through SRTP.
+struct Wire {
+    srtp: Option<Srtp>,
+    rejected: u64,
+}
+
+impl Wire {
+    /// What goes on the wire for `t` (`None`: it could not be protected).
+    fn outgoing(&mut self, t: Transmit) -> Option<Vec<u8>> {
+        let Some(srtp) = self.srtp.as_mut() else {
+            return Some(t.payload);
+        };
+        let protected = match t.kind {
+            TransmitKind::Rtp => srtp.protect_rtp(&t.payload),
+            TransmitKind::Rtcp => srtp.protect_rtcp(&t.payload),
+        };
+        protected
+            .map_err(|e| tracing::debug!(error = %e, "packet not sent"))
+            .ok()
+    }
+
+    /// A received packet in the clear (`None`: rejected, and counted).
+    fn incoming<'a>(
+        &mut self,
+        kind: TransmitKind,
+        bytes: &'a [u8],
+    ) -> Option<std::borrow::Cow<'a, [u8]>> {
+        let Some(srtp) = self.srtp.as_mut() else {
+            return Some(std::borrow::Cow::Borrowed(bytes));
+        };
+        let clear = match kind {
+            TransmitKind::Rtp => srtp.unprotect_rtp(bytes),
+            TransmitKind::Rtcp => srtp.unprotect_rtcp(bytes),
+        };
+        match clear {
+            Ok(c) => Some(std::borrow::Cow::Owned(c)),
+            Err(e) => {
+                self.rejected += 1;
+                if self.rejected == 1 {
+                    tracing::warn!(error = %e, "SRTP packet rejected (more are only counted)");
+                }
+                None
+            }
+        }
+    }
 }
 
 enum Control {
@@ -115,6 +174,23 @@ impl MediaHandle {
         config.dtmf_payload_type = neg.dtmf_payload_type;
         let session =
             MediaSession::new(config, Instant::now()).context("starting the RTP session")?;
+        let srtp = neg
+            .srtp
+            .as_ref()
+            .map(|k| {
+                Srtp::new(
+                    MasterKey {
+                        key: &k.local.key,
+                        salt: &k.local.salt,
+                    },
+                    MasterKey {
+                        key: &k.remote.key,
+                        salt: &k.remote.salt,
+                    },
+                )
+            })
+            .transpose()
+            .context("starting SRTP")?;
         let (control_tx, control_rx) = mpsc::channel(8);
         let (played_tx, played_rx) = watch::channel(0);
         let (playout_tx, playout_rx) = watch::channel(Playout::default());
@@ -125,6 +201,7 @@ impl MediaHandle {
                 rtp,
                 rtcp,
                 session,
+                Wire { srtp, rejected: 0 },
                 params,
                 control_rx,
                 played_tx,
@@ -255,6 +332,7 @@ async fn run(
     rtp: UdpSocket,
     rtcp: UdpSocket,
     mut session: MediaSession,
+    mut wire: Wire,
     params: MediaParams,
     mut control: mpsc::Receiver<Control>,
     prompts_played: watch::Sender<u32>,
@@ -278,8 +356,12 @@ async fn run(
                 TransmitKind::Rtp => &rtp,
                 TransmitKind::Rtcp => &rtcp,
             };
-            if let Err(e) = socket.send_to(&t.payload, t.dst).await {
-                tracing::debug!(dst = %t.dst, error = %e, "RTP send failed");
+            let dst = t.dst;
+            let Some(packet) = wire.outgoing(t) else {
+                continue;
+            };
+            if let Err(e) = socket.send_to(&packet, dst).await {
+                tracing::debug!(%dst, error = %e, "RTP send failed");
             }
         }
         while let Some(ev) = session.poll_event() {
@@ -333,12 +415,16 @@ async fn run(
         tokio::select! {
             r = rtp.recv_from(&mut rtp_buf) => {
                 if let Ok((n, src)) = r {
-                    session.handle_rtp(Instant::now(), src, &rtp_buf[..n]);
+                    if let Some(packet) = wire.incoming(TransmitKind::Rtp, &rtp_buf[..n]) {
+                        session.handle_rtp(Instant::now(), src, &packet);
+                    }
                 }
             }
             r = rtcp.recv_from(&mut rtcp_buf) => {
                 if let Ok((n, src)) = r {
-                    session.handle_rtcp(Instant::now(), src, &rtcp_buf[..n]);
+                    if let Some(packet) = wire.incoming(TransmitKind::Rtcp, &rtcp_buf[..n]) {
+                        session.handle_rtcp(Instant::now(), src, &packet);
+                    }
                 }
             }
             c = control.recv() => match c {
@@ -380,14 +466,22 @@ async fn run(
     session.bye(Instant::now());
     while let Some(t) = session.poll_transmit() {
         if matches!(t.kind, TransmitKind::Rtcp) {
-            let _ = rtcp.send_to(&t.payload, t.dst).await;
+            let dst = t.dst;
+            if let Some(packet) = wire.outgoing(t) {
+                let _ = rtcp.send_to(&packet, dst).await;
+            }
         }
     }
     if let Some(r) = recorder {
         r.writer.finalize().context("finalising the recording")?;
     }
+    if wire.rejected > 0 {
+        tracing::warn!(packets = wire.rejected, "SRTP packets rejected");
+    }
     Ok(MediaReport {
         rtp: session.stats(),
         dtmf,
+        srtp: wire.srtp.is_some(),
+        srtp_rejected: wire.rejected,
     })
 }

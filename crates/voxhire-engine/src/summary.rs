@@ -17,6 +17,9 @@ pub struct CallSummary {
     pub outcome: &'static str,
     pub sip_status: u16,
     pub codec: Option<&'static str>,
+    /// The media was SRTP (keyed in the SDP).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub srtp: bool,
     pub duration_ms: u64,
     pub rtp: RtpSummary,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -41,6 +44,13 @@ pub struct RtpSummary {
     pub concealed: u64,
     /// Send ticks we skipped because we fell behind the clock.
     pub skipped_ticks: u64,
+    /// SRTP/SRTCP packets that failed authentication (or were replays), dropped.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub srtp_rejected: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RtpSummary {
@@ -55,6 +65,7 @@ impl RtpSummary {
             late: r.rtp.late,
             concealed: r.rtp.concealed,
             skipped_ticks: r.rtp.skipped_ticks,
+            srtp_rejected: r.srtp_rejected,
         })
         .unwrap_or_default()
     }

@@ -9,6 +9,8 @@
 //! password_env = "VOXHIRE_TRUNK_PASSWORD"   # the password itself never goes in the file
 //! from = "sip:alice@127.0.0.1"
 //! codecs = ["PCMU", "PCMA", "opus"]
+//! # srtp = true                     # offer SRTP keyed in the SDP (SDES); a trunk that
+//!                                   # answers in the clear fails the call
 //! registrar = "sip:127.0.0.1:5060"  # optional: REGISTER so the trunk sends inbound calls
 //! register_expires = 300
 //! # keepalive_secs = 30              # TCP/TLS: a CRLF ping after this much quiet (0: none)
@@ -39,6 +41,7 @@ struct TrunkFile {
     password_env: Option<String>,
     from: Option<String>,
     codecs: Option<Vec<String>>,
+    srtp: Option<bool>,
     registrar: Option<String>,
     register_expires: Option<u32>,
     keepalive_secs: Option<u64>,
@@ -59,6 +62,9 @@ pub struct Trunk {
     pub credentials: Option<Credentials>,
     pub from: Option<Uri>,
     pub codecs: Vec<Codec>,
+    /// Offer SRTP (SDES, RFC 4568) on every outbound call. Inbound calls are
+    /// answered in SRTP whenever they offer it, whatever this says.
+    pub srtp: bool,
     pub registrar: Option<Uri>,
     pub register_expires: u32,
     /// Double-CRLF keep-alives on a TCP/TLS connection after this many idle
@@ -79,6 +85,7 @@ impl Default for Trunk {
             credentials: None,
             from: None,
             codecs: DEFAULT_CODECS.to_vec(),
+            srtp: false,
             registrar: None,
             register_expires: 300,
             keepalive: Some(std::time::Duration::from_secs(30)),
@@ -249,6 +256,7 @@ impl Trunk {
             credentials,
             from,
             codecs,
+            srtp: file.srtp.unwrap_or(false),
             registrar,
             register_expires: file.register_expires.unwrap_or(300),
             keepalive: match file.keepalive_secs {

@@ -190,6 +190,7 @@ pub async fn run(
             local_ip: local.ip(),
             proxy: config.trunk.proxy,
             codecs: config.trunk.codecs.clone(),
+            srtp: config.trunk.srtp,
             from,
         }),
         data_dir: config.data_dir.clone(),

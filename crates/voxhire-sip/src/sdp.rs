@@ -3,9 +3,20 @@
 //! voxhire offers PCMU, PCMA, Opus (RFC 7587) and telephone-event (RFC 4733) and
 //! answers with the first codec of the offer it supports. Only the first audio
 //! m-line is used; other streams are refused with port 0 (RFC 3264 §6).
+//!
+//! SRTP keyed in the SDP (SDES, RFC 4568): an offer on `RTP/SAVP` with an `a=crypto`
+//! line of [`SRTP_SUITE`] is answered on `RTP/SAVP` with a fresh key of ours; an
+//! `RTP/SAVP` offer with no usable crypto line is refused (488), never answered in the
+//! clear. A usable key on an `RTP/AVP` offer (opportunistic SRTP, RFC 8643) is taken
+//! too. Our own offers are secured with [`SessionDescription::secured`]; the answer
+//! to one must be `RTP/SAVP` with a key, or [`accept_answer`] refuses it.
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use rand::RngCore as _;
 
 /// An audio codec voxhire can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,6 +64,95 @@ impl Codec {
 }
 
 pub const TELEPHONE_EVENT_PT: u8 = 101;
+
+/// The SRTP crypto suite voxhire speaks (RFC 4568 §6.2.1): AES-128 counter mode with
+/// an 80-bit HMAC-SHA1 tag, the one every SDES trunk offers.
+pub const SRTP_SUITE: &str = "AES_CM_128_HMAC_SHA1_80";
+/// The transport of an SRTP audio stream keyed with SDES.
+pub const SAVP: &str = "RTP/SAVP";
+
+/// An SRTP master key and salt, as SDES carries them (`inline:` + base64 of the 30
+/// bytes, RFC 4568 §6.1). Printed as `SrtpKey(…)`: a key never reaches a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SrtpKey {
+    pub key: [u8; 16],
+    pub salt: [u8; 14],
+}
+
+impl std::fmt::Debug for SrtpKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SrtpKey(…)")
+    }
+}
+
+impl SrtpKey {
+    /// A fresh key from the OS's generator: one per call and direction.
+    pub fn random() -> SrtpKey {
+        let mut bytes = [0u8; 30];
+        rand::rng().fill_bytes(&mut bytes);
+        SrtpKey::from_bytes(&bytes).expect("30 bytes")
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<SrtpKey> {
+        (bytes.len() == 30).then(|| {
+            let mut key = SrtpKey {
+                key: [0; 16],
+                salt: [0; 14],
+            };
+            key.key.copy_from_slice(&bytes[..16]);
+            key.salt.copy_from_slice(&bytes[16..]);
+            key
+        })
+    }
+
+    /// The key as `a=crypto` writes it after `inline:`.
+    pub fn to_base64(&self) -> String {
+        let mut bytes = self.key.to_vec();
+        bytes.extend_from_slice(&self.salt);
+        BASE64.encode(bytes)
+    }
+
+    pub fn from_base64(text: &str) -> Option<SrtpKey> {
+        SrtpKey::from_bytes(&BASE64.decode(text).ok()?)
+    }
+}
+
+/// The keys of a secured call: ours protects what we send, the peer's what we
+/// receive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrtpKeys {
+    pub local: SrtpKey,
+    pub remote: SrtpKey,
+}
+
+/// The first `a=crypto` line of `m` voxhire can use: its tag and key. Lines with
+/// another suite, several keys, a master key identifier (our packets carry none) or
+/// session parameters (which RFC 4568 §6.3.1 makes binding) are passed over.
+fn usable_crypto(m: &MediaDescription) -> Option<(u32, SrtpKey)> {
+    m.attribute("crypto").find_map(|v| {
+        let mut fields = v.split_whitespace();
+        let tag = fields.next()?.parse().ok()?;
+        let suite = fields.next()?;
+        let params = fields.next()?;
+        if fields.next().is_some()
+            || !suite.eq_ignore_ascii_case(SRTP_SUITE)
+            || params.contains(';')
+        {
+            return None;
+        }
+        let mut parts = params.strip_prefix("inline:")?.split('|');
+        let key = SrtpKey::from_base64(parts.next()?)?;
+        // `|lifetime` is fine (a call never sends 2^48 packets); `|MKI:length` is not.
+        if parts.any(|p| p.contains(':')) {
+            return None;
+        }
+        Some((tag, key))
+    })
+}
+
+fn crypto_attribute(tag: u32, key: &SrtpKey) -> String {
+    format!("crypto:{tag} {SRTP_SUITE} inline:{}", key.to_base64())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaDescription {
@@ -128,6 +228,12 @@ pub enum SdpError {
     NoAudio,
     #[error("no common codec in the offer")]
     NoCommonCodec,
+    #[error("SRTP offered with no {SRTP_SUITE} key voxhire can use")]
+    NoUsableCrypto,
+    #[error("the answer does not secure the stream our SRTP offer asked for")]
+    SrtpRefused,
+    #[error("the answer secures a stream we offered in the clear")]
+    UnexpectedSrtp,
 }
 
 impl SdpError {
@@ -269,6 +375,21 @@ impl SessionDescription {
         s.into_bytes()
     }
 
+    /// This offer with its audio stream secured: `RTP/SAVP` and our key in an
+    /// `a=crypto` line (tag 1).
+    #[must_use]
+    pub fn secured(mut self, key: &SrtpKey) -> SessionDescription {
+        if let Some(m) = self
+            .media
+            .iter_mut()
+            .find(|m| m.media == "audio" && m.port != 0)
+        {
+            m.proto = SAVP.into();
+            m.attributes.insert(0, crypto_attribute(1, key));
+        }
+        self
+    }
+
     /// The first audio stream with a non-zero port.
     pub fn audio(&self) -> Option<&MediaDescription> {
         self.media
@@ -293,6 +414,8 @@ pub struct NegotiatedAudio {
     /// Where to send RTP (unspecified address = hold, RFC 3264 §8.4).
     pub remote: SocketAddr,
     pub direction: Direction,
+    /// The stream is SRTP with these keys (SDES); `None`: plain RTP.
+    pub srtp: Option<SrtpKeys>,
 }
 
 /// Builds an offer for the local RTP address with the codecs in preference order.
@@ -371,6 +494,21 @@ pub fn answer(
         .ok_or(SdpError::NoCommonCodec)?;
     let dtmf = telephone_event_pt(audio);
     let remote = offer.audio_addr().ok_or(SdpError::NoAudio)?;
+    // RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP…: secured one way or another, and
+    // only an SDES key is one we can use. A key on plain RTP/AVP is opportunistic
+    // SRTP (RFC 8643): taken when usable, else the stream stays in the clear.
+    let required = audio.proto.to_ascii_uppercase().contains("SAVP");
+    let srtp = match usable_crypto(audio) {
+        Some((tag, remote_key)) => Some((
+            tag,
+            SrtpKeys {
+                local: SrtpKey::random(),
+                remote: remote_key,
+            },
+        )),
+        None if required => return Err(SdpError::NoUsableCrypto),
+        None => None,
+    };
     let direction = match audio.direction() {
         Direction::SendOnly => Direction::RecvOnly,
         Direction::RecvOnly => Direction::SendOnly,
@@ -379,6 +517,9 @@ pub fn answer(
 
     let mut formats = vec![pt.to_string()];
     let mut attributes = vec![format!("rtpmap:{pt} {}", codec.rtpmap())];
+    if let Some((tag, keys)) = &srtp {
+        attributes.insert(0, crypto_attribute(*tag, &keys.local));
+    }
     if let Some(d) = dtmf {
         formats.push(d.to_string());
         attributes.push(format!("rtpmap:{d} telephone-event/8000"));
@@ -433,16 +574,30 @@ pub fn answer(
         dtmf_payload_type: dtmf,
         remote,
         direction,
+        srtp: srtp.map(|(_, keys)| keys),
     };
     Ok((answer, negotiated))
 }
 
-/// Reads the answer to our offer: the codec the peer picked must be one we offered.
+/// Reads the answer to our offer: the codec the peer picked must be one we offered,
+/// and the stream is secured exactly when we offered it so (`our_key`: the key of
+/// [`SessionDescription::secured`]).
 pub fn accept_answer(
     answer: &SessionDescription,
     offered: &[Codec],
+    our_key: Option<&SrtpKey>,
 ) -> Result<NegotiatedAudio, SdpError> {
     let audio = answer.audio().ok_or(SdpError::NoAudio)?;
+    let secured = audio.proto.to_ascii_uppercase().contains("SAVP");
+    let srtp = match our_key {
+        Some(local) if secured => Some(SrtpKeys {
+            local: local.clone(),
+            remote: usable_crypto(audio).ok_or(SdpError::NoUsableCrypto)?.1,
+        }),
+        Some(_) => return Err(SdpError::SrtpRefused),
+        None if secured => return Err(SdpError::UnexpectedSrtp),
+        None => None,
+    };
     let (payload_type, codec) = audio
         .formats
         .iter()
@@ -458,6 +613,7 @@ pub fn accept_answer(
         dtmf_payload_type: telephone_event_pt(audio),
         remote: answer.audio_addr().ok_or(SdpError::NoAudio)?,
         direction: audio.direction(),
+        srtp,
     })
 }
 
@@ -481,8 +637,12 @@ mod tests {
         assert_eq!(neg.payload_type, 111);
         assert_eq!(neg.dtmf_payload_type, Some(101));
         assert_eq!(neg.remote, "127.0.0.1:40000".parse().unwrap());
-        let back =
-            accept_answer(&SessionDescription::parse(&ans.to_bytes()).unwrap(), &ALL).unwrap();
+        let back = accept_answer(
+            &SessionDescription::parse(&ans.to_bytes()).unwrap(),
+            &ALL,
+            None,
+        )
+        .unwrap();
         assert_eq!(back.codec, Codec::Opus);
         assert_eq!(back.remote, "127.0.0.1:41000".parse().unwrap());
     }
@@ -528,5 +688,132 @@ mod tests {
         assert!(SessionDescription::parse(b"garbage").is_err());
         assert!(SessionDescription::parse(b"v=0\r\nm=audio x RTP/AVP 0\r\n").is_err());
         assert!(SessionDescription::parse(&[0xff, 0xfe]).is_err());
+    }
+
+    /// RFC 4568 §6.1's example key (40 base64 characters: 30 bytes).
+    const RFC_KEY: &str = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+
+    fn sdes_offer(crypto_lines: &[&str]) -> SessionDescription {
+        let mut text = String::from(
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.3\r\ns=-\r\nc=IN IP4 192.0.2.3\r\nt=0 0\r\nm=audio 49170 RTP/SAVP 0\r\n",
+        );
+        for c in crypto_lines {
+            text.push_str(&format!("a=crypto:{c}\r\n"));
+        }
+        SessionDescription::parse(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn an_sdes_offer_is_answered_with_our_own_key_under_its_tag() {
+        let offer = sdes_offer(&[
+            // Not ours: another suite, then a key with an MKI.
+            "1 AES_256_CM_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVzWVNfX19zZW1jdGwgKCkgewkyMjA7",
+            &format!("2 AES_CM_128_HMAC_SHA1_80 inline:{RFC_KEY}|2^20|1:32"),
+            &format!("3 AES_CM_128_HMAC_SHA1_80 inline:{RFC_KEY}|2^20"),
+        ]);
+        let rtp: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let (answer, n) = answer(&offer, 7, rtp, &ALL).unwrap();
+        let keys = n.srtp.clone().expect("secured");
+        assert_eq!(keys.remote, SrtpKey::from_base64(RFC_KEY).unwrap());
+        assert_ne!(keys.local, keys.remote);
+        let text = String::from_utf8(answer.to_bytes()).unwrap();
+        assert!(text.contains("m=audio 40000 RTP/SAVP 0"), "{text}");
+        let line = format!(
+            "a=crypto:3 {SRTP_SUITE} inline:{}\r\n",
+            keys.local.to_base64()
+        );
+        assert!(text.contains(&line), "{text}");
+        // The offerer reads our answer back: its key and ours, mirrored.
+        let mine = SrtpKey::from_base64(RFC_KEY).unwrap();
+        let back = accept_answer(
+            &SessionDescription::parse(text.as_bytes()).unwrap(),
+            &ALL,
+            Some(&mine),
+        )
+        .unwrap();
+        assert_eq!(
+            back.srtp,
+            Some(SrtpKeys {
+                local: mine,
+                remote: keys.local.clone()
+            })
+        );
+        // A key never reaches a log.
+        assert_eq!(format!("{:?}", keys.local), "SrtpKey(…)");
+    }
+
+    #[test]
+    fn a_key_on_plain_rtp_is_opportunistic_srtp() {
+        let text = sdes_offer(&[&format!("1 AES_CM_128_HMAC_SHA1_80 inline:{RFC_KEY}")]).to_bytes();
+        let text = String::from_utf8(text)
+            .unwrap()
+            .replace("RTP/SAVP", "RTP/AVP");
+        let offer = SessionDescription::parse(text.as_bytes()).unwrap();
+        let rtp: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let (ours, n) = answer(&offer, 7, rtp, &ALL).unwrap();
+        let keys = n.srtp.expect("taken");
+        let text = String::from_utf8(ours.to_bytes()).unwrap();
+        assert!(text.contains("m=audio 40000 RTP/AVP 0"), "{text}");
+        assert!(text.contains(&keys.local.to_base64()), "{text}");
+        // An unusable key on plain RTP/AVP: answered in the clear, as offered.
+        let text = String::from_utf8(offer.to_bytes())
+            .unwrap()
+            .replace("AES_CM_128", "AES_CM_999");
+        let (_, n) = answer(
+            &SessionDescription::parse(text.as_bytes()).unwrap(),
+            7,
+            rtp,
+            &ALL,
+        )
+        .unwrap();
+        assert!(n.srtp.is_none());
+    }
+
+    #[test]
+    fn srtp_without_a_usable_key_is_refused_never_answered_in_the_clear() {
+        let rtp: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        for lines in [
+            vec![],
+            vec![format!(
+                "1 AES_CM_128_HMAC_SHA1_80 inline:{RFC_KEY}|2^20|1:4"
+            )],
+            vec!["1 AES_CM_128_HMAC_SHA1_80 inline:dG9vIHNob3J0".to_string()],
+            vec![format!(
+                "1 AES_CM_128_HMAC_SHA1_80 inline:{RFC_KEY} UNENCRYPTED_SRTP"
+            )],
+        ] {
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let err = answer(&sdes_offer(&refs), 7, rtp, &ALL).unwrap_err();
+            assert_eq!(err, SdpError::NoUsableCrypto, "{lines:?}");
+            assert_eq!(err.status(), crate::StatusCode::NOT_ACCEPTABLE_HERE);
+        }
+    }
+
+    #[test]
+    fn our_srtp_offer_needs_a_secured_answer_and_a_plain_one_a_plain_answer() {
+        let key = SrtpKey::random();
+        let rtp: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let ours = offer(1, rtp, &ALL).secured(&key);
+        let text = String::from_utf8(ours.to_bytes()).unwrap();
+        assert!(text.contains("RTP/SAVP 0 8 111 101"), "{text}");
+        assert!(text.contains(&format!(
+            "a=crypto:1 {SRTP_SUITE} inline:{}",
+            key.to_base64()
+        )));
+        // A peer that answers in the clear, and one that secures what we did not.
+        let (plain, _) = answer(&offer(2, rtp, &ALL), 3, rtp, &ALL).unwrap();
+        assert_eq!(
+            accept_answer(&plain, &ALL, Some(&key)).unwrap_err(),
+            SdpError::SrtpRefused
+        );
+        let (secured, _) = answer(&ours, 3, rtp, &ALL).unwrap();
+        assert_eq!(
+            accept_answer(&secured, &ALL, None).unwrap_err(),
+            SdpError::UnexpectedSrtp
+        );
+        assert!(accept_answer(&secured, &ALL, Some(&key))
+            .unwrap()
+            .srtp
+            .is_some());
     }
 }
