@@ -34,7 +34,9 @@ impl InviteClientTransaction {
     pub fn new(now: Instant, invite: Request, config: TimerConfig) -> Self {
         let wire = invite.to_bytes();
         let mut timers = Timers::default();
-        timers.set(Timer::A, now + config.t1);
+        if config.retransmits() {
+            timers.set(Timer::A, now + config.t1);
+        }
         timers.set(Timer::B, now + config.t1x64());
         let mut out = std::collections::VecDeque::new();
         out.push_back(TxOutput::Send(wire.clone()));
@@ -82,9 +84,10 @@ impl InviteClientTransaction {
             Calling | Proceeding => {
                 self.state = Completed;
                 self.timers.clear_all();
-                // §17.1.1.2: Timer D is at least 32 s for unreliable transports.
-                self.timers
-                    .set(Timer::D, now + std::time::Duration::from_secs(32));
+                // §17.1.1.2: Timer D is at least 32 s for unreliable transports,
+                // zero for reliable ones.
+                let d = self.config.absorb(std::time::Duration::from_secs(32));
+                self.timers.set(Timer::D, now + d);
                 let ack = self.build_ack(&response).to_bytes();
                 self.out.push_back(TxOutput::Send(ack.clone()));
                 self.ack = Some(ack);

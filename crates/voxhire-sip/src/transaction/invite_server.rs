@@ -79,8 +79,10 @@ impl InviteServerTransaction {
             (Completed, Method::Ack) => {
                 self.state = Confirmed;
                 self.timers.clear_all();
-                // §17.2.1: Timer I = T4 for unreliable transports.
-                self.timers.set(Timer::I, now + self.config.t4);
+                // §17.2.1: Timer I = T4 for unreliable transports, zero for
+                // reliable ones.
+                self.timers
+                    .set(Timer::I, now + self.config.absorb(self.config.t4));
                 true
             }
             _ => false,
@@ -102,7 +104,9 @@ impl InviteServerTransaction {
             self.timers.set(Timer::L, now + self.config.t1x64());
         } else if response.status.is_final() {
             self.state = Completed;
-            self.timers.set(Timer::G, now + self.interval);
+            if self.config.retransmits() {
+                self.timers.set(Timer::G, now + self.interval);
+            }
             self.timers.set(Timer::H, now + self.config.t1x64());
         }
     }

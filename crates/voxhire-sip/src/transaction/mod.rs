@@ -1,4 +1,7 @@
-//! RFC 3261 §17 transactions over an unreliable transport, Sans-IO.
+//! RFC 3261 §17 transactions, Sans-IO. Over an unreliable transport (UDP) requests and
+//! final responses are retransmitted (Timers A, E, G) and retransmissions absorbed
+//! afterwards (D, I, J, K); over a reliable one (TCP, TLS) neither happens: no
+//! retransmission timers, and D, I, J, K are zero ([`TimerConfig::reliable`]).
 //!
 //! Each state machine is fed requests/responses and `now`, and queues what it wants
 //! sent and what the transaction user (the UA core) must hear. Timers live in one
@@ -28,6 +31,10 @@ pub struct TimerConfig {
     pub t2: Duration,
     /// Maximum time a message remains in the network, 5 s.
     pub t4: Duration,
+    /// The transaction's messages go over a reliable transport (TCP, TLS): the
+    /// transport retransmits, so the transaction does not (RFC 3261 §17.1.1.2,
+    /// §17.1.2.2, §17.2.1, §17.2.2).
+    pub reliable: bool,
 }
 
 impl Default for TimerConfig {
@@ -36,6 +43,7 @@ impl Default for TimerConfig {
             t1: Duration::from_millis(500),
             t2: Duration::from_secs(4),
             t4: Duration::from_secs(5),
+            reliable: false,
         }
     }
 }
@@ -44,6 +52,28 @@ impl TimerConfig {
     /// 64·T1: Timer B, F, H, J, L, M (RFC 3261 table 4, RFC 6026).
     pub fn t1x64(&self) -> Duration {
         self.t1 * 64
+    }
+
+    /// These timers for a transaction over a reliable (`true`) or unreliable
+    /// transport.
+    #[must_use]
+    pub fn over(self, reliable: bool) -> TimerConfig {
+        TimerConfig { reliable, ..self }
+    }
+
+    /// Whether the transaction retransmits (Timers A, E, G): only over UDP.
+    pub fn retransmits(&self) -> bool {
+        !self.reliable
+    }
+
+    /// How long to absorb retransmissions (Timers D, I, J, K): `unreliable` over
+    /// UDP, zero over a reliable transport, which never retransmits.
+    pub fn absorb(&self, unreliable: Duration) -> Duration {
+        if self.reliable {
+            Duration::ZERO
+        } else {
+            unreliable
+        }
     }
 }
 
@@ -223,5 +253,91 @@ pub(crate) mod test_support {
             r.headers.set("To", tagged);
         }
         r
+    }
+}
+
+/// Over TCP or TLS (RFC 3261 §17): no retransmission, nothing to absorb afterwards,
+/// the same timeouts (B, F, H) — each case against the same transaction over UDP.
+#[cfg(test)]
+mod reliable_transport_tests {
+    use super::test_support::{invite, request, response};
+    use super::*;
+
+    /// Fires `$tx`'s timers up to `$until` after `$t0`; the instants (ms after `$t0`)
+    /// it sent something at. (A macro: the four transaction types share no trait.)
+    macro_rules! resends {
+        ($tx:expr, $t0:expr, $until:expr) => {{
+            let mut at_ms = Vec::new();
+            while let Some(at) = $tx.poll_timeout().filter(|&at| at <= $t0 + $until) {
+                $tx.handle_timeout(at);
+                if sends(std::iter::from_fn(|| $tx.poll_output())) > 0 {
+                    at_ms.push((at - $t0).as_millis());
+                }
+            }
+            at_ms
+        }};
+    }
+
+    fn sends(out: impl Iterator<Item = TxOutput>) -> usize {
+        out.filter(|o| matches!(o, TxOutput::Send(_))).count()
+    }
+
+    #[test]
+    fn client_transactions_do_not_retransmit_and_end_at_their_final_response() {
+        for reliable in [false, true] {
+            let config = TimerConfig::default().over(reliable);
+            let t0 = Instant::now();
+            // INVITE: Timer A only over UDP; Timer B either way.
+            let mut tx = InviteClientTransaction::new(t0, invite(), config);
+            while tx.poll_output().is_some() {}
+            let resent = resends!(tx, t0, Duration::from_secs(10));
+            assert_eq!(
+                resent.is_empty(),
+                reliable,
+                "INVITE retransmits: {resent:?}"
+            );
+            // A 486 is ACKed; the transaction then waits (Timer D) only over UDP.
+            let now = t0 + Duration::from_secs(10);
+            tx.handle_response(now, response(&invite(), 486));
+            tx.handle_timeout(now);
+            assert_eq!(tx.is_terminated(), reliable);
+
+            // Non-INVITE: Timer E only over UDP; after the final, Timer K only over UDP.
+            let mut tx = NonInviteClientTransaction::new(t0, request("OPTIONS"), config);
+            while tx.poll_output().is_some() {}
+            let resent = resends!(tx, t0, Duration::from_secs(10));
+            assert_eq!(
+                resent.is_empty(),
+                reliable,
+                "OPTIONS retransmits: {resent:?}"
+            );
+            tx.handle_response(now, response(&request("OPTIONS"), 200));
+            tx.handle_timeout(now);
+            assert_eq!(tx.is_terminated(), reliable);
+        }
+    }
+
+    #[test]
+    fn server_transactions_do_not_retransmit_finals_nor_wait_after_them() {
+        for reliable in [false, true] {
+            let config = TimerConfig::default().over(reliable);
+            let t0 = Instant::now();
+            // INVITE refused: Timer G only over UDP; after the ACK, Timer I only over UDP.
+            let mut tx = InviteServerTransaction::new(invite(), config);
+            tx.send_response(t0, &response(&invite(), 486));
+            while tx.poll_output().is_some() {}
+            let resent = resends!(tx, t0, Duration::from_secs(5));
+            assert_eq!(resent.is_empty(), reliable, "486 retransmits: {resent:?}");
+            let now = t0 + Duration::from_secs(5);
+            assert!(tx.handle_request(now, &request("ACK")));
+            tx.handle_timeout(now);
+            assert_eq!(tx.is_terminated(), reliable);
+
+            // Non-INVITE answered: Timer J only over UDP.
+            let mut tx = NonInviteServerTransaction::new(config);
+            tx.send_response(t0, &response(&request("OPTIONS"), 200));
+            tx.handle_timeout(t0);
+            assert_eq!(tx.is_terminated(), reliable);
+        }
     }
 }

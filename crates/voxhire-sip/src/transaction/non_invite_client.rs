@@ -29,7 +29,9 @@ impl NonInviteClientTransaction {
     pub fn new(now: Instant, request: Request, config: TimerConfig) -> Self {
         let wire = request.to_bytes();
         let mut timers = Timers::default();
-        timers.set(Timer::E, now + config.t1);
+        if config.retransmits() {
+            timers.set(Timer::E, now + config.t1);
+        }
         timers.set(Timer::F, now + config.t1x64());
         NonInviteClientTransaction {
             state: NonInviteClientState::Trying,
@@ -64,8 +66,10 @@ impl NonInviteClientTransaction {
             Trying | Proceeding => {
                 self.state = Completed;
                 self.timers.clear_all();
-                // §17.1.2.2: Timer K = T4 for unreliable transports.
-                self.timers.set(Timer::K, now + self.config.t4);
+                // §17.1.2.2: Timer K = T4 for unreliable transports, zero for
+                // reliable ones.
+                self.timers
+                    .set(Timer::K, now + self.config.absorb(self.config.t4));
                 self.out.push_back(TxOutput::Response(response));
             }
             Completed | Terminated => {}

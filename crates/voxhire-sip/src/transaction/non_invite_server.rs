@@ -59,8 +59,9 @@ impl NonInviteServerTransaction {
         self.last_response = Some(wire);
         if response.status.is_final() {
             self.state = Completed;
-            // Timer J = 64·T1 for unreliable transports.
-            self.timers.set(Timer::J, now + self.config.t1x64());
+            // Timer J = 64·T1 for unreliable transports, zero for reliable ones.
+            self.timers
+                .set(Timer::J, now + self.config.absorb(self.config.t1x64()));
         } else {
             self.state = Proceeding;
         }

@@ -542,16 +542,18 @@ impl UserAgent {
         let Some(key) = uac::client_key(&request) else {
             return;
         };
+        // Every request goes over the configured transport (one connection to the
+        // trunk when it is TCP or TLS).
+        let timers = self
+            .config
+            .timers
+            .over(self.config.transport != Transport::Udp);
         let tx = match request.method {
-            Method::Invite => ClientTx::Invite(Box::new(InviteClientTransaction::new(
-                now,
-                request,
-                self.config.timers,
-            ))),
+            Method::Invite => {
+                ClientTx::Invite(Box::new(InviteClientTransaction::new(now, request, timers)))
+            }
             _ => ClientTx::NonInvite(Box::new(NonInviteClientTransaction::new(
-                now,
-                request,
-                self.config.timers,
+                now, request, timers,
             ))),
         };
         self.clients.insert(

@@ -49,15 +49,22 @@ impl UserAgent {
         key: TransactionKey,
         request: Request,
     ) {
-        let dst = response_addr(request.top_via().as_ref(), src);
+        let top_via = request.top_via();
+        let dst = response_addr(top_via.as_ref(), src);
+        // The request came over the transport its top Via names (§18.2.1); over a
+        // reliable one the transaction neither retransmits nor absorbs.
+        let reliable = top_via.is_some_and(|v| {
+            ["TCP", "TLS", "SCTP", "WS", "WSS"]
+                .iter()
+                .any(|t| v.transport.eq_ignore_ascii_case(t))
+        });
+        let timers = self.config.timers.over(reliable);
         let tx = match request.method {
             Method::Invite => ServerTx::Invite(Box::new(InviteServerTransaction::new(
                 request.clone(),
-                self.config.timers,
+                timers,
             ))),
-            _ => ServerTx::NonInvite(Box::new(NonInviteServerTransaction::new(
-                self.config.timers,
-            ))),
+            _ => ServerTx::NonInvite(Box::new(NonInviteServerTransaction::new(timers))),
         };
         self.servers.insert(key.clone(), ServerEntry { tx, dst });
 
