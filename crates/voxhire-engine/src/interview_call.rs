@@ -473,6 +473,9 @@ pub fn summary_json(record: &CallRecord) -> serde_json::Value {
     if !record.reason.is_empty() {
         line["reason"] = record.reason.clone().into();
     }
+    if record.media.as_ref().is_some_and(|m| m.srtp) {
+        line["srtp"] = true.into();
+    }
     if let Some(v) = &record.voicemail {
         line["voicemail"] = serde_json::json!(v);
     }
