@@ -242,6 +242,11 @@ impl Trunk {
                 out
             }
         };
+        if file.srtp == Some(true) && transport != Transport::Tls {
+            tracing::warn!(
+                "trunk has srtp = true without transport = \"tls\": the SRTP keys travel in the SDP in the clear"
+            );
+        }
         if registrar.is_some() && credentials.is_none() {
             tracing::warn!(
                 "trunk has a registrar but no credentials; REGISTER will be sent unauthenticated"
