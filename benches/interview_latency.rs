@@ -104,11 +104,22 @@ fn main() {
         all.tts.extend(&t.tts);
         all.early += t.early;
         if let Ok(line) = sim.lines.recv_timeout(Duration::from_secs(20)) {
-            for r in line["responses"].as_array().cloned().unwrap_or_default() {
-                if let Some(ms) = r["latency_ms"].as_u64() {
-                    heard.push(ms);
-                }
-            }
+            let mut this_call: Vec<u64> = line["responses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|r| r["latency_ms"].as_u64())
+                .collect();
+            heard.extend(&this_call);
+            this_call.sort_unstable();
+            println!(
+                "{:<10} as the candidate heard it ({lang}): p50 {} ms, p95 {} ms over {} turns",
+                user,
+                percentile(&this_call, 50),
+                percentile(&this_call, 95),
+                this_call.len()
+            );
         }
     }
     println!("{}", all.row("all"));
