@@ -733,6 +733,16 @@ mod tests {
 
     const LOUD: f32 = 8000.0;
 
+    fn first_utterance(events: &[(usize, EndpointEvent)]) -> Utterance {
+        events
+            .iter()
+            .find_map(|(_, e)| match e {
+                EndpointEvent::UtteranceEnded(u) => Some(u.clone()),
+                _ => None,
+            })
+            .expect("an utterance")
+    }
+
     #[test]
     fn silences_count_from_the_voice_not_from_the_vads_trailing_frames() {
         // Noise, 30 frames of voice, then 5 frames (160 ms) the VAD still calls
@@ -755,7 +765,7 @@ mod tests {
         // 150 ms after the voice is inside the VAD's trailing frames: the pause is
         // heard at the first silent frame, not 5 frames after it.
         assert_eq!(paused_after, 45);
-        let u = ended(&events.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>())[0].clone();
+        let u = first_utterance(&events);
         assert_eq!(u.end, ms(40));
         // 600 ms of silence after the voice = 18.75 frames.
         assert_eq!(u.detected_at, ms(40 + 19));
@@ -774,13 +784,7 @@ mod tests {
             (40, false, 0.0),
         ]);
         let events = run_sound(no_progress_with_trim(), &f);
-        let u = events
-            .iter()
-            .find_map(|(_, e)| match e {
-                EndpointEvent::UtteranceEnded(u) => Some(u.clone()),
-                _ => None,
-            })
-            .expect("an utterance");
+        let u = first_utterance(&events);
         assert_eq!(u.end, ms(43));
     }
 
@@ -795,13 +799,7 @@ mod tests {
             (40, false, 0.0),
         ]);
         let events = run_sound(no_progress_with_trim(), &f);
-        let u = events
-            .iter()
-            .find_map(|(_, e)| match e {
-                EndpointEvent::UtteranceEnded(u) => Some(u.clone()),
-                _ => None,
-            })
-            .expect("an utterance");
+        let u = first_utterance(&events);
         assert_eq!(u.end, ms(60 - 8));
         // Without the trim, the VAD's end as it was.
         let vad_only = run_sound(no_progress(), &f);
