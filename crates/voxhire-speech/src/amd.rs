@@ -172,7 +172,7 @@ const MACHINE_EN: &[&str] = &[
 /// The same, Mandarin: matched as substrings with punctuation and spaces removed.
 const MACHINE_ZH: &[&str] = &[
     "留言",
-    "语音信箱",
+    // Substrings count: 信箱 covers 语音信箱, 稍后再拨 covers 稍后再拨打.
     "信箱",
     "提示音",
     "嘀声",
@@ -189,7 +189,6 @@ const MACHINE_ZH: &[&str] = &[
     "您呼叫的",
     "机主",
     "稍后再拨",
-    "稍后再拨打",
     "开始录音",
 ];
 

@@ -194,13 +194,19 @@ impl VoiceEnd {
             });
             return;
         }
-        let steps = frame.chunks(LOUDNESS_STEP).map(rms);
-        let levels: Vec<f32> = steps.collect();
-        self.peak = levels.iter().copied().fold(self.peak, f32::max);
+        // No allocation per frame: one pass for the peak, then from the end back to
+        // the last loud step (usually the frame's last).
+        self.peak = frame
+            .chunks(LOUDNESS_STEP)
+            .map(rms)
+            .fold(self.peak, f32::max);
         let threshold = (self.noise.unwrap_or(0.0) * ABOVE_NOISE)
             .max(self.peak * BELOW_PEAK)
             .max(MIN_VOICE_RMS);
-        if let Some(i) = levels.iter().rposition(|&l| l >= threshold) {
+        if let Some(i) = frame
+            .chunks(LOUDNESS_STEP)
+            .rposition(|step| rms(step) >= threshold)
+        {
             self.end = at + ((i + 1) * LOUDNESS_STEP).min(frame.len()) as u64;
         }
     }
