@@ -3,6 +3,7 @@
 //! the SDP keyed it (every packet protected on the way out, authenticated and
 //! decrypted on the way in; one that fails is counted and dropped).
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -72,30 +73,18 @@ impl Wire {
         let Some(srtp) = self.srtp.as_mut() else {
             return Some(t.payload);
         };
-        let protected = match t.kind {
-            TransmitKind::Rtp => srtp.protect_rtp(&t.payload),
-            TransmitKind::Rtcp => srtp.protect_rtcp(&t.payload),
-        };
-        protected
+        srtp.protect(t.kind, &t.payload)
             .map_err(|e| tracing::debug!(error = %e, "packet not sent"))
             .ok()
     }
 
     /// A received packet in the clear (`None`: rejected, and counted).
-    fn incoming<'a>(
-        &mut self,
-        kind: TransmitKind,
-        bytes: &'a [u8],
-    ) -> Option<std::borrow::Cow<'a, [u8]>> {
+    fn incoming<'a>(&mut self, kind: TransmitKind, bytes: &'a [u8]) -> Option<Cow<'a, [u8]>> {
         let Some(srtp) = self.srtp.as_mut() else {
-            return Some(std::borrow::Cow::Borrowed(bytes));
+            return Some(Cow::Borrowed(bytes));
         };
-        let clear = match kind {
-            TransmitKind::Rtp => srtp.unprotect_rtp(bytes),
-            TransmitKind::Rtcp => srtp.unprotect_rtcp(bytes),
-        };
-        match clear {
-            Ok(c) => Some(std::borrow::Cow::Owned(c)),
+        match srtp.unprotect(kind, bytes) {
+            Ok(clear) => Some(Cow::Owned(clear)),
             Err(e) => {
                 self.rejected += 1;
                 if self.rejected == 1 {

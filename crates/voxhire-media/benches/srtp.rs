@@ -4,6 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use voxhire_media::srtp::{MasterKey, Srtp};
+use voxhire_media::TransmitKind;
 
 const A: ([u8; 16], [u8; 14]) = ([1; 16], [2; 14]);
 const B: ([u8; 16], [u8; 14]) = ([3; 16], [4; 14]);
@@ -40,16 +41,24 @@ fn bench(c: &mut Criterion) {
     g.bench_function("protect", |b| {
         b.iter(|| {
             seq = seq.wrapping_add(1);
-            sender.protect_rtp(&rtp(seq)).expect("protect")
+            sender
+                .protect(TransmitKind::Rtp, &rtp(seq))
+                .expect("protect")
         })
     });
     // A fresh receiving context per packet (made outside the timing), so the replay
     // window never refuses one.
-    let packet = side(&A, &B).protect_rtp(&rtp(1)).expect("protect");
+    let packet = side(&A, &B)
+        .protect(TransmitKind::Rtp, &rtp(1))
+        .expect("protect");
     g.bench_function("unprotect", |b| {
         b.iter_batched(
             || (side(&B, &A), packet.clone()),
-            |(mut receiver, p)| receiver.unprotect_rtp(&p).expect("authentic"),
+            |(mut receiver, p)| {
+                receiver
+                    .unprotect(TransmitKind::Rtp, &p)
+                    .expect("authentic")
+            },
             BatchSize::SmallInput,
         )
     });

@@ -11,6 +11,8 @@ use rtc_srtp::crypto::providers::RingCrypto;
 use rtc_srtp::option::{srtcp_replay_protection, srtp_replay_protection};
 use rtc_srtp::protection_profile::ProtectionProfile;
 
+use crate::session::TransmitKind;
+
 /// Packets the replay window remembers per stream (RFC 3711 §3.3.2: at least 64).
 const REPLAY_WINDOW: usize = 128;
 
@@ -64,33 +66,25 @@ impl Srtp {
         Ok(Srtp { outbound, inbound })
     }
 
-    /// An RTP packet as it goes on the wire.
-    pub fn protect_rtp(&mut self, packet: &[u8]) -> Result<Vec<u8>, SrtpError> {
-        self.outbound
-            .encrypt_rtp(packet)
-            .map(|b| b.to_vec())
+    /// An RTP or RTCP packet as it goes on the wire.
+    pub fn protect(&mut self, kind: TransmitKind, packet: &[u8]) -> Result<Vec<u8>, SrtpError> {
+        let protected = match kind {
+            TransmitKind::Rtp => self.outbound.encrypt_rtp(packet),
+            TransmitKind::Rtcp => self.outbound.encrypt_rtcp(packet),
+        };
+        protected
+            .map(Vec::from)
             .map_err(|e| SrtpError::Protect(e.to_string()))
     }
 
-    /// A received SRTP packet, authenticated and decrypted.
-    pub fn unprotect_rtp(&mut self, packet: &[u8]) -> Result<Vec<u8>, SrtpError> {
-        self.inbound
-            .decrypt_rtp(packet)
-            .map(|b| b.to_vec())
-            .map_err(|e| SrtpError::Rejected(e.to_string()))
-    }
-
-    pub fn protect_rtcp(&mut self, packet: &[u8]) -> Result<Vec<u8>, SrtpError> {
-        self.outbound
-            .encrypt_rtcp(packet)
-            .map(|b| b.to_vec())
-            .map_err(|e| SrtpError::Protect(e.to_string()))
-    }
-
-    pub fn unprotect_rtcp(&mut self, packet: &[u8]) -> Result<Vec<u8>, SrtpError> {
-        self.inbound
-            .decrypt_rtcp(packet)
-            .map(|b| b.to_vec())
+    /// A received SRTP or SRTCP packet, authenticated and decrypted.
+    pub fn unprotect(&mut self, kind: TransmitKind, packet: &[u8]) -> Result<Vec<u8>, SrtpError> {
+        let clear = match kind {
+            TransmitKind::Rtp => self.inbound.decrypt_rtp(packet),
+            TransmitKind::Rtcp => self.inbound.decrypt_rtcp(packet),
+        };
+        clear
+            .map(Vec::from)
             .map_err(|e| SrtpError::Rejected(e.to_string()))
     }
 }
@@ -127,29 +121,32 @@ mod tests {
         let (mut a, mut b) = pair();
         for seq in 1..50 {
             let clear = rtp(seq);
-            let wire = a.protect_rtp(&clear).unwrap();
+            let wire = a.protect(TransmitKind::Rtp, &clear).unwrap();
             assert_eq!(wire.len(), clear.len() + 10, "an 80-bit tag");
             assert_ne!(
                 &wire[12..clear.len()],
                 &clear[12..],
                 "the payload is encrypted"
             );
-            assert_eq!(b.unprotect_rtp(&wire).unwrap(), clear);
+            assert_eq!(b.unprotect(TransmitKind::Rtp, &wire).unwrap(), clear);
         }
         // A flipped bit, a replayed packet and a clear packet are all refused.
-        let mut wire = a.protect_rtp(&rtp(50)).unwrap();
+        let mut wire = a.protect(TransmitKind::Rtp, &rtp(50)).unwrap();
         wire[20] ^= 1;
         assert!(matches!(
-            b.unprotect_rtp(&wire),
+            b.unprotect(TransmitKind::Rtp, &wire),
             Err(SrtpError::Rejected(_))
         ));
-        let wire = a.protect_rtp(&rtp(51)).unwrap();
-        b.unprotect_rtp(&wire).unwrap();
-        assert!(b.unprotect_rtp(&wire).is_err(), "a replay");
-        assert!(b.unprotect_rtp(&rtp(52)).is_err(), "plain RTP");
+        let wire = a.protect(TransmitKind::Rtp, &rtp(51)).unwrap();
+        b.unprotect(TransmitKind::Rtp, &wire).unwrap();
+        assert!(b.unprotect(TransmitKind::Rtp, &wire).is_err(), "a replay");
+        assert!(
+            b.unprotect(TransmitKind::Rtp, &rtp(52)).is_err(),
+            "plain RTP"
+        );
         // Our own packets do not decrypt with our receiving context.
-        let wire = a.protect_rtp(&rtp(53)).unwrap();
-        assert!(a.unprotect_rtp(&wire).is_err());
+        let wire = a.protect(TransmitKind::Rtp, &rtp(53)).unwrap();
+        assert!(a.unprotect(TransmitKind::Rtp, &wire).is_err());
     }
 
     /// Packets libsrtp protected (tests/data/srtp/make-vectors.py, through PyPI's
@@ -183,14 +180,14 @@ mod tests {
             };
             let tx = sender.get_or_insert_with(make);
             let ours = match kind {
-                "rtp" => tx.protect_rtp(&clear).unwrap(),
-                _ => tx.protect_rtcp(&clear).unwrap(),
+                "rtp" => tx.protect(TransmitKind::Rtp, &clear).unwrap(),
+                _ => tx.protect(TransmitKind::Rtcp, &clear).unwrap(),
             };
             assert_eq!(ours, protected, "{kind} {}", f[2]);
             let rx = receiver.get_or_insert_with(make);
             let back = match kind {
-                "rtp" => rx.unprotect_rtp(&protected).unwrap(),
-                _ => rx.unprotect_rtcp(&protected).unwrap(),
+                "rtp" => rx.unprotect(TransmitKind::Rtp, &protected).unwrap(),
+                _ => rx.unprotect(TransmitKind::Rtcp, &protected).unwrap(),
             };
             assert_eq!(back, clear, "{kind} {}", f[2]);
             checked += 1;
@@ -203,8 +200,8 @@ mod tests {
         let (mut a, mut b) = pair();
         // A receiver report with no blocks: V=2, PT=201, length 1, SSRC.
         let rr = [0x80, 201, 0, 1, 0x12, 0x34, 0x56, 0x78];
-        let wire = a.protect_rtcp(&rr).unwrap();
+        let wire = a.protect(TransmitKind::Rtcp, &rr).unwrap();
         assert!(wire.len() > rr.len());
-        assert_eq!(b.unprotect_rtcp(&wire).unwrap(), rr);
+        assert_eq!(b.unprotect(TransmitKind::Rtcp, &wire).unwrap(), rr);
     }
 }
