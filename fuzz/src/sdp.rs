@@ -47,9 +47,7 @@ pub fn check(data: &[u8]) {
     // Offered as SRTP (RTP/SAVP): we answered with our key, and the offerer (holding
     // the offer's key) reads it back. Opportunistic SRTP on RTP/AVP is one we never
     // offer ourselves, so its answer is read as an offerer in the clear would.
-    let secured = offer
-        .audio()
-        .is_some_and(|m| m.proto.to_ascii_uppercase().contains("SAVP"));
+    let secured = offer.audio().is_some_and(|m| m.is_secured());
     let offerer_key = negotiated
         .srtp
         .as_ref()

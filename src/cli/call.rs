@@ -138,11 +138,7 @@ pub async fn run(args: CallArgs) -> Result<()> {
 
     let (rtp, rtcp) = ports.bind(local_ip).await?;
     let rtp_addr = SocketAddr::new(local_ip, rtp.local_addr()?.port());
-    let srtp_key = trunk.srtp.then(sdp::SrtpKey::random);
-    let mut offer = sdp::offer(seed >> 1, rtp_addr, &trunk.codecs);
-    if let Some(key) = &srtp_key {
-        offer = offer.secured(key);
-    }
+    let (offer, srtp_key) = sdp::offer(seed >> 1, rtp_addr, &trunk.codecs).secured_if(trunk.srtp);
     tracing::info!(to = %Redacted(&args.uri), via = %dst, srtp = trunk.srtp, "calling");
     let (call, call_id) = sip
         .invite(InviteParams {

@@ -104,11 +104,8 @@ impl Dialer {
         let (rtp, rtcp) = self.line.ports.bind(self.line.local_ip).await?;
         let rtp_addr = SocketAddr::new(self.line.local_ip, rtp.local_addr()?.port());
         let seed: u64 = rand::random();
-        let srtp_key = self.line.srtp.then(sdp::SrtpKey::random);
-        let mut offer = sdp::offer(seed >> 1, rtp_addr, &self.line.codecs);
-        if let Some(key) = &srtp_key {
-            offer = offer.secured(key);
-        }
+        let (offer, srtp_key) =
+            sdp::offer(seed >> 1, rtp_addr, &self.line.codecs).secured_if(self.line.srtp);
         let (call, call_id) = self
             .line
             .sip

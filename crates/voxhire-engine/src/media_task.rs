@@ -53,12 +53,8 @@ pub struct MediaReport {
     /// The media was SRTP (keyed in the SDP).
     pub srtp: bool,
     /// SRTP/SRTCP packets that failed authentication (or replayed), dropped.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::summary::is_zero")]
     pub srtp_rejected: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// The packets' way to and from the sockets: as they are, or through SRTP.

@@ -49,7 +49,7 @@ pub struct RtpSummary {
     pub srtp_rejected: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
+pub(crate) fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 

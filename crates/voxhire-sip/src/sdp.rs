@@ -186,6 +186,12 @@ impl MediaDescription {
         })
     }
 
+    /// The stream is secured one way or another (RTP/SAVP, RTP/SAVPF,
+    /// UDP/TLS/RTP/SAVP…); of those, only an SDES key is one voxhire can use.
+    pub fn is_secured(&self) -> bool {
+        self.proto.to_ascii_uppercase().contains("SAVP")
+    }
+
     pub fn direction(&self) -> Direction {
         for a in &self.attributes {
             match a.as_str() {
@@ -375,6 +381,17 @@ impl SessionDescription {
         s.into_bytes()
     }
 
+    /// This offer secured with a fresh key when `srtp` (see [`secured`](Self::secured)),
+    /// and the key, which [`accept_answer`] needs.
+    #[must_use]
+    pub fn secured_if(self, srtp: bool) -> (SessionDescription, Option<SrtpKey>) {
+        if !srtp {
+            return (self, None);
+        }
+        let key = SrtpKey::random();
+        (self.secured(&key), Some(key))
+    }
+
     /// This offer with its audio stream secured: `RTP/SAVP` and our key in an
     /// `a=crypto` line (tag 1).
     #[must_use]
@@ -497,7 +514,7 @@ pub fn answer(
     // RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP…: secured one way or another, and
     // only an SDES key is one we can use. A key on plain RTP/AVP is opportunistic
     // SRTP (RFC 8643): taken when usable, else the stream stays in the clear.
-    let required = audio.proto.to_ascii_uppercase().contains("SAVP");
+    let required = audio.is_secured();
     let srtp = match usable_crypto(audio) {
         Some((tag, remote_key)) => Some((
             tag,
@@ -588,7 +605,7 @@ pub fn accept_answer(
     our_key: Option<&SrtpKey>,
 ) -> Result<NegotiatedAudio, SdpError> {
     let audio = answer.audio().ok_or(SdpError::NoAudio)?;
-    let secured = audio.proto.to_ascii_uppercase().contains("SAVP");
+    let secured = audio.is_secured();
     let srtp = match our_key {
         Some(local) if secured => Some(SrtpKeys {
             local: local.clone(),
