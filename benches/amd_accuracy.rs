@@ -5,6 +5,7 @@
 //!     cargo bench --bench amd_accuracy              # the dev split
 //!     AMD_SPLIT=test cargo bench --bench amd_accuracy
 //!     AMD_WORDS=0 cargo bench --bench amd_accuracy  # cadence alone, no Whisper
+//!     AMD_VERBOSE=1 …                               # every clip: cadence, words, decision
 
 #[path = "../tests/amd_set/mod.rs"]
 mod amd_set;

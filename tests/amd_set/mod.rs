@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use voxhire_speech::amd::{self, AmdConfig, Decision, Detector, Verdict};
+use voxhire_engine::voicemail;
+use voxhire_speech::amd::{AmdConfig, Decision, Detector, Verdict};
 use voxhire_speech::asr::{phone_to_asr, AsrEngine, DecodeRequest, Language};
 use voxhire_speech::vad::{SileroVad, VadConfig, VadStream};
 
@@ -56,6 +57,12 @@ pub struct ClipResult {
     pub cadence_at_ms: u64,
     /// What Whisper heard of the greeting, when the words were asked.
     pub words: Option<String>,
+    /// The cadence's decision, before the words.
+    pub cadence: Decision,
+    /// The audio the words were heard in (ms from the answer).
+    pub words_span: Option<(u64, u64)>,
+    /// The VAD's speech, (start, end) ms from the answer, over the whole clip.
+    pub speech: Vec<(u64, u64)>,
     /// When the beep detector fired (ms from the answer), run on after the decision.
     pub beep_at_ms: Option<u64>,
 }
@@ -86,15 +93,22 @@ pub fn evaluate(
     let mut decision = None;
     // (audio from, to) for the words, in ms, when they became due.
     let mut words_span = None;
+    let mut speech: Vec<(u64, u64)> = Vec::new();
     for frame in pcm.chunks(160) {
         for f in stream.push(frame).expect("VAD") {
             decision = decision.or(detector.push(&f));
+            match speech.last_mut() {
+                Some((_, end)) if f.is_speech && *end == f.start_ms() => *end = f.end_ms(),
+                _ if f.is_speech => speech.push((f.start_ms(), f.end_ms())),
+                _ => {}
+            }
             if words_span.is_none() && detector.words_due(f.end_ms(), decision.as_ref()) {
                 words_span = Some((detector.words_from_ms(), f.end_ms()));
             }
         }
     }
     let mut decision = decision.expect("the detector decides within the clip");
+    let cadence = decision;
     let cadence_at_ms = decision.at_ms;
     let mut words = None;
     if let (Some(asr), Some((from_ms, to_ms))) =
@@ -116,10 +130,13 @@ pub fn evaluate(
             .expect("Whisper decodes the greeting");
         let ready_ms = to_ms + started.elapsed().as_millis() as u64;
         let waited = ready_ms.saturating_sub(decision.at_ms);
-        decision = decision.with_words(amd::words_say(&t.text), waited);
+        decision = decision.with_words(voicemail::words_verdict(&t.text), waited);
         words = Some(t.text);
     }
     ClipResult {
+        cadence,
+        words_span,
+        speech,
         decision,
         cadence_at_ms,
         words,
@@ -216,7 +233,25 @@ pub fn run<'a>(
         .iter()
         .map(|c| (c, evaluate(c, vad, config, asr)))
         .collect();
+    let every = std::env::var("AMD_VERBOSE").is_ok_and(|v| v == "1");
     for (c, r) in &results {
+        if every {
+            println!(
+                "clip {} {} {:?}: cadence {:?} {:?} at {} → {:?} {:?} at {}; words {:?} {:?}",
+                c.id,
+                if c.human { "human" } else { "machine" },
+                c.text,
+                r.cadence.verdict,
+                r.cadence.reason,
+                r.cadence.at_ms,
+                r.decision.verdict,
+                r.decision.reason,
+                r.decision.at_ms,
+                r.words_span,
+                r.words.as_deref().unwrap_or("-")
+            );
+            println!("  speech {:?}", r.speech);
+        }
         if !r.correct(c) {
             println!(
                 "miss {} ({}, {}): {:?} at {} ms ({:?}) — {} — heard {:?}",

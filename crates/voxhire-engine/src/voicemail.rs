@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
+use voxhire_nlu::greeting::{self, Greeter};
 use voxhire_nlu::Lang;
-use voxhire_speech::amd::{self, AmdConfig, Decision, Detector, Verdict};
+use voxhire_speech::amd::{AmdConfig, Decision, Detector, Verdict};
 use voxhire_speech::asr::{phone_to_asr, AsrError, DecodeRequest, Priority, Ticket};
 use voxhire_speech::vad::{VadConfig, VadStream, VAD_RATE};
 
@@ -197,8 +198,17 @@ fn ask_words(
     stack.asr.submit(request, Priority::Final)
 }
 
+/// What the greeting's words say of who answered ([`greeting::who_greets`]), as
+/// the detector's verdict.
+pub fn words_verdict(text: &str) -> Option<Verdict> {
+    greeting::who_greets(text).map(|g| match g {
+        Greeter::Recording => Verdict::Machine,
+        Greeter::Person => Verdict::Human,
+    })
+}
+
 /// The cadence's decision checked against the greeting's words (see
-/// [`amd::words_say`]), once their decode is back. A decode that fails keeps the
+/// [`words_verdict`]), once their decode is back. A decode that fails keeps the
 /// cadence's decision.
 async fn with_words(
     asked: Result<Ticket, AsrError>,
@@ -212,7 +222,7 @@ async fn with_words(
     };
     match transcript {
         Ok(t) => {
-            let words = amd::words_say(&t.text);
+            let words = words_verdict(&t.text);
             let waited_ms = decided.elapsed().as_millis() as u64;
             events.log(
                 "amd",

@@ -19,6 +19,7 @@ pub mod slots;
 // Models: MiniLM sentence embeddings (English intents, answer similarity), Baidu
 // LAC (Mandarin segmentation/NER/TIME), the intent classifier and the facade.
 pub mod embed;
+pub mod greeting;
 pub mod intent;
 pub mod lac;
 mod nlu;

@@ -19,7 +19,7 @@
 //! ```
 
 pub(crate) mod negation;
-mod sounds;
+pub(crate) mod sounds;
 
 use std::collections::HashMap;
 use std::ops::Range;
