@@ -16,6 +16,14 @@ Voices (never the product's own, Kokoro zf_xiaoxiao and Piper en_US-joe)
   holdout: en af_sarah, am_liam, bf_isabella, bm_daniel, af_sky, am_onyx; zh four new
         voices, each the mean of two Kokoro voices' styles (Kokoro has no eighth).
 
+  final: en af_alloy, af_jessica, am_echo, am_puck, bm_fable, af_river; zh four more
+        mixed voices (other pairs, and one of three).
+
+The final split (added 2026-12-04, stop 21, after the holdout split's one run had shown
+that long answers by people were taken for greetings) was written before the detector
+was changed for them, and is run once, to report the change: the holdout split had by
+then been looked at and became one more set the rules were chosen on.
+
 The holdout split (added 2026-12-04, stop 21) was written before the detector was
 reworked to decide on a machine's positive evidence, with dev, test and blind as the
 sets that rework was tuned on; it is run only to report.
@@ -76,8 +84,11 @@ VOICES_BY_SPLIT = {
     ("holdout", "en"): ["af_sarah", "am_liam", "bf_isabella", "bm_daniel", "af_sky", "am_onyx"],
     ("holdout", "zh"): ["zf_xiaobei+zf_xiaoni", "zm_yunjian+zm_yunxi", "zf_xiaoyi+zf_xiaoni",
                         "zm_yunxia+zm_yunyang"],
+    ("final", "en"): ["af_alloy", "af_jessica", "am_echo", "am_puck", "bm_fable", "af_river"],
+    ("final", "zh"): ["zf_xiaobei+zf_xiaoyi", "zm_yunjian+zm_yunyang", "zm_yunxi+zm_yunxia",
+                      "zf_xiaoni+zf_xiaobei+zf_xiaoyi"],
 }
-SPLITS = ("dev", "test", "blind", "holdout")
+SPLITS = ("dev", "test", "blind", "holdout", "final")
 
 # (label, kind, text); kind "carrier" greetings are the network's, "personal" the owner's.
 SENTENCES = {
@@ -288,6 +299,58 @@ SENTENCES = {
         ("machine", "carrier", "您好，您呼叫的用户已开启来电提醒，我们将以短信方式通知机主。"),
         ("machine", "personal", "嗨，我是佳佳，现在没办法接电话，请在嘀声后说话。"),
         ("machine", "carrier", "您好，对方正忙，请不要挂机，您的来电将转入语音信箱。"),
+    ],
+    ("final", "en"): [
+        ("human", "hello", "Hello, Mike speaking."),
+        ("human", "hello", "Hi."),
+        ("human", "hello", "Hello, yes, this is Laura."),
+        ("human", "hello", "Who's this?"),
+        ("human", "hello", "Hello, sorry, I was just in a meeting. Who's calling?"),
+        ("human", "hello", "Good afternoon, Wilson and Partners."),
+        ("human", "hello", "Yeah, go ahead."),
+        ("human", "hello", "Hello? Hello?"),
+        ("human", "hello", "Hi, Laura here, what can I do for you?"),
+        ("human", "hello", "Um, hi?"),
+        ("human", "hello", "Hello, you're on speaker."),
+        ("human", "hello", "Evening, who am I talking to?"),
+        ("machine", "personal", "Hi, this is Laura. Please leave your name and number and I'll get right back to you."),
+        ("machine", "carrier", "The number you have called is no longer in service. Please check the number and dial again."),
+        ("machine", "personal", "Hey, Mike here. I'm tied up at the moment. Drop me a line after the beep."),
+        ("machine", "personal", "Thank you for calling Wilson and Partners. Our office hours are nine to six. Please leave a message."),
+        ("machine", "personal", "Hi! You've reached the Kim family. We're not home right now."),
+        ("machine", "carrier", "Please leave a message for extension two four one."),
+        ("machine", "personal", "Sorry we missed you. Leave a message and we'll get back to you soon."),
+        ("machine", "personal", "This is Anthony. I'm away until next week with limited access to my phone."),
+        ("machine", "carrier", "The customer you are calling is not reachable. Please try again later."),
+        ("machine", "personal", "Hello, you've reached Greg. Speak after the tone."),
+        ("machine", "personal", "Hi, it's Jess, can't get to the phone right now. You know the drill."),
+        ("machine", "carrier", "Your call cannot be completed as dialed. Please check the number and try again."),
+    ],
+    ("final", "zh"): [
+        ("human", "hello", "喂，你好啊。"),
+        ("human", "hello", "你好，我是李明，请问你是？"),
+        ("human", "hello", "喂，在听，你说。"),
+        ("human", "hello", "嗯，你好，找我什么事？"),
+        ("human", "hello", "喂，你好，我这边有点吵，你再说一遍？"),
+        ("human", "hello", "哎，是我，你是哪位啊？"),
+        ("human", "hello", "您好，张经理办公室。"),
+        ("human", "hello", "喂，你好，我现在在外面，有事你说。"),
+        ("human", "hello", "喂，哪个？"),
+        ("human", "hello", "嗯，好，请说。"),
+        ("human", "hello", "你好，刚才是你打的电话吗？"),
+        ("human", "hello", "喂，您好，请问您是哪里？"),
+        ("machine", "carrier", "您好，您拨打的电话已停机。"),
+        ("machine", "personal", "你好，我是李明，暂时不能接听电话，请留言。"),
+        ("machine", "carrier", "您拨打的号码不在服务区，请稍后再拨。"),
+        ("machine", "personal", "喂，你好，我是张经理，现在在开会，稍后回复您。"),
+        ("machine", "personal", "您好，欢迎致电远航物流，请在提示音后留下您的联系方式。"),
+        ("machine", "carrier", "对不起，您拨打的电话无人应答，请稍后再拨。"),
+        ("machine", "personal", "嗨，我是小王，手机没带在身上，有事请留言。"),
+        ("machine", "carrier", "您好，您所拨打的用户正在通话中，请不要挂机。"),
+        ("machine", "personal", "你好，我现在没法接听，请发短信给我，谢谢。"),
+        ("machine", "carrier", "您好，机主已开通留言服务，请在嘀声后留言。"),
+        ("machine", "personal", "你好，这里是李明的手机，我正在休假，有急事请联系我的同事。"),
+        ("machine", "carrier", "您好，您拨打的电话已被设置呼叫转移，请稍候。"),
     ],
 }
 
