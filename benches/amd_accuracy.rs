@@ -21,7 +21,7 @@ fn main() {
         SileroVad::load(&ModelDir::locate()).expect("Silero VAD (run scripts/fetch-models.sh)");
     let clips = amd_set::clips(&split);
     let started = std::time::Instant::now();
-    // AMD_CONFIG='{"max_greeting_ms": 1800}' tries other thresholds.
+    // AMD_CONFIG='{"total_analysis_ms": 3232}' tries other thresholds.
     let config: AmdConfig = match std::env::var("AMD_CONFIG") {
         Ok(json) => serde_json::from_str(&json).expect("AMD_CONFIG: AmdConfig fields as JSON"),
         Err(_) => AmdConfig::default(),

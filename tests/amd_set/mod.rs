@@ -152,6 +152,8 @@ pub struct Figures {
     pub machines_as_humans: usize,
     pub decision_p50_ms: u64,
     pub decision_max_ms: u64,
+    /// When the people were decided (p50, max): how long a person waits.
+    pub people_decided_ms: (u64, u64),
     /// The cadence's latest decision (audio time, machine-independent).
     pub cadence_max_ms: u64,
     pub beeps: usize,
@@ -163,6 +165,12 @@ impl Figures {
     pub fn of(results: &[(&Clip, ClipResult)]) -> Figures {
         let mut times: Vec<u64> = results.iter().map(|(_, r)| r.decision.at_ms).collect();
         times.sort_unstable();
+        let mut people: Vec<u64> = results
+            .iter()
+            .filter(|(c, _)| c.human)
+            .map(|(_, r)| r.decision.at_ms)
+            .collect();
+        people.sort_unstable();
         let beep_ok = |c: &Clip, r: &ClipResult| match (c.beep_start_s, r.beep_at_ms) {
             (Some(start), Some(at)) => {
                 let start = (start * 1000.0) as u64;
@@ -183,6 +191,10 @@ impl Figures {
                 .count(),
             decision_p50_ms: times.get(times.len() / 2).copied().unwrap_or(0),
             decision_max_ms: times.last().copied().unwrap_or(0),
+            people_decided_ms: (
+                people.get(people.len() / 2).copied().unwrap_or(0),
+                people.last().copied().unwrap_or(0),
+            ),
             cadence_max_ms: results
                 .iter()
                 .map(|(_, r)| r.cadence_at_ms)
@@ -207,7 +219,8 @@ impl Figures {
     pub fn summary(&self, name: &str) -> String {
         format!(
             "{name}: {}/{} right ({:.1} %): {} people taken for machines, {} machines for people; \
-             decided at p50 {} ms, max {} ms after the answer; beeps found {}/{} (false {})",
+             decided at p50 {} ms, max {} ms after the answer (people p50 {} ms, max {} ms); \
+             beeps found {}/{} (false {})",
             self.correct,
             self.clips,
             self.accuracy() * 100.0,
@@ -215,6 +228,8 @@ impl Figures {
             self.machines_as_humans,
             self.decision_p50_ms,
             self.decision_max_ms,
+            self.people_decided_ms.0,
+            self.people_decided_ms.1,
             self.beeps_found,
             self.beeps,
             self.false_beeps
