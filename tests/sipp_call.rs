@@ -202,7 +202,8 @@ fn digest_challenge_is_answered_with_trunk_credentials() {
 
 /// A voicemail answers (SIPp streams a recorded greeting that ends with a
 /// beep): with `--answering-machine leave_message` the agent stays silent
-/// through the greeting, decides "machine" within 3 s of the answer, waits for
+/// through the greeting, decides "machine" within 3.5 s of the answer (a greeting
+/// still going when the analysis ends), waits for
 /// the beep, leaves its message, and the call ends as `voicemail` — no interview.
 #[test]
 fn a_voicemail_is_detected_and_left_a_message_after_the_beep() {
@@ -232,7 +233,7 @@ fn a_voicemail_is_detected_and_left_a_message_after_the_beep() {
     assert_eq!(vm["decision"]["verdict"], "machine", "{v}");
     let decided = vm["decision"]["at_ms"].as_u64().unwrap_or(u64::MAX);
     assert!(
-        decided <= 3000,
+        decided <= 3500,
         "decided {decided} ms after the answer: {v}"
     );
     assert_eq!(vm["message_left"], true, "{v}\n{ctx}");
