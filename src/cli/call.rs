@@ -81,8 +81,9 @@ pub struct CallArgs {
     #[arg(long, requires = "script", default_value = "UTC")]
     tz: String,
     /// Listen before speaking and decide whether a person or an answering machine
-    /// answered (within 3 s); on a machine, `hang_up` or `leave_message` (after the
-    /// beep). Off by default (with --script).
+    /// answered (a person as soon as they stop and wait, a machine by 3.5 s); on a
+    /// machine, `hang_up` or `leave_message` (after the beep). Off by default (with
+    /// --script).
     #[arg(long, requires = "script", value_parser = ["hang_up", "leave_message"], value_name = "ON_MACHINE")]
     answering_machine: Option<String>,
 }

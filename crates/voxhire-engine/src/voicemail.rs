@@ -1,6 +1,6 @@
 //! The first seconds of an answered outbound call when answering-machine detection
 //! is on: listen (without speaking) until [`voxhire_speech::amd::Detector`] decides
-//! whether a person or a voicemail answered — within 3 s — and check that decision
+//! whether a person or a voicemail answered — within 3.5 s — and check that decision
 //! against the greeting's words (one Whisper decode of what was heard); then either
 //! hand the call to the interview, or deal with the machine as the campaign says: hang
 //! up (and retry later), or wait for the beep and leave a short message.

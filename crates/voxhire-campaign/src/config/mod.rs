@@ -24,7 +24,7 @@
 //! backoff_secs = [60, 300]               # before retry 1, 2 … (last repeats); or one number
 //! on = ["busy", "no_answer", "voicemail", "failed"]  # also "rejected" (403/603…): off by default
 //!
-//! [answering_machine]                    # optional: listen before speaking (≤ 3 s)
+//! [answering_machine]                    # optional: listen before speaking (≤ 3.5 s)
 //! on_machine = "hang_up"                 # or "leave_message" (after the beep)
 //! # message = "…"                        # what to leave; default: a short generic one
 //!
