@@ -53,11 +53,10 @@ pub fn clips(split: &str) -> Vec<Clip> {
 pub struct ClipResult {
     /// The decision as the call makes it (with the words' decode time, wall clock).
     pub decision: Decision,
-    /// When the cadence decided (ms of audio: the same on any machine).
-    pub cadence_at_ms: u64,
     /// What Whisper heard of the greeting, when the words were asked.
     pub words: Option<String>,
-    /// The cadence's decision, before the words.
+    /// The cadence's decision, before the words (its `at_ms` is audio time: the same
+    /// on any machine).
     pub cadence: Decision,
     /// The audio the words were heard in (ms from the answer).
     pub words_span: Option<(u64, u64)>,
@@ -109,7 +108,6 @@ pub fn evaluate(
     }
     let mut decision = decision.expect("the detector decides within the clip");
     let cadence = decision;
-    let cadence_at_ms = decision.at_ms;
     let mut words = None;
     if let (Some(asr), Some((from_ms, to_ms))) =
         (asr, words_span.filter(|_| decision.wants_words()))
@@ -138,7 +136,6 @@ pub fn evaluate(
         words_span,
         speech,
         decision,
-        cadence_at_ms,
         words,
         beep_at_ms: detector.beep_at_ms(),
     }
@@ -150,8 +147,8 @@ pub struct Figures {
     pub correct: usize,
     pub humans_as_machines: usize,
     pub machines_as_humans: usize,
-    pub decision_p50_ms: u64,
-    pub decision_max_ms: u64,
+    /// When the clips were decided (p50, max, ms after the answer).
+    pub decided_ms: (u64, u64),
     /// When the people were decided (p50, max): how long a person waits.
     pub people_decided_ms: (u64, u64),
     /// The cadence's latest decision (audio time, machine-independent).
@@ -163,14 +160,18 @@ pub struct Figures {
 
 impl Figures {
     pub fn of(results: &[(&Clip, ClipResult)]) -> Figures {
-        let mut times: Vec<u64> = results.iter().map(|(_, r)| r.decision.at_ms).collect();
-        times.sort_unstable();
-        let mut people: Vec<u64> = results
-            .iter()
-            .filter(|(c, _)| c.human)
-            .map(|(_, r)| r.decision.at_ms)
-            .collect();
-        people.sort_unstable();
+        let decided = |people_only: bool| {
+            let mut at: Vec<u64> = results
+                .iter()
+                .filter(|(c, _)| c.human || !people_only)
+                .map(|(_, r)| r.decision.at_ms)
+                .collect();
+            at.sort_unstable();
+            (
+                at.get(at.len() / 2).copied().unwrap_or(0),
+                at.last().copied().unwrap_or(0),
+            )
+        };
         let beep_ok = |c: &Clip, r: &ClipResult| match (c.beep_start_s, r.beep_at_ms) {
             (Some(start), Some(at)) => {
                 let start = (start * 1000.0) as u64;
@@ -189,15 +190,11 @@ impl Figures {
                 .iter()
                 .filter(|(c, r)| !c.human && !r.correct(c))
                 .count(),
-            decision_p50_ms: times.get(times.len() / 2).copied().unwrap_or(0),
-            decision_max_ms: times.last().copied().unwrap_or(0),
-            people_decided_ms: (
-                people.get(people.len() / 2).copied().unwrap_or(0),
-                people.last().copied().unwrap_or(0),
-            ),
+            decided_ms: decided(false),
+            people_decided_ms: decided(true),
             cadence_max_ms: results
                 .iter()
-                .map(|(_, r)| r.cadence_at_ms)
+                .map(|(_, r)| r.cadence.at_ms)
                 .max()
                 .unwrap_or(0),
             beeps: results
@@ -226,8 +223,8 @@ impl Figures {
             self.accuracy() * 100.0,
             self.humans_as_machines,
             self.machines_as_humans,
-            self.decision_p50_ms,
-            self.decision_max_ms,
+            self.decided_ms.0,
+            self.decided_ms.1,
             self.people_decided_ms.0,
             self.people_decided_ms.1,
             self.beeps_found,

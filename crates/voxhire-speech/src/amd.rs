@@ -98,7 +98,8 @@ pub enum Reason {
     AnalysisOver,
     /// The greeting's words are a recording's ("please leave a message").
     MachineWords,
-    /// The words are a person's question to the caller ("who's calling?").
+    /// The words are a person's: a question to the caller ("who's calling?"), a
+    /// check of the line ("can you hear me?").
     PersonWords,
 }
 
@@ -168,11 +169,6 @@ impl Detector {
             decision: None,
             beep_at_ms: None,
         }
-    }
-
-    /// Where the greeting's first speech started (ms after the answer), once heard.
-    pub fn greeting_start_ms(&self) -> Option<u64> {
-        self.greeting_start
     }
 
     /// Whether the greeting's words should be transcribed now, `heard_ms` after the
