@@ -20,7 +20,7 @@ use voxhire_media::session::{MediaConfig, MediaEvent, MediaSession, Transmit, Tr
 use voxhire_media::srtp::{MasterKey, Srtp};
 use voxhire_media::stats::RtpStats;
 use voxhire_media::wav::{WavChannels, WavWriter};
-use voxhire_sip::sdp::{Codec, NegotiatedAudio};
+use voxhire_sip::sdp::{Codec, NegotiatedAudio, SrtpKey};
 
 /// How long each sent DTMF digit lasts (RFC 4733 senders commonly use 100 ms).
 const DTMF_DIGIT: std::time::Duration = std::time::Duration::from_millis(100);
@@ -55,6 +55,14 @@ pub struct MediaReport {
     /// SRTP/SRTCP packets that failed authentication (or replayed), dropped.
     #[serde(skip_serializing_if = "crate::summary::is_zero")]
     pub srtp_rejected: u64,
+}
+
+/// The SDP's key as the SRTP context takes it.
+fn master(k: &SrtpKey) -> MasterKey<'_> {
+    MasterKey {
+        key: &k.key,
+        salt: &k.salt,
+    }
 }
 
 /// The packets' way to and from the sockets: as they are, or through SRTP.
@@ -162,18 +170,7 @@ impl MediaHandle {
         let srtp = neg
             .srtp
             .as_ref()
-            .map(|k| {
-                Srtp::new(
-                    MasterKey {
-                        key: &k.local.key,
-                        salt: &k.local.salt,
-                    },
-                    MasterKey {
-                        key: &k.remote.key,
-                        salt: &k.remote.salt,
-                    },
-                )
-            })
+            .map(|k| Srtp::new(master(&k.local), master(&k.remote)))
             .transpose()
             .context("starting SRTP")?;
         let (control_tx, control_rx) = mpsc::channel(8);

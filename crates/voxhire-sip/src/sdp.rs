@@ -93,23 +93,18 @@ impl SrtpKey {
         SrtpKey::from_bytes(&bytes).expect("30 bytes")
     }
 
+    /// 30 bytes: the key, then the salt.
     fn from_bytes(bytes: &[u8]) -> Option<SrtpKey> {
-        (bytes.len() == 30).then(|| {
-            let mut key = SrtpKey {
-                key: [0; 16],
-                salt: [0; 14],
-            };
-            key.key.copy_from_slice(&bytes[..16]);
-            key.salt.copy_from_slice(&bytes[16..]);
-            key
+        let (key, salt) = bytes.split_at_checked(16)?;
+        Some(SrtpKey {
+            key: key.try_into().ok()?,
+            salt: salt.try_into().ok()?,
         })
     }
 
     /// The key as `a=crypto` writes it after `inline:`.
     pub fn to_base64(&self) -> String {
-        let mut bytes = self.key.to_vec();
-        bytes.extend_from_slice(&self.salt);
-        BASE64.encode(bytes)
+        BASE64.encode([&self.key[..], &self.salt[..]].concat())
     }
 
     pub fn from_base64(text: &str) -> Option<SrtpKey> {
