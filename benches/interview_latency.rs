@@ -106,9 +106,8 @@ fn main() {
         if let Ok(line) = sim.lines.recv_timeout(Duration::from_secs(20)) {
             let mut this_call: Vec<u64> = line["responses"]
                 .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
+                .into_iter()
+                .flatten()
                 .filter_map(|r| r["latency_ms"].as_u64())
                 .collect();
             heard.extend(&this_call);
