@@ -104,6 +104,8 @@ fn main() {
         all.tts.extend(&t.tts);
         all.early += t.early;
         if let Ok(line) = sim.lines.recv_timeout(Duration::from_secs(20)) {
+            // What the candidate measured, beside the agent's files.
+            let _ = std::fs::write(out.join("candidate.json"), line.to_string());
             let mut this_call: Vec<u64> = line["responses"]
                 .as_array()
                 .into_iter()
@@ -111,9 +113,14 @@ fn main() {
                 .filter_map(|r| r["latency_ms"].as_u64())
                 .collect();
             heard.extend(&this_call);
+            let in_order = this_call
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" ");
             this_call.sort_unstable();
             println!(
-                "{:<10} as the candidate heard it ({lang}): p50 {} ms, p95 {} ms over {} turns",
+                "{:<10} as the candidate heard it ({lang}): p50 {} ms, p95 {} ms over {} turns ({in_order})",
                 user,
                 percentile(&this_call, 50),
                 percentile(&this_call, 95),

@@ -370,12 +370,42 @@ pub fn english_asks_call_back(text: &str) -> bool {
     })
 }
 
-/// Words of an English utterance that are not fillers.
+/// Phrases that hold the floor without saying anything: someone thinking.
+const EN_STALLS: &[&[&str]] = &[
+    &["let", "me", "think"],
+    &["let", "me", "see"],
+    &["hold", "on"],
+    &["one", "moment"],
+    &["one", "second"],
+    &["just", "a", "second"],
+    &["give", "me", "a", "second"],
+    &["good", "question"],
+];
+
+/// Words of an English utterance that are not fillers or a stall ("hmm, let me
+/// think" says nothing yet).
 pub fn english_content_words(text: &str) -> usize {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .filter(|w| !w.is_empty())
-        .filter(|w| !EN_FILLERS.contains(&w.to_lowercase().as_str()))
-        .count()
+        .map(str::to_lowercase)
+        .collect();
+    let mut count = 0;
+    let mut i = 0;
+    while i < words.len() {
+        let stall = EN_STALLS
+            .iter()
+            .find(|s| words.len() - i >= s.len() && s.iter().zip(&words[i..]).all(|(a, b)| a == b));
+        if let Some(s) = stall {
+            i += s.len();
+            continue;
+        }
+        if !EN_FILLERS.contains(&words[i].as_str()) {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
 }
 
 #[cfg(test)]
@@ -516,6 +546,11 @@ mod tests {
     #[test]
     fn fillers_are_not_content() {
         assert_eq!(english_content_words("uh um well"), 0);
+        assert_eq!(english_content_words("Hmm, let me think."), 0);
+        assert_eq!(
+            english_content_words("Hold on, let me see... five years."),
+            2
+        );
         assert_eq!(english_content_words("uh i've got five years"), 4);
     }
 }

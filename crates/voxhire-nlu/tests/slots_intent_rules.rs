@@ -48,6 +48,7 @@ fn english_opt_out() {
             ("unsubscribe", Some(OptOut)),
             ("leave me alone", Some(OptOut)),
             ("put me on your do not call list", Some(OptOut)),
+            ("I found something else, please don't call", Some(OptOut)),
         ],
     );
 }
@@ -77,6 +78,9 @@ fn english_reschedule_and_repeat() {
             ("can you say that again please", Some(Repeat)),
             ("huh", Some(Repeat)),
             ("you're breaking up", Some(Repeat)),
+            ("sorry, you cut out there", Some(Repeat)),
+            ("can you please repeat the last question", Some(Repeat)),
+            ("hmm, what was that", Some(Repeat)),
             ("I have about five years of Java", None),
             ("what is the salary range for this role", None),
             ("i am interested in backend roles", None),
@@ -132,6 +136,8 @@ fn mandarin_opt_out_reschedule_repeat() {
             ("不感兴趣", Some(OptOut)),
             ("别打了", Some(OptOut)),
             ("删除我的电话号码", Some(OptOut)),
+            ("谢谢，我已经不找工作了", Some(OptOut)),
+            ("算了，不找了", Some(OptOut)),
             ("现在不方便", Some(Reschedule)),
             ("晚点再打", Some(Reschedule)),
             ("明天再打给我吧", Some(Reschedule)),

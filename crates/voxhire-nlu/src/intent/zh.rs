@@ -53,7 +53,8 @@ pub struct MandarinCues {
     pub repeat: bool,
     /// Keyword yes or no (是/对/好/可以 vs 不/没), for yes/no questions.
     pub yes_no: Option<Intent>,
-    /// Characters in content words (not punctuation, particles, fillers).
+    /// Characters in content words (not punctuation, particles, fillers or
+    /// pronouns: 你那个 / 这个嘛 is someone thinking, not an answer).
     pub content_chars: usize,
 }
 
@@ -114,6 +115,7 @@ const REPEAT: &[&str] = &[
     "问的什么",
     "问什么",
     "说什么",
+    "说啥",
 ];
 const REPEAT_MAX_CHARS: usize = 15;
 
@@ -130,6 +132,7 @@ const OPT_OUT: &[&str] = &[
     "不用再联系",
     "找到工作",
     "不找工作",
+    "不找了",
     "不感兴趣",
     "没兴趣",
     "号码删",
@@ -179,7 +182,7 @@ pub fn mandarin_cues(text: &str, words: &[LacWord]) -> MandarinCues {
     let busy = BUSY.iter().any(|b| text.contains(b));
     let content_chars = words
         .iter()
-        .filter(|w| !matches!(w.tag.as_str(), "w" | "xc" | "u"))
+        .filter(|w| !matches!(w.tag.as_str(), "w" | "xc" | "u" | "r"))
         .map(|w| w.text.chars().filter(|&c| is_content(c)).count())
         .sum();
     MandarinCues {
@@ -242,10 +245,24 @@ mod tests {
     fn short_requests_to_repeat() {
         assert!(mandarin_cues("你能说慢一点吗", &[]).repeat);
         assert!(mandarin_cues("哪个问题？", &[]).repeat);
+        assert!(mandarin_cues("啊？你说啥？", &[]).repeat);
         assert!(!mandarin_cues("我做了五年后端开发", &[]).repeat);
         let long =
             "我之前负责的项目很多，刚才信号不好没听到你说的第二部分，但是第一个问题我可以回答";
         assert!(!mandarin_cues(long, &[]).repeat);
+    }
+
+    #[test]
+    fn pronouns_and_particles_are_not_content() {
+        let w = |text: &str, tag: &str| LacWord {
+            text: text.into(),
+            tag: tag.into(),
+            span: 0..0,
+        };
+        let thinking = mandarin_cues("你那个", &[w("你", "r"), w("那个", "r")]);
+        assert_eq!(thinking.content_chars, 0);
+        let words = [w("我", "r"), w("做", "v"), w("了", "u"), w("五年", "TIME")];
+        assert_eq!(mandarin_cues("我做了五年", &words).content_chars, 3);
     }
 
     #[test]

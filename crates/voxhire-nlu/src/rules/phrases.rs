@@ -16,8 +16,9 @@ pub(super) static EN_OPT_OUT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// "don't call me" without "again": an opt-out unless a time says "not now".
-pub(super) static EN_DONT_CALL: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b(?:dont|do not)\s+(?:call|contact|ring|phone)\s+(?:me|this number)\b"));
+pub(super) static EN_DONT_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:dont|do not)\s+(?:call|contact|ring|phone)(?:\s+(?:me|this number)\b|$)")
+});
 pub(super) static EN_NOT_INTERESTED: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"\b(?:not|no longer|am not) (?:really )?interested\b(?:$|\s+(?:thanks|thank you|at all|sorry|bye|goodbye))",
@@ -25,7 +26,7 @@ pub(super) static EN_NOT_INTERESTED: LazyLock<Regex> = LazyLock::new(|| {
 });
 pub(super) static EN_REPEAT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:repeat (?:that|it|the question|yourself|please)|(?:say|ask) (?:that|it|the question)?\s*(?:again|one more time)|come again|pardon|(?:didnt|did not|couldnt|could not|cant|can not|cannot) (?:quite )?(?:catch|hear|understand|get) (?:that|you|it|what you said|the question)|what did you (?:say|just say)|one more time please|youre breaking up|you are breaking up|the line is bad|say what)\b",
+        r"\b(?:repeat (?:that|it|the (?:\w+ )?question|yourself|please)|(?:can|could|would|will) you (?:please )?repeat|please repeat|you (?:cut|keep cutting|are cutting|re cutting) out|(?:youre|you are) cutting out|what was that$|(?:say|ask) (?:that|it|the question)?\s*(?:again|one more time)|come again|pardon|(?:didnt|did not|couldnt|could not|cant|can not|cannot) (?:quite )?(?:catch|hear|understand|get) (?:that|you|it|what you said|the question)|what did you (?:say|just say)|one more time please|youre breaking up|you are breaking up|the line is bad|say what)\b",
     )
 });
 pub(super) static EN_REPEAT_WHOLE: LazyLock<Regex> = LazyLock::new(|| {
@@ -80,7 +81,14 @@ pub(super) const ZH_DONT_CALL: [&str; 5] = [
     "不要给我打电话",
     "不要打电话",
 ];
-pub(super) const ZH_NOT_INTERESTED: [&str; 4] = ["不感兴趣", "没兴趣", "没有兴趣", "不考虑"];
+pub(super) const ZH_NOT_INTERESTED: [&str; 6] = [
+    "不感兴趣",
+    "没兴趣",
+    "没有兴趣",
+    "不考虑",
+    "不找了",
+    "不找工作",
+];
 pub(super) const ZH_REPEAT: [&str; 16] = [
     "你说什么",
     "您说什么",
