@@ -9,7 +9,9 @@
 //! Options, to compare decoders side by side (defaults: the product's):
 //! `ASR_ZH_PROMPT="…"` (the Mandarin preamble; empty for none), `ASR_BEAM=N`,
 //! `ASR_THREADS=N`, `ASR_WEIGHTS=f16` (default q8_0), `HELDOUT_MISSES=1` (print every clip that lost anything),
-//! `HELDOUT_CONFIDENCE=1` (ASR and slot confidence of every labelled value, right or not).
+//! `HELDOUT_CONFIDENCE=1` (ASR and slot confidence of every labelled value, right or not),
+//! `HELDOUT_TAIL_MS=N` (cut each clip N ms after its voice, as a live call's decode
+//! at a pause sees it), `ASR_PAD=N` (encoder frames of context beyond the audio).
 
 #[path = "../tests/heldout/mod.rs"]
 mod heldout;
@@ -72,6 +74,9 @@ fn main() {
         config.threads_per_worker = t;
         config.workers = 1;
     }
+    if let Some(p) = std::env::var("ASR_PAD").ok().and_then(|v| v.parse().ok()) {
+        config.audio_ctx_pad = p;
+    }
     let models = ModelDir::locate();
     let asr =
         AsrEngine::load(&models, config).expect("Whisper models (run scripts/fetch-models.sh)");
@@ -92,7 +97,10 @@ fn main() {
         asr.config().mandarin_prompt
     );
     let started = Instant::now();
-    let results = heldout::evaluate(&clips, &asr, &nlu, &prompts);
+    let tail_ms = std::env::var("HELDOUT_TAIL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let results = heldout::evaluate(&clips, &asr, &nlu, &prompts, tail_ms);
     if std::env::var_os("HELDOUT_MISSES").is_some() {
         heldout::print_misses(&results);
     }

@@ -38,6 +38,7 @@ fn held_out_answers_through_a_phone_line() {
         &asr,
         &nlu,
         &heldout::Prompts::from_example_scripts(),
+        None,
     );
     heldout::print_misses(&results);
     let en = heldout::Figures::of(&results, Lang::En);

@@ -22,6 +22,7 @@ pub fn tuning_from_env() -> Result<Tuning> {
         tts_threads: env_number("VOXHIRE_TTS_THREADS")?,
         partial_ms: env_number("VOXHIRE_PARTIAL_MS")?,
         voice_end_trim_ms: env_number("VOXHIRE_VOICE_END_TRIM_MS")?,
+        pause_ms: env_number("VOXHIRE_PAUSE_MS")?,
     })
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Silence alone makes a slow agent: a fixed 800 ms end-of-turn pause plus a
 //! decode is a second of dead air after every answer. The listener decodes at
-//! the first short pause (150 ms of silence); when that decode is a complete answer to what
+//! the first short pause (80 ms of silence); when that decode is a complete answer to what
 //! was asked, the session takes the turn at once, and only otherwise waits out the
 //! script's end-of-turn silence. Complete means: a clear yes/no to a yes/no
 //! question; the number, date or time a question asks for; at least one skill to

@@ -25,10 +25,11 @@ pub enum Heard {
         text: String,
     },
     /// A finished utterance — or, with `at_pause`, the utterance so far decoded
-    /// while the candidate pauses (`pause_ms`, 150 ms, into the silence): exactly what the
-    /// final will say if the silence lasts. The session may commit such a turn
-    /// now ([`ListenerControl::Commit`]) instead of waiting out the end-of-turn
-    /// silence, when the answer is already complete.
+    /// while the candidate pauses (`pause_ms`, 80 ms, into the silence): exactly what the
+    /// final will say if the silence lasts. It is sent once the decode is back
+    /// and the silence has lasted [`COMMIT_AFTER`]. The session may commit such a
+    /// turn now ([`ListenerControl::Commit`]) instead of waiting out the
+    /// end-of-turn silence, when the answer is already complete.
     Final(FinalHeard),
 }
 
@@ -71,6 +72,11 @@ pub struct ListenerParams {
     pub endpointing: EndpointConfig,
 }
 
+/// Silence after the voice before a decode at a pause is offered as the turn's
+/// end: a complete answer is taken no sooner (people pause between "yes" and
+/// "but only after March" for less), however fast the decode came back.
+pub const COMMIT_AFTER: Duration = Duration::from_millis(250);
+
 /// The endpointer and the recogniser, and the wall-clock bookkeeping between
 /// them that turns audio-clock instants into latency figures.
 struct Turns {
@@ -81,6 +87,8 @@ struct Turns {
     /// The pause the speculative decode is for: utterance start, speech end
     /// (audio clock) and the wall time the speech ended.
     pause: Option<(Duration, Duration, Instant)>,
+    /// A decode at the pause that came back before [`COMMIT_AFTER`] of silence.
+    held: Option<FinalHeard>,
 }
 
 impl Turns {
@@ -106,6 +114,7 @@ impl Turns {
                 }
                 EndpointEvent::UtteranceEnded(u) => {
                     self.pause = None;
+                    self.held = None;
                     self.endpoints.push_back((self.wall(now, u.end), now));
                     true
                 }
@@ -119,6 +128,32 @@ impl Turns {
             }
         }
         onsets
+    }
+
+    /// Whether the listener is still in the pause a decode from `start` to `end`
+    /// was made for: the same utterance, no speech since.
+    fn in_pause(&self, vad: &VadStream, start: Duration, end: Duration) -> bool {
+        self.pause.is_some_and(|(s, e, _)| s == start && e == end)
+            && !vad.in_speech()
+            && self.endpointer.in_utterance()
+    }
+
+    /// The held decode at the pause, once the silence has lasted
+    /// [`COMMIT_AFTER`]; dropped if the candidate spoke again.
+    fn release_held(&mut self, vad: &VadStream, now: Instant) -> Option<FinalHeard> {
+        let held = self.held.take()?;
+        if !self.in_pause(vad, held.start, held.end) {
+            return None;
+        }
+        if self.endpointer.now() < held.end + COMMIT_AFTER {
+            self.held = Some(held);
+            return None;
+        }
+        Some(FinalHeard {
+            endpoint_at: now,
+            asr_ready_at: now,
+            ..held
+        })
     }
 }
 
@@ -137,6 +172,7 @@ pub async fn run(
         asr: StreamingRecognizer::new(params.asr, params.language),
         endpoints: VecDeque::new(),
         pause: None,
+        held: None,
     };
     let mut vad_failures = 0u64;
     loop {
@@ -156,8 +192,14 @@ pub async fn run(
                 for f in frames {
                     turns.endpointer.handle_frame(f.is_speech, &f.samples);
                 }
-                for at in turns.drain(Instant::now()) {
+                let now = Instant::now();
+                for at in turns.drain(now) {
                     if heard.send(Heard::SpeechStarted { at }).await.is_err() {
+                        return;
+                    }
+                }
+                if let Some(f) = turns.release_held(&vad, now) {
+                    if heard.send(Heard::Final(f)).await.is_err() {
                         return;
                     }
                 }
@@ -170,6 +212,7 @@ pub async fn run(
                         turns.drain(Instant::now());
                     }
                     turns.pause = None;
+                    turns.held = None;
                 }
                 None => break,
             },
@@ -185,12 +228,11 @@ pub async fn run(
                             // candidate said since — "No, I'm driving. Call me at ten?").
                             Some((start, end, speech_end_at))
                                 if h.speculative
-                                    && start == h.start
+                                    && h.start == start
                                     && h.audio_end >= end
-                                    && !vad.in_speech()
-                                    && turns.endpointer.in_utterance() =>
+                                    && turns.in_pause(&vad, start, end) =>
                             {
-                                Heard::Final(FinalHeard {
+                                let f = FinalHeard {
                                     confidence: h.transcript.confidence(),
                                     text: h.transcript.text,
                                     start,
@@ -201,7 +243,12 @@ pub async fn run(
                                     speculative: true,
                                     at_pause: true,
                                     decode_ms: h.transcript.decode_ms,
-                                })
+                                };
+                                turns.held = Some(f);
+                                match turns.release_held(&vad, now) {
+                                    Some(f) => Heard::Final(f),
+                                    None => continue,
+                                }
                             }
                             _ => Heard::Partial { text: h.transcript.text },
                         }

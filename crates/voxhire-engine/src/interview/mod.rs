@@ -53,6 +53,9 @@ pub struct Tuning {
     /// to where the voice stopped (`EndpointConfig::voice_end_trim_ms`; 0: the
     /// VAD's end, as before 2026-12-04).
     pub voice_end_trim_ms: Option<u32>,
+    /// Silence after the voice at which the utterance so far is decoded
+    /// (`EndpointConfig::pause_ms`; 150 before 2026-12-05).
+    pub pause_ms: Option<u32>,
 }
 
 /// The models every call shares.
@@ -250,6 +253,7 @@ pub fn endpoint_config(e: &EndpointSettings, tuning: &Tuning) -> EndpointConfig 
         voice_end_trim_ms: tuning
             .voice_end_trim_ms
             .unwrap_or(defaults.voice_end_trim_ms),
+        pause_ms: tuning.pause_ms.unwrap_or(defaults.pause_ms),
         ..defaults
     }
 }

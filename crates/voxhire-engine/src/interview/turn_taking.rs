@@ -4,11 +4,12 @@
 //! Sans-IO: the session feeds it what the listener heard (with what the NLU made
 //! of it) and when the agent's audio started, with explicit instants; it decides
 //! and queues [`TurnOutput`]s. The listener decodes each utterance twice at most:
-//! at the first short pause (150 ms of silence, [`FinalHeard::at_pause`]) and
+//! at the first short pause (80 ms of silence, [`FinalHeard::at_pause`], offered
+//! once the decode is back and the silence has lasted 250 ms) and
 //! at the endpoint (the script's end-of-turn silence). A pause decode that is
 //! already a complete answer ([`end_of_turn::is_complete`]) ends the turn at once
 //! — the utterance is committed and its endpoint final, when it comes, is dropped
-//! — so a clear "five years" is answered ~0.15 s + one decode after the candidate
+//! — so a clear "five years" is answered ~0.1 s + one decode (0.25 s at least) after the candidate
 //! stops, not after the whole end-of-turn silence. Anything else waits for the
 //! endpoint.
 //!

@@ -6,8 +6,8 @@
 //!   utterance so far is decoded for a partial hypothesis, at low priority and at
 //!   most one at a time per call (if the last one hasn't come back, this one is
 //!   skipped: partials must never pile up behind a slow machine);
-//! - when the candidate pauses ([`EndpointEvent::SpeechPaused`], 200 ms into the
-//!   silence) the utterance is decoded speculatively at final priority. If the
+//! - when the candidate pauses ([`EndpointEvent::SpeechPaused`], `pause_ms` into
+//!   the silence) the utterance is decoded speculatively at final priority. If the
 //!   silence lasts to the endpoint, the final's audio is identical, so that decode
 //!   *is* the final and is ready after `decode time - (end_silence - pause)`:
 //!   typically at once;
