@@ -68,7 +68,7 @@ impl Default for EndpointConfig {
             // 80 ms after the voice's end; Silero's decision trails the voice by
             // 30-260 ms (about 100 ms on the example calls), so the pause is
             // usually heard at the VAD's first silent frame. The decode then runs
-            // while the silence goes on; 150 ms (before 2026-12-05) started it
+            // while the silence goes on; 150 ms (until 2026-12-04) started it
             // ~60 ms later. Whisper reads 80 ms of closing silence as well as 150
             // (held-out dev, clips cut 80 / 150 ms after the voice: WER 12.4 /
             // 12.8 %, Mandarin error 22.2 / 23.1 %).

@@ -54,7 +54,7 @@ pub struct Tuning {
     /// VAD's end, as before 2026-12-04).
     pub voice_end_trim_ms: Option<u32>,
     /// Silence after the voice at which the utterance so far is decoded
-    /// (`EndpointConfig::pause_ms`; 150 before 2026-12-05).
+    /// (`EndpointConfig::pause_ms`; 150 until 2026-12-04).
     pub pause_ms: Option<u32>,
 }
 
