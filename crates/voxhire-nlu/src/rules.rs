@@ -164,7 +164,19 @@ fn yes_no(en: &str, zh: &str, lang: Lang) -> Option<(Intent, f32)> {
             if let Some(p) = EN_YES.iter().find(|p| starts_with_words(s, p)) {
                 return Some((Intent::Yes, sure(p)));
             }
-            EN_YES_WHOLE.contains(&s).then_some((Intent::Yes, 0.9))
+            if EN_YES_WHOLE.contains(&s) {
+                return Some((Intent::Yes, 0.9));
+            }
+            // "… go ahead" / "fire ahead" however it starts ("sure, go ahead" is
+            // often heard as "make sure go ahead" or "circle ahead"), unless negated.
+            let words: Vec<&str> = s.split(' ').collect();
+            let negated = words.iter().any(|w| {
+                [
+                    "not", "no", "dont", "never", "cant", "wont", "rather", "later",
+                ]
+                .contains(w)
+            });
+            (words.last() == Some(&"ahead") && !negated).then_some((Intent::Yes, 0.8))
         }
         Lang::Zh => {
             let s = strip_fillers_zh(zh);
