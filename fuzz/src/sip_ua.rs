@@ -146,6 +146,7 @@ impl Harness {
                     InviteParams {
                         target: Uri::parse("sip:candidate@127.0.0.1:5070").unwrap(),
                         dst: self.peer,
+                        alternates: Vec::new(),
                         from: NameAddr::parse("\"voxhire\" <sip:agent@127.0.0.1>").unwrap(),
                         sdp: OUR_SDP.to_vec(),
                     },

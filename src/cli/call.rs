@@ -145,6 +145,11 @@ pub async fn run(args: CallArgs) -> Result<()> {
         .invite(InviteParams {
             target,
             dst,
+            alternates: if trunk.proxy == Some(dst) {
+                trunk.proxy_alternates.clone()
+            } else {
+                Vec::new()
+            },
             from,
             sdp: offer.to_bytes(),
         })
@@ -421,6 +426,7 @@ async fn run_interview(
             ports,
             local_ip,
             proxy: trunk.proxy,
+            proxy_alternates: trunk.proxy_alternates.clone(),
             codecs: trunk.codecs.clone(),
             srtp: trunk.srtp,
             from,

@@ -37,6 +37,8 @@ pub struct Outbound {
     pub local_ip: IpAddr,
     /// The trunk's proxy: where every INVITE goes (else the URI's own host).
     pub proxy: Option<SocketAddr>,
+    /// Where an INVITE to the proxy goes next on a timeout or a 503.
+    pub proxy_alternates: Vec<SocketAddr>,
     pub codecs: Vec<Codec>,
     /// Offer SRTP (SDES) on every call; an answer in the clear fails the call.
     pub srtp: bool,
@@ -88,14 +90,17 @@ impl Dialer {
     /// hangs up (CANCEL or BYE) and ends the call early; the files are written
     /// either way.
     pub async fn dial(&self, req: DialRequest, stop: watch::Receiver<bool>) -> Result<CallRecord> {
-        let dst = match self.line.proxy {
-            Some(p) => p,
-            None => req.target.socket_addr().with_context(|| {
-                format!(
-                    "{} has no IP address host; give a trunk with a proxy",
-                    Redacted(&req.target.to_string())
-                )
-            })?,
+        let (dst, alternates) = match self.line.proxy {
+            Some(p) => (p, self.line.proxy_alternates.clone()),
+            None => (
+                req.target.socket_addr().with_context(|| {
+                    format!(
+                        "{} has no IP address host; give a trunk with a proxy",
+                        Redacted(&req.target.to_string())
+                    )
+                })?,
+                Vec::new(),
+            ),
         };
         let run_dir = req.interview.run_dir.clone();
         std::fs::create_dir_all(&run_dir)
@@ -112,6 +117,7 @@ impl Dialer {
             .invite(InviteParams {
                 target: req.target.clone(),
                 dst,
+                alternates,
                 from: self.line.from.clone(),
                 sdp: offer.to_bytes(),
             })

@@ -52,6 +52,10 @@ pub struct Trunk {
     /// Where out-of-dialog requests go: the proxy as written when it is an
     /// address, else after [`Trunk::locate`].
     pub proxy: Option<SocketAddr>,
+    /// The proxy's other addresses, in the order DNS ranked them: where an
+    /// INVITE goes next when `proxy` times out or answers 503 (RFC 3263 §4.3).
+    /// UDP only: a TCP or TLS trunk keeps its one connection.
+    pub proxy_alternates: Vec<SocketAddr>,
     /// The proxy as written, when it is a name to resolve.
     pub proxy_name: Option<HostPort>,
     pub dns_server: Option<SocketAddr>,
@@ -78,6 +82,7 @@ impl Default for Trunk {
     fn default() -> Self {
         Trunk {
             proxy: None,
+            proxy_alternates: Vec::new(),
             proxy_name: None,
             dns_server: None,
             transport: Transport::Udp,
@@ -104,8 +109,8 @@ impl Trunk {
         Ok(trunk)
     }
 
-    /// Resolves a proxy given by name (RFC 3263) and takes its best address;
-    /// the others are logged (no failover between them yet).
+    /// Resolves a proxy given by name (RFC 3263): its best address, and (UDP)
+    /// the others to fail over to.
     pub async fn locate(&mut self) -> Result<()> {
         let Some(name) = self.proxy_name.clone() else {
             return Ok(());
@@ -124,6 +129,9 @@ impl Trunk {
         tracing::info!(proxy = %name.host, addr = %best.addr, found_by = best.found_by,
             others = targets.len() - 1, "trunk located");
         self.proxy = Some(best.addr);
+        if self.transport == Transport::Udp {
+            self.proxy_alternates = targets[1..].iter().map(|t| t.addr).collect();
+        }
         Ok(())
     }
 
@@ -254,6 +262,7 @@ impl Trunk {
         }
         Ok(Trunk {
             proxy,
+            proxy_alternates: Vec::new(),
             proxy_name,
             dns_server,
             transport,

@@ -13,6 +13,8 @@ use voxhire_sip::{SipMessage, StatusCode};
 
 const ALICE: &str = "127.0.0.1:5060";
 const BOB: &str = "127.0.0.1:5070";
+/// An address nobody answers at: what is sent there is lost.
+const DEAD: &str = "127.0.0.1:5099";
 
 struct Pair {
     now: Instant,
@@ -25,6 +27,8 @@ struct Pair {
     alice_events: Vec<Event>,
     bob_events: Vec<Event>,
     log: Vec<String>,
+    /// Every datagram put on the wire: (to, bytes).
+    sent: Vec<(SocketAddr, Vec<u8>)>,
 }
 
 impl Pair {
@@ -40,6 +44,7 @@ impl Pair {
             alice_events: Vec::new(),
             bob_events: Vec::new(),
             log: Vec::new(),
+            sent: Vec::new(),
         }
     }
 
@@ -68,6 +73,7 @@ impl Pair {
                 .next()
                 .unwrap_or_default()
                 .to_string();
+            self.sent.push((t.dst, t.payload.clone()));
             let dropped = (self.drop)(&first_line);
             self.log.push(format!(
                 "{src} -> {}: {first_line}{}",
@@ -81,6 +87,8 @@ impl Pair {
                 self.bob.handle_datagram(self.now, src, &t.payload);
             } else if t.dst == Self::addr(ALICE) {
                 self.alice.handle_datagram(self.now, src, &t.payload);
+            } else if t.dst == Self::addr(DEAD) {
+                continue;
             } else {
                 panic!("datagram to unknown address {}", t.dst);
             }
@@ -139,6 +147,7 @@ impl Pair {
             InviteParams {
                 target: Uri::parse("sip:bob@127.0.0.1:5070").unwrap(),
                 dst: Self::addr(BOB),
+                alternates: Vec::new(),
                 from: NameAddr::parse("<sip:alice@127.0.0.1>").unwrap(),
                 sdp: offer.to_bytes(),
             },
@@ -304,6 +313,65 @@ fn timer_b_fails_a_call_nobody_answers() {
 }
 
 #[test]
+fn an_invite_nobody_answers_fails_over_to_the_next_address() {
+    // RFC 3263 §4.3: the proxy's first address gives no final response (Timer
+    // B), so the INVITE goes, as a new transaction, to the next one.
+    let mut p = Pair::new();
+    let offer = sdp::offer(1, "127.0.0.1:40000".parse().unwrap(), &[Codec::Pcmu]);
+    let a = p.alice.invite(
+        p.now,
+        InviteParams {
+            target: Uri::parse("sip:bob@trunk.example").unwrap(),
+            dst: Pair::addr(DEAD),
+            alternates: vec![Pair::addr(BOB)],
+            from: NameAddr::parse("<sip:alice@127.0.0.1>").unwrap(),
+            sdp: offer.to_bytes(),
+        },
+    );
+    let first = take_request(&mut p.alice);
+    p.alice.handle_timeout(p.now);
+    p.settle();
+    let t0 = p.now;
+    while !p
+        .bob_events
+        .iter()
+        .any(|e| matches!(e, Event::IncomingCall { .. }))
+    {
+        assert!(p.advance(), "the INVITE never reached the second address");
+    }
+    assert!(p.now - t0 >= Duration::from_secs(31), "only after Timer B");
+    let to_bob: Vec<voxhire_sip::Request> = p
+        .sent
+        .iter()
+        .filter(|(to, _)| *to == Pair::addr(BOB))
+        .filter_map(|(_, bytes)| match SipMessage::parse(bytes).ok()? {
+            SipMessage::Request(r) if r.method == voxhire_sip::Method::Invite => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(to_bob.len(), 1, "{:#?}", p.log);
+    p.bob_answers();
+    assert!(
+        p.alice_events
+            .iter()
+            .any(|e| matches!(e, Event::Answered { call, .. } if *call == a)),
+        "{:?}",
+        p.alice_events
+    );
+    assert!(!p
+        .alice_events
+        .iter()
+        .any(|e| matches!(e, Event::Failed { .. })));
+    // The same request as a new transaction: same Call-ID and From, new branch.
+    let second = &to_bob[0];
+    let header = |r: &voxhire_sip::Request, h: &str| r.headers.get(h).map(str::to_string);
+    assert_eq!(header(second, "Call-ID"), header(&first, "Call-ID"));
+    assert_eq!(header(second, "From"), header(&first, "From"));
+    let branch = |r: &voxhire_sip::Request| r.top_via().unwrap().branch().unwrap().to_string();
+    assert_ne!(branch(second), branch(&first));
+}
+
+#[test]
 fn cancel_while_ringing_gets_487() {
     let mut p = Pair::new();
     let a = p.call();
@@ -452,6 +520,7 @@ fn digest_challenge_then_authorised_invite() {
         InviteParams {
             target: Uri::parse("sip:bob@127.0.0.1:5070").unwrap(),
             dst: BOB.parse().unwrap(),
+            alternates: Vec::new(),
             from: NameAddr::parse("<sip:alice@127.0.0.1>").unwrap(),
             sdp: sdp::offer(1, "127.0.0.1:40000".parse().unwrap(), &[Codec::Pcmu]).to_bytes(),
         },

@@ -221,6 +221,8 @@ struct UacState {
     auth: Option<AuthState>,
     /// Our ACK for the 2xx, re-sent on 2xx retransmissions (§13.2.2.4).
     ack: Option<Vec<u8>>,
+    /// Where the INVITE goes next on a timeout or a 503 (RFC 3263 §4.3).
+    alternates: std::collections::VecDeque<SocketAddr>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

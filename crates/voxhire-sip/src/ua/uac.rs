@@ -20,6 +20,9 @@ pub struct InviteParams {
     pub target: Uri,
     /// Next hop: the target itself, or the trunk's proxy.
     pub dst: SocketAddr,
+    /// Next hops to try in turn when `dst` gives no final response (Timer B) or
+    /// answers 503: the other addresses DNS gave for the proxy (RFC 3263 §4.3).
+    pub alternates: Vec<SocketAddr>,
     /// Our identity (From), without tag.
     pub from: NameAddr,
     pub sdp: Vec<u8>,
@@ -57,7 +60,10 @@ impl UserAgent {
             handle,
             Call {
                 state: CallState::Initial,
-                side: Side::Uac(UacState::default()),
+                side: Side::Uac(UacState {
+                    alternates: params.alternates.into(),
+                    ..UacState::default()
+                }),
                 call_id,
                 local_tag,
                 peer: params.dst,
@@ -236,7 +242,7 @@ impl UserAgent {
         match (purpose, call) {
             (Purpose::Invite, Some(call)) => {
                 let already = self.calls.get(&call).is_some_and(|c| !c.state.is_ringing());
-                if !already {
+                if !already && !self.fail_over(now, call, "no final response") {
                     self.events.push_back(Event::Failed {
                         call,
                         status: StatusCode::REQUEST_TIMEOUT,
@@ -319,6 +325,9 @@ impl UserAgent {
             return;
         }
         if matches!(status.code(), 401 | 407) && self.retry_with_credentials(now, call, &response) {
+            return;
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE && self.fail_over(now, call, "503") {
             return;
         }
         let Some(c) = self.calls.get_mut(&call) else {
@@ -433,16 +442,9 @@ impl UserAgent {
                 return false;
             }
         }
-        let mut invite = c.invite.clone();
+        let mut invite = with_new_via(&c.invite, &via.to_string());
         let seq = invite.cseq().map(|s| s.seq).unwrap_or(1) + 1;
         invite.headers.set("CSeq", format!("{seq} INVITE"));
-        invite.headers.remove("Via");
-        let mut headers = Headers::new();
-        headers.push("Via", via.to_string());
-        for h in invite.headers.iter() {
-            headers.push(&h.name, h.value.clone());
-        }
-        invite.headers = headers;
         let value = challenge.authorization(&creds, "INVITE", &invite.uri.to_string(), 1, &cnonce);
         let auth_header = if proxy {
             "Proxy-Authorization"
@@ -463,6 +465,40 @@ impl UserAgent {
         true
     }
 
+    /// Sends the INVITE, as a new transaction (a new Via branch, RFC 3263 §4.3),
+    /// to the next of the proxy's addresses, if there is one and the call is
+    /// still wanted; false otherwise (the caller reports the failure).
+    fn fail_over(&mut self, now: Instant, call: CallHandle, why: &str) -> bool {
+        let via = self.new_via().to_string();
+        let Some(c) = self.calls.get_mut(&call) else {
+            return false;
+        };
+        if !c.state.is_ringing() {
+            return false;
+        }
+        let Some(uac) = c.uac() else {
+            return false;
+        };
+        if uac.cancel != Cancel::NotWanted {
+            return false;
+        }
+        let Some(next) = uac.alternates.pop_front() else {
+            return false;
+        };
+        uac.got_provisional = false;
+        let invite = with_new_via(&c.invite, &via);
+        let Some(key) = client_key(&invite) else {
+            return false;
+        };
+        tracing::info!(from = %c.peer, to = %next, why, "INVITE failed over to the proxy's next address");
+        c.invite = invite.clone();
+        c.invite_key = key;
+        c.peer = next;
+        c.state = CallState::Initial;
+        self.start_client(now, invite, next, Some(call), Purpose::Invite);
+        true
+    }
+
     /// Whether an outgoing INVITE transaction is still alive (tests and the driver).
     pub fn invite_in_progress(&self, call: CallHandle) -> bool {
         self.calls.get(&call).is_some_and(|c| {
@@ -472,6 +508,22 @@ impl UserAgent {
             )
         })
     }
+}
+
+/// `request` with `via` as its only Via: the same request as a new transaction.
+fn with_new_via(request: &Request, via: &str) -> Request {
+    let mut out = request.clone();
+    let mut headers = Headers::new();
+    headers.push("Via", via.to_string());
+    for h in request
+        .headers
+        .iter()
+        .filter(|h| !h.name.eq_ignore_ascii_case("via"))
+    {
+        headers.push(&h.name, h.value.clone());
+    }
+    out.headers = headers;
+    out
 }
 
 pub(super) fn client_key(request: &Request) -> Option<TransactionKey> {
