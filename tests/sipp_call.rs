@@ -349,6 +349,66 @@ fn a_trunk_named_by_dns_is_located_through_naptr_srv_and_a_records() {
     );
 }
 
+/// A trunk named by DNS whose first SRV target refuses with 503: the INVITE goes,
+/// as a new transaction, to the second target (RFC 3263 §4.3), which answers.
+#[test]
+fn a_trunk_whose_first_address_answers_503_is_reached_at_its_next() {
+    require_sipp();
+    let scratch = Scratch::new("call-failover");
+    let mut refusing = Sipp::start(
+        SippConfig::uas("validate/uas-503.xml"),
+        scratch.path(),
+        "uas-503",
+    );
+    let mut answering = Sipp::start(
+        SippConfig::uas("uas-answer-speech.xml"),
+        scratch.path(),
+        "uas",
+    );
+    let dns = common::dns::Dnsmasq::start(
+        scratch.path(),
+        &[
+            "--naptr-record=trunk.voxhire.test,10,10,s,SIP+D2U,,_sip._udp.trunk.voxhire.test"
+                .into(),
+            format!(
+                "--srv-host=_sip._udp.trunk.voxhire.test,sbc1.trunk.voxhire.test,{},10,5",
+                refusing.port
+            ),
+            format!(
+                "--srv-host=_sip._udp.trunk.voxhire.test,sbc2.trunk.voxhire.test,{},20,5",
+                answering.port
+            ),
+            "--host-record=sbc1.trunk.voxhire.test,127.0.0.1".into(),
+            "--host-record=sbc2.trunk.voxhire.test,127.0.0.1".into(),
+        ],
+    );
+    let trunk = scratch.join("trunk.toml");
+    std::fs::write(
+        &trunk,
+        format!(
+            "proxy = \"trunk.voxhire.test\"\ndns_server = \"{}\"\n",
+            dns.addr
+        ),
+    )
+    .unwrap();
+    let args = trunk_call_args(free_port_range(8));
+    let run = run_call(
+        &args("sip:candidate@trunk.voxhire.test", &trunk),
+        scratch.path(),
+        "call",
+        CALL_DEADLINE,
+    );
+    let v = run.json();
+    refusing.assert_success(SIPP_EXIT_DEADLINE);
+    answering.assert_success(SIPP_EXIT_DEADLINE);
+    assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("failed over") && stderr.contains(&answering.port.to_string()),
+        "{stderr}"
+    );
+}
+
 /// The trunk over TCP (`transport = "tcp"`): one connection to SIPp carries the
 /// INVITE, the ACK and the BYE and their answers, framed by Content-Length.
 #[test]
