@@ -379,6 +379,67 @@ fn a_trunk_whose_first_address_answers_503_is_reached_at_its_next() {
     );
 }
 
+/// A trunk named by DNS is located again for each call: a changed A record is
+/// followed, and while DNS does not answer the last addresses are called.
+#[test]
+fn a_trunk_is_located_again_for_each_call() {
+    let scratch = Scratch::new("trunk-relocate");
+    let hosts = scratch.join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 sbc.trunk.voxhire.test\n").unwrap();
+    let mut dns = common::dns::Dnsmasq::start(
+        scratch.path(),
+        &[
+            "--naptr-record=trunk.voxhire.test,10,10,s,SIP+D2U,,_sip._udp.trunk.voxhire.test"
+                .into(),
+            "--srv-host=_sip._udp.trunk.voxhire.test,sbc.trunk.voxhire.test,5070,10,5".into(),
+            format!("--addn-hosts={}", hosts.display()),
+        ],
+    );
+    let trunk_file = scratch.join("trunk.toml");
+    std::fs::write(
+        &trunk_file,
+        format!(
+            "proxy = \"trunk.voxhire.test\"\ndns_server = \"{}\"\n",
+            dns.addr
+        ),
+    )
+    .unwrap();
+    let at = |ip: &str| -> std::net::SocketAddr { format!("{ip}:5070").parse().unwrap() };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let trunk = voxhire_engine::trunk::Trunk::load_located(&trunk_file)
+            .await
+            .unwrap();
+        let route = trunk
+            .route
+            .clone()
+            .expect("a UDP trunk by name has a route");
+        assert_eq!(route.next_hops().await, (at("127.0.0.1"), Vec::new()));
+
+        std::fs::write(&hosts, "127.0.0.3 sbc.trunk.voxhire.test\n").unwrap();
+        dns.reload();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while route.next_hops().await.0 != at("127.0.0.3") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the new A record was never followed"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        dns.stop();
+        let asked = std::time::Instant::now();
+        assert_eq!(route.next_hops().await, (at("127.0.0.3"), Vec::new()));
+        assert!(
+            asked.elapsed() < Duration::from_secs(3),
+            "DNS down delays a call ≤ 2 s"
+        );
+    });
+}
+
 /// The trunk over TCP (`transport = "tcp"`): one connection to SIPp carries the
 /// INVITE, the ACK and the BYE and their answers, framed by Content-Length.
 #[test]

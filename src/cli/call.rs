@@ -140,16 +140,16 @@ pub async fn run(args: CallArgs) -> Result<()> {
     let (rtp, rtcp) = ports.bind(local_ip).await?;
     let rtp_addr = SocketAddr::new(local_ip, rtp.local_addr()?.port());
     let (offer, srtp_key) = sdp::offer(seed >> 1, rtp_addr, &trunk.codecs).secured_if(trunk.srtp);
+    let (dst, alternates) = match &trunk.route {
+        Some(route) => route.next_hops().await,
+        None => (dst, Vec::new()),
+    };
     tracing::info!(to = %Redacted(&args.uri), via = %dst, srtp = trunk.srtp, "calling");
     let (call, call_id) = sip
         .invite(InviteParams {
             target,
             dst,
-            alternates: if trunk.proxy == Some(dst) {
-                trunk.proxy_alternates.clone()
-            } else {
-                Vec::new()
-            },
+            alternates,
             from,
             sdp: offer.to_bytes(),
         })
@@ -426,7 +426,7 @@ async fn run_interview(
             ports,
             local_ip,
             proxy: trunk.proxy,
-            proxy_alternates: trunk.proxy_alternates.clone(),
+            route: trunk.route.clone(),
             codecs: trunk.codecs.clone(),
             srtp: trunk.srtp,
             from,

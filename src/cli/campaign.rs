@@ -336,7 +336,7 @@ async fn open_line(args: &RunArgs, trunk: &Trunk, ports: Arc<RtpPorts>) -> Resul
         ports,
         local_ip: local.ip(),
         proxy: trunk.proxy,
-        proxy_alternates: trunk.proxy_alternates.clone(),
+        route: trunk.route.clone(),
         codecs: trunk.codecs.clone(),
         srtp: trunk.srtp,
         from,

@@ -10,7 +10,7 @@ use super::ports::{free_udp_port, udp_port_is_bound};
 use super::process::ChildGuard;
 
 pub struct Dnsmasq {
-    _guard: ChildGuard,
+    guard: ChildGuard,
     pub addr: SocketAddr,
 }
 
@@ -60,8 +60,20 @@ impl Dnsmasq {
             std::thread::sleep(Duration::from_millis(50));
         }
         Dnsmasq {
-            _guard: guard,
+            guard,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
         }
+    }
+
+    /// Re-reads `--addn-hosts` files (SIGHUP) and clears dnsmasq's cache.
+    #[allow(dead_code)]
+    pub fn reload(&mut self) {
+        self.guard.signal("HUP");
+    }
+
+    /// Stops answering: the DNS server is gone.
+    #[allow(dead_code)]
+    pub fn stop(&mut self) {
+        self.guard.kill();
     }
 }

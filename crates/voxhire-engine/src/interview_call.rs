@@ -26,6 +26,7 @@ pub use crate::outcome::CallOutcome;
 use crate::redact::Redacted;
 use crate::rtp_ports::RtpPorts;
 use crate::sip_endpoint::SipEndpoint;
+use crate::trunk::ProxyRoute;
 use crate::voicemail::{self, AmdPolicy, Screened, Voicemail};
 
 /// The SIP side every outbound call of a process shares: the endpoint, the
@@ -37,8 +38,8 @@ pub struct Outbound {
     pub local_ip: IpAddr,
     /// The trunk's proxy: where every INVITE goes (else the URI's own host).
     pub proxy: Option<SocketAddr>,
-    /// Where an INVITE to the proxy goes next on a timeout or a 503.
-    pub proxy_alternates: Vec<SocketAddr>,
+    /// The proxy given by name: located again for each call.
+    pub route: Option<Arc<ProxyRoute>>,
     pub codecs: Vec<Codec>,
     /// Offer SRTP (SDES) on every call; an answer in the clear fails the call.
     pub srtp: bool,
@@ -90,9 +91,10 @@ impl Dialer {
     /// hangs up (CANCEL or BYE) and ends the call early; the files are written
     /// either way.
     pub async fn dial(&self, req: DialRequest, stop: watch::Receiver<bool>) -> Result<CallRecord> {
-        let (dst, alternates) = match self.line.proxy {
-            Some(p) => (p, self.line.proxy_alternates.clone()),
-            None => (
+        let (dst, alternates) = match (&self.line.route, self.line.proxy) {
+            (Some(route), _) => route.next_hops().await,
+            (None, Some(p)) => (p, Vec::new()),
+            (None, None) => (
                 req.target.socket_addr().with_context(|| {
                     format!(
                         "{} has no IP address host; give a trunk with a proxy",

@@ -25,6 +25,8 @@ use voxhire_sip::auth::Credentials;
 use voxhire_sip::message::Uri;
 use voxhire_sip::sdp::Codec;
 
+use std::sync::{Arc, Mutex};
+
 use crate::locate::{HostPort, Locator};
 use crate::sip_stream::{StreamConfig, TlsClient};
 use voxhire_sip::ua::Transport;
@@ -52,10 +54,9 @@ pub struct Trunk {
     /// Where out-of-dialog requests go: the proxy as written when it is an
     /// address, else after [`Trunk::locate`].
     pub proxy: Option<SocketAddr>,
-    /// The proxy's other addresses, in the order DNS ranked them: where an
-    /// INVITE goes next when `proxy` times out or answers 503 (RFC 3263 §4.3).
-    /// UDP only: a TCP or TLS trunk keeps its one connection.
-    pub proxy_alternates: Vec<SocketAddr>,
+    /// A proxy given by name over UDP: located again for every call (see
+    /// [`ProxyRoute`]). A TCP or TLS trunk keeps its one connection to `proxy`.
+    pub route: Option<Arc<ProxyRoute>>,
     /// The proxy as written, when it is a name to resolve.
     pub proxy_name: Option<HostPort>,
     pub dns_server: Option<SocketAddr>,
@@ -82,7 +83,7 @@ impl Default for Trunk {
     fn default() -> Self {
         Trunk {
             proxy: None,
-            proxy_alternates: Vec::new(),
+            route: None,
             proxy_name: None,
             dns_server: None,
             transport: Transport::Udp,
@@ -98,6 +99,63 @@ impl Default for Trunk {
     }
 }
 
+/// How long a call waits for DNS before it uses the proxy's last addresses.
+const LOCATE_AGAIN_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Where a trunk's proxy, given by name, is now: located again (RFC 3263) for
+/// every call. The resolver caches each record for its TTL, so DNS is asked
+/// again only once a record has expired, and the SRV weights spread the calls
+/// over the hosts of one priority. If DNS fails, the addresses last located are
+/// used.
+pub struct ProxyRoute {
+    name: HostPort,
+    locator: Locator,
+    /// The last successful location: the best address, then the others.
+    last: Mutex<(SocketAddr, Vec<SocketAddr>)>,
+}
+
+impl std::fmt::Debug for ProxyRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyRoute")
+            .field("name", &self.name.host)
+            .field("last", &self.last.lock().map(|l| l.clone()).ok())
+            .finish()
+    }
+}
+
+impl ProxyRoute {
+    /// Where the next INVITE goes, and where after it on a timeout or a 503
+    /// (RFC 3263 §4.3).
+    pub async fn next_hops(&self) -> (SocketAddr, Vec<SocketAddr>) {
+        let located = tokio::time::timeout(
+            LOCATE_AGAIN_WITHIN,
+            self.locator.targets(&self.name, Transport::Udp),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "no DNS answer within {LOCATE_AGAIN_WITHIN:?}"
+            ))
+        });
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        match located {
+            Ok(targets) => {
+                if let Some((best, rest)) = targets.split_first() {
+                    let now = (best.addr, rest.iter().map(|t| t.addr).collect());
+                    if *last != now {
+                        tracing::info!(proxy = %self.name.host, addr = %now.0,
+                            others = now.1.len(), "trunk located again");
+                    }
+                    *last = now;
+                }
+            }
+            Err(e) => tracing::warn!(proxy = %self.name.host, error = %format!("{e:#}"),
+                "locating the trunk failed; calling its last addresses"),
+        }
+        last.clone()
+    }
+}
+
 impl Trunk {
     /// [`Trunk::load`], then [`Trunk::locate`]: a trunk ready to call through.
     pub async fn load_located(path: &Path) -> Result<Trunk> {
@@ -110,7 +168,7 @@ impl Trunk {
     }
 
     /// Resolves a proxy given by name (RFC 3263): its best address, and (UDP)
-    /// the others to fail over to.
+    /// the [`ProxyRoute`] each call asks for its next hops.
     pub async fn locate(&mut self) -> Result<()> {
         let Some(name) = self.proxy_name.clone() else {
             return Ok(());
@@ -130,7 +188,12 @@ impl Trunk {
             others = targets.len() - 1, "trunk located");
         self.proxy = Some(best.addr);
         if self.transport == Transport::Udp {
-            self.proxy_alternates = targets[1..].iter().map(|t| t.addr).collect();
+            let others = targets[1..].iter().map(|t| t.addr).collect();
+            self.route = Some(Arc::new(ProxyRoute {
+                name,
+                locator,
+                last: Mutex::new((best.addr, others)),
+            }));
         }
         Ok(())
     }
@@ -262,7 +325,7 @@ impl Trunk {
         }
         Ok(Trunk {
             proxy,
-            proxy_alternates: Vec::new(),
+            route: None,
             proxy_name,
             dns_server,
             transport,

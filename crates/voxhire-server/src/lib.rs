@@ -189,7 +189,7 @@ pub async fn run(
             ports: Arc::new(config.rtp_ports),
             local_ip: local.ip(),
             proxy: config.trunk.proxy,
-            proxy_alternates: config.trunk.proxy_alternates.clone(),
+            route: config.trunk.route.clone(),
             codecs: config.trunk.codecs.clone(),
             srtp: config.trunk.srtp,
             from,
