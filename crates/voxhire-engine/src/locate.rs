@@ -13,6 +13,8 @@ use std::net::{IpAddr, SocketAddr};
 use anyhow::{bail, Context, Result};
 use hickory_resolver::config::{NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::TokioResolver;
 use rand::Rng;
@@ -169,10 +171,24 @@ impl Locator {
     }
 
     /// The SRV names of the domain's NAPTR records for `wanted` (`SIP+D2U`…),
-    /// in order; `None` when it has no NAPTR records at all.
+    /// in order; `None` when it has no NAPTR records at all — or when the DNS
+    /// server refuses or fails the NAPTR query, as servers that know nothing of
+    /// NAPTR do: SRV is then tried as with none (RFC 3263 §4.1).
     async fn naptr(&self, host: &str, wanted: &str) -> Result<Option<Vec<String>>> {
-        let Some(lookup) = self.lookup(host, RecordType::NAPTR).await? else {
-            return Ok(None);
+        let lookup = match self
+            .resolver
+            .lookup(format!("{host}."), RecordType::NAPTR)
+            .await
+        {
+            Ok(l) => l,
+            Err(e) if e.is_no_records_found() || e.is_nx_domain() => return Ok(None),
+            Err(NetError::Dns(DnsError::ResponseCode(
+                code @ (ResponseCode::Refused | ResponseCode::ServFail | ResponseCode::NotImp),
+            ))) => {
+                tracing::info!(%host, %code, "no NAPTR answer; trying SRV");
+                return Ok(None);
+            }
+            Err(e) => return Err(e).with_context(|| format!("looking up NAPTR records of {host}")),
         };
         let mut records: Vec<_> = lookup
             .answers()
