@@ -9,6 +9,7 @@
 //! Options, to compare decoders side by side (defaults: the product's):
 //! `ASR_ZH_PROMPT="…"` (the Mandarin preamble; empty for none), `ASR_BEAM=N`,
 //! `ASR_THREADS=N`, `ASR_WEIGHTS=f16` (default q8_0), `HELDOUT_MISSES=1` (print every clip that lost anything),
+//! `HELDOUT_TRANSCRIPTS=1` (every clip's transcript and confidence, to diff two builds),
 //! `HELDOUT_CONFIDENCE=1` (ASR and slot confidence of every labelled value, right or not),
 //! `HELDOUT_TAIL_MS=N` (cut each clip N ms after its voice, as a live call's decode
 //! at a pause sees it), `ASR_PAD=N` (encoder frames of context beyond the audio).
@@ -103,6 +104,13 @@ fn main() {
     let results = heldout::evaluate(&clips, &asr, &nlu, &prompts, tail_ms);
     if std::env::var_os("HELDOUT_MISSES").is_some() {
         heldout::print_misses(&results);
+    }
+    if std::env::var_os("HELDOUT_TRANSCRIPTS").is_some() {
+        // Every clip's transcript and confidence: diff two runs to see whether a
+        // decoder change altered what is heard.
+        for r in &results {
+            println!("transcript\t{}\t{:.4}\t{}", r.clip.id, r.confidence, r.heard);
+        }
     }
     read_backs(&results);
     if std::env::var_os("HELDOUT_CONFIDENCE").is_some() {
