@@ -109,7 +109,10 @@ fn main() {
         // Every clip's transcript and confidence: diff two runs to see whether a
         // decoder change altered what is heard.
         for r in &results {
-            println!("transcript\t{}\t{:.4}\t{}", r.clip.id, r.confidence, r.heard);
+            println!(
+                "transcript\t{}\t{:.4}\t{}",
+                r.clip.id, r.confidence, r.heard
+            );
         }
     }
     read_backs(&results);

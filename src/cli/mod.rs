@@ -18,6 +18,7 @@ pub mod transcribe;
 pub fn tuning_from_env() -> Result<Tuning> {
     Ok(Tuning {
         asr_threads: env_number("VOXHIRE_ASR_THREADS")?,
+        asr_solo_threads: env_number("VOXHIRE_ASR_SOLO_THREADS")?,
         asr_audio_ctx_pad: env_number("VOXHIRE_ASR_AUDIO_CTX_PAD")?,
         tts_threads: env_number("VOXHIRE_TTS_THREADS")?,
         partial_ms: env_number("VOXHIRE_PARTIAL_MS")?,

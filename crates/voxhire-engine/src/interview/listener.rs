@@ -52,6 +52,8 @@ pub struct FinalHeard {
     /// Decoded at a pause, before any endpoint (see [`Heard::Final`]).
     pub at_pause: bool,
     pub decode_ms: u64,
+    /// Whisper threads the decode ran on.
+    pub decode_threads: usize,
 }
 
 /// Changes the session makes while listening.
@@ -243,6 +245,7 @@ pub async fn run(
                                     speculative: true,
                                     at_pause: true,
                                     decode_ms: h.transcript.decode_ms,
+                                    decode_threads: h.transcript.threads,
                                 };
                                 turns.held = Some(f);
                                 match turns.release_held(&vad, now) {
@@ -267,6 +270,7 @@ pub async fn run(
                             speculative: f.speculative,
                             at_pause: false,
                             decode_ms: f.transcript.decode_ms,
+                            decode_threads: f.transcript.threads,
                         })
                     }
                     Err(e) => {

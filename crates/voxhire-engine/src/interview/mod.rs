@@ -35,6 +35,7 @@ use voxhire_speech::vad::SileroVad;
 
 /// An operator's tuning of the speech stack, for a deployment without a
 /// rebuild. The CLI reads it from the environment (`VOXHIRE_ASR_THREADS`,
+/// `VOXHIRE_ASR_SOLO_THREADS`,
 /// `VOXHIRE_ASR_AUDIO_CTX_PAD`, `VOXHIRE_TTS_THREADS`, `VOXHIRE_PARTIAL_MS`,
 /// `VOXHIRE_VOICE_END_TRIM_MS`);
 /// `None` keeps the measured default.
@@ -42,6 +43,9 @@ use voxhire_speech::vad::SileroVad;
 pub struct Tuning {
     /// Threads per Whisper decode (default 1: see [`asr_config`]).
     pub asr_threads: Option<usize>,
+    /// Threads for a decode with the machine to itself (`AsrConfig::solo_threads`;
+    /// default all cores, 1 turns it off).
+    pub asr_solo_threads: Option<usize>,
     /// Whisper's audio-context padding (see `AsrConfig::audio_ctx_pad`).
     pub asr_audio_ctx_pad: Option<u32>,
     /// Threads per TTS synthesis (default: all cores).
@@ -223,6 +227,9 @@ fn asr_config(concurrent_calls: usize, tuning: &Tuning) -> AsrConfig {
     let mut config = AsrConfig::default();
     if let Some(n) = tuning.asr_threads {
         config.threads_per_worker = n.max(1);
+    }
+    if let Some(n) = tuning.asr_solo_threads {
+        config.solo_threads = n.max(1);
     }
     if let Some(pad) = tuning.asr_audio_ctx_pad {
         config.audio_ctx_pad = pad;

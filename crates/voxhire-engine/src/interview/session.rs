@@ -451,7 +451,7 @@ fn log_answer(
         &serde_json::json!({
             "event": "final", "turn": turn, "text": f.text, "confidence": f.confidence,
             "start_ms": heard.start_ms, "end_ms": heard.end_ms,
-            "decode_ms": f.decode_ms, "speculative": f.speculative, "early_commit": f.at_pause,
+            "decode_ms": f.decode_ms, "threads": f.decode_threads, "speculative": f.speculative, "early_commit": f.at_pause,
             "endpoint_ms": ms(f.speech_end_at, f.endpoint_at),
             "asr_ms": ms(f.endpoint_at, f.asr_ready_at),
         }),

@@ -219,6 +219,7 @@ mod tests {
             speculative: at_pause,
             at_pause,
             decode_ms: 0,
+            decode_threads: 1,
         }
     }
 

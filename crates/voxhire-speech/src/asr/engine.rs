@@ -5,11 +5,18 @@
 //! partials (a final is what the candidate waits on; a partial is a nicety). A full
 //! queue refuses the request at once. Dropping a [`Ticket`] cancels its request if
 //! no worker has started it yet.
+//!
+//! A decode that has the machine to itself — no other decode running or waiting,
+//! at most one call [`listening`](AsrEngine::listening), and no other process
+//! busy on the cores lately ([`CpuWatch`]) — runs on
+//! `solo_threads` and the other workers wait for it; every other decode runs on
+//! `threads_per_worker`. One call is answered sooner, and many calls never meet
+//! a multi-threaded decode (whose spinning threads stall when a core is taken).
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
@@ -17,6 +24,7 @@ use std::thread::JoinHandle;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
+use super::cpu::CpuWatch;
 use super::whisper::{
     DecodeSettings, Decoder, LoadedModel, Weights, DEFAULT_AUDIO_CTX_PAD, DEFAULT_MANDARIN_PROMPT,
 };
@@ -31,6 +39,9 @@ pub struct AsrConfig {
     pub workers: usize,
     /// whisper.cpp threads per decode.
     pub threads_per_worker: usize,
+    /// whisper.cpp threads for a decode that has the machine to itself (see the
+    /// module's documentation); 1 or less than `threads_per_worker`: never more.
+    pub solo_threads: usize,
     /// Requests that may wait, per priority, before [`AsrError::Busy`].
     pub queue_capacity: usize,
     pub english_model: EnglishModel,
@@ -55,11 +66,14 @@ impl Default for AsrConfig {
         // an idle machine, but ggml's threads spin at barriers: when anything else
         // wants a core (TTS, VAD, another call's decode) a two-thread decode took
         // 4-5x longer here (2.4-2.9 s instead of 0.5 s for 4 s of speech), while a
-        // single-threaded one barely slowed. See benches/asr_latency.rs.
+        // single-threaded one barely slowed. See benches/asr_latency.rs. A decode
+        // with the machine to itself uses every core: one call's Mandarin answer
+        // came back ~35 % sooner (benches/interview_latency.rs, 2026-12-04).
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AsrConfig {
             workers: cores.max(1),
             threads_per_worker: 1,
+            solo_threads: cores.max(1),
             queue_capacity: 8,
             english_model: EnglishModel::default(),
             audio_ctx_pad: DEFAULT_AUDIO_CTX_PAD,
@@ -115,13 +129,39 @@ struct Job {
 struct Queues {
     finals: VecDeque<Job>,
     partials: VecDeque<Job>,
+    /// Decodes running now.
+    running: usize,
+    /// One of them runs on `solo_threads`: no other may start until it ends.
+    solo: bool,
+    /// Whether other processes leave the cores free (a solo decode needs them).
+    cpu: CpuWatch,
     shutdown: bool,
+}
+
+impl Queues {
+    /// The next job that is still wanted.
+    fn pop(&mut self) -> Option<Job> {
+        while let Some(job) = self
+            .finals
+            .pop_front()
+            .or_else(|| self.partials.pop_front())
+        {
+            if !job.cancelled.load(Ordering::Relaxed) && !job.reply.is_closed() {
+                return Some(job);
+            }
+        }
+        None
+    }
 }
 
 struct Shared {
     queues: Mutex<Queues>,
     ready: Condvar,
     capacity: usize,
+    /// Calls holding a [`Listening`].
+    listening: AtomicUsize,
+    threads: usize,
+    solo_threads: usize,
 }
 
 impl Shared {
@@ -161,6 +201,9 @@ impl AsrEngine {
             queues: Mutex::new(Queues::default()),
             ready: Condvar::new(),
             capacity: config.queue_capacity.max(1),
+            listening: AtomicUsize::new(0),
+            threads: config.threads_per_worker.max(1),
+            solo_threads: config.solo_threads.max(config.threads_per_worker).max(1),
         });
         let mut workers = Vec::new();
         let mut startup = Vec::new();
@@ -213,6 +256,15 @@ impl AsrEngine {
 
     pub fn config(&self) -> &AsrConfig {
         &self.config
+    }
+
+    /// Counts a call as listening until the guard is dropped. With two or more
+    /// listening, every decode is single-threaded.
+    pub fn listening(&self) -> Listening {
+        self.shared.listening.fetch_add(1, Ordering::Relaxed);
+        Listening {
+            shared: self.shared.clone(),
+        }
     }
 
     /// The model a request in `language` is decoded with.
@@ -280,28 +332,71 @@ impl Drop for AsrEngine {
 
 fn worker_loop(shared: &Shared, decoders: &mut HashMap<AsrModel, Decoder>) {
     loop {
-        let job = {
+        let (job, solo) = {
             let mut q = shared.lock();
             loop {
                 if q.shutdown {
                     return;
                 }
-                if let Some(job) = q.finals.pop_front().or_else(|| q.partials.pop_front()) {
-                    break job;
+                if !q.solo {
+                    if let Some(job) = q.pop() {
+                        let solo = shared.solo_threads > shared.threads
+                            && q.running == 0
+                            && q.finals.is_empty()
+                            && q.partials.is_empty()
+                            && shared.listening.load(Ordering::Relaxed) <= 1
+                            && q.cpu.others_quiet();
+                        q.running += 1;
+                        q.solo = solo;
+                        break (job, solo);
+                    }
                 }
                 q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
-        if job.cancelled.load(Ordering::Relaxed) || job.reply.is_closed() {
-            continue;
-        }
         let r = &job.request;
         let model = route(decoders, r.language);
+        let threads = if solo {
+            shared.solo_threads
+        } else {
+            shared.threads
+        };
         let result = match decoders.get_mut(&model) {
-            Some(decoder) => decoder.decode(&r.audio, r.language, r.prompt.as_deref(), r.offset_ms),
+            Some(decoder) => {
+                decoder.set_threads(threads);
+                decoder.decode(&r.audio, r.language, r.prompt.as_deref(), r.offset_ms)
+            }
             None => Err(AsrError::ShutDown),
         };
         let _ = job.reply.send(result);
+        let mut q = shared.lock();
+        q.running -= 1;
+        if solo {
+            q.solo = false;
+            drop(q);
+            // Workers that found a job but waited for this one.
+            shared.ready.notify_all();
+        }
+    }
+}
+
+/// A call listening for speech (from [`AsrEngine::listening`]): while two or
+/// more are held, no decode takes more than one worker's threads.
+pub struct Listening {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Listening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listening")
+            .field("calls", &self.shared.listening.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.shared.listening.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -19,6 +19,7 @@
 //! [`EndpointEvent`]: crate::endpoint::EndpointEvent
 
 pub mod chinese;
+mod cpu;
 mod engine;
 mod filter;
 mod streaming;
@@ -29,7 +30,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use engine::{AsrConfig, AsrEngine, DecodeRequest, Priority, Ticket};
+pub use engine::{AsrConfig, AsrEngine, DecodeRequest, Listening, Priority, Ticket};
 pub use filter::Suppression;
 pub use streaming::{FinalResult, Hypothesis, Recognition, StreamingRecognizer};
 pub use whisper::{
@@ -147,6 +148,9 @@ pub struct Transcript {
     pub segments: Vec<Segment>,
     /// Wall time inside the worker: resampling, language detection, decoding.
     pub decode_ms: u64,
+    /// whisper.cpp threads it ran on (more than one only when the decode had
+    /// the machine to itself: see [`AsrEngine`]).
+    pub threads: usize,
     /// Whisper's probability that the audio held no speech.
     pub no_speech_prob: f32,
     pub model: AsrModel,

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use super::engine::{AsrEngine, DecodeRequest, Priority, Ticket};
+use super::engine::{AsrEngine, DecodeRequest, Listening, Priority, Ticket};
 use super::{phone_to_asr, AsrError, Language, Transcript};
 use crate::endpoint::{EndReason, EndpointEvent};
 
@@ -111,6 +111,9 @@ struct PendingFinal {
 /// [`wait_recognition`](Self::wait_recognition) (blocking, off the runtime).
 pub struct StreamingRecognizer {
     engine: Arc<AsrEngine>,
+    /// This call counts as listening while the recogniser lives (the engine
+    /// gives a lone call's decodes every core).
+    _listening: Listening,
     language: Language,
     prompt: Option<String>,
     partial: Option<InFlight>,
@@ -132,6 +135,7 @@ impl std::fmt::Debug for StreamingRecognizer {
 impl StreamingRecognizer {
     pub fn new(engine: Arc<AsrEngine>, language: Language) -> Self {
         StreamingRecognizer {
+            _listening: engine.listening(),
             engine,
             language,
             prompt: None,

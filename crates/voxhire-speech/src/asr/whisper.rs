@@ -222,6 +222,11 @@ impl Decoder {
         Ok(decoder)
     }
 
+    /// whisper.cpp threads for the decodes from now on.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
     fn prompt_tokens(&mut self, prompt: &str) -> Result<Vec<i32>, AsrError> {
         if let Some((text, tokens)) = &self.prompt_cache {
             if text == prompt {
@@ -315,6 +320,7 @@ impl Decoder {
             Language::Zh => self.params_zh.clone(),
             _ => self.params_en.clone(),
         };
+        params.set_n_threads(self.threads as i32);
         params.set_audio_ctx(audio_ctx);
         params.set_max_tokens(max_tokens);
         params.set_tokens(&tokens);
@@ -377,6 +383,7 @@ impl Decoder {
             language,
             segments,
             decode_ms: started.elapsed().as_millis() as u64,
+            threads: self.threads,
             no_speech_prob,
             model: kind,
             suppressed,
