@@ -154,7 +154,11 @@ fn while_two_calls_listen_every_decode_is_single_threaded() {
     let second = engine.listening();
     let narrow = engine.transcribe(request(&audio, Language::En)).unwrap();
     assert_eq!(narrow.threads, 1);
-    assert!(words(&narrow.text).contains("two weeks"), "{:?}", narrow.text);
+    assert!(
+        words(&narrow.text).contains("two weeks"),
+        "{:?}",
+        narrow.text
+    );
     drop(second);
     // One call listening: this decode may have both cores, if no other process
     // is busy on them (the test suite's other tests may be); the words must not

@@ -68,7 +68,7 @@ impl Default for AsrConfig {
         // 4-5x longer here (2.4-2.9 s instead of 0.5 s for 4 s of speech), while a
         // single-threaded one barely slowed. See benches/asr_latency.rs. A decode
         // with the machine to itself uses every core: one call's Mandarin answer
-        // came back ~35 % sooner (benches/interview_latency.rs, 2026-12-04).
+        // was heard ~190 ms sooner (benches/interview_latency.rs, 2026-12-05).
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AsrConfig {
             workers: cores.max(1),
