@@ -175,20 +175,18 @@ impl Locator {
     /// server refuses or fails the NAPTR query, as servers that know nothing of
     /// NAPTR do: SRV is then tried as with none (RFC 3263 §4.1).
     async fn naptr(&self, host: &str, wanted: &str) -> Result<Option<Vec<String>>> {
-        let lookup = match self
-            .resolver
-            .lookup(format!("{host}."), RecordType::NAPTR)
-            .await
-        {
-            Ok(l) => l,
-            Err(e) if e.is_no_records_found() || e.is_nx_domain() => return Ok(None),
-            Err(NetError::Dns(DnsError::ResponseCode(
-                code @ (ResponseCode::Refused | ResponseCode::ServFail | ResponseCode::NotImp),
-            ))) => {
-                tracing::info!(%host, %code, "no NAPTR answer; trying SRV");
-                return Ok(None);
-            }
-            Err(e) => return Err(e).with_context(|| format!("looking up NAPTR records of {host}")),
+        let lookup = match self.lookup(host, RecordType::NAPTR).await {
+            Ok(Some(l)) => l,
+            Ok(None) => return Ok(None),
+            Err(e) => match e.downcast_ref::<NetError>() {
+                Some(NetError::Dns(DnsError::ResponseCode(
+                    code @ (ResponseCode::Refused | ResponseCode::ServFail | ResponseCode::NotImp),
+                ))) => {
+                    tracing::info!(%host, %code, "no NAPTR answer; trying SRV");
+                    return Ok(None);
+                }
+                _ => return Err(e),
+            },
         };
         let mut records: Vec<_> = lookup
             .answers()
