@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::message::{Headers, NameAddr, Request, Response, Uri, Via};
+use crate::ua::Transport;
 use crate::Method;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,6 +28,20 @@ pub struct Dialog {
     /// The transport address the dialog was set up with; used when neither a route
     /// nor the remote target is an IP literal this Sans-IO core can send to.
     pub peer: SocketAddr,
+    /// The connection the dialog came in over, when it came over one.
+    pub flow: Option<Flow>,
+}
+
+/// A connection (TCP, TLS) a dialog was set up over, as RFC 5626 calls it a flow:
+/// the dialog's own requests go back over it, whatever the route set names, because
+/// the peer that opened it may not be reachable any other way (a phone behind NAT, a
+/// proxy that reuses its connections). Not kept in [`DialogState`]: a connection
+/// does not outlive its process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flow {
+    /// The connection's far end.
+    pub peer: SocketAddr,
+    pub transport: Transport,
 }
 
 /// What a process must keep of an established dialog to end it after it has
@@ -95,6 +110,11 @@ impl Dialog {
             remote_target: contact_uri(&request.headers).unwrap_or_else(|| from.uri.clone()),
             route_set: record_routes(&request.headers),
             peer,
+            flow: request
+                .top_via()
+                .and_then(|v| Transport::from_via(&v.transport))
+                .filter(|t| t.is_reliable())
+                .map(|transport| Flow { peer, transport }),
         })
     }
 
@@ -127,6 +147,7 @@ impl Dialog {
             remote_target: contact_uri(&response.headers).unwrap_or_else(|| invite.uri.clone()),
             route_set,
             peer,
+            flow: None,
         })
     }
 
@@ -164,11 +185,16 @@ impl Dialog {
                 .map(|r| NameAddr::parse(r))
                 .collect::<Option<_>>()?,
             peer: state.peer,
+            flow: None,
         })
     }
 
-    /// Where in-dialog requests go: the first route, else the remote target, else the peer.
+    /// Where in-dialog requests go: back over the dialog's connection, else the
+    /// first route, else the remote target, else the peer.
     pub fn next_hop(&self) -> SocketAddr {
+        if let Some(flow) = self.flow {
+            return flow.peer;
+        }
         self.route_set
             .first()
             .and_then(|r| r.uri.socket_addr())

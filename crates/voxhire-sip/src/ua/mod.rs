@@ -70,6 +70,20 @@ impl Transport {
         }
     }
 
+    /// The transport a Via's token names (`SIP/2.0/TCP`: `"TCP"`), when it is
+    /// one of ours.
+    pub fn from_via(token: &str) -> Option<Transport> {
+        [Transport::Udp, Transport::Tcp, Transport::Tls]
+            .into_iter()
+            .find(|t| t.via_name().eq_ignore_ascii_case(token))
+    }
+
+    /// TCP and TLS: the transport delivers or fails, so transactions do not
+    /// retransmit over it (RFC 3261 §17.1.1.2).
+    pub fn is_reliable(self) -> bool {
+        self != Transport::Udp
+    }
+
     /// The `transport=` URI parameter (none for UDP, the default).
     pub fn uri_param(self) -> Option<&'static str> {
         match self {
@@ -499,18 +513,33 @@ impl UserAgent {
         self.random_hex(10)
     }
 
+    /// The transport a call's requests and Contact use: its dialog's flow, when it
+    /// came in over a connection, else the configured one.
+    fn call_transport(&self, call: CallHandle) -> Transport {
+        self.calls
+            .get(&call)
+            .and_then(|c| c.dialog.as_ref()?.flow)
+            .map_or(self.config.transport, |f| f.transport)
+    }
+
     fn new_via(&mut self) -> Via {
+        self.new_via_over(self.config.transport)
+    }
+
+    /// A Via for a request sent over `transport` (a call's flow may differ from
+    /// the configured transport: a call that came in over TCP).
+    fn new_via_over(&mut self, transport: Transport) -> Via {
         let branch = format!(
             "{}{}",
             crate::message::BRANCH_MAGIC_COOKIE,
             self.random_hex(16)
         );
         let mut params = vec![("branch".into(), Some(branch)), ("rport".into(), None)];
-        if self.config.transport != Transport::Udp {
+        if transport.is_reliable() {
             params.push(("alias".into(), None));
         }
         Via {
-            transport: self.config.transport.via_name().into(),
+            transport: transport.via_name().into(),
             host: crate::message::Host::Ip(self.config.local_addr.ip()),
             port: Some(self.config.local_addr.port()),
             params: crate::message::Params(params),
@@ -518,10 +547,13 @@ impl UserAgent {
     }
 
     fn contact(&self) -> String {
+        self.contact_over(self.config.transport)
+    }
+
+    /// Our Contact for a dialog carried over `transport`.
+    fn contact_over(&self, transport: Transport) -> String {
         let host = crate::message::Host::Ip(self.config.local_addr.ip());
-        let transport = self
-            .config
-            .transport
+        let transport = transport
             .uri_param()
             .map(|t| format!(";transport={t}"))
             .unwrap_or_default();
@@ -544,12 +576,14 @@ impl UserAgent {
         let Some(key) = uac::client_key(&request) else {
             return;
         };
-        // Every request goes over the configured transport (one connection to the
-        // trunk when it is TCP or TLS).
-        let timers = self
-            .config
-            .timers
-            .over(self.config.transport != Transport::Udp);
+        // The request goes over the transport its Via names: the configured one
+        // (one connection to the trunk when it is TCP or TLS), or the flow of a
+        // call that came in over a connection.
+        let reliable = request
+            .top_via()
+            .and_then(|v| Transport::from_via(&v.transport))
+            .is_some_and(Transport::is_reliable);
+        let timers = self.config.timers.over(reliable);
         let tx = match request.method {
             Method::Invite => {
                 ClientTx::Invite(Box::new(InviteClientTransaction::new(now, request, timers)))
@@ -724,15 +758,26 @@ fn server_timeout(tx: &ServerTx) -> Option<Instant> {
     }
 }
 
-/// RFC 3261 §18.2.2 with RFC 3581: responses go to the source IP (the `received`
-/// address), to the source port when `rport` was asked for, else the sent-by port.
+/// RFC 3261 §18.2.2 with RFC 3581: a response to a request that came over a
+/// connection (TCP, TLS) goes back over it, i.e. to its source; otherwise to the
+/// source IP (the `received` address), to the source port when `rport` was asked
+/// for, else the sent-by port.
 fn response_addr(via: Option<&Via>, src: SocketAddr) -> SocketAddr {
     match via {
+        Some(v) if reliable_via(v) => src,
         Some(v) if v.params.get("rport").is_none() => {
             SocketAddr::new(src.ip(), v.port.unwrap_or(5060))
         }
         _ => src,
     }
+}
+
+/// Whether a Via names a connection-oriented transport (§18.2.1: the request
+/// came over it).
+fn reliable_via(via: &Via) -> bool {
+    ["TCP", "TLS", "SCTP", "WS", "WSS"]
+        .iter()
+        .any(|t| via.transport.eq_ignore_ascii_case(t))
 }
 
 /// §18.2.1 / RFC 3581: stamp `received` (and `rport`) on the top Via of a response.

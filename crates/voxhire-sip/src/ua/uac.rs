@@ -188,8 +188,9 @@ impl UserAgent {
     }
 
     pub(super) fn send_bye(&mut self, now: Instant, call: CallHandle) {
-        let via = self.new_via();
-        let contact = self.contact();
+        let transport = self.call_transport(call);
+        let via = self.new_via_over(transport);
+        let contact = self.contact_over(transport);
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::{
-    response_addr, stamp_via, Call, CallHandle, CallState, Event, OkRetransmit, Party, ServerEntry,
-    ServerTx, Side, UasState, UserAgent, ALLOW,
+    reliable_via, response_addr, stamp_via, Call, CallHandle, CallState, Event, OkRetransmit,
+    Party, ServerEntry, ServerTx, Side, UasState, UserAgent, ALLOW,
 };
 use crate::dialog::Dialog;
 use crate::message::{Request, Response};
@@ -53,11 +53,7 @@ impl UserAgent {
         let dst = response_addr(top_via.as_ref(), src);
         // The request came over the transport its top Via names (§18.2.1); over a
         // reliable one the transaction neither retransmits nor absorbs.
-        let reliable = top_via.is_some_and(|v| {
-            ["TCP", "TLS", "SCTP", "WS", "WSS"]
-                .iter()
-                .any(|t| v.transport.eq_ignore_ascii_case(t))
-        });
+        let reliable = top_via.as_ref().is_some_and(reliable_via);
         let timers = self.config.timers.over(reliable);
         let tx = match request.method {
             Method::Invite => ServerTx::Invite(Box::new(InviteServerTransaction::new(
@@ -281,7 +277,7 @@ impl UserAgent {
         request: Request,
         handle: CallHandle,
     ) {
-        let contact = self.contact();
+        let contact = self.contact_over(self.call_transport(handle));
         let Some(call) = self.calls.get_mut(&handle) else {
             return;
         };
@@ -445,7 +441,8 @@ impl UserAgent {
             return;
         };
         let mut r = self.response(&invite, StatusCode::RINGING, src, Some(&tag));
-        r.headers.push("Contact", self.contact());
+        r.headers
+            .push("Contact", self.contact_over(self.call_transport(call)));
         self.respond(now, &key, &r);
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Early;
@@ -462,7 +459,8 @@ impl UserAgent {
         for rr in invite.headers.all("Record-Route") {
             r.headers.push("Record-Route", rr);
         }
-        r.headers.push("Contact", self.contact());
+        r.headers
+            .push("Contact", self.contact_over(self.call_transport(call)));
         r.headers.push("Allow", ALLOW);
         r.headers.push("Content-Type", "application/sdp");
         r.body = sdp.clone();
