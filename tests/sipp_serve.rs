@@ -296,6 +296,57 @@ fn serve_refuses_calls_beyond_max_calls_with_503() {
     stop_cleanly(&mut serve);
 }
 
+/// A caller over TCP (SIPp `-t t1`: one connection, nothing over UDP): the
+/// answers come back over its connection, and the BYE voxhire sends when it
+/// shuts down goes over the same connection (the call's flow), though the
+/// caller's Contact names its own port.
+#[test]
+fn a_call_over_tcp_is_answered_and_ended_over_the_callers_connection() {
+    require_sipp();
+    let scratch = Scratch::new("serve-tcp");
+    let (mut serve, _rec) = serve(&scratch, "tcp", 4, &[]);
+    let mut cfg = SippConfig::uac("uac-call-remote-bye.xml", serve.sip);
+    cfg.rtp_echo = true;
+    cfg.timeout = Duration::from_secs(30);
+    cfg.extra = vec!["-t".into(), "t1".into()];
+    let mut sipp = Sipp::start(cfg, scratch.path(), "uac");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sipp.messages().contains("\nACK sip:") {
+        assert!(
+            !sipp.has_exited() && Instant::now() < deadline,
+            "the call was not set up over TCP\n{}\n{}",
+            sipp.diagnostics(),
+            serve.diagnostics()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    let status = serve.stop("TERM", STOP_DEADLINE);
+    sipp.assert_success(Duration::from_secs(10));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        serve.diagnostics()
+    );
+    let v = serve
+        .next_call(Duration::from_secs(1))
+        .unwrap_or_else(|| panic!("no call line\n{}", serve.diagnostics()));
+    assert_eq!(v["sip_status"], 200, "{v}");
+    assert!(rtp(&v, "received") > 20, "media still flows over UDP: {v}");
+    let messages = sipp.messages();
+    let ok = messages.split("SIP/2.0 200 OK").nth(1).unwrap_or_default();
+    assert!(
+        ok.contains("Via: SIP/2.0/TCP") && ok.contains("transport=tcp>"),
+        "the 200's Contact asks for TCP: {messages}"
+    );
+    let bye = messages.split("\nBYE sip:").nth(1).unwrap_or_default();
+    assert!(
+        bye.contains("Via: SIP/2.0/TCP") && bye.contains(";alias"),
+        "{messages}"
+    );
+}
+
 #[test]
 fn sigterm_hangs_up_calls_in_progress_then_exits_0() {
     require_sipp();

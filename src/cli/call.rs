@@ -366,8 +366,7 @@ async fn open_sip(args: &CallArgs, trunk: &Trunk, target: &Uri) -> Result<Outgoi
             )
         })?,
     };
-    let opened =
-        sip_endpoint::open_with(args.sip, dst, trunk.credentials.clone(), trunk.stream()?).await?;
+    let opened = sip_endpoint::open_with(args.sip, dst, trunk.sip_options()?).await?;
     let local = opened.local;
     let from = match (&args.from, &trunk.from) {
         (Some(f), _) => {

@@ -321,9 +321,7 @@ async fn open_line(args: &RunArgs, trunk: &Trunk, ports: Arc<RtpPorts>) -> Resul
     let toward = trunk
         .proxy
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
-    let opened =
-        sip_endpoint::open_with(args.sip, toward, trunk.credentials.clone(), trunk.stream()?)
-            .await?;
+    let opened = sip_endpoint::open_with(args.sip, toward, trunk.sip_options()?).await?;
     let local = opened.local;
     let from = match &trunk.from {
         Some(uri) => NameAddr::new(uri.clone()),

@@ -24,6 +24,7 @@ use voxhire_engine::media_task::{MediaHandle, Recording};
 use voxhire_engine::redact::Redacted;
 use voxhire_engine::rtp_ports::RtpPorts;
 use voxhire_engine::sip_endpoint::{self, SipEndpoint};
+use voxhire_engine::sip_stream;
 use voxhire_engine::summary::{load_play, CallSummary, RtpSummary};
 use voxhire_engine::trunk::Trunk;
 
@@ -37,6 +38,17 @@ pub struct ServeArgs {
         default_value = "0.0.0.0:5060"
     )]
     sip: SocketAddr,
+    /// Also take SIP over TLS here (conventionally port 5061); needs
+    /// --sip-tls-cert and --sip-tls-key. SIP over TCP is always taken on the
+    /// --sip port.
+    #[arg(long, value_name = "ADDR", requires_all = ["sip_tls_cert", "sip_tls_key"])]
+    sip_tls: Option<SocketAddr>,
+    /// Our certificate chain for SIP over TLS (PEM).
+    #[arg(long, value_name = "FILE", requires = "sip_tls")]
+    sip_tls_cert: Option<PathBuf>,
+    /// The private key of --sip-tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "sip_tls")]
+    sip_tls_key: Option<PathBuf>,
     /// RTP port range for calls (RTP on even ports, RTCP on the next odd one).
     #[arg(long, default_value = "20000-20999", value_name = "LO-HI")]
     rtp_ports: String,
@@ -172,18 +184,25 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let toward = trunk
         .proxy
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
-    let opened =
-        sip_endpoint::open_with(args.sip, toward, trunk.credentials.clone(), trunk.stream()?)
-            .await?;
+    let mut options = trunk.sip_options()?;
+    if let (Some(addr), Some(cert), Some(key)) =
+        (args.sip_tls, &args.sip_tls_cert, &args.sip_tls_key)
+    {
+        let config = sip_stream::tls_server_config(cert, key, ["--sip-tls-cert", "--sip-tls-key"])?;
+        options.tls_listen = Some((addr, Arc::new(config)));
+    }
+    let opened = sip_endpoint::open_with(args.sip, toward, options).await?;
     let (sip, mut events, bound) = (opened.sip, opened.events, opened.bound);
     let local_ip = opened.local.ip();
     register(&sip, &trunk).await?;
     let shutdown = super::shutdown_signal();
+    let shown = |a: Option<SocketAddr>| a.map(|a| a.to_string());
     println!(
         "{}",
-        serde_json::json!({"event": "listening", "sip": bound.to_string()})
+        serde_json::json!({"event": "listening", "sip": bound.to_string(),
+            "sip_tcp": shown(opened.tcp), "sip_tls": shown(opened.tls)})
     );
-    tracing::info!(%bound, max_calls = args.max_calls(), "serving");
+    tracing::info!(%bound, tcp = ?opened.tcp, tls = ?opened.tls, max_calls = args.max_calls(), "serving");
 
     let mut server = Server {
         sip: &sip,

@@ -4,15 +4,18 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 use voxhire_sip::dialog::Dialog;
 use voxhire_sip::ua::{
     CallHandle, Event, InviteParams, RegisterParams, Transport, UaConfig, UserAgent,
 };
 
-use crate::sip_stream::{StreamConfig, StreamLink};
+use crate::sip_stream::{self, Accepted, StreamConfig, StreamLink};
 use voxhire_sip::StatusCode;
 
 enum Command {
@@ -41,6 +44,23 @@ pub struct OpenedSip {
     /// The address we advertise (Via, Contact, SDP): the bound one, or when
     /// bound to 0.0.0.0 the local address that routes toward the peer.
     pub local: SocketAddr,
+    /// Where callers' TCP connections are taken: the UDP port's number, unless
+    /// something else held it.
+    pub tcp: Option<SocketAddr>,
+    /// Where callers' TLS connections are taken, when asked for.
+    pub tls: Option<SocketAddr>,
+}
+
+/// How a SIP endpoint reaches its trunk and takes calls, beyond UDP.
+#[derive(Default)]
+pub struct SipOptions {
+    /// For digest challenges.
+    pub credentials: Option<voxhire_sip::auth::Credentials>,
+    /// What goes to the trunk travels over connections (TCP or TLS,
+    /// [`crate::sip_stream`]) instead of the UDP socket.
+    pub stream: Option<StreamConfig>,
+    /// Also take SIP over TLS at this address, with this certificate.
+    pub tls_listen: Option<(SocketAddr, Arc<rustls::ServerConfig>)>,
 }
 
 /// Binds the SIP socket at `bind`, works out the address to advertise toward
@@ -51,16 +71,21 @@ pub async fn open(
     toward: SocketAddr,
     credentials: Option<voxhire_sip::auth::Credentials>,
 ) -> Result<OpenedSip> {
-    open_with(bind, toward, credentials, None).await
+    let options = SipOptions {
+        credentials,
+        ..SipOptions::default()
+    };
+    open_with(bind, toward, options).await
 }
 
-/// [`open`], with what goes to the trunk carried over a connection (TCP or
-/// TLS, [`crate::sip_stream`]) instead of the UDP socket when `stream` is given.
+/// [`open`], with the trunk reached over connections and TLS taken, as
+/// `options` says. Callers' TCP connections are taken on the SIP port's number
+/// too (RFC 3261 §18: every element takes TCP); when something else holds that
+/// TCP port the endpoint runs on UDP and says so.
 pub async fn open_with(
     bind: SocketAddr,
     toward: SocketAddr,
-    credentials: Option<voxhire_sip::auth::Credentials>,
-    stream: Option<StreamConfig>,
+    options: SipOptions,
 ) -> Result<OpenedSip> {
     let local_ip = advertised_ip(bind, toward)
         .with_context(|| format!("finding the local address toward {toward}"))?;
@@ -70,20 +95,54 @@ pub async fn open_with(
     let bound = socket.local_addr()?;
     let local = SocketAddr::new(local_ip, bound.port());
     let mut config = UaConfig::new(local);
-    config.credentials = credentials;
-    if let Some(s) = &stream {
+    config.credentials = options.credentials;
+    if let Some(s) = &options.stream {
         config.transport = if s.tls.is_some() {
             Transport::Tls
         } else {
             Transport::Tcp
         };
     }
-    let (sip, events) = spawn_with(socket, config, rand::random(), stream);
+    let tcp = match TcpListener::bind(bound).await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(addr = %bound, error = %e, "not taking SIP over TCP: the port is held");
+            None
+        }
+    };
+    let tls = match options.tls_listen {
+        Some((addr, config)) => {
+            let l = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the SIP TLS port {addr}"))?;
+            Some((l, config))
+        }
+        None => None,
+    };
+    let (tcp_addr, tls_addr) = (
+        tcp.as_ref().and_then(|l| l.local_addr().ok()),
+        tls.as_ref().and_then(|(l, _)| l.local_addr().ok()),
+    );
+    let wire = Wire::new(socket, options.stream);
+    if let Some(l) = tcp {
+        sip_stream::listen(l, None, wire.accepted.clone(), wire.incoming_tx.clone());
+    }
+    if let Some((l, config)) = tls {
+        sip_stream::listen(
+            l,
+            Some(config),
+            wire.accepted.clone(),
+            wire.incoming_tx.clone(),
+        );
+    }
+    let (sip, events) = start(wire, config, rand::random());
     Ok(OpenedSip {
         sip,
         events,
         bound,
         local,
+        tcp: tcp_addr,
+        tls: tls_addr,
     })
 }
 
@@ -95,41 +154,98 @@ pub fn spawn(
     config: UaConfig,
     seed: u64,
 ) -> (SipEndpoint, mpsc::UnboundedReceiver<Event>) {
-    spawn_with(socket, config, seed, None)
+    start(Wire::new(socket, None), config, seed)
 }
 
-fn spawn_with(
-    socket: UdpSocket,
-    config: UaConfig,
-    seed: u64,
-    stream: Option<StreamConfig>,
-) -> (SipEndpoint, mpsc::UnboundedReceiver<Event>) {
+fn start(wire: Wire, config: UaConfig, seed: u64) -> (SipEndpoint, mpsc::UnboundedReceiver<Event>) {
     let (cmd_tx, cmd_rx) = mpsc::channel(256);
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    let (in_tx, in_rx) = mpsc::channel(256);
-    let link = stream.map(|s| crate::sip_stream::spawn(s, in_tx.clone()));
-    tokio::spawn(run(
-        Wire {
-            socket,
-            link,
-            incoming: in_rx,
-            _incoming_open: in_tx,
-        },
-        UserAgent::new(config, seed),
-        cmd_rx,
-        ev_tx,
-    ));
+    tokio::spawn(run(wire, UserAgent::new(config, seed), cmd_rx, ev_tx));
     (SipEndpoint { commands: cmd_tx }, ev_rx)
 }
 
-/// Where the SIP task's messages travel: the UDP socket, and when the trunk
-/// is reached over a connection, that connection for everything to and from it.
+/// Where the SIP task's messages travel: the UDP socket; a connection to each
+/// trunk address when the trunk is reached over TCP or TLS; and the connections
+/// callers opened, for what goes back to them.
 struct Wire {
     socket: UdpSocket,
-    link: Option<StreamLink>,
+    /// How to reach a trunk address over a connection (its `peer` is the first
+    /// address located; every other one gets a link of its own when a request,
+    /// failing over, goes there).
+    dial: Option<StreamConfig>,
+    links: HashMap<SocketAddr, StreamLink>,
+    accepted: Accepted,
     incoming: mpsc::Receiver<(SocketAddr, Vec<u8>)>,
-    /// Keeps `incoming` open (pending, not closed) when there is no link.
-    _incoming_open: mpsc::Sender<(SocketAddr, Vec<u8>)>,
+    /// For the links and listeners, and keeps `incoming` open (pending, not
+    /// closed) when there are none.
+    incoming_tx: mpsc::Sender<(SocketAddr, Vec<u8>)>,
+}
+
+impl Wire {
+    fn new(socket: UdpSocket, dial: Option<StreamConfig>) -> Wire {
+        let (incoming_tx, incoming) = mpsc::channel(256);
+        Wire {
+            socket,
+            dial,
+            links: HashMap::new(),
+            accepted: Accepted::default(),
+            incoming,
+            incoming_tx,
+        }
+    }
+
+    /// Sends over the connection to `dst` if there is one (ours to the trunk,
+    /// or a caller's); a request to a trunk address with no link yet opens one;
+    /// a request for a caller's connection that has closed fails at once, as a
+    /// 503 (§8.1.3.1); everything else goes over UDP.
+    async fn send(&mut self, dst: SocketAddr, payload: Vec<u8>) {
+        if let Some(link) = self.links.get(&dst) {
+            return link.send(payload).await;
+        }
+        if let Some(conn) = self.accepted.get(&dst) {
+            match conn.send(payload).await {
+                Ok(()) => return,
+                Err(e) => return self.fail(dst, &e.0).await,
+            }
+        }
+        let is_request = !payload.starts_with(b"SIP/2.0 ");
+        if let (Some(dial), true) = (&self.dial, is_request) {
+            let config = StreamConfig {
+                peer: dst,
+                ..dial.clone()
+            };
+            let link = sip_stream::spawn(config, self.incoming_tx.clone());
+            link.send(payload).await;
+            self.links.insert(dst, link);
+            return;
+        }
+        if is_request && over_connection(&payload) {
+            return self.fail(dst, &payload).await;
+        }
+        if let Err(e) = self.socket.send_to(&payload, dst).await {
+            tracing::warn!(%dst, error = %e, "SIP send failed");
+        }
+    }
+
+    /// A request that cannot go where its Via says it goes: the 503 it gets.
+    async fn fail(&self, dst: SocketAddr, payload: &[u8]) {
+        tracing::warn!(%dst, "the caller's SIP connection has closed; the request fails");
+        if let Some(reply) = sip_stream::transport_failure(payload) {
+            let _ = self.incoming_tx.send((dst, reply)).await;
+        }
+    }
+}
+
+/// Whether a request's top Via names a connection (TCP, TLS): the request
+/// belongs to a call that came in over one.
+fn over_connection(payload: &[u8]) -> bool {
+    match voxhire_sip::SipMessage::parse(payload) {
+        Ok(voxhire_sip::SipMessage::Request(r)) => r
+            .top_via()
+            .and_then(|v| Transport::from_via(&v.transport))
+            .is_some_and(Transport::is_reliable),
+        _ => false,
+    }
 }
 
 impl SipEndpoint {
@@ -195,14 +311,7 @@ async fn run(
     let mut buf = vec![0u8; 65_536];
     loop {
         while let Some(t) = ua.poll_transmit() {
-            match &wire.link {
-                Some(link) if link.peer == t.dst => link.send(t.payload).await,
-                _ => {
-                    if let Err(e) = wire.socket.send_to(&t.payload, t.dst).await {
-                        tracing::warn!(dst = %t.dst, error = %e, "SIP send failed");
-                    }
-                }
-            }
+            wire.send(t.dst, t.payload).await;
         }
         while let Some(e) = ua.poll_event() {
             // A closed receiver means the application is shutting down; keep

@@ -1,17 +1,30 @@
-//! SIP over a connection to the trunk (TCP, or TLS through rustls): one connection,
-//! opened when the first message needs it, reused by every call, reopened after it
-//! drops (RFC 3261 §18; the Via's `alias`, RFC 5923, asks the trunk to send its own
-//! requests back over it). Messages are framed by their Content-Length (§18.3); the
-//! CRLF keep-alives of RFC 5626 are skipped. What arrives is handed to the user agent
-//! as if it were a datagram from the trunk's address.
+//! SIP over connections (TCP, or TLS through rustls), RFC 3261 §18.
+//!
+//! To the trunk: one connection per trunk address, opened when the first message
+//! needs it, reused by every call, reopened after it drops (the Via's `alias`, RFC
+//! 5923, asks the trunk to send its own requests back over it).
+//!
+//! From callers: [`listen`] accepts connections on our SIP port (TCP, which every SIP
+//! element must take) and on a TLS port when one is configured; each stays open for
+//! as long as its peer keeps it, and the calls that came over it are answered and
+//! ended over it.
+//!
+//! Messages are framed by their Content-Length (§18.3); the CRLF keep-alives of RFC
+//! 5626 are skipped (and a caller's ping is answered with a pong). What arrives is
+//! handed to the user agent as if it were a datagram from the connection's far end.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+
+/// Connections callers opened to us and keep open at once; more are refused.
+const MAX_ACCEPTED: usize = 4096;
 
 /// The largest SIP message taken from a connection: a peer that sends more
 /// without a message boundary is cut off.
@@ -72,6 +85,131 @@ impl TlsClient {
     }
 }
 
+/// Our certificate chain and key, for the connections callers open over TLS.
+pub fn tls_server_config(
+    cert: &Path,
+    key: &Path,
+    [cert_flag, key_flag]: [&str; 2],
+) -> Result<rustls::ServerConfig> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| anyhow::anyhow!("{cert_flag} {}: {e}", cert.display()))?;
+    anyhow::ensure!(
+        !certs.is_empty(),
+        "{cert_flag} {}: no certificate in it (PEM, BEGIN CERTIFICATE)",
+        cert.display()
+    );
+    let private = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        anyhow::anyhow!(
+            "{key_flag} {}: {e} (PEM, PKCS#8, PKCS#1 or SEC1)",
+            key.display()
+        )
+    })?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(certs, private)
+        .with_context(|| {
+            format!(
+                "{cert_flag} {} and {key_flag} {} do not make a usable pair",
+                cert.display(),
+                key.display()
+            )
+        })
+}
+
+/// The connections callers have open to us, by their far end: where the SIP task
+/// sends what goes back over them.
+#[derive(Clone, Default)]
+pub struct Accepted(Arc<Mutex<HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>>);
+
+impl Accepted {
+    /// The sender for the connection from `peer`, if it is open.
+    pub fn get(&self, peer: &SocketAddr) -> Option<mpsc::Sender<Vec<u8>>> {
+        self.lock().get(peer).cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Accepts SIP connections on `listener` (over TLS with `tls`) until the
+/// process ends: each one's messages go to `incoming` with its far end's address,
+/// and what the SIP task sends to that address goes back over it.
+pub fn listen(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    accepted: Accepted,
+    incoming: mpsc::Sender<(SocketAddr, Vec<u8>)>,
+) {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = match listener.accept().await {
+                Ok(c) => c,
+                Err(e) => {
+                    // EMFILE and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "accepting a SIP connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            if accepted.len() >= MAX_ACCEPTED {
+                tracing::warn!(%peer, "too many SIP connections open; refusing one");
+                continue;
+            }
+            let _ = tcp.set_nodelay(true);
+            let (accepted, incoming, acceptor) =
+                (accepted.clone(), incoming.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                let (tx, mut rx) = mpsc::channel(256);
+                let served = match acceptor {
+                    None => {
+                        accepted.lock().insert(peer, tx);
+                        tracing::debug!(%peer, "SIP over TCP: a caller connected");
+                        serve(tcp, None, &mut rx, &incoming, peer, Side::Callee).await
+                    }
+                    Some(acceptor) => {
+                        let handshake = tokio::time::timeout(
+                            std::time::Duration::from_secs(10),
+                            acceptor.accept(tcp),
+                        )
+                        .await;
+                        match handshake {
+                            Ok(Ok(stream)) => {
+                                accepted.lock().insert(peer, tx);
+                                tracing::debug!(%peer, "SIP over TLS: a caller connected");
+                                serve(stream, None, &mut rx, &incoming, peer, Side::Callee).await
+                            }
+                            Ok(Err(e)) => Err(anyhow::Error::new(e).context("TLS handshake")),
+                            Err(_) => Err(anyhow::anyhow!("no TLS handshake within 10 s")),
+                        }
+                    }
+                };
+                accepted.lock().remove(&peer);
+                match served {
+                    Ok(()) => tracing::debug!(%peer, "SIP connection closed"),
+                    Err(e) => {
+                        tracing::debug!(%peer, error = %format!("{e:#}"), "SIP connection ended")
+                    }
+                }
+            });
+        }
+    });
+}
+
 /// The sending side of the link; what arrives goes to the channel given to [`spawn`].
 pub struct StreamLink {
     pub peer: SocketAddr,
@@ -122,9 +260,13 @@ async fn run(
                 continue;
             }
         };
+        let side = Side::Caller {
+            keepalive: config.keepalive,
+        };
+        let (first, peer) = (Some(first), config.peer);
         let served = match conn {
-            Conn::Tcp(s) => serve(s, first, &mut outgoing, &incoming, &config).await,
-            Conn::Tls(s) => serve(*s, first, &mut outgoing, &incoming, &config).await,
+            Conn::Tcp(s) => serve(s, first, &mut outgoing, &incoming, peer, side).await,
+            Conn::Tls(s) => serve(*s, first, &mut outgoing, &incoming, peer, side).await,
         };
         match served {
             Ok(()) => return,
@@ -136,7 +278,7 @@ async fn run(
 }
 
 /// The 503 a request that could not be sent gets (none for responses and ACKs).
-fn transport_failure(message: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn transport_failure(message: &[u8]) -> Option<Vec<u8>> {
     use voxhire_sip::message::{Response, SipMessage};
     match SipMessage::parse(message).ok()? {
         SipMessage::Request(r) if r.method != voxhire_sip::Method::Ack => Some(
@@ -180,21 +322,38 @@ async fn connect(config: &StreamConfig) -> Result<Conn> {
     Ok(Conn::Tls(Box::new(stream)))
 }
 
+/// Which end of the connection we are: the one that opened it pings when it is
+/// quiet; the one that accepted it answers pings (RFC 5626 §3.5.1).
+#[derive(Clone, Copy)]
+enum Side {
+    Caller {
+        keepalive: Option<std::time::Duration>,
+    },
+    Callee,
+}
+
 /// Writes what is queued and reads what arrives until the connection fails;
-/// `Ok` when the application has gone (nothing more to send).
+/// `Ok` when the application has gone (nothing more to send) or, on a
+/// connection a caller opened, when the caller closed it.
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
-    first: Vec<u8>,
+    first: Option<Vec<u8>>,
     outgoing: &mut mpsc::Receiver<Vec<u8>>,
     incoming: &mpsc::Sender<(SocketAddr, Vec<u8>)>,
-    config: &StreamConfig,
+    peer: SocketAddr,
+    side: Side,
 ) -> Result<()> {
-    let peer = config.peer;
     let (mut reader, mut writer) = tokio::io::split(stream);
-    writer.write_all(&first).await.context("writing")?;
+    if let Some(first) = first {
+        writer.write_all(&first).await.context("writing")?;
+    }
     let mut framer = Framer::default();
     let mut buf = vec![0u8; 16 * 1024];
-    let idle = config.keepalive.unwrap_or(std::time::Duration::MAX / 4);
+    let keepalive = match side {
+        Side::Caller { keepalive } => keepalive,
+        Side::Callee => None,
+    };
+    let idle = keepalive.unwrap_or(std::time::Duration::MAX / 4);
     let mut ping_at = tokio::time::Instant::now() + idle;
     loop {
         tokio::select! {
@@ -205,20 +364,26 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 None => return Ok(()),
             },
-            _ = tokio::time::sleep_until(ping_at), if config.keepalive.is_some() => {
+            _ = tokio::time::sleep_until(ping_at), if keepalive.is_some() => {
                 writer.write_all(b"\r\n\r\n").await.context("writing a keep-alive")?;
                 ping_at = tokio::time::Instant::now() + idle;
             }
             n = reader.read(&mut buf) => {
                 let n = n.context("reading")?;
                 if n == 0 {
-                    bail!("closed by the peer");
+                    match side {
+                        Side::Caller { .. } => bail!("closed by the peer"),
+                        Side::Callee => return Ok(()),
+                    }
                 }
                 framer.push(&buf[..n]);
                 while let Some(message) = framer.next_message()? {
                     if incoming.send((peer, message)).await.is_err() {
                         return Ok(());
                     }
+                }
+                if framer.take_ping() && matches!(side, Side::Callee) {
+                    writer.write_all(b"\r\n").await.context("writing a pong")?;
                 }
             }
         }
@@ -229,11 +394,20 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
 #[derive(Default)]
 pub struct Framer {
     buf: Vec<u8>,
+    /// CR and LF bytes skipped since the last message, however they were read.
+    skipped: usize,
+    /// A double-CRLF ping came between messages and has not been answered.
+    pinged: bool,
 }
 
 impl Framer {
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Whether a ping (RFC 5626 §3.5.1) arrived since the last call.
+    pub fn take_ping(&mut self) -> bool {
+        std::mem::take(&mut self.pinged)
     }
 
     /// The next whole message, if one has arrived; an error when the stream
@@ -246,6 +420,14 @@ impl Framer {
             .take_while(|b| **b == b'\r' || **b == b'\n')
             .count();
         self.buf.drain(..lead);
+        self.skipped += lead;
+        if self.skipped >= 4 {
+            self.pinged = true;
+            self.skipped = 0;
+        }
+        if !self.buf.is_empty() {
+            self.skipped = 0;
+        }
         let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") else {
             if self.buf.len() > MAX_MESSAGE {
                 bail!("no end of headers within {MAX_MESSAGE} bytes");
@@ -377,6 +559,46 @@ From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: k\r\nCSeq: 
             reply.contains("Call-ID: k") && reply.contains("branch=z9hG4bK1"),
             "{reply}"
         );
+    }
+
+    /// A caller's connection: its messages reach the agent with its address, its
+    /// pings are answered, what the agent sends to that address goes back over it,
+    /// and once it closes the address is forgotten.
+    #[tokio::test]
+    async fn a_callers_connection_carries_its_messages_both_ways() {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = super::Accepted::default();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        super::listen(listener, None, accepted.clone(), tx);
+        let mut caller = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let me = caller.local_addr().unwrap();
+        // A ping split over two writes, then a message.
+        caller.write_all(b"\r\n").await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        caller.write_all(b"\r\n").await.unwrap();
+        let pong = read_until(&mut caller, b"\r\n").await;
+        assert_eq!(pong, b"\r\n");
+        caller.write_all(INVITE).await.unwrap();
+        let (src, message) = rx.recv().await.unwrap();
+        assert_eq!((src, message.as_slice()), (me, INVITE));
+        accepted
+            .get(&me)
+            .expect("the connection is known by its far end")
+            .send(b"SIP/2.0 100 Trying\r\nContent-Length: 0\r\n\r\n".to_vec())
+            .await
+            .unwrap();
+        let reply = read_until(&mut caller, b"Content-Length: 0\r\n\r\n").await;
+        assert!(reply.starts_with(b"SIP/2.0 100"), "{reply:?}");
+        drop(caller);
+        let gone = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while accepted.get(&me).is_some() {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert!(gone.is_ok(), "a closed connection is forgotten");
     }
 
     #[test]

@@ -109,6 +109,9 @@ const LOCATE_AGAIN_WITHIN: std::time::Duration = std::time::Duration::from_secs(
 /// used.
 pub struct ProxyRoute {
     name: HostPort,
+    /// The transport the trunk is reached over: which NAPTR services and SRV
+    /// names are asked for.
+    transport: Transport,
     locator: Locator,
     /// The last successful location: the best address, then the others.
     last: Mutex<(SocketAddr, Vec<SocketAddr>)>,
@@ -129,7 +132,7 @@ impl ProxyRoute {
     pub async fn next_hops(&self) -> (SocketAddr, Vec<SocketAddr>) {
         let located = tokio::time::timeout(
             LOCATE_AGAIN_WITHIN,
-            self.locator.targets(&self.name, Transport::Udp),
+            self.locator.targets(&self.name, self.transport),
         )
         .await
         .unwrap_or_else(|_| {
@@ -167,7 +170,7 @@ impl Trunk {
         Ok(trunk)
     }
 
-    /// Resolves a proxy given by name (RFC 3263): its best address, and (UDP)
+    /// Resolves a proxy given by name (RFC 3263): its best address, and
     /// the [`ProxyRoute`] each call asks for its next hops.
     pub async fn locate(&mut self) -> Result<()> {
         let Some(name) = self.proxy_name.clone() else {
@@ -187,14 +190,15 @@ impl Trunk {
         tracing::info!(proxy = %name.host, addr = %best.addr, found_by = best.found_by,
             others = targets.len() - 1, "trunk located");
         self.proxy = Some(best.addr);
-        if self.transport == Transport::Udp {
-            let others = targets[1..].iter().map(|t| t.addr).collect();
-            self.route = Some(Arc::new(ProxyRoute {
-                name,
-                locator,
-                last: Mutex::new((best.addr, others)),
-            }));
-        }
+        // Over TCP or TLS each address gets its own connection when a call
+        // first goes there (`sip_endpoint`), so failing over works alike.
+        let others = targets[1..].iter().map(|t| t.addr).collect();
+        self.route = Some(Arc::new(ProxyRoute {
+            name,
+            transport: self.transport,
+            locator,
+            last: Mutex::new((best.addr, others)),
+        }));
         Ok(())
     }
 
@@ -223,6 +227,16 @@ impl Trunk {
             tls,
             keepalive: self.keepalive,
         }))
+    }
+
+    /// What the SIP endpoint needs of the trunk: its credentials and, for TCP or
+    /// TLS, how to connect to it.
+    pub fn sip_options(&self) -> Result<crate::sip_endpoint::SipOptions> {
+        Ok(crate::sip_endpoint::SipOptions {
+            credentials: self.credentials.clone(),
+            stream: self.stream()?,
+            tls_listen: None,
+        })
     }
 
     pub fn load(path: &Path) -> Result<Trunk> {

@@ -169,13 +169,7 @@ pub async fn run(
         .trunk
         .proxy
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
-    let opened = sip_endpoint::open_with(
-        config.sip,
-        toward,
-        config.trunk.credentials.clone(),
-        config.trunk.stream()?,
-    )
-    .await?;
+    let opened = sip_endpoint::open_with(config.sip, toward, config.trunk.sip_options()?).await?;
     let local = opened.local;
     let from = match &config.trunk.from {
         Some(uri) => NameAddr::new(uri.clone()),

@@ -4,11 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// `--tls-cert` and `--tls-key`.
 #[derive(Debug, Clone)]
@@ -22,34 +20,11 @@ pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// The rustls server configuration, with the files' faults named.
 pub fn server_config(files: &TlsFiles) -> Result<axum_server::tls_rustls::RustlsConfig> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
-        .and_then(|it| it.collect::<Result<_, _>>())
-        .map_err(|e| anyhow::anyhow!("--tls-cert {}: {e}", files.cert.display()))?;
-    anyhow::ensure!(
-        !certs.is_empty(),
-        "--tls-cert {}: no certificate in it (PEM, BEGIN CERTIFICATE)",
-        files.cert.display()
-    );
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| {
-        anyhow::anyhow!(
-            "--tls-key {}: {e} (PEM, PKCS#8, PKCS#1 or SEC1)",
-            files.key.display()
-        )
-    })?;
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .context("TLS protocol versions")?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .with_context(|| {
-        format!(
-            "--tls-cert {} and --tls-key {} do not make a usable pair",
-            files.cert.display(),
-            files.key.display()
-        )
-    })?;
+    let mut config = voxhire_engine::sip_stream::tls_server_config(
+        &files.cert,
+        &files.key,
+        ["--tls-cert", "--tls-key"],
+    )?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(axum_server::tls_rustls::RustlsConfig::from_config(
         Arc::new(config),
