@@ -8,7 +8,8 @@
 mod common;
 
 use common::audio::{locate, read_wav, RATE, SAME_SPEECH_MIN_SEGMENT_CORR};
-use common::ports::{free_port_range, free_udp_port};
+use common::kamailio::Kamailio;
+use common::ports::{free_port_range, free_tcp_port, free_udp_port};
 use common::process::describe;
 use common::sipp::{Sipp, SippConfig};
 use common::voxhire::{rtp, Serve};
@@ -343,6 +344,70 @@ fn a_call_over_tcp_is_answered_and_ended_over_the_callers_connection() {
     let bye = messages.split("\nBYE sip:").nth(1).unwrap_or_default();
     assert!(
         bye.contains("Via: SIP/2.0/TCP") && bye.contains(";alias"),
+        "{messages}"
+    );
+}
+
+/// A caller over TLS: Kamailio (Debian's, verifying nothing) takes SIPp's call
+/// over UDP and relays it to `serve --sip-tls` over TLS. The call is answered
+/// over that connection, Kamailio's ACK finds us at the TLS port our Contact
+/// names, and the BYE voxhire sends when it shuts down goes back over the
+/// connection, through Kamailio, to SIPp.
+#[test]
+fn a_call_relayed_over_tls_is_answered_and_ended_over_that_connection() {
+    require_sipp();
+    let scratch = Scratch::new("serve-tls");
+    let tls = std::net::SocketAddr::from(([127, 0, 0, 1], free_tcp_port()));
+    let kamailio = Kamailio::start_tls_to(scratch.path(), "voxhire.test", |_| {
+        format!("sip:{tls};transport=tls")
+    });
+    let (mut serve, _rec) = serve(
+        &scratch,
+        "tls",
+        4,
+        &[
+            "--sip-tls",
+            &tls.to_string(),
+            "--sip-tls-cert",
+            &kamailio.cert.to_string_lossy(),
+            "--sip-tls-key",
+            &kamailio.key.to_string_lossy(),
+        ],
+    );
+    let mut cfg = SippConfig::uac("uac-call-remote-bye.xml", kamailio.udp.unwrap());
+    cfg.rtp_echo = true;
+    cfg.timeout = Duration::from_secs(30);
+    let mut sipp = Sipp::start(cfg, scratch.path(), "uac");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sipp.messages().contains("\nACK sip:") {
+        assert!(
+            !sipp.has_exited() && Instant::now() < deadline,
+            "the call was not set up through Kamailio over TLS\n{}\n{}",
+            sipp.diagnostics(),
+            serve.diagnostics()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    let status = serve.stop("TERM", STOP_DEADLINE);
+    sipp.assert_success(Duration::from_secs(10));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        serve.diagnostics()
+    );
+    let v = serve
+        .next_call(Duration::from_secs(1))
+        .unwrap_or_else(|| panic!("no call line\n{}", serve.diagnostics()));
+    assert_eq!(v["sip_status"], 200, "{v}");
+    assert!(rtp(&v, "received") > 20, "media flows: {v}");
+    // The BYE SIPp got carries Kamailio's UDP Via over ours for TLS.
+    let messages = sipp.messages();
+    let bye = messages.split("\nBYE sip:").nth(1).unwrap_or_default();
+    let bye = bye.split("\n\n").next().unwrap_or_default();
+    assert!(
+        bye.contains("SIP/2.0/UDP") && bye.contains(&format!("SIP/2.0/TLS {tls}")),
         "{messages}"
     );
 }

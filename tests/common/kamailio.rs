@@ -20,12 +20,31 @@ pub struct Kamailio {
     pub addr: SocketAddr,
     /// The CA that signed its certificate (PEM): the test's trust root.
     pub ca: PathBuf,
+    /// Its certificate for the name given and the key (PEM), which a test may
+    /// lend another TLS server.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Where it takes SIP over UDP ([`Kamailio::start_tls`]).
+    pub udp: Option<SocketAddr>,
 }
 
 impl Kamailio {
     /// Starts Kamailio taking TLS for `name` and relaying to `next_hop_port` on
     /// 127.0.0.1 over UDP.
     pub fn start_tls(scratch: &Path, name: &str, next_hop_port: u16) -> Kamailio {
+        Self::start_tls_to(scratch, name, |_| {
+            format!("sip:127.0.0.1:{next_hop_port};transport=udp")
+        })
+    }
+
+    /// Starts Kamailio taking TLS for `name` (and UDP) and relaying every new
+    /// call to the SIP URI `next_hop` makes of the directory holding its
+    /// certificate and key (`cert.pem`, `key.pem`).
+    pub fn start_tls_to(
+        scratch: &Path,
+        name: &str,
+        next_hop: impl FnOnce(&Path) -> String,
+    ) -> Kamailio {
         require("openssl", "version");
         let dir = scratch.join("kamailio");
         std::fs::create_dir_all(&dir).unwrap();
@@ -120,7 +139,7 @@ impl Kamailio {
             .replace("@UDP_PORT@", &udp_port.to_string())
             .replace("@TLS_PORT@", &tls_port.to_string())
             .replace("@TLS_CFG@", &tls_cfg.display().to_string())
-            .replace("@NEXT_HOP_PORT@", &next_hop_port.to_string());
+            .replace("@NEXT_HOP@", &next_hop(&dir));
         let cfg_path = dir.join("kamailio.cfg");
         std::fs::write(&cfg_path, cfg).unwrap();
         let tls = SocketAddr::from(([127, 0, 0, 1], tls_port));
@@ -132,6 +151,9 @@ impl Kamailio {
             dir,
             addr: tls,
             ca,
+            cert,
+            key,
+            udp: Some(SocketAddr::from(([127, 0, 0, 1], udp_port))),
         }
     }
 }
@@ -160,6 +182,9 @@ impl Kamailio {
             dir,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             ca: PathBuf::new(),
+            cert: PathBuf::new(),
+            key: PathBuf::new(),
+            udp: Some(SocketAddr::from(([127, 0, 0, 1], port))),
         }
     }
 }

@@ -123,6 +123,7 @@ pub async fn open_with(
         tcp.as_ref().and_then(|l| l.local_addr().ok()),
         tls.as_ref().and_then(|(l, _)| l.local_addr().ok()),
     );
+    config.tls_port = tls_addr.map(|a| a.port());
     let wire = Wire::new(socket, options.stream);
     if let Some(l) = tcp {
         sip_stream::listen(l, None, wire.accepted.clone(), wire.incoming_tx.clone());

@@ -101,6 +101,9 @@ pub struct UaConfig {
     /// Over a connection (TCP, TLS) the Via carries `alias` (RFC 5923), so the
     /// trunk sends its requests back over the connection we opened.
     pub transport: Transport,
+    /// Where we take SIP over TLS, when we do: the port a Contact or Via for a
+    /// TLS flow names (TCP shares the UDP port's number).
+    pub tls_port: Option<u16>,
     /// User part of our Contact.
     pub contact_user: String,
     pub user_agent: String,
@@ -113,6 +116,7 @@ impl UaConfig {
         UaConfig {
             local_addr,
             transport: Transport::Udp,
+            tls_port: None,
             contact_user: "voxhire".into(),
             user_agent: concat!("voxhire/", env!("CARGO_PKG_VERSION")).into(),
             timers: TimerConfig::default(),
@@ -541,7 +545,7 @@ impl UserAgent {
         Via {
             transport: transport.via_name().into(),
             host: crate::message::Host::Ip(self.config.local_addr.ip()),
-            port: Some(self.config.local_addr.port()),
+            port: Some(self.port_over(transport)),
             params: crate::message::Params(params),
         }
     }
@@ -553,16 +557,24 @@ impl UserAgent {
     /// Our Contact for a dialog carried over `transport`.
     fn contact_over(&self, transport: Transport) -> String {
         let host = crate::message::Host::Ip(self.config.local_addr.ip());
-        let transport = transport
+        let transport_param = transport
             .uri_param()
             .map(|t| format!(";transport={t}"))
             .unwrap_or_default();
         format!(
-            "<sip:{}@{}:{}{transport}>",
+            "<sip:{}@{}:{}{transport_param}>",
             self.config.contact_user,
             host,
-            self.config.local_addr.port()
+            self.port_over(transport)
         )
+    }
+
+    /// The port we take `transport` on.
+    fn port_over(&self, transport: Transport) -> u16 {
+        match (transport, self.config.tls_port) {
+            (Transport::Tls, Some(port)) => port,
+            _ => self.config.local_addr.port(),
+        }
     }
 
     fn start_client(
