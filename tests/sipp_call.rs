@@ -379,6 +379,75 @@ fn a_trunk_whose_first_address_answers_503_is_reached_at_its_next() {
     );
 }
 
+/// A TCP trunk named by DNS whose first SRV target takes no connection: the
+/// INVITE fails at once (a transport error is a 503, §8.1.3.1) and goes, as a
+/// new transaction over a connection of its own, to the second target, which
+/// carries the whole call.
+#[test]
+fn a_tcp_trunk_whose_first_address_takes_no_connection_is_reached_at_its_next() {
+    require_sipp();
+    let scratch = Scratch::new("call-tcp-failover");
+    let mut config = SippConfig::uas("uas-answer-speech.xml");
+    config.extra = vec!["-t".into(), "t1".into()];
+    let mut answering = Sipp::start(config, scratch.path(), "uas");
+    // A port nobody listens on: the connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dns = common::dns::Dnsmasq::start(
+        scratch.path(),
+        &[
+            format!(
+                "--srv-host=_sip._tcp.trunk.voxhire.test,sbc1.trunk.voxhire.test,{closed},10,5"
+            ),
+            format!(
+                "--srv-host=_sip._tcp.trunk.voxhire.test,sbc2.trunk.voxhire.test,{},20,5",
+                answering.port
+            ),
+            "--host-record=sbc1.trunk.voxhire.test,127.0.0.1".into(),
+            "--host-record=sbc2.trunk.voxhire.test,127.0.0.1".into(),
+        ],
+    );
+    let trunk = scratch.join("trunk.toml");
+    std::fs::write(
+        &trunk,
+        format!(
+            "proxy = \"trunk.voxhire.test\"\ntransport = \"tcp\"\ndns_server = \"{}\"\n",
+            dns.addr
+        ),
+    )
+    .unwrap();
+    let args = trunk_call_args(free_port_range(8));
+    let run = run_call(
+        &args("sip:candidate@trunk.voxhire.test", &trunk),
+        scratch.path(),
+        "call",
+        CALL_DEADLINE,
+    );
+    let v = run.json();
+    answering.assert_success(SIPP_EXIT_DEADLINE);
+    assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
+    assert!(
+        run.elapsed < Duration::from_secs(15),
+        "failed over at once, not at Timer B: {:?}",
+        run.elapsed
+    );
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("cannot reach the trunk")
+            && stderr.contains("failed over")
+            && stderr.contains(&answering.port.to_string()),
+        "{stderr}"
+    );
+    let messages = answering.messages();
+    assert!(
+        messages.contains("Via: SIP/2.0/TCP") && messages.contains("BYE sip:"),
+        "{messages}"
+    );
+}
+
 /// A trunk named by DNS is located again for each call: a changed A record is
 /// followed, and while DNS does not answer the last addresses are called.
 #[test]
