@@ -185,6 +185,15 @@ fn main() {
             percentile(&heard, 50),
             percentile(&heard, 95),
         );
+        println!(
+            "    where the time went, mean ms per turn: endpoint {} · ASR after it {} · NLU {} · TTS {} ({} turns, {} committed early)",
+            common::mean(&agent.endpoint),
+            common::mean(&agent.asr),
+            common::mean(&agent.nlu),
+            common::mean(&agent.tts),
+            agent.v2v.len(),
+            agent.early,
+        );
         if completed == n && closed_p95 <= TARGET_P95_MS {
             capacity = capacity.max(n);
         }

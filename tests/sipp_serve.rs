@@ -412,6 +412,53 @@ fn a_call_relayed_over_tls_is_answered_and_ended_over_that_connection() {
     );
 }
 
+/// Registered over UDP with a registrar that answers STUN (Kamailio's stun module,
+/// as a trunk's edge proxy does): serve keeps the registration's flow alive with
+/// STUN Binding requests (RFC 5626 §4.4.1) and learns where the registrar sees it;
+/// when the registrar goes silent the unanswered keep-alive makes it register
+/// again.
+#[test]
+fn a_registration_over_udp_is_kept_alive_with_stun() {
+    let scratch = Scratch::new("serve-stun");
+    let mut registrar = Some(Kamailio::start_stun_registrar(scratch.path()));
+    let addr = registrar.as_ref().unwrap().addr;
+    let trunk = scratch.join("trunk.toml");
+    std::fs::write(
+        &trunk,
+        format!(
+            "registrar = \"sip:{addr}\"\nfrom = \"sip:agent@{addr}\"\nregister_expires = 60\nkeepalive_secs = 1\n"
+        ),
+    )
+    .unwrap();
+    let (serve, _rec) = serve(&scratch, "stun", 4, &["--trunk", &trunk.to_string_lossy()]);
+    let wait_for = |what: &str, within: Duration| {
+        let deadline = Instant::now() + within;
+        while !serve.stderr().contains(what) {
+            assert!(
+                Instant::now() < deadline,
+                "no {what:?} within {within:?}\n{}",
+                serve.diagnostics()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("STUN keep-alive answered", Duration::from_secs(10));
+    let log = serve.stderr();
+    let answered = log
+        .lines()
+        .find(|l| l.contains("STUN keep-alive answered"))
+        .unwrap_or_default();
+    assert!(
+        answered.contains(&serve.sip.to_string()),
+        "the registrar sees us at our own address on loopback\n{log}"
+    );
+    drop(registrar.take());
+    wait_for(
+        "did not answer the STUN keep-alive; registering again",
+        Duration::from_secs(15),
+    );
+}
+
 #[test]
 fn sigterm_hangs_up_calls_in_progress_then_exits_0() {
     require_sipp();

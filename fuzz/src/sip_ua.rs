@@ -160,6 +160,7 @@ impl Harness {
                     dst: self.peer,
                     aor: Uri::parse("sip:agent@127.0.0.1").unwrap(),
                     expires: 3600,
+                    keepalive: Some(std::time::Duration::from_secs(30)),
                 },
             ),
             "!unregister" => self.ua.unregister(now),
@@ -240,6 +241,9 @@ impl Harness {
                 // Call-ID and CSeq as received (RFC 3261 §8.2.6.2), so it is as broken
                 // as they were. Anything else the UA sends must be well-formed.
                 Err(_) if is_error_response(&t.payload) => continue,
+                // A STUN keep-alive to the registrar (RFC 5626 §4.4.1): its magic
+                // cookie at byte 4.
+                Err(_) if t.payload.get(4..8) == Some(&[0x21, 0x12, 0xA4, 0x42]) => continue,
                 Err(e) => panic!(
                     "the UA sent a datagram that does not parse: {e}\n{:?}",
                     String::from_utf8_lossy(&t.payload)

@@ -291,6 +291,7 @@ async fn register(sip: &SipEndpoint, trunk: &Trunk) -> Result<()> {
             dst,
             aor,
             expires: trunk.register_expires,
+            keepalive: trunk.keepalive,
         })
         .await?;
     }

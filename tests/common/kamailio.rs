@@ -189,6 +189,34 @@ impl Kamailio {
     }
 }
 
+impl Kamailio {
+    /// Starts Kamailio as a registrar that answers STUN on its SIP port
+    /// (tests/kamailio/stun-registrar.cfg), over UDP on a free loopback port.
+    pub fn start_stun_registrar(scratch: &Path) -> Kamailio {
+        let dir = scratch.join("kamailio");
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_udp_port();
+        let cfg = std::fs::read_to_string(repo_root().join("tests/kamailio/stun-registrar.cfg"))
+            .unwrap()
+            .replace("@UDP_PORT@", &port.to_string());
+        let cfg_path = dir.join("kamailio.cfg");
+        std::fs::write(&cfg_path, cfg).unwrap();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let guard = launch(&dir, &cfg_path, &format!("bind udp {port}"), || {
+            super::ports::udp_port_is_bound(port)
+        });
+        Kamailio {
+            guard,
+            dir,
+            addr,
+            ca: PathBuf::new(),
+            cert: PathBuf::new(),
+            key: PathBuf::new(),
+            udp: Some(addr),
+        }
+    }
+}
+
 impl Drop for Kamailio {
     /// SIGTERM first: Kamailio's main process then stops the children it forked
     /// (a SIGKILL would leave them running, holding their ports).

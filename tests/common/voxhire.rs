@@ -295,6 +295,11 @@ impl Serve {
         self.guard.wait_timeout(timeout)
     }
 
+    /// Everything it has written to stderr so far (its log).
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
     pub fn diagnostics(&self) -> String {
         let lines = self
             .raw_lines

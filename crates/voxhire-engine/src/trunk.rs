@@ -13,7 +13,9 @@
 //!                                   # answers in the clear fails the call
 //! registrar = "sip:127.0.0.1:5060"  # optional: REGISTER so the trunk sends inbound calls
 //! register_expires = 300
-//! # keepalive_secs = 30              # TCP/TLS: a CRLF ping after this much quiet (0: none)
+//! # keepalive_secs = 30              # keep-alives (0: none): TCP/TLS, a CRLF ping after this
+//!                                   # much quiet; a registration over UDP, a STUN Binding
+//!                                   # request to the registrar every 80–100 % of it
 //! ```
 
 use std::net::SocketAddr;
@@ -72,8 +74,9 @@ pub struct Trunk {
     pub srtp: bool,
     pub registrar: Option<Uri>,
     pub register_expires: u32,
-    /// Double-CRLF keep-alives on a TCP/TLS connection after this many idle
-    /// seconds (RFC 5626; default 30, 0 for none).
+    /// Keep-alives (RFC 5626; default 30 s, 0 for none): double-CRLF on a
+    /// TCP/TLS connection after this long idle; STUN to the registrar about this
+    /// often while registered over UDP.
     pub keepalive: Option<std::time::Duration>,
 }
 

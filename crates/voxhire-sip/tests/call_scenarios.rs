@@ -608,6 +608,7 @@ fn register_with_digest_then_refresh_before_expiry() {
             dst: BOB.parse().unwrap(),
             aor: Uri::parse("sip:alice@127.0.0.1").unwrap(),
             expires: 120,
+            keepalive: None,
         },
     );
     let first = take_request(&mut ua);

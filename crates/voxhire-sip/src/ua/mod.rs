@@ -431,6 +431,11 @@ impl UserAgent {
     }
 
     pub fn handle_datagram(&mut self, now: Instant, src: SocketAddr, bytes: &[u8]) {
+        // STUN shares the SIP socket (RFC 5626 §4.4.1); no SIP message starts with
+        // its magic cookie at byte 4.
+        if rtc_stun::message::is_stun_message(bytes) {
+            return self.handle_stun(now, src, bytes);
+        }
         match SipMessage::parse(bytes) {
             Ok(SipMessage::Request(r)) => self.handle_request(now, src, r),
             Ok(SipMessage::Response(r)) => self.handle_response(now, r),
@@ -481,7 +486,10 @@ impl UserAgent {
 
     /// The earliest instant `handle_timeout` has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let reg = self.registration.as_ref().and_then(|r| r.refresh_at);
+        let reg = self
+            .registration
+            .as_ref()
+            .and_then(register::Registration::next_timeout);
         [self.timers.next(), reg].into_iter().flatten().min()
     }
 

@@ -1,13 +1,29 @@
 //! Registration (RFC 3261 §10.2): REGISTER with digest auth, refreshed before expiry,
 //! so a trunk can route inbound calls to this UA.
+//!
+//! Behind a NAT the binding a registration over UDP rides on is forgotten after
+//! tens of seconds of quiet, and the trunk's calls stop arriving long before the
+//! registration expires. So, as RFC 5626 §4.4.1 has it, a registered UA sends the
+//! registrar a STUN Binding request every 80–100 % of `keepalive`: the traffic
+//! keeps the NAT binding open, and the answer's XOR-MAPPED-ADDRESS says where the
+//! registrar sees us. No answer within [`STUN_TIMEOUT`], or a mapped address that
+//! changed, means the flow failed: the UA registers again at once. (Over TCP or
+//! TLS the connection's own CRLF keep-alives do this job.)
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+use rand::RngCore as _;
+use rtc_stun::message::Getter as _;
 
 use super::{Event, Purpose, UserAgent};
 use crate::auth::Challenge;
 use crate::message::{Headers, NameAddr, Request, Response, Uri};
 use crate::{Method, StatusCode};
+
+/// How long a STUN keep-alive may go unanswered before the flow counts as
+/// failed (RFC 5626 §4.4.1: 7 s).
+pub const STUN_TIMEOUT: Duration = Duration::from_secs(7);
 
 #[derive(Debug, Clone)]
 pub struct RegisterParams {
@@ -17,6 +33,19 @@ pub struct RegisterParams {
     /// The address-of-record to bind (To and From).
     pub aor: Uri,
     pub expires: u32,
+    /// Over UDP, a STUN keep-alive to the registrar about this often while
+    /// registered; `None`: none.
+    pub keepalive: Option<Duration>,
+}
+
+/// STUN keep-alives waiting for an answer: any of them answered keeps the flow.
+#[derive(Debug)]
+struct Ping {
+    /// The newest few (a keep-alive shorter than [`STUN_TIMEOUT`] sends more
+    /// than one before giving up).
+    transactions: Vec<[u8; 12]>,
+    /// [`STUN_TIMEOUT`] after the oldest unanswered one.
+    give_up_at: Instant,
 }
 
 #[derive(Debug)]
@@ -29,6 +58,25 @@ pub(super) struct Registration {
     /// A challenge was answered and not yet accepted: a second one means bad credentials.
     awaiting_auth: bool,
     pub(super) refresh_at: Option<Instant>,
+    /// When the next STUN keep-alive goes (registered over UDP with a keep-alive).
+    keepalive_at: Option<Instant>,
+    ping: Option<Ping>,
+    /// Where the registrar last saw us (the STUN answer's XOR-MAPPED-ADDRESS).
+    mapped: Option<SocketAddr>,
+}
+
+impl Registration {
+    /// The earliest instant the registration has work to do.
+    pub(super) fn next_timeout(&self) -> Option<Instant> {
+        [
+            self.refresh_at,
+            self.keepalive_at,
+            self.ping.as_ref().map(|p| p.give_up_at),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
 }
 
 impl UserAgent {
@@ -44,6 +92,9 @@ impl UserAgent {
             challenge: None,
             awaiting_auth: false,
             refresh_at: None,
+            keepalive_at: None,
+            ping: None,
+            mapped: None,
         });
         self.send_register(now);
     }
@@ -67,6 +118,8 @@ impl UserAgent {
         };
         reg.cseq += 1;
         reg.refresh_at = None;
+        reg.keepalive_at = None;
+        reg.ping = None;
         let mut from = NameAddr::new(reg.params.aor.clone());
         from.params.set("tag", Some(&reg.from_tag));
         let mut headers = Headers::new();
@@ -124,6 +177,13 @@ impl UserAgent {
             let lead = (expires / 10).max(expires.min(10) / 2).max(1);
             reg.refresh_at =
                 Some(now + Duration::from_secs(u64::from(expires - lead.min(expires - 1))));
+            let udp = !self.config.transport.is_reliable();
+            if let (Some(every), true) = (reg.params.keepalive, udp) {
+                let at = now + keepalive_interval(every, self.rng.next_u64());
+                if let Some(reg) = self.registration.as_mut() {
+                    reg.keepalive_at = Some(at);
+                }
+            }
             self.events.push_back(Event::Registered { expires });
             return;
         }
@@ -161,15 +221,95 @@ impl UserAgent {
     }
 
     pub(super) fn handle_registration_timer(&mut self, now: Instant) {
-        let due = self
-            .registration
-            .as_ref()
-            .and_then(|r| r.refresh_at)
-            .is_some_and(|t| t <= now);
-        if due {
+        let Some(reg) = self.registration.as_ref() else {
+            return;
+        };
+        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if due(reg.ping.as_ref().map(|p| p.give_up_at)) {
+            tracing::warn!(registrar = %reg.params.dst,
+                "the registrar did not answer the STUN keep-alive; registering again");
             self.send_register(now);
+            return;
+        }
+        if due(reg.refresh_at) {
+            self.send_register(now);
+            return;
+        }
+        if due(reg.keepalive_at) {
+            self.send_keepalive(now);
         }
     }
+
+    fn send_keepalive(&mut self, now: Instant) {
+        let mut transaction = [0u8; 12];
+        self.rng.fill_bytes(&mut transaction);
+        let spread = self.rng.next_u64();
+        let Some(reg) = self.registration.as_mut() else {
+            return;
+        };
+        let mut request = rtc_stun::message::Message::new();
+        request.typ = rtc_stun::message::BINDING_REQUEST;
+        request.transaction_id = rtc_stun::message::TransactionId(transaction);
+        request.encode();
+        let ping = reg.ping.get_or_insert(Ping {
+            transactions: Vec::new(),
+            give_up_at: now + STUN_TIMEOUT,
+        });
+        if ping.transactions.len() == 8 {
+            ping.transactions.remove(0);
+        }
+        ping.transactions.push(transaction);
+        reg.keepalive_at = reg
+            .params
+            .keepalive
+            .map(|every| now + keepalive_interval(every, spread));
+        let dst = reg.params.dst;
+        self.transmit(dst, request.raw);
+    }
+
+    /// A STUN message on the SIP socket: the answer to our keep-alive, or
+    /// nothing we asked for (dropped).
+    pub(super) fn handle_stun(&mut self, now: Instant, src: SocketAddr, bytes: &[u8]) {
+        let mut message = rtc_stun::message::Message::new();
+        message.raw = bytes.to_vec();
+        if message.decode().is_err() || message.typ != rtc_stun::message::BINDING_SUCCESS {
+            tracing::debug!(%src, "dropping a STUN message that answers nothing of ours");
+            return;
+        }
+        let Some(reg) = self.registration.as_mut() else {
+            return;
+        };
+        if reg
+            .ping
+            .as_ref()
+            .is_none_or(|p| !p.transactions.contains(&message.transaction_id.0))
+        {
+            return;
+        }
+        reg.ping = None;
+        let mut xor = rtc_stun::xoraddr::XorMappedAddress::default();
+        if xor.get_from(&message).is_err() {
+            return;
+        }
+        let mapped = SocketAddr::new(xor.ip, xor.port);
+        match reg.mapped.replace(mapped) {
+            None => {
+                tracing::info!(registrar = %src, %mapped, "STUN keep-alive answered: the registrar sees us here")
+            }
+            Some(before) if before != mapped => {
+                tracing::warn!(registrar = %src, %before, now = %mapped,
+                    "the NAT mapped us anew; registering again");
+                self.send_register(now);
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// 80–100 % of `every` (RFC 5626 §4.4.1), so that many agents behind one NAT do
+/// not ping in step.
+fn keepalive_interval(every: Duration, random: u64) -> Duration {
+    every.mul_f64(0.8 + 0.2 * (random % 1000) as f64 / 1000.0)
 }
 
 /// The expiry the registrar granted: our Contact's `expires`, else the Expires header.
