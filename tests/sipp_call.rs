@@ -298,7 +298,7 @@ fn a_trunk_named_by_dns_is_located_through_naptr_srv_and_a_records() {
             "--naptr-record=tls-only.voxhire.test,10,10,s,SIPS+D2T,,_sips._tcp.tls-only.voxhire.test".into(),
         ],
     );
-    let (run, args) = call_trunk_by_name(&scratch, dns.addr);
+    let (run, args) = call_trunk_by_name(&scratch, dns.addr, "udp");
     let v = run.json();
     sipp.assert_success(SIPP_EXIT_DEADLINE);
     assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
@@ -367,7 +367,7 @@ fn a_trunk_whose_first_address_answers_503_is_reached_at_its_next() {
             "--host-record=sbc2.trunk.voxhire.test,127.0.0.1".into(),
         ],
     );
-    let (run, _) = call_trunk_by_name(&scratch, dns.addr);
+    let (run, _) = call_trunk_by_name(&scratch, dns.addr, "udp");
     let v = run.json();
     refusing.assert_success(SIPP_EXIT_DEADLINE);
     answering.assert_success(SIPP_EXIT_DEADLINE);
@@ -410,22 +410,7 @@ fn a_tcp_trunk_whose_first_address_takes_no_connection_is_reached_at_its_next() 
             "--host-record=sbc2.trunk.voxhire.test,127.0.0.1".into(),
         ],
     );
-    let trunk = scratch.join("trunk.toml");
-    std::fs::write(
-        &trunk,
-        format!(
-            "proxy = \"trunk.voxhire.test\"\ntransport = \"tcp\"\ndns_server = \"{}\"\n",
-            dns.addr
-        ),
-    )
-    .unwrap();
-    let args = trunk_call_args(free_port_range(8));
-    let run = run_call(
-        &args("sip:candidate@trunk.voxhire.test", &trunk),
-        scratch.path(),
-        "call",
-        CALL_DEADLINE,
-    );
+    let (run, _) = call_trunk_by_name(&scratch, dns.addr, "tcp");
     let v = run.json();
     answering.assert_success(SIPP_EXIT_DEADLINE);
     assert_eq!(v["outcome"], "answered", "{v}\n{}", run.diagnostics());
@@ -675,19 +660,20 @@ fn a_trunk_named_by_dns_is_reached_over_tls_through_kamailio() {
     );
 }
 
-/// `voxhire call TARGET` through a trunk file on loopback, playing the agent's
-/// fixture for 2 s (the RTP ports given): the trunk tests' command line.
 /// `voxhire call sip:candidate@trunk.voxhire.test` through a trunk file naming
-/// the proxy `trunk.voxhire.test` and the DNS server at `dns`; also the call's
-/// arguments for another target and trunk file.
+/// the proxy `trunk.voxhire.test`, reached over `transport`, and the DNS server
+/// at `dns`; also the call's arguments for another target and trunk file.
 fn call_trunk_by_name(
     scratch: &Scratch,
     dns: std::net::SocketAddr,
+    transport: &str,
 ) -> (CallRun, impl Fn(&str, &std::path::Path) -> Vec<String>) {
     let trunk = scratch.join("trunk.toml");
     std::fs::write(
         &trunk,
-        format!("proxy = \"trunk.voxhire.test\"\ndns_server = \"{dns}\"\n"),
+        format!(
+            "proxy = \"trunk.voxhire.test\"\ntransport = \"{transport}\"\ndns_server = \"{dns}\"\n"
+        ),
     )
     .unwrap();
     let args = trunk_call_args(free_port_range(8));
@@ -700,6 +686,8 @@ fn call_trunk_by_name(
     (run, args)
 }
 
+/// `voxhire call TARGET` through a trunk file on loopback, playing the agent's
+/// fixture for 2 s (the RTP ports given): the trunk tests' command line.
 fn trunk_call_args((lo, hi): (u16, u16)) -> impl Fn(&str, &std::path::Path) -> Vec<String> {
     let agent = path_arg(&audio_fixture("agent-en.wav"));
     move |target, trunk| {

@@ -297,6 +297,50 @@ fn serve_refuses_calls_beyond_max_calls_with_503() {
     stop_cleanly(&mut serve);
 }
 
+/// Calls `serve` with SIPp's `uac-call-remote-bye.xml` at `to` (with `sipp_extra`),
+/// waits (bounded) until SIPp has ACKed the 200, lets a second of audio flow,
+/// then stops `serve` with SIGTERM: SIPp exits 0 only if voxhire sent a BYE it
+/// could answer, and `serve` must exit 0. Returns the SIPp run and the call's line.
+fn sigterm_once_up(
+    scratch: &Scratch,
+    serve: &mut Serve,
+    to: std::net::SocketAddr,
+    sipp_extra: &[&str],
+) -> (Sipp, Value) {
+    let mut cfg = SippConfig::uac("uac-call-remote-bye.xml", to);
+    cfg.rtp_echo = true;
+    cfg.timeout = Duration::from_secs(30);
+    cfg.extra = sipp_extra.iter().map(|s| s.to_string()).collect();
+    let mut sipp = Sipp::start(cfg, scratch.path(), "uac");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sipp.messages().contains("\nACK sip:") {
+        assert!(
+            !sipp.has_exited() && Instant::now() < deadline,
+            "the call was never set up\n{}\n{}",
+            sipp.diagnostics(),
+            serve.diagnostics()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1000)); // let some audio flow
+    let status = serve.stop("TERM", STOP_DEADLINE);
+    sipp.assert_success(Duration::from_secs(10));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "exit status {}\n{}",
+        describe(status),
+        serve.diagnostics()
+    );
+    let v = serve.next_call(Duration::from_secs(1)).unwrap_or_else(|| {
+        panic!(
+            "no call line for the call ended by SIGTERM\n{}",
+            serve.diagnostics()
+        )
+    });
+    (sipp, v)
+}
+
 /// A caller over TCP (SIPp `-t t1`: one connection, nothing over UDP): the
 /// answers come back over its connection, and the BYE voxhire sends when it
 /// shuts down goes over the same connection (the call's flow), though the
@@ -306,33 +350,8 @@ fn a_call_over_tcp_is_answered_and_ended_over_the_callers_connection() {
     require_sipp();
     let scratch = Scratch::new("serve-tcp");
     let (mut serve, _rec) = serve(&scratch, "tcp", 4, &[]);
-    let mut cfg = SippConfig::uac("uac-call-remote-bye.xml", serve.sip);
-    cfg.rtp_echo = true;
-    cfg.timeout = Duration::from_secs(30);
-    cfg.extra = vec!["-t".into(), "t1".into()];
-    let mut sipp = Sipp::start(cfg, scratch.path(), "uac");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !sipp.messages().contains("\nACK sip:") {
-        assert!(
-            !sipp.has_exited() && Instant::now() < deadline,
-            "the call was not set up over TCP\n{}\n{}",
-            sipp.diagnostics(),
-            serve.diagnostics()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(1000));
-    let status = serve.stop("TERM", STOP_DEADLINE);
-    sipp.assert_success(Duration::from_secs(10));
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        serve.diagnostics()
-    );
-    let v = serve
-        .next_call(Duration::from_secs(1))
-        .unwrap_or_else(|| panic!("no call line\n{}", serve.diagnostics()));
+    let to = serve.sip;
+    let (sipp, v) = sigterm_once_up(&scratch, &mut serve, to, &["-t", "t1"]);
     assert_eq!(v["sip_status"], 200, "{v}");
     assert!(rtp(&v, "received") > 20, "media still flows over UDP: {v}");
     let messages = sipp.messages();
@@ -374,32 +393,7 @@ fn a_call_relayed_over_tls_is_answered_and_ended_over_that_connection() {
             &kamailio.key.to_string_lossy(),
         ],
     );
-    let mut cfg = SippConfig::uac("uac-call-remote-bye.xml", kamailio.udp.unwrap());
-    cfg.rtp_echo = true;
-    cfg.timeout = Duration::from_secs(30);
-    let mut sipp = Sipp::start(cfg, scratch.path(), "uac");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !sipp.messages().contains("\nACK sip:") {
-        assert!(
-            !sipp.has_exited() && Instant::now() < deadline,
-            "the call was not set up through Kamailio over TLS\n{}\n{}",
-            sipp.diagnostics(),
-            serve.diagnostics()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(1000));
-    let status = serve.stop("TERM", STOP_DEADLINE);
-    sipp.assert_success(Duration::from_secs(10));
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        serve.diagnostics()
-    );
-    let v = serve
-        .next_call(Duration::from_secs(1))
-        .unwrap_or_else(|| panic!("no call line\n{}", serve.diagnostics()));
+    let (sipp, v) = sigterm_once_up(&scratch, &mut serve, kamailio.udp.unwrap(), &[]);
     assert_eq!(v["sip_status"], 200, "{v}");
     assert!(rtp(&v, "received") > 20, "media flows: {v}");
     // The BYE SIPp got carries Kamailio's UDP Via over ours for TLS.
@@ -464,45 +458,8 @@ fn sigterm_hangs_up_calls_in_progress_then_exits_0() {
     require_sipp();
     let scratch = Scratch::new("serve-sigterm");
     let (mut serve, _rec) = serve(&scratch, "sigterm", 4, &[]);
-    let mut cfg = SippConfig::uac("uac-call-remote-bye.xml", serve.sip);
-    cfg.rtp_echo = true;
-    cfg.timeout = Duration::from_secs(30);
-    let mut sipp = Sipp::start(cfg, scratch.path(), "uac");
-
-    // Wait (bounded) until SIPp has ACKed the 200, i.e. the call is up.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !sipp.messages().contains("\nACK sip:") {
-        assert!(
-            !sipp.has_exited(),
-            "SIPp ended before the call was up\n{}",
-            sipp.diagnostics()
-        );
-        assert!(
-            Instant::now() < deadline,
-            "call never established\n{}\n{}",
-            sipp.diagnostics(),
-            serve.diagnostics()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(1000)); // let some audio flow
-
-    let status = serve.stop("TERM", STOP_DEADLINE);
-    // SIPp exits 0 only if voxhire sent a BYE it could answer.
-    sipp.assert_success(Duration::from_secs(10));
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(0),
-        "exit status {}\n{}",
-        describe(status),
-        serve.diagnostics()
-    );
-    let v = serve.next_call(Duration::from_secs(1)).unwrap_or_else(|| {
-        panic!(
-            "no call line for the call ended by SIGTERM\n{}",
-            serve.diagnostics()
-        )
-    });
+    let to = serve.sip;
+    let (_sipp, v) = sigterm_once_up(&scratch, &mut serve, to, &[]);
     // Answered, then ended by our shutdown: the engine's outcome says so.
     assert_eq!(v["outcome"], "cancelled", "{v}\n{}", serve.diagnostics());
     assert_eq!(v["sip_status"], 200, "{v}");

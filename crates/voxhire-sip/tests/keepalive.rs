@@ -27,19 +27,15 @@ enum Sent {
 }
 
 impl Agent {
+    /// Registered over UDP, keeping the registration alive every `KEEPALIVE`.
     fn registered() -> Agent {
+        Self::registered_every(KEEPALIVE)
+    }
+
+    fn registered_every(keepalive: Duration) -> Agent {
         let mut ua = UserAgent::new(UaConfig::new("127.0.0.1:5060".parse().unwrap()), 5);
         let now = Instant::now();
-        ua.register(
-            now,
-            RegisterParams {
-                registrar: Uri::parse("sip:127.0.0.1:5070").unwrap(),
-                dst: REGISTRAR.parse().unwrap(),
-                aor: Uri::parse("sip:alice@127.0.0.1").unwrap(),
-                expires: 3600,
-                keepalive: Some(KEEPALIVE),
-            },
-        );
+        ua.register(now, params(keepalive));
         let mut agent = Agent { ua, now };
         agent.answer_register();
         assert_eq!(
@@ -91,6 +87,16 @@ impl Agent {
         .unwrap();
         self.ua
             .handle_datagram(self.now, REGISTRAR.parse().unwrap(), &m.raw);
+    }
+}
+
+fn params(keepalive: Duration) -> RegisterParams {
+    RegisterParams {
+        registrar: Uri::parse("sip:127.0.0.1:5070").unwrap(),
+        dst: REGISTRAR.parse().unwrap(),
+        aor: Uri::parse("sip:alice@127.0.0.1").unwrap(),
+        expires: 3600,
+        keepalive: Some(keepalive),
     }
 }
 
@@ -179,16 +185,7 @@ fn over_tcp_there_is_no_stun() {
     config.transport = voxhire_sip::ua::Transport::Tcp;
     let mut ua = UserAgent::new(config, 5);
     let mut now = Instant::now();
-    ua.register(
-        now,
-        RegisterParams {
-            registrar: Uri::parse("sip:127.0.0.1:5070").unwrap(),
-            dst: REGISTRAR.parse().unwrap(),
-            aor: Uri::parse("sip:alice@127.0.0.1").unwrap(),
-            expires: 3600,
-            keepalive: Some(KEEPALIVE),
-        },
-    );
+    ua.register(now, params(KEEPALIVE));
     let t = ua.poll_transmit().unwrap();
     let Ok(SipMessage::Request(r)) = SipMessage::parse(&t.payload) else {
         panic!()
@@ -205,23 +202,7 @@ fn over_tcp_there_is_no_stun() {
 
 #[test]
 fn keepalives_more_often_than_7_s_still_give_up_7_s_after_the_first_unanswered() {
-    let every_second = || {
-        let mut ua = UserAgent::new(UaConfig::new("127.0.0.1:5060".parse().unwrap()), 5);
-        let now = Instant::now();
-        ua.register(
-            now,
-            RegisterParams {
-                registrar: Uri::parse("sip:127.0.0.1:5070").unwrap(),
-                dst: REGISTRAR.parse().unwrap(),
-                aor: Uri::parse("sip:alice@127.0.0.1").unwrap(),
-                expires: 3600,
-                keepalive: Some(Duration::from_secs(1)),
-            },
-        );
-        let mut agent = Agent { ua, now };
-        agent.answer_register();
-        agent
-    };
+    let every_second = || Agent::registered_every(Duration::from_secs(1));
     let mut agent = every_second();
     let start = agent.now;
     let mut pings = Vec::new();
