@@ -26,6 +26,11 @@ use tokio::sync::mpsc;
 /// Connections callers opened to us and keep open at once; more are refused.
 const MAX_ACCEPTED: usize = 4096;
 
+/// A caller's connection that has not brought a whole SIP message by then is
+/// closed (one that holds a slot and says nothing). Once it has, it stays open
+/// as long as the caller keeps it: a call's dialog may be quiet for its length.
+const FIRST_MESSAGE_WITHIN: std::time::Duration = std::time::Duration::from_secs(32);
+
 /// The largest SIP message taken from a connection: a peer that sends more
 /// without a message boundary is cut off.
 const MAX_MESSAGE: usize = 64 * 1024;
@@ -355,8 +360,13 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     };
     let idle = keepalive.unwrap_or(std::time::Duration::MAX / 4);
     let mut ping_at = tokio::time::Instant::now() + idle;
+    let mut silent_until =
+        matches!(side, Side::Callee).then(|| tokio::time::Instant::now() + FIRST_MESSAGE_WITHIN);
     loop {
         tokio::select! {
+            _ = async { tokio::time::sleep_until(silent_until.expect("guarded")).await }, if silent_until.is_some() => {
+                bail!("no SIP message within {FIRST_MESSAGE_WITHIN:?} of connecting");
+            }
             msg = outgoing.recv() => match msg {
                 Some(m) => {
                     writer.write_all(&m).await.context("writing")?;
@@ -378,6 +388,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 framer.push(&buf[..n]);
                 while let Some(message) = framer.next_message()? {
+                    silent_until = None;
                     if incoming.send((peer, message)).await.is_err() {
                         return Ok(());
                     }
@@ -599,6 +610,27 @@ From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: k\r\nCSeq: 
         })
         .await;
         assert!(gone.is_ok(), "a closed connection is forgotten");
+    }
+
+    /// A caller that connects and says nothing is let go; one that sent a
+    /// message may then stay quiet.
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_callers_connection_is_closed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = super::Accepted::default();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        super::listen(listener, None, accepted.clone(), tx);
+        let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut talker = tokio::net::TcpStream::connect(addr).await.unwrap();
+        talker.write_all(INVITE).await.unwrap();
+        rx.recv().await.unwrap();
+        tokio::time::sleep(super::FIRST_MESSAGE_WITHIN * 2).await;
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), silent.read(&mut byte));
+        assert_eq!(read.await.expect("closed, not left open").unwrap(), 0);
+        assert!(accepted.get(&talker.local_addr().unwrap()).is_some());
     }
 
     #[test]
