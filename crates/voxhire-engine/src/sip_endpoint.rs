@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 use voxhire_sip::dialog::Dialog;
 use voxhire_sip::ua::{
-    CallHandle, Event, InviteParams, RegisterParams, Transport, UaConfig, UserAgent,
+    CallHandle, Event, InviteParams, RegisterParams, Transmit, Transport, UaConfig, UserAgent,
 };
 
 use crate::sip_stream::{self, Accepted, StreamConfig, StreamLink};
@@ -196,10 +196,15 @@ impl Wire {
     }
 
     /// Sends over the connection to `dst` if there is one (ours to the trunk,
-    /// or a caller's); a request to a trunk address with no link yet opens one;
-    /// a request for a caller's connection that has closed fails at once, as a
-    /// 503 (§8.1.3.1); everything else goes over UDP.
-    async fn send(&mut self, dst: SocketAddr, payload: Vec<u8>) {
+    /// or a caller's); a request over a connection to a trunk address with no
+    /// link yet opens one; one for a caller's connection that has closed fails at
+    /// once, as a 503 (§8.1.3.1); everything else goes over UDP.
+    async fn send(&mut self, t: Transmit) {
+        let Transmit {
+            dst,
+            payload,
+            over_connection,
+        } = t;
         if let Some(link) = self.links.get(&dst) {
             return link.send(payload).await;
         }
@@ -209,8 +214,10 @@ impl Wire {
                 Err(e) => return self.fail(dst, &e.0).await,
             }
         }
-        let is_request = !payload.starts_with(b"SIP/2.0 ");
-        if let (Some(dial), true) = (&self.dial, is_request) {
+        if over_connection {
+            let Some(dial) = &self.dial else {
+                return self.fail(dst, &payload).await;
+            };
             let config = StreamConfig {
                 peer: dst,
                 ..dial.clone()
@@ -219,9 +226,6 @@ impl Wire {
             link.send(payload).await;
             self.links.insert(dst, link);
             return;
-        }
-        if is_request && over_connection(&payload) {
-            return self.fail(dst, &payload).await;
         }
         if let Err(e) = self.socket.send_to(&payload, dst).await {
             tracing::warn!(%dst, error = %e, "SIP send failed");
@@ -234,18 +238,6 @@ impl Wire {
         if let Some(reply) = sip_stream::transport_failure(payload) {
             let _ = self.incoming_tx.send((dst, reply)).await;
         }
-    }
-}
-
-/// Whether a request's top Via names a connection (TCP, TLS): the request
-/// belongs to a call that came in over one.
-fn over_connection(payload: &[u8]) -> bool {
-    match voxhire_sip::SipMessage::parse(payload) {
-        Ok(voxhire_sip::SipMessage::Request(r)) => r
-            .top_via()
-            .and_then(|v| Transport::from_via(&v.transport))
-            .is_some_and(Transport::is_reliable),
-        _ => false,
     }
 }
 
@@ -312,7 +304,7 @@ async fn run(
     let mut buf = vec![0u8; 65_536];
     loop {
         while let Some(t) = ua.poll_transmit() {
-            wire.send(t.dst, t.payload).await;
+            wire.send(t).await;
         }
         while let Some(e) = ua.poll_event() {
             // A closed receiver means the application is shutting down; keep

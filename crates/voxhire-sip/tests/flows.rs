@@ -106,6 +106,11 @@ fn a_call_that_came_over_tcp_is_answered_and_ended_over_its_connection() {
         ok.contains("Contact: <sip:voxhire@127.0.0.1:5070;transport=tcp>"),
         "{ok}"
     );
+    assert!(
+        sent.iter()
+            .all(|t| t.over_connection == text(t).starts_with("BYE ")),
+        "the BYE, our one request, must go over a connection: {first_lines:?}"
+    );
     let byes: Vec<String> = sent
         .iter()
         .map(text)
@@ -142,5 +147,6 @@ fn the_same_call_over_udp_routes_by_via_and_record_route() {
         .collect();
     assert!(byes.len() > 1, "Timer E retransmits over UDP");
     assert!(byes.iter().all(|t| t.dst == proxy), "to the first route");
+    assert!(byes.iter().all(|t| !t.over_connection), "as datagrams");
     assert!(text(byes[0]).contains("Via: SIP/2.0/UDP"));
 }

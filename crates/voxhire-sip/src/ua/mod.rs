@@ -196,11 +196,15 @@ pub enum Event {
     },
 }
 
-/// A datagram to send.
+/// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
     pub dst: SocketAddr,
     pub payload: Vec<u8>,
+    /// A request whose Via names TCP or TLS: it travels over a connection (to
+    /// the trunk, or the flow of a call that came over one), never as a datagram.
+    /// Responses go back the way their request came, whatever this says.
+    pub over_connection: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,6 +357,8 @@ enum Purpose {
 struct ClientEntry {
     tx: ClientTx,
     dst: SocketAddr,
+    /// Its Via names TCP or TLS ([`Transmit::over_connection`]).
+    reliable: bool,
     call: Option<CallHandle>,
     purpose: Purpose,
 }
@@ -450,7 +456,7 @@ impl UserAgent {
                         // Stateless error response, to the source (§18.2.2 via `received`).
                         let response = Response::for_request_headers(*status, headers);
                         let dst = response_addr(response.top_via().as_ref(), src);
-                        self.transmit(dst, response.to_bytes());
+                        self.transmit(dst, response.to_bytes(), false);
                     }
                 }
             }
@@ -505,8 +511,12 @@ impl UserAgent {
 
     // ---- internals shared by the UAC and UAS halves ----
 
-    fn transmit(&mut self, dst: SocketAddr, payload: Vec<u8>) {
-        self.transmits.push_back(Transmit { dst, payload });
+    fn transmit(&mut self, dst: SocketAddr, payload: Vec<u8>, over_connection: bool) {
+        self.transmits.push_back(Transmit {
+            dst,
+            payload,
+            over_connection,
+        });
     }
 
     fn new_handle(&mut self) -> CallHandle {
@@ -599,10 +609,7 @@ impl UserAgent {
         // The request goes over the transport its Via names: the configured one
         // (one connection to the trunk when it is TCP or TLS), or the flow of a
         // call that came in over a connection.
-        let reliable = request
-            .top_via()
-            .and_then(|v| Transport::from_via(&v.transport))
-            .is_some_and(Transport::is_reliable);
+        let reliable = request.top_via().as_ref().is_some_and(reliable_via);
         let timers = self.config.timers.over(reliable);
         let tx = match request.method {
             Method::Invite => {
@@ -617,6 +624,7 @@ impl UserAgent {
             ClientEntry {
                 tx,
                 dst,
+                reliable,
                 call,
                 purpose,
             },
@@ -635,9 +643,10 @@ impl UserAgent {
                 ClientTx::NonInvite(t) => t.poll_output(),
             };
             let Some(output) = output else { break };
-            let (dst, call, purpose) = (entry.dst, entry.call, entry.purpose);
+            let (dst, reliable, call, purpose) =
+                (entry.dst, entry.reliable, entry.call, entry.purpose);
             match output {
-                TxOutput::Send(bytes) => self.transmit(dst, bytes),
+                TxOutput::Send(bytes) => self.transmit(dst, bytes, reliable),
                 TxOutput::Response(r) => self.on_client_response(now, purpose, call, key, r),
                 TxOutput::Timeout => self.on_client_timeout(now, purpose, call),
             }
@@ -665,7 +674,7 @@ impl UserAgent {
             };
             let dst = entry.dst;
             match output {
-                Some(TxOutput::Send(bytes)) => self.transmit(dst, bytes),
+                Some(TxOutput::Send(bytes)) => self.transmit(dst, bytes, false),
                 Some(TxOutput::Timeout) => timed_out = true,
                 Some(TxOutput::Response(_)) => {}
                 None => break,
@@ -734,7 +743,7 @@ impl UserAgent {
             }
         }
         if let Some(bytes) = resend {
-            self.transmit(peer, bytes);
+            self.transmit(peer, bytes, false);
         }
         if unacked {
             // §13.3.1.4: no ACK within 64·T1 — confirm the dialog then end it with BYE.

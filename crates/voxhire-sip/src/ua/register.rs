@@ -177,12 +177,10 @@ impl UserAgent {
             let lead = (expires / 10).max(expires.min(10) / 2).max(1);
             reg.refresh_at =
                 Some(now + Duration::from_secs(u64::from(expires - lead.min(expires - 1))));
-            let udp = !self.config.transport.is_reliable();
-            if let (Some(every), true) = (reg.params.keepalive, udp) {
-                let at = now + keepalive_interval(every, self.rng.next_u64());
-                if let Some(reg) = self.registration.as_mut() {
-                    reg.keepalive_at = Some(at);
-                }
+            if let (Some(every), false) =
+                (reg.params.keepalive, self.config.transport.is_reliable())
+            {
+                reg.keepalive_at = Some(now + keepalive_interval(every, self.rng.next_u64()));
             }
             self.events.push_back(Event::Registered { expires });
             return;
@@ -264,7 +262,8 @@ impl UserAgent {
             .keepalive
             .map(|every| now + keepalive_interval(every, spread));
         let dst = reg.params.dst;
-        self.transmit(dst, request.raw);
+        // STUN keep-alives are for UDP registrations only.
+        self.transmit(dst, request.raw, false);
     }
 
     /// A STUN message on the SIP socket: the answer to our keep-alive, or

@@ -357,8 +357,10 @@ impl UserAgent {
         };
         // A retransmitted 2xx: our ACK got lost, send it again (§13.2.2.4).
         let dst = c.dialog.as_ref().map_or(c.peer, Dialog::next_hop);
+        // A UAC's dialogs go over the configured transport (no flow).
+        let over_connection = self.config.transport.is_reliable();
         if let Some(ack) = c.uac().and_then(|u| u.ack.clone()) {
-            self.transmit(dst, ack);
+            self.transmit(dst, ack, over_connection);
             return;
         }
         let Some(mut dialog) = Dialog::from_response(&c.invite, &response, c.peer) else {
@@ -381,7 +383,7 @@ impl UserAgent {
             u.ack = Some(ack.clone());
             u.cancel != Cancel::NotWanted
         });
-        self.transmit(dst, ack);
+        self.transmit(dst, ack, over_connection);
         if cancelled {
             // CANCEL lost the race with the 2xx: the call is up, so end it with BYE (§9.1).
             self.events.push_back(Event::Failed {
