@@ -137,14 +137,6 @@ impl Accepted {
         self.lock().get(peer).cloned()
     }
 
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -171,7 +163,7 @@ pub fn listen(
                     continue;
                 }
             };
-            if accepted.len() >= MAX_ACCEPTED {
+            if accepted.lock().len() >= MAX_ACCEPTED {
                 tracing::warn!(%peer, "too many SIP connections open; refusing one");
                 continue;
             }
@@ -179,13 +171,8 @@ pub fn listen(
             let (accepted, incoming, acceptor) =
                 (accepted.clone(), incoming.clone(), acceptor.clone());
             tokio::spawn(async move {
-                let (tx, mut rx) = mpsc::channel(256);
                 let served = match acceptor {
-                    None => {
-                        accepted.lock().insert(peer, tx);
-                        tracing::debug!(%peer, "SIP over TCP: a caller connected");
-                        serve(tcp, None, &mut rx, &incoming, peer, Side::Callee).await
-                    }
+                    None => serve_caller(tcp, peer, &accepted, &incoming).await,
                     Some(acceptor) => {
                         let handshake = tokio::time::timeout(
                             std::time::Duration::from_secs(10),
@@ -194,16 +181,13 @@ pub fn listen(
                         .await;
                         match handshake {
                             Ok(Ok(stream)) => {
-                                accepted.lock().insert(peer, tx);
-                                tracing::debug!(%peer, "SIP over TLS: a caller connected");
-                                serve(stream, None, &mut rx, &incoming, peer, Side::Callee).await
+                                serve_caller(stream, peer, &accepted, &incoming).await
                             }
                             Ok(Err(e)) => Err(anyhow::Error::new(e).context("TLS handshake")),
                             Err(_) => Err(anyhow::anyhow!("no TLS handshake within 10 s")),
                         }
                     }
                 };
-                accepted.lock().remove(&peer);
                 match served {
                     Ok(()) => tracing::debug!(%peer, "SIP connection closed"),
                     Err(e) => {
@@ -213,6 +197,22 @@ pub fn listen(
             });
         }
     });
+}
+
+/// Serves one caller's connection (TCP, or TLS once its handshake is done),
+/// known in `accepted` by its far end while it is open.
+async fn serve_caller<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    peer: SocketAddr,
+    accepted: &Accepted,
+    incoming: &mpsc::Sender<(SocketAddr, Vec<u8>)>,
+) -> Result<()> {
+    let (tx, mut rx) = mpsc::channel(256);
+    accepted.lock().insert(peer, tx);
+    tracing::debug!(%peer, "a caller connected for SIP");
+    let served = serve(stream, None, &mut rx, incoming, peer, Side::Callee).await;
+    accepted.lock().remove(&peer);
+    served
 }
 
 /// The sending side of the link; what arrives goes to the channel given to [`spawn`].
@@ -572,17 +572,28 @@ From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: k\r\nCSeq: 
         );
     }
 
+    /// [`super::listen`] on a loopback port: its address, the connections open
+    /// on it, and what arrives over them.
+    async fn listening() -> (
+        std::net::SocketAddr,
+        super::Accepted,
+        tokio::sync::mpsc::Receiver<(std::net::SocketAddr, Vec<u8>)>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = super::Accepted::default();
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        super::listen(listener, None, accepted.clone(), tx);
+        (addr, accepted, rx)
+    }
+
     /// A caller's connection: its messages reach the agent with its address, its
     /// pings are answered, what the agent sends to that address goes back over it,
     /// and once it closes the address is forgotten.
     #[tokio::test]
     async fn a_callers_connection_carries_its_messages_both_ways() {
         use tokio::io::AsyncWriteExt;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let accepted = super::Accepted::default();
-        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-        super::listen(listener, None, accepted.clone(), tx);
+        let (addr, accepted, mut rx) = listening().await;
         let mut caller = tokio::net::TcpStream::connect(addr).await.unwrap();
         let me = caller.local_addr().unwrap();
         // A ping split over two writes, then a message.
@@ -617,11 +628,7 @@ From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: k\r\nCSeq: 
     #[tokio::test(start_paused = true)]
     async fn a_silent_callers_connection_is_closed() {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let accepted = super::Accepted::default();
-        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-        super::listen(listener, None, accepted.clone(), tx);
+        let (addr, accepted, mut rx) = listening().await;
         let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
         let mut talker = tokio::net::TcpStream::connect(addr).await.unwrap();
         talker.write_all(INVITE).await.unwrap();
