@@ -208,7 +208,7 @@ impl Trunk {
     /// The connection to the proxy when the transport is TCP or TLS (after
     /// [`Trunk::locate`]); `None` for UDP. A TLS certificate must name the proxy
     /// as written in the file (RFC 5922), not an address DNS led to.
-    pub fn stream(&self) -> Result<Option<StreamConfig>> {
+    fn stream(&self) -> Result<Option<StreamConfig>> {
         if self.transport == Transport::Udp {
             return Ok(None);
         }
