@@ -350,23 +350,7 @@ fn a_trunk_whose_first_address_answers_503_is_reached_at_its_next() {
         scratch.path(),
         "uas",
     );
-    let dns = common::dns::Dnsmasq::start(
-        scratch.path(),
-        // No NAPTR record: dnsmasq refuses the NAPTR query, and SRV is asked as
-        // when a domain has none.
-        &[
-            format!(
-                "--srv-host=_sip._udp.trunk.voxhire.test,sbc1.trunk.voxhire.test,{},10,5",
-                refusing.port
-            ),
-            format!(
-                "--srv-host=_sip._udp.trunk.voxhire.test,sbc2.trunk.voxhire.test,{},20,5",
-                answering.port
-            ),
-            "--host-record=sbc1.trunk.voxhire.test,127.0.0.1".into(),
-            "--host-record=sbc2.trunk.voxhire.test,127.0.0.1".into(),
-        ],
-    );
+    let dns = two_sbcs(&scratch, "_sip._udp", refusing.port, answering.port);
     let (run, _) = call_trunk_by_name(&scratch, dns.addr, "udp");
     let v = run.json();
     refusing.assert_success(SIPP_EXIT_DEADLINE);
@@ -396,20 +380,7 @@ fn a_tcp_trunk_whose_first_address_takes_no_connection_is_reached_at_its_next() 
         .local_addr()
         .unwrap()
         .port();
-    let dns = common::dns::Dnsmasq::start(
-        scratch.path(),
-        &[
-            format!(
-                "--srv-host=_sip._tcp.trunk.voxhire.test,sbc1.trunk.voxhire.test,{closed},10,5"
-            ),
-            format!(
-                "--srv-host=_sip._tcp.trunk.voxhire.test,sbc2.trunk.voxhire.test,{},20,5",
-                answering.port
-            ),
-            "--host-record=sbc1.trunk.voxhire.test,127.0.0.1".into(),
-            "--host-record=sbc2.trunk.voxhire.test,127.0.0.1".into(),
-        ],
-    );
+    let dns = two_sbcs(&scratch, "_sip._tcp", closed, answering.port);
     let (run, _) = call_trunk_by_name(&scratch, dns.addr, "tcp");
     let v = run.json();
     answering.assert_success(SIPP_EXIT_DEADLINE);
@@ -658,6 +629,24 @@ fn a_trunk_named_by_dns_is_reached_over_tls_through_kamailio() {
         "{:?}",
         refused.elapsed
     );
+}
+
+/// dnsmasq answering for `trunk.voxhire.test` with two SRV targets of `service`
+/// (`_sip._udp`, `_sip._tcp`) on 127.0.0.1: sbc1 at `first` (priority 10), then
+/// sbc2 at `second` (priority 20). No NAPTR record: dnsmasq refuses the NAPTR
+/// query, and SRV is asked as when a domain has none.
+fn two_sbcs(scratch: &Scratch, service: &str, first: u16, second: u16) -> common::dns::Dnsmasq {
+    common::dns::Dnsmasq::start(
+        scratch.path(),
+        &[
+            format!("--srv-host={service}.trunk.voxhire.test,sbc1.trunk.voxhire.test,{first},10,5"),
+            format!(
+                "--srv-host={service}.trunk.voxhire.test,sbc2.trunk.voxhire.test,{second},20,5"
+            ),
+            "--host-record=sbc1.trunk.voxhire.test,127.0.0.1".into(),
+            "--host-record=sbc2.trunk.voxhire.test,127.0.0.1".into(),
+        ],
+    )
 }
 
 /// `voxhire call sip:candidate@trunk.voxhire.test` through a trunk file naming
