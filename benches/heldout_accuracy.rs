@@ -78,6 +78,13 @@ fn main() {
     if let Some(p) = std::env::var("ASR_PAD").ok().and_then(|v| v.parse().ok()) {
         config.audio_ctx_pad = p;
     }
+    if let Ok(b) = std::env::var("ASR_BIAS") {
+        // "entry,next" in logits, e.g. ASR_BIAS=1.5,4
+        let w: Vec<f32> = b.split(',').filter_map(|v| v.trim().parse().ok()).collect();
+        if let [entry, next] = w[..] {
+            config.bias = voxhire_speech::asr::BiasWeights { entry, next };
+        }
+    }
     let models = ModelDir::locate();
     let asr =
         AsrEngine::load(&models, config).expect("Whisper models (run scripts/fetch-models.sh)");
@@ -89,13 +96,14 @@ fn main() {
     let prompts = heldout::Prompts::from_example_scripts();
     let clips = heldout::clips(&split);
     println!(
-        "held-out {split}: {} clips; ASR {:?} weights, {} worker(s) x {} thread(s), beam {}, zh preamble {:?}",
+        "held-out {split}: {} clips; ASR {:?} weights, {} worker(s) x {} thread(s), beam {}, zh preamble {:?}, bias {:?}",
         clips.len(),
         asr.config().weights,
         asr.config().workers,
         asr.config().threads_per_worker,
         asr.config().beam_size,
-        asr.config().mandarin_prompt
+        asr.config().mandarin_prompt,
+        asr.config().bias
     );
     let started = Instant::now();
     let tail_ms = std::env::var("HELDOUT_TAIL_MS")

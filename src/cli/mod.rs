@@ -24,6 +24,7 @@ pub fn tuning_from_env() -> Result<Tuning> {
         partial_ms: env_number("VOXHIRE_PARTIAL_MS")?,
         voice_end_trim_ms: env_number("VOXHIRE_VOICE_END_TRIM_MS")?,
         pause_ms: env_number("VOXHIRE_PAUSE_MS")?,
+        asr_hotwords: env_number::<u8>("VOXHIRE_ASR_HOTWORDS")?.map(|n| n != 0),
     })
 }
 
@@ -37,7 +38,11 @@ fn env_number<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Result
         .ok()
         .with_context(|| format!("{name}={raw:?} is not a number"))?;
     // A padding or a trim may be 0 (none); a count of threads or a period not.
-    let zero_ok = ["VOXHIRE_ASR_AUDIO_CTX_PAD", "VOXHIRE_VOICE_END_TRIM_MS"];
+    let zero_ok = [
+        "VOXHIRE_ASR_AUDIO_CTX_PAD",
+        "VOXHIRE_VOICE_END_TRIM_MS",
+        "VOXHIRE_ASR_HOTWORDS",
+    ];
     if !zero_ok.contains(&name) && n <= T::default() {
         anyhow::bail!("{name}={raw:?} must be at least 1");
     }

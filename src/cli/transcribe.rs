@@ -116,6 +116,7 @@ fn transcribe(args: &TranscribeArgs) -> Result<FileTranscript> {
                 audio,
                 language: args.lang,
                 prompt: args.prompt.clone(),
+                hotwords: None,
                 offset_ms: start_ms,
             })
             .with_context(|| format!("{}: decoding {start_ms}–{end_ms} ms", path.display()))?;

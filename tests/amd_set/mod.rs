@@ -123,6 +123,7 @@ pub fn evaluate(
                     Language::En
                 },
                 prompt: None,
+                hotwords: None,
                 offset_ms: from_ms,
             })
             .expect("Whisper decodes the greeting");

@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, NaiveDateTime};
 use voxhire_dialog::InterviewScript;
 use voxhire_nlu::{Heard, Intent, Lang, Nlu, NluContext, SlotKind, Understanding};
-use voxhire_speech::asr::{phone_to_asr, AsrEngine, DecodeRequest, Language, Priority, Ticket};
+use voxhire_speech::asr::{
+    phone_to_asr, AsrEngine, DecodeRequest, Hotwords, Language, Priority, Ticket,
+};
 
 pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/speech/heldout")
@@ -84,6 +86,7 @@ pub fn clips(split: &str) -> Vec<Clip> {
 /// example scripts (by the slot kinds the question asks for).
 pub struct Prompts {
     by_kind: BTreeMap<(Lang, SlotKind), String>,
+    skills: Hotwords,
 }
 
 impl Prompts {
@@ -107,7 +110,21 @@ impl Prompts {
                 }
             }
         }
-        Prompts { by_kind }
+        Prompts {
+            by_kind,
+            skills: voxhire_engine::interview::skill_hotwords(),
+        }
+    }
+
+    /// Skill names to boost, for an answer to a skills question, as a live call
+    /// does (`ASR_HOTWORDS=0`: none).
+    pub fn hotwords_for_clip(&self, clip: &Clip) -> Option<Hotwords> {
+        if std::env::var("ASR_HOTWORDS").as_deref() == Ok("0") {
+            return None;
+        }
+        clip.expected
+            .contains(&SlotKind::Skills)
+            .then(|| self.skills.clone())
     }
 
     pub fn for_clip(&self, clip: &Clip) -> Option<String> {
@@ -182,6 +199,7 @@ pub fn evaluate(
                 Lang::En => Language::En,
             },
             prompt: prompts.for_clip(clip),
+            hotwords: prompts.hotwords_for_clip(clip),
             offset_ms: 0,
         };
         if pending.len() >= window {

@@ -193,6 +193,7 @@ fn ask_words(
         audio: phone_to_asr(&heard[from..])?,
         language: lang.into(),
         prompt: None,
+        hotwords: None,
         offset_ms: from_ms,
     };
     stack.asr.submit(request, Priority::Final)

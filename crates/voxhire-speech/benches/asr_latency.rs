@@ -131,6 +131,7 @@ fn main() {
                 audio: phone_to_asr(&c.audio).expect("resample"),
                 language,
                 prompt: None,
+                hotwords: None,
                 offset_ms: 0,
             };
             let (t, c0) = (Instant::now(), cpu_ms());

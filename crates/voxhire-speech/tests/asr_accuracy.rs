@@ -97,6 +97,7 @@ fn wer_and_cer_through_a_phone_line() {
             audio: phone_to_asr(&pcm).unwrap(),
             language: clip.language,
             prompt: None,
+            hotwords: None,
             offset_ms: 0,
         };
         if pending.len() >= window {

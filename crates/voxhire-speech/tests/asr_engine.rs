@@ -38,6 +38,7 @@ fn request(audio: &[i16], language: Language) -> DecodeRequest {
         audio: phone_to_asr(audio).unwrap(),
         language,
         prompt: None,
+        hotwords: None,
         offset_ms: 0,
     }
 }

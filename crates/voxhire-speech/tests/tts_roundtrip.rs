@@ -94,6 +94,7 @@ fn round_trip(tts: &Tts, asr: &AsrEngine, lang: Lang, text: &str) -> String {
         audio: phone_to_asr(&line).unwrap(),
         language,
         prompt: None,
+        hotwords: None,
         offset_ms: 0,
     };
     asr.transcribe(request).unwrap().text

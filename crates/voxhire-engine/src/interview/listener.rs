@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use voxhire_speech::asr::{AsrEngine, Language, Recognition, StreamingRecognizer};
+use voxhire_speech::asr::{AsrEngine, Hotwords, Language, Recognition, StreamingRecognizer};
 use voxhire_speech::endpoint::{EndpointConfig, EndpointEvent, Endpointer};
 use voxhire_speech::vad::{SileroVad, VadConfig, VadStream};
 
@@ -59,8 +59,12 @@ pub struct FinalHeard {
 /// Changes the session makes while listening.
 #[derive(Debug)]
 pub enum ListenerControl {
-    /// Vocabulary for Whisper for the current question.
-    Prompt(Option<String>),
+    /// Vocabulary for Whisper for the current question: a prompt, and terms to
+    /// boost while decoding.
+    Vocabulary {
+        prompt: Option<String>,
+        hotwords: Option<Hotwords>,
+    },
     Endpointing(EndpointConfig),
     /// End the utterance in progress now (the session committed the turn at a
     /// pause); its final comes at once from the decode already made.
@@ -207,7 +211,10 @@ pub async fn run(
                 }
             }
             c = control.recv() => match c {
-                Some(ListenerControl::Prompt(p)) => turns.asr.set_prompt(p),
+                Some(ListenerControl::Vocabulary { prompt, hotwords }) => {
+                    turns.asr.set_prompt(prompt);
+                    turns.asr.set_hotwords(hotwords);
+                }
                 Some(ListenerControl::Endpointing(e)) => turns.endpointer.set_config(e),
                 Some(ListenerControl::Commit) => {
                     if turns.endpointer.flush() {

@@ -25,7 +25,7 @@ use anyhow::{Context, Result};
 use voxhire_dialog::io::EndpointSettings;
 use voxhire_dialog::InterviewScript;
 use voxhire_nlu::{IntentExamples, Lang, Nlu};
-use voxhire_speech::asr::{AsrConfig, AsrEngine};
+use voxhire_speech::asr::{AsrConfig, AsrEngine, Hotwords};
 use voxhire_speech::endpoint::EndpointConfig;
 use voxhire_speech::models::ModelDir;
 use voxhire_speech::tts::{PromptCache, Tts, Voice};
@@ -37,7 +37,7 @@ use voxhire_speech::vad::SileroVad;
 /// rebuild. The CLI reads it from the environment (`VOXHIRE_ASR_THREADS`,
 /// `VOXHIRE_ASR_SOLO_THREADS`,
 /// `VOXHIRE_ASR_AUDIO_CTX_PAD`, `VOXHIRE_TTS_THREADS`, `VOXHIRE_PARTIAL_MS`,
-/// `VOXHIRE_VOICE_END_TRIM_MS`);
+/// `VOXHIRE_VOICE_END_TRIM_MS`, `VOXHIRE_PAUSE_MS`, `VOXHIRE_ASR_HOTWORDS`);
 /// `None` keeps the measured default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tuning {
@@ -60,6 +60,9 @@ pub struct Tuning {
     /// Silence after the voice at which the utterance so far is decoded
     /// (`EndpointConfig::pause_ms`; 150 until 2026-12-04).
     pub pause_ms: Option<u32>,
+    /// Whether Whisper boosts the skills taxonomy's names while decoding an answer
+    /// to a skills question (default: yes; `VOXHIRE_ASR_HOTWORDS=0` turns it off).
+    pub asr_hotwords: Option<bool>,
 }
 
 /// The models every call shares.
@@ -71,6 +74,9 @@ pub struct InterviewStack {
     pub store: PromptStore,
     pub nlu: Arc<Nlu>,
     pub tuning: Tuning,
+    /// The skills taxonomy's names, boosted while Whisper decodes an answer to a
+    /// skills question (None: turned off).
+    pub skill_hotwords: Option<Hotwords>,
 }
 
 impl InterviewStack {
@@ -110,6 +116,7 @@ impl InterviewStack {
             store: PromptStore::locate(),
             nlu: Arc::new(nlu),
             tuning: tuning.clone(),
+            skill_hotwords: (tuning.asr_hotwords != Some(false)).then(skill_hotwords),
         };
         tracing::info!(ms = started.elapsed().as_millis() as u64, "models loaded");
         for (script, lang) in scripts {
@@ -223,6 +230,13 @@ const NO_PARTIALS_MS: u32 = 3_600_000;
 /// ~40 % faster on an idle box (voice-to-voice p50 742 vs 1242 ms), but ggml's
 /// threads spin at barriers and, with another process on the cores, one Mandarin
 /// decode took 24 s. [`Tuning::asr_threads`] = 2 opts in for a dedicated machine.
+/// The names of the skills taxonomy (the NLU's skill slot), as Whisper should
+/// write them: "Spring Cloud", "Kubernetes", "WeChat Mini Program".
+pub fn skill_hotwords() -> Hotwords {
+    let taxonomy = voxhire_nlu::skills::SkillTaxonomy::builtin();
+    Hotwords::new(taxonomy.ids().filter_map(|id| taxonomy.display_name(id)))
+}
+
 fn asr_config(concurrent_calls: usize, tuning: &Tuning) -> AsrConfig {
     let mut config = AsrConfig::default();
     if let Some(n) = tuning.asr_threads {

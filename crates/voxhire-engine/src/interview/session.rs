@@ -16,7 +16,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use voxhire_dialog::{Action, Input, Interview, InterviewScript, ListenContext, Report};
 use voxhire_media::stats::percentile;
-use voxhire_nlu::{Heard as HeardUtterance, Lang, Understanding};
+use voxhire_nlu::{Heard as HeardUtterance, Lang, SlotKind, Understanding};
 
 use super::listener::{self, FinalHeard, Heard, ListenerControl, ListenerParams};
 use super::outputs::EventLog;
@@ -241,7 +241,15 @@ impl Session {
                         super::endpoint_config(&context.endpointing, &self.stack.tuning);
                     let _ = self
                         .listen_ctl
-                        .send(ListenerControl::Prompt(context.asr_prompt.clone()))
+                        .send(ListenerControl::Vocabulary {
+                            prompt: context.asr_prompt.clone(),
+                            hotwords: context
+                                .nlu
+                                .expected
+                                .contains(&SlotKind::Skills)
+                                .then(|| self.stack.skill_hotwords.clone())
+                                .flatten(),
+                        })
                         .await;
                     let _ = self
                         .listen_ctl

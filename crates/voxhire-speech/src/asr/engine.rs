@@ -24,6 +24,7 @@ use std::thread::JoinHandle;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
+use super::bias::{BiasWeights, Hotwords};
 use super::cpu::CpuWatch;
 use super::whisper::{
     DecodeSettings, Decoder, LoadedModel, Weights, DEFAULT_AUDIO_CTX_PAD, DEFAULT_MANDARIN_PROMPT,
@@ -32,7 +33,7 @@ use super::{AsrError, AsrModel, EnglishModel, Language, Transcript};
 use crate::models::ModelDir;
 
 /// Engine sizing and model choice.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AsrConfig {
     /// Decoding threads (each decodes one request at a time).
@@ -55,6 +56,8 @@ pub struct AsrConfig {
     pub beam_size: u32,
     /// Quantised or f16 weights.
     pub weights: Weights,
+    /// How strongly a request's hot words are boosted (zero: not at all).
+    pub bias: BiasWeights,
     /// Load only these models (default: what `english_model` and Mandarin need).
     #[serde(skip)]
     pub only: Option<Vec<AsrModel>>,
@@ -80,6 +83,7 @@ impl Default for AsrConfig {
             mandarin_prompt: DEFAULT_MANDARIN_PROMPT.to_owned(),
             beam_size: 0,
             weights: Weights::default(),
+            bias: BiasWeights::default(),
             only: None,
         }
     }
@@ -115,6 +119,8 @@ pub struct DecodeRequest {
     pub language: Language,
     /// Expected vocabulary for this question ("Java, Spring Cloud, Kubernetes").
     pub prompt: Option<String>,
+    /// Terms to make likelier while decoding (see [`Hotwords`]).
+    pub hotwords: Option<Hotwords>,
     /// Where `audio` starts on the caller's clock (segment times are offset by it).
     pub offset_ms: u64,
 }
@@ -216,6 +222,7 @@ impl AsrEngine {
                 audio_ctx_pad: config.audio_ctx_pad,
                 mandarin_prompt: config.mandarin_prompt.clone(),
                 beam_size: config.beam_size,
+                bias: config.bias,
             };
             let handle = std::thread::Builder::new()
                 .name(format!("asr-worker-{i}"))
@@ -364,7 +371,13 @@ fn worker_loop(shared: &Shared, decoders: &mut HashMap<AsrModel, Decoder>) {
         let result = match decoders.get_mut(&model) {
             Some(decoder) => {
                 decoder.set_threads(threads);
-                decoder.decode(&r.audio, r.language, r.prompt.as_deref(), r.offset_ms)
+                decoder.decode(
+                    &r.audio,
+                    r.language,
+                    r.prompt.as_deref(),
+                    r.hotwords.as_ref(),
+                    r.offset_ms,
+                )
             }
             None => Err(AsrError::ShutDown),
         };

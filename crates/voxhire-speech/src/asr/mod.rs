@@ -18,6 +18,7 @@
 //!
 //! [`EndpointEvent`]: crate::endpoint::EndpointEvent
 
+mod bias;
 pub mod chinese;
 mod cpu;
 mod engine;
@@ -30,6 +31,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use bias::{BiasWeights, Hotwords};
 pub use engine::{AsrConfig, AsrEngine, DecodeRequest, Listening, Priority, Ticket};
 pub use filter::Suppression;
 pub use streaming::{FinalResult, Hypothesis, Recognition, StreamingRecognizer};

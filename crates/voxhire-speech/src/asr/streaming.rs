@@ -38,6 +38,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
+use super::bias::Hotwords;
 use super::engine::{AsrEngine, DecodeRequest, Listening, Priority, Ticket};
 use super::{phone_to_asr, AsrError, Language, Transcript};
 use crate::endpoint::{EndReason, EndpointEvent};
@@ -116,6 +117,7 @@ pub struct StreamingRecognizer {
     _listening: Listening,
     language: Language,
     prompt: Option<String>,
+    hotwords: Option<Hotwords>,
     partial: Option<InFlight>,
     speculative: Option<Speculative>,
     finals: VecDeque<PendingFinal>,
@@ -139,6 +141,7 @@ impl StreamingRecognizer {
             engine,
             language,
             prompt: None,
+            hotwords: None,
             partial: None,
             speculative: None,
             finals: VecDeque::new(),
@@ -180,6 +183,11 @@ impl StreamingRecognizer {
     /// Expected vocabulary for the current question (names, skills, numbers).
     pub fn set_prompt(&mut self, prompt: Option<String>) {
         self.prompt = prompt;
+    }
+
+    /// Terms to boost while decoding the current question's answer.
+    pub fn set_hotwords(&mut self, hotwords: Option<Hotwords>) {
+        self.hotwords = hotwords;
     }
 
     // Inputs.
@@ -260,6 +268,7 @@ impl StreamingRecognizer {
             audio: phone_to_asr(audio)?,
             language: self.language,
             prompt: self.prompt.clone(),
+            hotwords: self.hotwords.clone(),
             offset_ms: start.as_millis() as u64,
         };
         self.engine.submit(request, priority)

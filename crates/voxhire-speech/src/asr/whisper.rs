@@ -11,6 +11,9 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
+use voxhire_whisper_bias::{BiasWeights, Phrase, TokenBias};
+
+use super::bias::Hotwords;
 use super::filter::{self, Evidence};
 use super::{AsrError, Language, Segment, Transcript, ASR_RATE, MAX_AUDIO_MS};
 use crate::models::{ModelDir, ModelError};
@@ -87,6 +90,7 @@ pub(crate) struct DecodeSettings {
     pub audio_ctx_pad: u32,
     pub mandarin_prompt: String,
     pub beam_size: u32,
+    pub bias: BiasWeights,
 }
 
 /// Frames of encoder context added to the audio's own by default. MODELS.md saw
@@ -95,6 +99,9 @@ pub(crate) struct DecodeSettings {
 /// at the +192 figures (en WER 2.8 %, zh CER unchanged) for 13-17 % less CPU per
 /// decode; +64 was faster still but looped on 2 of 21 English clips (WER 7.8 %).
 pub const DEFAULT_AUDIO_CTX_PAD: u32 = 128;
+
+/// Letters a term's first token needs for the entry bonus (see `distinctive`).
+const MIN_ENTRY_LETTERS: usize = 3;
 
 /// Encoder frames per second of audio.
 const FRAMES_PER_SECOND: usize = 50;
@@ -151,6 +158,10 @@ pub(crate) struct Decoder {
     /// The last vocabulary prompt and its tokens (a call asks the same question's
     /// prompt for every partial).
     prompt_cache: Option<(String, Vec<i32>)>,
+    bias_weights: BiasWeights,
+    /// The last hot-word list and its tokens (boxed: whisper.cpp holds a pointer
+    /// to it during a decode).
+    bias_cache: Option<(Hotwords, Box<TokenBias>)>,
 }
 
 fn whisper_err(model: AsrModel) -> impl Fn(whisper_rs::WhisperError) -> AsrError {
@@ -213,12 +224,14 @@ impl Decoder {
             audio_ctx_pad: settings.audio_ctx_pad.min(1500) as i32,
             mandarin_prompt,
             prompt_cache: None,
+            bias_weights: settings.bias,
+            bias_cache: None,
         };
         // Warm up: the first decode allocates the compute buffers; do it here, not
         // in a candidate's first answer. It also leaves the state's encoder context
         // at a short-utterance size, which language detection relies on (below).
         let silence = vec![0.0f32; ASR_RATE as usize];
-        decoder.decode(&silence, Language::En, None, 0)?;
+        decoder.decode(&silence, Language::En, None, None, 0)?;
         Ok(decoder)
     }
 
@@ -245,6 +258,41 @@ impl Decoder {
             .map_err(whisper_err(self.model.kind))?;
         self.prompt_cache = Some((prompt.to_owned(), tokens.clone()));
         Ok(tokens)
+    }
+
+    /// Caches `hotwords` as token sequences, each with and without a leading space.
+    fn token_bias(&mut self, hotwords: &Hotwords) -> Result<(), AsrError> {
+        let fresh = !matches!(&self.bias_cache, Some((h, _)) if h.same(hotwords));
+        if fresh {
+            let err = whisper_err(self.model.kind);
+            let mut phrases = Vec::new();
+            for term in hotwords.terms() {
+                for text in [term.clone(), format!(" {term}")] {
+                    let tokens = self
+                        .model
+                        .context
+                        .tokenize(&text, text.len() + 8)
+                        .map_err(&err)?;
+                    let entry = tokens.first().is_some_and(|&t| self.distinctive(t));
+                    phrases.push(Phrase { tokens, entry });
+                }
+            }
+            let n_vocab = usize::try_from(self.model.context.n_vocab()).unwrap_or(0);
+            let bias = TokenBias::new(phrases, self.bias_weights, n_vocab);
+            self.bias_cache = Some((hotwords.clone(), Box::new(bias)));
+        }
+        Ok(())
+    }
+
+    /// Whether a term's first token says much on its own: a CJK character or at
+    /// least three letters ("React", " Py"), not "P" or " K".
+    fn distinctive(&self, token: i32) -> bool {
+        let Ok(bytes) = self.model.context.token_to_bytes(token) else {
+            return false;
+        };
+        let text = String::from_utf8_lossy(bytes);
+        let text = text.trim();
+        !text.is_ascii() || text.len() >= MIN_ENTRY_LETTERS
     }
 
     /// English or Mandarin, whichever Whisper finds likelier.
@@ -280,6 +328,7 @@ impl Decoder {
         audio: &[f32],
         language: Language,
         prompt: Option<&str>,
+        hotwords: Option<&Hotwords>,
         offset_ms: u64,
     ) -> Result<Transcript, AsrError> {
         let started = Instant::now();
@@ -324,6 +373,16 @@ impl Decoder {
         params.set_audio_ctx(audio_ctx);
         params.set_max_tokens(max_tokens);
         params.set_tokens(&tokens);
+        let bias = match hotwords.filter(|h| !h.is_empty() && !self.bias_weights.is_off()) {
+            Some(h) => {
+                self.token_bias(h)?;
+                self.bias_cache.as_ref().map(|(_, b)| &**b)
+            }
+            None => None,
+        };
+        if let Some(b) = bias {
+            voxhire_whisper_bias::attach(&mut params, b);
+        }
         self.state.full(params, audio).map_err(&err)?;
 
         let eot = self.model.context.token_eot();
