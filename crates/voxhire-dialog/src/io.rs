@@ -35,6 +35,16 @@ pub enum Input {
         heard: Heard,
         understanding: Understanding,
     },
+    /// The candidate went on with the open answer the dialog just took: their
+    /// voice came back within the engine's resume window after it (see
+    /// [`ListenContext::resumable`]), usually over the agent's next line. The
+    /// words are added to that answer and the current line is said again, so an
+    /// answer taken at a sentence's end loses nothing when it was not over.
+    /// Words that answer the current step instead are taken as its answer.
+    Resumed {
+        heard: Heard,
+        understanding: Understanding,
+    },
     /// An RFC 4733 digit.
     Dtmf(char),
     /// The far end hung up (BYE/CANCEL) or the media died.
@@ -78,6 +88,11 @@ pub struct ListenContext {
     pub endpointing: EndpointSettings,
     /// Given to the NLU for this turn.
     pub nlu: NluContextSpec,
+    /// An open answer (a project) with a step after it: the engine may take it
+    /// at a sentence's end rather than after the whole end-of-turn silence,
+    /// because speech that goes on right after can still be added to it
+    /// ([`Input::Resumed`]).
+    pub resumable: bool,
 }
 
 /// How the engine cuts the candidate's speech into turns, from the script.

@@ -218,3 +218,215 @@ fn a_long_turn_without_a_final_falls_back_to_no_input() {
     );
     assert_eq!(said(&call.silence()), ["questions.years.reprompt_no_input"]);
 }
+
+/// Walks the English call to the project question.
+fn en_to_project() -> Call {
+    let (mut call, _) = en_to_first_question(Some("Alex"));
+    call.answer("six years", Intent::Answer, vec![years(6.0)]);
+    let a = call.answer(
+        "spring cloud kafka mysql redis and kubernetes",
+        Intent::Answer,
+        vec![skills(&[
+            "spring_cloud",
+            "kafka",
+            "mysql",
+            "redis",
+            "kubernetes",
+        ])],
+    );
+    assert_eq!(said(&a), ["questions.project.prompt"]);
+    let Some(Action::Listen { context }) = a.last() else {
+        panic!("{a:?}")
+    };
+    assert!(context.resumable, "an open question with a step after it");
+    call
+}
+
+#[test]
+fn an_open_answer_that_goes_on_is_added_to_and_the_next_line_said_again() {
+    let mut call = en_to_project();
+    let a = call.answer(
+        "I moved our payment service to microservices.",
+        Intent::Answer,
+        vec![],
+    );
+    assert_eq!(said(&a), ["questions.salary.prompt"]);
+    // The candidate goes on over the salary question: it stops.
+    call.advance(700);
+    let a = call.input(Input::SpeechStarted);
+    assert_eq!(a, [Action::StopPlayback]);
+    let start_ms = call.ms();
+    call.advance(2000);
+    let heard = voxhire_nlu::Heard {
+        text: "It cut latency by half.".into(),
+        lang: Lang::En,
+        turn: 9,
+        start_ms,
+        end_ms: call.ms(),
+        confidence: 0.9,
+    };
+    let understanding = voxhire_nlu::Understanding {
+        intent: Intent::Answer,
+        intent_score: 0.9,
+        slots: Vec::new(),
+    };
+    let a = call.input(Input::Resumed {
+        heard,
+        understanding,
+    });
+    assert_eq!(
+        said(&a),
+        ["questions.salary.prompt"],
+        "said again, no retry"
+    );
+    assert_eq!(listening(&a).as_deref(), Some("salary"));
+    assert!(call
+        .event_kinds()
+        .contains(&&DialogEventKind::AnswerResumed {
+            question: "project".into(),
+            turn: 9,
+        }));
+    let report = call.iv.finish(None);
+    let project = &report.questions[2];
+    assert_eq!(project.answers.len(), 2);
+    let texts: Vec<String> = project
+        .slots
+        .iter()
+        .filter_map(|s| match &s.value {
+            voxhire_nlu::SlotValue::Text { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        ["I moved our payment service to microservices. It cut latency by half."]
+    );
+    assert_eq!(project.slots[0].evidence.end_ms, call.ms());
+    // The salary question is answered as usual afterwards.
+    let a = call.answer(
+        "twelve thousand",
+        Intent::Answer,
+        vec![money(12_000, "USD")],
+    );
+    assert_eq!(said(&a), ["questions.start.prompt"]);
+}
+
+#[test]
+fn words_that_answer_the_next_question_are_its_answer_not_a_resumption() {
+    let mut call = en_to_project();
+    call.answer(
+        "I moved our payment service to microservices.",
+        Intent::Answer,
+        vec![],
+    );
+    call.advance(500);
+    call.input(Input::SpeechStarted);
+    let start_ms = call.ms();
+    call.advance(1500);
+    let heard = voxhire_nlu::Heard {
+        text: "About twelve thousand.".into(),
+        lang: Lang::En,
+        turn: 9,
+        start_ms,
+        end_ms: call.ms(),
+        confidence: 0.9,
+    };
+    let salary = call.iv.finish(None).questions[3].status;
+    assert_eq!(salary, QuestionStatus::Asked);
+    let (kind, value) = money(12_000, "USD");
+    let understanding = voxhire_nlu::Understanding {
+        intent: Intent::Answer,
+        intent_score: 0.9,
+        slots: vec![voxhire_nlu::Slot {
+            kind,
+            value,
+            evidence: voxhire_nlu::Evidence {
+                quote: heard.text.clone(),
+                turn: 9,
+                start_ms,
+                end_ms: heard.end_ms,
+            },
+            confidence: 1.0,
+        }],
+    };
+    let a = call.input(Input::Resumed {
+        heard,
+        understanding,
+    });
+    assert_eq!(said(&a), ["questions.start.prompt"]);
+    let report = call.iv.finish(None);
+    assert_eq!(report.questions[2].answers.len(), 1);
+    assert_eq!(report.questions[3].status, QuestionStatus::Answered);
+}
+
+#[test]
+fn an_open_last_question_is_not_resumable() {
+    // Nothing could be added to the last answer: the call closes after it, so
+    // the engine must wait out the whole end-of-turn silence there.
+    let text = std::fs::read_to_string(config("interview-java-backend.en.toml")).unwrap();
+    let salary = text.find("[[questions]]\nid = \"salary\"").unwrap();
+    let intents = text.find("[intent_examples.en]").unwrap();
+    let cut = format!("{}{}", &text[..salary], &text[intents..]);
+    let script = voxhire_dialog::InterviewScript::from_str(&cut, "cut.toml").unwrap();
+    assert_eq!(script.questions().last().unwrap().id, "project");
+    let t0 = std::time::Instant::now();
+    let mut iv = voxhire_dialog::Interview::new(std::sync::Arc::new(script), Lang::En, None, t0);
+    iv.handle_input(t0, Input::Answered);
+    // Walk to the project question by DTMF yes and spoken answers.
+    let mut contexts = Vec::new();
+    let mut drain = |iv: &mut voxhire_dialog::Interview| {
+        while let Some(a) = iv.poll_action() {
+            if let Action::Listen { context } = a {
+                contexts.push(context);
+            }
+        }
+    };
+    drain(&mut iv);
+    for _ in 0..3 {
+        iv.handle_input(t0, Input::PlaybackFinished);
+        iv.handle_input(t0, Input::Dtmf('1'));
+        drain(&mut iv);
+    }
+    let answer = |kind, value| voxhire_nlu::Understanding {
+        intent: Intent::Answer,
+        intent_score: 0.9,
+        slots: vec![voxhire_nlu::Slot {
+            kind,
+            value,
+            evidence: voxhire_nlu::Evidence {
+                quote: String::new(),
+                turn: 0,
+                start_ms: 0,
+                end_ms: 0,
+            },
+            confidence: 1.0,
+        }],
+    };
+    let heard = |text: &str| voxhire_nlu::Heard {
+        text: text.into(),
+        lang: Lang::En,
+        turn: 0,
+        start_ms: 0,
+        end_ms: 0,
+        confidence: 0.9,
+    };
+    for (text, (kind, value)) in [
+        ("six years", years(6.0)),
+        (
+            "spring cloud kafka mysql redis kubernetes",
+            skills(&["spring_cloud", "kafka", "mysql", "redis", "kubernetes"]),
+        ),
+    ] {
+        iv.handle_input(
+            t0,
+            Input::Final {
+                heard: heard(text),
+                understanding: answer(kind, value),
+            },
+        );
+        drain(&mut iv);
+    }
+    let last = contexts.last().unwrap();
+    assert_eq!(last.question, "project");
+    assert!(!last.resumable);
+}

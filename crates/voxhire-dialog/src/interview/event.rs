@@ -64,6 +64,12 @@ pub enum DialogEventKind {
         question: String,
         slot: Slot,
     },
+    /// The candidate went on with the open answer to `question` after it was
+    /// taken: utterance `turn` was added to it and the current line said again.
+    AnswerResumed {
+        question: String,
+        turn: u32,
+    },
     /// Candidate speech interrupted the agent; playback stopped.
     BargeIn {
         prompt: String,

@@ -64,6 +64,8 @@ impl Interview {
                 return self.finish_key_in(now);
             }
         }
+        let resumable = self.listen.as_ref().is_some_and(|l| l.resumable);
+        self.open_answer = None;
         let signal = self.classify(now, &reply);
         match (self.phase, signal) {
             (Phase::Ringing | Phase::Ended, _) => {}
@@ -113,6 +115,9 @@ impl Interview {
             (Phase::Question { q, follow }, Signal::Answer(slots, asr)) => {
                 // Recorded at once: a hang-up during the read-back keeps it.
                 self.record_answer(now, q, slots.clone());
+                if resumable && slots.iter().any(|s| s.kind == SlotKind::Project) {
+                    self.open_answer = Some(q);
+                }
                 match self.to_confirm(q, &slots, asr) {
                     Some(pending) => self.start_confirmation(now, q, follow, pending),
                     None => self.after_answer(now, q, follow),

@@ -151,7 +151,14 @@ impl Interview {
             ),
             _ => (self.script.endpointing(), None, Vec::new()),
         };
+        let resumable = match self.phase {
+            Phase::Question { q, .. } => {
+                expected.contains(&SlotKind::Project) && q + 1 < self.script.questions().len()
+            }
+            _ => false,
+        };
         ListenContext {
+            resumable,
             question: self.step_key(),
             asr_prompt,
             no_input_timeout: Duration::from_millis(u64::from(endpointing.no_input_timeout_ms)),

@@ -129,6 +129,9 @@ pub struct Interview {
     pub(crate) pending: Option<confirm::Pending>,
     /// Digits keyed so far at a key-in step.
     pub(crate) keyed: String,
+    /// The question whose open answer was the last one taken, while it may
+    /// still go on ([`Input::Resumed`]).
+    pub(crate) open_answer: Option<usize>,
 }
 
 /// Redacts the candidate's name (it must not reach logs).
@@ -198,6 +201,7 @@ impl Interview {
             do_not_call: false,
             pending: None,
             keyed: String::new(),
+            open_answer: None,
         }
     }
 
@@ -238,6 +242,10 @@ impl Interview {
                 heard,
                 understanding,
             } => self.final_heard(now, heard, understanding),
+            Input::Resumed {
+                heard,
+                understanding,
+            } => self.resumed(now, heard, understanding),
             Input::Dtmf(digit) => self.dtmf(now, digit),
             Input::HangUp => self.far_end_hung_up(now),
         }
@@ -367,6 +375,32 @@ impl Interview {
                 understanding: u,
             },
         );
+    }
+
+    /// See [`Input::Resumed`].
+    fn resumed(&mut self, now: Instant, heard: voxhire_nlu::Heard, u: voxhire_nlu::Understanding) {
+        let answers_this_step = self
+            .listen
+            .as_ref()
+            .is_some_and(|l| u.slots.iter().any(|s| l.nlu.expected.contains(&s.kind)));
+        let q = match self.open_answer.take() {
+            Some(q) if self.phase.is_listening() && !answers_this_step => q,
+            _ => return self.final_heard(now, heard, u),
+        };
+        self.speech_since = None;
+        self.spoke_over_locked = false;
+        self.timers[Timer::NoInput as usize] = None;
+        let question = self.script.questions()[q].id.clone();
+        self.records[q].add_to_open_answer(&heard, u.intent);
+        self.event(
+            now,
+            DialogEventKind::AnswerResumed {
+                question,
+                turn: heard.turn,
+            },
+        );
+        self.open_answer = Some(q);
+        self.ask(now, flow::Ask::Repeat);
     }
 
     fn dtmf(&mut self, now: Instant, digit: char) {

@@ -1,7 +1,7 @@
 //! What the dialog keeps of the call for the report.
 
 use serde::Serialize;
-use voxhire_nlu::{Heard, Intent, Slot, SlotKind};
+use voxhire_nlu::{Heard, Intent, Slot, SlotKind, SlotValue};
 
 use super::confirm::Confirmation;
 use super::event::RepromptReason;
@@ -104,6 +104,38 @@ impl QuestionRecord {
         for s in &self.slots {
             self.table.insert(s.clone());
         }
+    }
+}
+
+impl QuestionRecord {
+    /// Adds what the candidate said after their open answer was taken to it:
+    /// one more turn, and the project's text and evidence run on to its end.
+    pub fn add_to_open_answer(&mut self, heard: &Heard, intent: Intent) {
+        self.turns.push(AnswerTurn::new(
+            None,
+            heard,
+            intent,
+            !heard.text.trim().is_empty(),
+        ));
+        let Some(last) = self.slots.iter().rposition(|s| s.kind == SlotKind::Project) else {
+            return;
+        };
+        let mut slot = self.slots[last].clone();
+        let join = |a: &str, b: &str| {
+            let b = b.trim();
+            let cjk = |c: Option<char>| c.is_some_and(|c| ('\u{3000}'..='\u{9fff}').contains(&c));
+            if cjk(a.chars().last()) || cjk(b.chars().next()) {
+                format!("{a}{b}")
+            } else {
+                format!("{a} {b}")
+            }
+        };
+        if let SlotValue::Text { text } = &mut slot.value {
+            *text = join(text, &heard.text);
+        }
+        slot.evidence.quote = join(&slot.evidence.quote, &heard.text);
+        slot.evidence.end_ms = heard.end_ms;
+        self.replace_last(SlotKind::Project, Some(slot));
     }
 }
 
