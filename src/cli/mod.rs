@@ -25,6 +25,7 @@ pub fn tuning_from_env() -> Result<Tuning> {
         voice_end_trim_ms: env_number("VOXHIRE_VOICE_END_TRIM_MS")?,
         pause_ms: env_number("VOXHIRE_PAUSE_MS")?,
         asr_hotwords: env_number::<u8>("VOXHIRE_ASR_HOTWORDS")?.map(|n| n != 0),
+        open_silence_ms: env_number("VOXHIRE_OPEN_SILENCE_MS")?,
     })
 }
 
@@ -42,6 +43,7 @@ fn env_number<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Result
         "VOXHIRE_ASR_AUDIO_CTX_PAD",
         "VOXHIRE_VOICE_END_TRIM_MS",
         "VOXHIRE_ASR_HOTWORDS",
+        "VOXHIRE_OPEN_SILENCE_MS",
     ];
     if !zero_ok.contains(&name) && n <= T::default() {
         anyhow::bail!("{name}={raw:?} must be at least 1");

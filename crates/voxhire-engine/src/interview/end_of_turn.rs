@@ -12,6 +12,11 @@
 //! ("React, and…" goes on), and neither is an open answer (the project question):
 //! people pause mid-story.
 //!
+//! An open answer has a middle way ([`open_answer_ends`]): when what was said
+//! so far is a whole sentence of some length, the turn may end at a shorter
+//! silence than the script's, because the dialog adds whatever the candidate
+//! says right after to the answer (`Input::Resumed`) instead of losing it.
+//!
 //! Pure and clock-free: the session supplies what was heard and understood.
 
 use voxhire_dialog::NluContextSpec;
@@ -83,6 +88,34 @@ fn ends_sentence(text: &str) -> bool {
         .is_some_and(|c| ".!?。！？".contains(c))
 }
 
+/// Words (an English word, or two Chinese characters) an open answer needs
+/// before a sentence's end may end it: "I led the migration." is an answer,
+/// "Well." is not.
+const MIN_OPEN_WORDS: usize = 6;
+
+/// Rough word count: English words, and two Chinese characters as one.
+fn word_count(text: &str) -> usize {
+    let cjk = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    text.split(|c: char| c.is_whitespace() || ('\u{3000}'..='\u{9fff}').contains(&c))
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+        + cjk / 2
+}
+
+/// Whether an open answer (`text`, heard with `confidence`) so far ends where
+/// a story may end: a whole sentence Whisper closed with a full stop, of at
+/// least [`MIN_OPEN_WORDS`], not trailing off ("…and then", "还有", a comma).
+/// The turn may then end at the shorter open silence.
+pub fn open_answer_ends(text: &str, confidence: f32) -> bool {
+    confidence >= MIN_CONFIDENCE_VALUE
+        && !trails_off(text)
+        && ends_sentence(text)
+        && word_count(text) >= MIN_OPEN_WORDS
+}
+
 /// Whether `text` (heard with `confidence`, understood as `u`) is a complete
 /// answer to a question expecting `expect`, so the turn can be taken now.
 pub fn is_complete(
@@ -94,11 +127,7 @@ pub fn is_complete(
     if trails_off(text) {
         return false;
     }
-    let cjk = text
-        .chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-        .count();
-    let words = text.split_whitespace().count() + cjk / 2;
+    let words = word_count(text);
     // Whisper's confidence (mean token probability) is low on one- and two-word
     // answers however clear they are ("可以。" came back at 0.24, "Go ahead." at
     // 0.47 in e2e calls), so a yes/no leans on the intent's score and only
@@ -227,6 +256,34 @@ mod tests {
             "我做了订单系统。",
             0.9,
             &expecting(SlotKind::Project)
+        ));
+    }
+
+    #[test]
+    fn an_open_answer_may_end_at_a_whole_sentence() {
+        for t in [
+            "I led the migration of our payment service to microservices.",
+            "我负责过公司商城网站的重构，页面加载时间缩短了一半。",
+            "我主要做了订单系统的重构。",
+        ] {
+            assert!(open_answer_ends(t, 0.8), "{t:?}");
+        }
+        for t in [
+            // Too short to be the story.
+            "Well, yes.",
+            "好的。",
+            // Not closed, or trailing off.
+            "I led the migration of our payment service",
+            "I led the migration of our payment service to microservices, and",
+            "我负责过公司商城网站的重构，还有",
+            "I led the migration of our payment service to microservices...",
+        ] {
+            assert!(!open_answer_ends(t, 0.8), "{t:?}");
+        }
+        // Unsure what was heard.
+        assert!(!open_answer_ends(
+            "I led the migration of our payment service to microservices.",
+            0.3
         ));
     }
 

@@ -69,6 +69,14 @@ pub enum ListenerControl {
     /// End the utterance in progress now (the session committed the turn at a
     /// pause); its final comes at once from the decode already made.
     Commit,
+    /// End the utterance from `start`, paused at `end`, once that silence
+    /// lasts `silence` (an open answer that ended a sentence); forgotten if the
+    /// candidate speaks again first. Its final is the decode at the pause.
+    EndAfter {
+        start: Duration,
+        end: Duration,
+        silence: Duration,
+    },
 }
 
 pub struct ListenerParams {
@@ -95,6 +103,8 @@ struct Turns {
     pause: Option<(Duration, Duration, Instant)>,
     /// A decode at the pause that came back before [`COMMIT_AFTER`] of silence.
     held: Option<FinalHeard>,
+    /// [`ListenerControl::EndAfter`]'s pause (start, end) and silence.
+    end_after: Option<(Duration, Duration, Duration)>,
 }
 
 impl Turns {
@@ -144,6 +154,22 @@ impl Turns {
             && self.endpointer.in_utterance()
     }
 
+    /// Ends the utterance when the silence [`ListenerControl::EndAfter`] asked
+    /// for is reached in its pause; forgets the request once the pause is over.
+    fn end_if_due(&mut self, vad: &VadStream, now: Instant) {
+        let Some((start, end, silence)) = self.end_after else {
+            return;
+        };
+        if !self.in_pause(vad, start, end) {
+            self.end_after = None;
+        } else if self.endpointer.now() >= end + silence {
+            self.end_after = None;
+            if self.endpointer.flush() {
+                self.drain(now);
+            }
+        }
+    }
+
     /// The held decode at the pause, once the silence has lasted
     /// [`COMMIT_AFTER`]; dropped if the candidate spoke again.
     fn release_held(&mut self, vad: &VadStream, now: Instant) -> Option<FinalHeard> {
@@ -179,6 +205,7 @@ pub async fn run(
         endpoints: VecDeque::new(),
         pause: None,
         held: None,
+        end_after: None,
     };
     let mut vad_failures = 0u64;
     loop {
@@ -209,6 +236,7 @@ pub async fn run(
                         return;
                     }
                 }
+                turns.end_if_due(&vad, now);
             }
             c = control.recv() => match c {
                 Some(ListenerControl::Vocabulary { prompt, hotwords }) => {
@@ -222,6 +250,11 @@ pub async fn run(
                     }
                     turns.pause = None;
                     turns.held = None;
+                    turns.end_after = None;
+                }
+                Some(ListenerControl::EndAfter { start, end, silence }) => {
+                    turns.end_after = Some((start, end, silence));
+                    turns.end_if_due(&vad, Instant::now());
                 }
                 None => break,
             },

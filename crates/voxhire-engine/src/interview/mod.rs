@@ -37,7 +37,8 @@ use voxhire_speech::vad::SileroVad;
 /// rebuild. The CLI reads it from the environment (`VOXHIRE_ASR_THREADS`,
 /// `VOXHIRE_ASR_SOLO_THREADS`,
 /// `VOXHIRE_ASR_AUDIO_CTX_PAD`, `VOXHIRE_TTS_THREADS`, `VOXHIRE_PARTIAL_MS`,
-/// `VOXHIRE_VOICE_END_TRIM_MS`, `VOXHIRE_PAUSE_MS`, `VOXHIRE_ASR_HOTWORDS`);
+/// `VOXHIRE_VOICE_END_TRIM_MS`, `VOXHIRE_PAUSE_MS`, `VOXHIRE_ASR_HOTWORDS`,
+/// `VOXHIRE_OPEN_SILENCE_MS`);
 /// `None` keeps the measured default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tuning {
@@ -63,6 +64,9 @@ pub struct Tuning {
     /// Whether Whisper boosts the skills taxonomy's names while decoding an answer
     /// to a skills question (default: yes; `VOXHIRE_ASR_HOTWORDS=0` turns it off).
     pub asr_hotwords: Option<bool>,
+    /// Silence that ends an open answer at a whole sentence (default
+    /// `turn_taking::OPEN_SILENCE`; 0 turns it off: the script's silence).
+    pub open_silence_ms: Option<u32>,
 }
 
 /// The models every call shares.

@@ -131,6 +131,11 @@ pub async fn run(
     let speaker_task = tokio::spawn(speaker.run(call.media.clone(), say_rx, spoken_tx));
     let mut dtmf = call.dtmf;
     let mut dtmf_open = true;
+    let stack_open_silence = match stack.tuning.open_silence_ms {
+        Some(0) => None,
+        Some(ms) => Some(std::time::Duration::from_millis(u64::from(ms))),
+        None => Some(super::turn_taking::OPEN_SILENCE),
+    };
     let mut s = Session {
         dialog: Interview::new(script, lang, params.candidate_name.clone(), answered),
         remote_hangup: *hangup.borrow(),
@@ -142,7 +147,8 @@ pub async fn run(
         listen_ctl,
         turns: Vec::new(),
         listening: None,
-        turn_taking: TurnTaking::default(),
+        open_listen: None,
+        turn_taking: TurnTaking::new(stack_open_silence),
         lines_playing: 0,
         hangup_requested: false,
     };
@@ -199,6 +205,9 @@ struct Session {
     listen_ctl: mpsc::Sender<ListenerControl>,
     turns: Vec<Turn>,
     listening: Option<ListenContext>,
+    /// The question of the last answer taken, when it was an open one the
+    /// candidate may go on with.
+    open_listen: Option<ListenContext>,
     turn_taking: TurnTaking,
     lines_playing: usize,
     hangup_requested: bool,
@@ -237,25 +246,9 @@ impl Session {
                     let _ = self.say_tx.send(SpeakerCommand::Stop).await;
                 }
                 Action::Listen { context } => {
-                    let endpointing =
-                        super::endpoint_config(&context.endpointing, &self.stack.tuning);
-                    let _ = self
-                        .listen_ctl
-                        .send(ListenerControl::Vocabulary {
-                            prompt: context.asr_prompt.clone(),
-                            hotwords: context
-                                .nlu
-                                .expected
-                                .contains(&SlotKind::Skills)
-                                .then(|| self.stack.skill_hotwords.clone())
-                                .flatten(),
-                        })
-                        .await;
-                    let _ = self
-                        .listen_ctl
-                        .send(ListenerControl::Endpointing(endpointing))
-                        .await;
-                    self.turn_taking.handle_listen(context.nlu.clone());
+                    self.listen_for(&context).await;
+                    self.turn_taking
+                        .handle_listen(context.nlu.clone(), context.resumable);
                     self.listening = Some(context);
                 }
                 Action::ScheduleCallback { .. } | Action::MarkDoNotCall => {}
@@ -265,6 +258,26 @@ impl Session {
         while let Some(ev) = self.dialog.poll_event() {
             self.events.log("dialog", &ev);
         }
+    }
+
+    /// Primes the listener for answers to `context`'s question.
+    async fn listen_for(&self, context: &ListenContext) {
+        let endpointing = super::endpoint_config(&context.endpointing, &self.stack.tuning);
+        let hotwords = context
+            .nlu
+            .expected
+            .contains(&SlotKind::Skills)
+            .then(|| self.stack.skill_hotwords.clone())
+            .flatten();
+        let vocabulary = ListenerControl::Vocabulary {
+            prompt: context.asr_prompt.clone(),
+            hotwords,
+        };
+        let _ = self.listen_ctl.send(vocabulary).await;
+        let _ = self
+            .listen_ctl
+            .send(ListenerControl::Endpointing(endpointing))
+            .await;
     }
 
     /// The far end hung up, or the media ended under us.
@@ -283,8 +296,10 @@ impl Session {
                     "vad",
                     &serde_json::json!({"event": "speech_started", "audio_ms": at.as_millis() as u64}),
                 );
-                self.dialog
-                    .handle_input(Instant::now(), Input::SpeechStarted);
+                let now = Instant::now();
+                self.turn_taking.handle_speech_started(now, at);
+                self.turn_outputs().await;
+                self.dialog.handle_input(now, Input::SpeechStarted);
             }
             Some(Heard::Partial { text }) => {
                 self.dialog
@@ -301,38 +316,66 @@ impl Session {
             self.turn_taking.handle_skipped(&f);
             return;
         }
-        let lang = self.params.lang;
-        let heard = HeardUtterance {
-            text: f.text.clone(),
-            lang,
-            turn: 0,
-            start_ms: f.start.as_millis() as u64,
-            end_ms: f.end.as_millis() as u64,
-            confidence: f.confidence,
-        };
+        let heard = self.utterance(&f, 0);
         let understanding =
             understand(&self.stack, &heard, self.listening.as_ref(), self.params.tz).await;
         self.turn_taking
             .handle_final(Instant::now(), f, understanding);
+        self.turn_outputs().await;
+    }
+
+    /// The dialog's view of what the listener heard, as turn `turn`.
+    fn utterance(&self, f: &FinalHeard, turn: u32) -> HeardUtterance {
+        HeardUtterance {
+            text: f.text.clone(),
+            lang: self.params.lang,
+            turn,
+            start_ms: f.start.as_millis() as u64,
+            end_ms: f.end.as_millis() as u64,
+            confidence: f.confidence,
+        }
+    }
+
+    /// Carries out what turn-taking decided.
+    async fn turn_outputs(&mut self) {
         while let Some(out) = self.turn_taking.poll_output() {
             match out {
                 TurnOutput::CommitUtterance => {
                     let _ = self.listen_ctl.send(ListenerControl::Commit).await;
                 }
+                TurnOutput::EndUtterance {
+                    start,
+                    end,
+                    silence,
+                } => {
+                    let _ = self
+                        .listen_ctl
+                        .send(ListenerControl::EndAfter {
+                            start,
+                            end,
+                            silence,
+                        })
+                        .await;
+                }
+                TurnOutput::Resuming => {
+                    self.events
+                        .log("turn", &serde_json::json!({"event": "resuming"}));
+                    if let Some(open) = self.open_listen.clone() {
+                        self.listen_for(&open).await;
+                    }
+                }
                 TurnOutput::Answer {
                     turn,
                     heard: f,
                     understanding,
+                    resumed,
                 } => {
-                    let heard = HeardUtterance {
-                        turn,
-                        ..heard.clone()
-                    };
-                    log_answer(&self.events, turn, &f, &heard, &understanding);
+                    let heard = self.utterance(&f, turn);
+                    log_answer(&self.events, turn, &f, &heard, &understanding, resumed);
                     self.turns.push(Turn {
                         speaker: "candidate",
                         text: f.text.clone(),
-                        language: lang,
+                        language: self.params.lang,
                         start_ms: heard.start_ms,
                         end_ms: heard.end_ms,
                         confidence: Some(f.confidence),
@@ -340,13 +383,21 @@ impl Session {
                         interrupted: false,
                         played: true,
                     });
-                    self.dialog.handle_input(
-                        Instant::now(),
+                    if !resumed {
+                        self.open_listen = self.listening.clone().filter(|l| l.resumable);
+                    }
+                    let input = if resumed {
+                        Input::Resumed {
+                            heard,
+                            understanding,
+                        }
+                    } else {
                         Input::Final {
                             heard,
                             understanding,
-                        },
-                    );
+                        }
+                    };
+                    self.dialog.handle_input(Instant::now(), input);
                 }
                 TurnOutput::Latency(l) => self.events.log("turn", &l),
             }
@@ -377,6 +428,7 @@ impl Session {
                 );
                 self.turn_taking.handle_agent_audio(at, cached);
                 while let Some(out) = self.turn_taking.poll_output() {
+                    // Only a latency comes of the agent's audio.
                     if let TurnOutput::Latency(l) = out {
                         self.events.log("turn", &l);
                     }
@@ -452,6 +504,7 @@ fn log_answer(
     f: &FinalHeard,
     heard: &HeardUtterance,
     understanding: &Understanding,
+    resumed: bool,
 ) {
     let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_millis() as u64;
     events.log(
@@ -459,7 +512,7 @@ fn log_answer(
         &serde_json::json!({
             "event": "final", "turn": turn, "text": f.text, "confidence": f.confidence,
             "start_ms": heard.start_ms, "end_ms": heard.end_ms,
-            "decode_ms": f.decode_ms, "threads": f.decode_threads, "speculative": f.speculative, "early_commit": f.at_pause,
+            "decode_ms": f.decode_ms, "threads": f.decode_threads, "speculative": f.speculative, "early_commit": f.at_pause, "resumed": resumed,
             "endpoint_ms": ms(f.speech_end_at, f.endpoint_at),
             "asr_ms": ms(f.endpoint_at, f.asr_ready_at),
         }),

@@ -13,18 +13,30 @@
 //! stops, not after the whole end-of-turn silence. Anything else waits for the
 //! endpoint.
 //!
+//! An open answer (the project question) is never complete at a pause, but
+//! when the dialog can still add to it (`ListenContext::resumable`) and the pause
+//! decode is a whole sentence ([`end_of_turn::open_answer_ends`]), the turn ends
+//! at the shorter open silence ([`TurnOutput::EndUtterance`]) instead of the
+//! script's 1.2 s. Speech that starts within [`RESUME_WINDOW`] of such an answer's
+//! end is the candidate going on: its final is handed over as resumed, and the
+//! listener listens for the open question again meanwhile
+//! ([`TurnOutput::Resuming`]).
+//!
 //! The driver (session.rs), per event:
 //!
 //! ```text
 //! Heard::Final(f) from the listener:
 //!     if tt.wants(&f) { u = nlu(f); tt.handle_final(now, f, u) } else { tt.handle_skipped(&f) }
-//! the dialog's Listen { context }:   tt.handle_listen(context.nlu)
+//! the listener's SpeechStarted { at }: tt.handle_speech_started(now, at)
+//! the dialog's Listen { context }:   tt.handle_listen(context.nlu, context.resumable)
 //! the agent's first audio of a line: tt.handle_agent_audio(now, cached)
 //! then, always:
 //!     while let Some(o) = tt.poll_output() {
-//!         CommitUtterance => listener.commit()
-//!         Answer { .. }   => dialog.handle_input(Final { .. })
-//!         Latency(l)      => log l
+//!         CommitUtterance  => listener.commit()
+//!         EndUtterance     => listener.end_after(start, end, silence)
+//!         Resuming         => listener: the open question's vocabulary and endpointing
+//!         Answer { .. }    => dialog.handle_input(Final or Resumed { .. })
+//!         Latency(l)       => log l
 //!     }
 //! ```
 
@@ -33,7 +45,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use voxhire_dialog::NluContextSpec;
-use voxhire_nlu::Understanding;
+use voxhire_nlu::{SlotKind, Understanding};
 
 use super::end_of_turn;
 use super::listener::FinalHeard;
@@ -57,16 +69,39 @@ pub struct TurnLatency {
     pub early: bool,
 }
 
+/// Silence after a whole sentence that ends an open answer the dialog can
+/// still add to (the script's end-of-turn silence, 1.2 s for the project
+/// question, applies otherwise).
+pub const OPEN_SILENCE: Duration = Duration::from_millis(600);
+
+/// Speech starting this soon after the voice of an open answer ended goes on
+/// with that answer (1.2 s was the open question's whole silence before).
+pub const RESUME_WINDOW: Duration = Duration::from_millis(2500);
+
 /// What the session must do.
 #[derive(Debug)]
 pub enum TurnOutput {
     /// End the listener's utterance now: the turn was taken at a pause.
     CommitUtterance,
-    /// The candidate's turn `turn` is over: hand it to the dialog.
+    /// End the utterance from `start` (paused at `end`, on the call's audio
+    /// clock) once its silence reaches `silence`, unless the candidate speaks
+    /// again first.
+    EndUtterance {
+        start: Duration,
+        end: Duration,
+        silence: Duration,
+    },
+    /// The candidate went on with the open answer just taken: listen for that
+    /// question again (its vocabulary and endpointing) until the dialog's next
+    /// `Listen`.
+    Resuming,
+    /// The candidate's turn `turn` is over: hand it to the dialog — as a
+    /// continuation of the open answer before it when `resumed`.
     Answer {
         turn: u32,
         heard: FinalHeard,
         understanding: Understanding,
+        resumed: bool,
     },
     /// The agent's reply started: how long the candidate waited.
     Latency(TurnLatency),
@@ -83,10 +118,26 @@ struct Waiting {
     early: bool,
 }
 
-#[derive(Debug, Default)]
+/// An open answer just taken, which the candidate may still go on with.
+#[derive(Debug)]
+struct Resumable {
+    until: Instant,
+    expect: NluContextSpec,
+}
+
+#[derive(Debug)]
 pub struct TurnTaking {
     /// What the current question expects (None before the first question).
     listening: Option<NluContextSpec>,
+    /// The dialog can add to the current question's open answer.
+    resumable: bool,
+    /// Silence that ends a whole-sentence open answer (None: off).
+    open_silence: Option<Duration>,
+    /// The last answer, while speech may still go on with it.
+    open_answer: Option<Resumable>,
+    /// Onset (call's audio clock) of speech going on with an open answer: the
+    /// utterance holding it is handed over as resumed.
+    resumed_at: Option<Duration>,
     /// Start of the utterance taken at a pause: its endpoint final is dropped.
     committed: Option<Duration>,
     waiting: Option<Waiting>,
@@ -95,7 +146,30 @@ pub struct TurnTaking {
     out: VecDeque<TurnOutput>,
 }
 
+impl Default for TurnTaking {
+    fn default() -> Self {
+        TurnTaking::new(Some(OPEN_SILENCE))
+    }
+}
+
 impl TurnTaking {
+    /// `open_silence`: see [`OPEN_SILENCE`] (None: open answers always wait for
+    /// the script's silence).
+    pub fn new(open_silence: Option<Duration>) -> Self {
+        TurnTaking {
+            listening: None,
+            resumable: false,
+            open_silence,
+            open_answer: None,
+            resumed_at: None,
+            committed: None,
+            waiting: None,
+            next_turn: 0,
+            latencies: Vec::new(),
+            out: VecDeque::new(),
+        }
+    }
+
     // --- getters ---
 
     /// Every finished turn's latency, in order.
@@ -112,8 +186,25 @@ impl TurnTaking {
     // --- handle_* ---
 
     /// The dialog listens for an answer to a question expecting `expect`.
-    pub fn handle_listen(&mut self, expect: NluContextSpec) {
+    /// `resumable`: the dialog adds speech that goes on right after an open
+    /// answer to it (`ListenContext::resumable`).
+    pub fn handle_listen(&mut self, expect: NluContextSpec, resumable: bool) {
         self.listening = Some(expect);
+        self.resumable = resumable;
+    }
+
+    /// The listener heard speech start at `at` (call's audio clock), `now`.
+    pub fn handle_speech_started(&mut self, now: Instant, at: Duration) {
+        let Some(open) = self.open_answer.take() else {
+            return;
+        };
+        if now > open.until {
+            return;
+        }
+        self.resumed_at = Some(at);
+        self.listening = Some(open.expect);
+        self.resumable = true;
+        self.out.push_back(TurnOutput::Resuming);
     }
 
     /// A transcript [`wants`](Self::wants) said no to: the endpoint final of a
@@ -137,7 +228,17 @@ impl TurnTaking {
                 end_of_turn::is_complete(&understanding, &heard.text, heard.confidence, l)
             });
             if !complete {
-                // Wait for the endpoint (or more speech).
+                // Wait for the endpoint (or more speech); a whole sentence of an
+                // open answer the dialog can add to, for the open silence only.
+                if let Some(silence) = self.open_silence.filter(|_| {
+                    self.resumable && end_of_turn::open_answer_ends(&heard.text, heard.confidence)
+                }) {
+                    self.out.push_back(TurnOutput::EndUtterance {
+                        start: heard.start,
+                        end: heard.end,
+                        silence,
+                    });
+                }
                 return;
             }
             self.committed = Some(heard.start);
@@ -145,6 +246,21 @@ impl TurnTaking {
         }
         let turn = self.next_turn;
         self.next_turn += 1;
+        // The utterance that holds the onset of speech going on with an open
+        // answer continues it (pre-roll puts its start a little before).
+        let resumed = self
+            .resumed_at
+            .take()
+            .is_some_and(|at| heard.start <= at + Duration::from_millis(500) && at <= heard.end);
+        self.open_answer = self
+            .resumable
+            .then(|| self.listening.clone())
+            .flatten()
+            .filter(|l| l.expected.contains(&SlotKind::Project))
+            .map(|expect| Resumable {
+                until: heard.speech_end_at + RESUME_WINDOW,
+                expect,
+            });
         self.waiting = Some(Waiting {
             turn,
             speech_end_at: heard.speech_end_at,
@@ -157,6 +273,7 @@ impl TurnTaking {
             turn,
             heard,
             understanding,
+            resumed,
         });
     }
 
@@ -190,7 +307,7 @@ impl TurnTaking {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use voxhire_nlu::{Evidence, Intent, Slot, SlotKind, SlotValue};
+    use voxhire_nlu::{Evidence, Intent, Slot, SlotValue};
 
     /// A fake clock: instants as milliseconds after a fixed origin.
     struct Clock(Instant);
@@ -251,10 +368,13 @@ mod tests {
 
     fn asking(kind: SlotKind) -> TurnTaking {
         let mut tt = TurnTaking::default();
-        tt.handle_listen(NluContextSpec {
-            expected: vec![kind],
-            yes_no: false,
-        });
+        tt.handle_listen(
+            NluContextSpec {
+                expected: vec![kind],
+                yes_no: false,
+            },
+            false,
+        );
         tt
     }
 
@@ -262,7 +382,20 @@ mod tests {
         std::iter::from_fn(|| tt.poll_output())
             .map(|o| match o {
                 TurnOutput::CommitUtterance => "commit".to_string(),
-                TurnOutput::Answer { turn, heard, .. } => format!("answer {turn} {}", heard.text),
+                TurnOutput::Answer {
+                    turn,
+                    heard,
+                    resumed,
+                    ..
+                } => format!(
+                    "{} {turn} {}",
+                    if resumed { "resumed" } else { "answer" },
+                    heard.text
+                ),
+                TurnOutput::EndUtterance { silence, .. } => {
+                    format!("end after {}", silence.as_millis())
+                }
+                TurnOutput::Resuming => "resuming".to_string(),
                 TurnOutput::Latency(l) => format!("latency {} {}", l.turn, l.voice_to_voice_ms),
             })
             .collect()
@@ -341,5 +474,147 @@ mod tests {
             years(5.0),
         );
         assert!(drain(&mut tt).is_empty());
+    }
+
+    fn project() -> Understanding {
+        Understanding {
+            intent: Intent::Answer,
+            intent_score: 0.8,
+            slots: Vec::new(),
+        }
+    }
+
+    fn asking_project(resumable: bool) -> TurnTaking {
+        let mut tt = TurnTaking::default();
+        tt.handle_listen(
+            NluContextSpec {
+                expected: vec![SlotKind::Project],
+                yes_no: false,
+            },
+            resumable,
+        );
+        tt
+    }
+
+    const STORY: &str = "I led the migration of our payment service to microservices.";
+
+    #[test]
+    fn an_open_answer_ends_at_the_open_silence_after_a_whole_sentence() {
+        let clock = Clock(Instant::now());
+        let mut tt = asking_project(true);
+        // Mid-sentence pause: not a whole sentence, wait.
+        let f = heard(&clock, "I led the migration of", 1000, 2000, 2300, true);
+        tt.handle_final(clock.at(2300), f, project());
+        assert!(drain(&mut tt).is_empty());
+        // At the sentence's end: end the utterance at 600 ms of silence.
+        let f = heard(&clock, STORY, 1000, 5000, 5300, true);
+        tt.handle_final(clock.at(5300), f, project());
+        assert_eq!(drain(&mut tt), ["end after 600"]);
+        // The listener ended it: its final is the answer.
+        let end = heard(&clock, STORY, 1000, 5000, 5610, false);
+        tt.handle_final(clock.at(5615), end, project());
+        assert_eq!(drain(&mut tt), [format!("answer 0 {STORY}")]);
+    }
+
+    #[test]
+    fn an_open_answer_the_dialog_cannot_add_to_waits_for_the_whole_silence() {
+        let clock = Clock(Instant::now());
+        // The last question: nothing can be added after it.
+        let mut tt = asking_project(false);
+        tt.handle_final(
+            clock.at(5300),
+            heard(&clock, STORY, 1000, 5000, 5300, true),
+            project(),
+        );
+        assert!(drain(&mut tt).is_empty());
+        // Switched off.
+        let mut tt = TurnTaking::new(None);
+        tt.handle_listen(
+            NluContextSpec {
+                expected: vec![SlotKind::Project],
+                yes_no: false,
+            },
+            true,
+        );
+        tt.handle_final(
+            clock.at(5300),
+            heard(&clock, STORY, 1000, 5000, 5300, true),
+            project(),
+        );
+        assert!(drain(&mut tt).is_empty());
+    }
+
+    #[test]
+    fn speech_going_on_after_an_open_answer_is_handed_over_as_resumed() {
+        let clock = Clock(Instant::now());
+        let mut tt = asking_project(true);
+        tt.handle_final(
+            clock.at(5610),
+            heard(&clock, STORY, 1000, 5000, 5610, false),
+            project(),
+        );
+        assert_eq!(drain(&mut tt).len(), 1);
+        // The dialog moves on to the salary question.
+        tt.handle_listen(
+            NluContextSpec {
+                expected: vec![SlotKind::SalaryMonthly],
+                yes_no: false,
+            },
+            false,
+        );
+        tt.handle_agent_audio(clock.at(5700), true);
+        assert_eq!(drain(&mut tt), ["latency 0 700"]);
+        // 1.1 s after the story's end the candidate goes on.
+        tt.handle_speech_started(clock.at(6300), Duration::from_millis(6100));
+        assert_eq!(drain(&mut tt), ["resuming"]);
+        // Whose pause decode is judged as the open answer again.
+        let more = "It cut our latency by half in the first month.";
+        tt.handle_final(
+            clock.at(8300),
+            heard(&clock, more, 6000, 8000, 8300, true),
+            project(),
+        );
+        assert_eq!(drain(&mut tt), ["end after 600"]);
+        tt.handle_final(
+            clock.at(8610),
+            heard(&clock, more, 6000, 8000, 8610, false),
+            project(),
+        );
+        assert_eq!(drain(&mut tt), [format!("resumed 1 {more}")]);
+        // And it may go on once more; later speech is a new answer.
+        tt.handle_listen(
+            NluContextSpec {
+                expected: vec![SlotKind::SalaryMonthly],
+                yes_no: false,
+            },
+            false,
+        );
+        tt.handle_speech_started(clock.at(11_200), Duration::from_millis(11_000));
+        assert!(drain(&mut tt).is_empty(), "2.6 s after: the next answer");
+        tt.handle_final(
+            clock.at(12_500),
+            heard(&clock, "Twelve thousand.", 11_000, 12_000, 12_500, false),
+            unclear(),
+        );
+        assert_eq!(drain(&mut tt), ["answer 2 Twelve thousand."]);
+    }
+
+    #[test]
+    fn a_resumption_is_only_the_utterance_that_holds_its_onset() {
+        let clock = Clock(Instant::now());
+        let mut tt = asking_project(true);
+        tt.handle_final(
+            clock.at(5610),
+            heard(&clock, STORY, 1000, 5000, 5610, false),
+            project(),
+        );
+        drain(&mut tt);
+        // A cough starts "speech" but makes no utterance.
+        tt.handle_speech_started(clock.at(5900), Duration::from_millis(5800));
+        assert_eq!(drain(&mut tt), ["resuming"]);
+        // The next utterance, seconds later, is an answer of its own.
+        let f = heard(&clock, "Twelve thousand.", 9000, 10_000, 10_500, false);
+        tt.handle_final(clock.at(10_500), f, unclear());
+        assert_eq!(drain(&mut tt), ["answer 1 Twelve thousand."]);
     }
 }
