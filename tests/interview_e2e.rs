@@ -612,6 +612,62 @@ fn barge_in_stops_the_prompt_and_takes_the_answer() {
     );
 }
 
+#[test]
+fn a_project_told_in_two_breaths_is_kept_whole() {
+    // Ivy pauses 1.1 s after her project's first sentence: long enough for the
+    // agent to take it (600 ms after a whole sentence) and start the salary
+    // question, which her second sentence then stops.
+    let scratch = Scratch::new("interview-two-breaths");
+    let candidate = Candidate::start(scratch.path());
+    let (run, dir) = interview(
+        &candidate,
+        &scratch,
+        "ivy",
+        "interview-java-backend.en.toml",
+        "en",
+        "Alice",
+    );
+    let report = read_json(&dir.join("report.json"));
+    let why = format!("{report:#}\n{}", run.diagnostics());
+    assert_eq!(report["status"], "completed", "{why}");
+    let events = events(&dir);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "answer_resumed" && e["question"] == "project"),
+        "the first breath was not taken as the answer, or the second not added\n{why}"
+    );
+    assert!(
+        events.iter().any(|e| e["event"] == "played"
+            && e["interrupted"] == true
+            && e["id"] == "questions.salary.prompt"),
+        "the salary question was not stopped\n{why}"
+    );
+    // Both breaths are the project answer, and its evidence runs to the second's end.
+    let project = slot(&report, "project");
+    let text = project["value"]["text"]
+        .as_str()
+        .unwrap_or("")
+        .to_lowercase();
+    assert!(
+        text.contains("payment") && text.contains("half"),
+        "{text:?}\n{why}"
+    );
+    assert!(
+        project["evidence"]["end_ms"].as_u64()
+            > project["evidence"]["start_ms"].as_u64().map(|s| s + 5_000),
+        "{project:#}"
+    );
+    // The salary question, asked again, was answered.
+    assert_eq!(
+        slot(&report, "salary_monthly")["value"]["amount"].as_u64(),
+        Some(12_000),
+        "{why}"
+    );
+    assert_eq!(report["recommendation"], "advance", "{why}");
+    check_call_files(&dir, &report);
+}
+
 /// The campaign's state cannot be written mid-campaign (here: the opt-out
 /// list's directory is a file, so recording dana's opt-out fails while alice is
 /// still in her interview): the run stops with an error naming the cause, alice's call

@@ -17,6 +17,9 @@ measures the tail and counts voice-to-voice latency from the end of the speech.
 Output: scenarios/<user>/<clip>.wav and scenarios/ANSWERS.tsv (user, clip, voice,
 seconds, text: what the interview should understand).
 
+A " | " in a text is a breath: the parts are synthesised apart and joined by
+BREATH_S of silence.
+
 Usage: make_answers.py [USER ...]   (default: every user)
 """
 
@@ -34,6 +37,7 @@ import onnxruntime as rt
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(HERE, "scenarios")
+BREATH_S = 1.1
 MODEL = os.path.join(ROOT, "models", "kokoro", "kokoro-v1.0.int8.onnx")
 VOICES = os.environ["KOKORO_VOICES_DIR"]
 
@@ -50,6 +54,13 @@ CANDIDATES = {
         ("salary", "Around twelve thousand dollars a month."),
         ("start", "I need to give one month notice, so I could start on the first of next month."),
         ("bye", "Thank you, bye."),
+    ]),
+    # Tells her project in two breaths, 1.1 s apart (" | "): longer than the 600 ms an
+    # open answer may end at after a whole sentence, shorter than the 1.2 s the
+    # question's silence is. Her other turns are Alice's clips (scenarios/ivy.toml).
+    "ivy": ("en", "af_bella", [
+        ("project", "I led the migration of our payment service to microservices on Kubernetes. | "
+                    "It cut our latency by half, and I wrote the Kafka consumers myself."),
     ]),
     "bob": ("en", "am_michael", [
         ("consent", "Yes, go ahead."),
@@ -177,12 +188,14 @@ def main():
             for key in [k for k in rows if k[0] == user]:
                 del rows[key]
             for clip, text in clips:
-                if lang == "zh":
-                    phonemes = mandarin_phonemes(text)
-                else:
-                    phonemes = english_phonemes(text)
+                phonemise = mandarin_phonemes if lang == "zh" else english_phonemes
+                breath = np.zeros(int(BREATH_S * 24000), dtype=np.float32)
+                parts = []
+                for part in text.split(" | "):
+                    parts += [trim(kokoro(voice, phonemise(part)), 24000), breath]
                 raw24 = os.path.join(tmp, f"{user}-{clip}.wav")
-                write_wav(raw24, trim(kokoro(voice, phonemes), 24000), 24000)
+                write_wav(raw24, np.concatenate(parts[:-1]), 24000)
+                text = text.replace(" | ", " ")
                 ulaw = os.path.join(tmp, f"{user}-{clip}.ul")
                 subprocess.run(["sox", "-D", raw24, "-r", "8000", "-c", "1", "-e", "u-law", "-b", "8",
                                 "-t", "raw", ulaw, "gain", "-n", "-3", "pad", "0.15", "0.35"], check=True)
