@@ -12,7 +12,9 @@
 //! `HELDOUT_TRANSCRIPTS=1` (every clip's transcript and confidence, to diff two builds),
 //! `HELDOUT_CONFIDENCE=1` (ASR and slot confidence of every labelled value, right or not),
 //! `HELDOUT_TAIL_MS=N` (cut each clip N ms after its voice, as a live call's decode
-//! at a pause sees it), `ASR_PAD=N` (encoder frames of context beyond the audio).
+//! at a pause sees it), `ASR_PAD=N` (encoder frames of context beyond the audio),
+//! `HELDOUT_STREAM=1` (each clip through the VAD, the endpointer and the streaming
+//! recogniser as a call hears it; decode time is then the last decode's).
 
 #[path = "../tests/heldout/mod.rs"]
 mod heldout;
@@ -109,7 +111,16 @@ fn main() {
     let tail_ms = std::env::var("HELDOUT_TAIL_MS")
         .ok()
         .and_then(|v| v.parse().ok());
-    let results = heldout::evaluate(&clips, &asr, &nlu, &prompts, tail_ms);
+    let results = match std::env::var("HELDOUT_STREAM").as_deref() {
+        Ok("1") => {
+            let vad = voxhire_speech::vad::SileroVad::load(&models)
+                .expect("Silero VAD (run scripts/fetch-models.sh)");
+            println!("decoded as a call hears it: VAD, endpointer, the decode at the last pause");
+            heldout::evaluate_streaming(&clips, &asr, &vad, &nlu, &prompts)
+        }
+        Ok(other) => panic!("HELDOUT_STREAM={other:?}: 1 or unset"),
+        Err(_) => heldout::evaluate(&clips, &asr, &nlu, &prompts, tail_ms),
+    };
     if std::env::var_os("HELDOUT_MISSES").is_some() {
         heldout::print_misses(&results);
     }

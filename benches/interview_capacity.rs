@@ -8,10 +8,10 @@
 //! voice-to-voice latency p50/p95 — as the agent measured it (last speech frame
 //! in → first reply frame out) and as the candidate heard it (end of its answer
 //! → agent speech onset at its end of the line). The capacity figure is the
-//! largest N with every interview completed whose agent-side p95 stays within
-//! 1.2 s over the turns that do not wait out an open question's deliberate
-//! end-of-turn silence (`p95 closed`: the open project question waits 1.2 s of
-//! silence by design, so an all-turn p95 is above 1.2 s at any load). Not a
+//! largest N with every interview completed whose agent-side p95 over all turns
+//! stays within 1.2 s. (Until 2026-12-05 the open project question waited out its
+//! 1.2 s silence by design, so the rule took the turns that do not — `p95 closed`,
+//! still printed; an open answer now ends 600 ms after a whole sentence.) Not a
 //! criterion bench: one row takes minutes.
 
 mod common;
@@ -112,6 +112,7 @@ fn main() {
         "N", "completed", "agent p50", "agent p95", "p95 closed", "cand p50", "cand p95", "wall s"
     );
     let mut capacity = 0;
+    let mut capacity_closed = 0;
     for &n in &ns {
         let tmp = tempfile::tempdir().expect("temp dir");
         let config = campaign(tmp.path(), n, &users, sim.port);
@@ -194,14 +195,18 @@ fn main() {
             agent.v2v.len(),
             agent.early,
         );
-        if completed == n && closed_p95 <= TARGET_P95_MS {
+        if completed == n && percentile(&agent.v2v, 95) <= TARGET_P95_MS {
             capacity = capacity.max(n);
+        }
+        if completed == n && closed_p95 <= TARGET_P95_MS {
+            capacity_closed = capacity_closed.max(n);
         }
     }
     println!(
         "capacity: {capacity} concurrent interviews with every interview completed and \
-         agent-side p95 <= {TARGET_P95_MS} ms on the turns that do not wait out an open \
-         question's silence ('p95 closed'; on {} cores)",
+         agent-side p95 <= {TARGET_P95_MS} ms over all turns (on {} cores); \
+         {capacity_closed} over the turns that do not wait out an open question's \
+         whole silence ('p95 closed')",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 }

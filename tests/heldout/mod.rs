@@ -18,13 +18,17 @@ mod score;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use voxhire_dialog::InterviewScript;
 use voxhire_nlu::{Heard, Intent, Lang, Nlu, NluContext, SlotKind, Understanding};
 use voxhire_speech::asr::{
-    phone_to_asr, AsrEngine, DecodeRequest, Hotwords, Language, Priority, Ticket,
+    phone_to_asr, AsrEngine, DecodeRequest, Hotwords, Language, Priority, Recognition,
+    StreamingRecognizer, Ticket, Transcript,
 };
+use voxhire_speech::endpoint::{EndpointConfig, EndpointEvent, Endpointer};
+use voxhire_speech::vad::{SileroVad, VadConfig, VadStream};
 
 pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/speech/heldout")
@@ -172,6 +176,93 @@ pub fn trim_tail(mut pcm: Vec<i16>, tail_ms: u32) -> Vec<i16> {
     pcm
 }
 
+fn read_clip(clip: &Clip) -> Vec<i16> {
+    let path = dir().join(format!("{}.ulaw", clip.id));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    voxhire_media::g711::decode_ulaw(&bytes)
+}
+
+fn language(lang: Lang) -> Language {
+    match lang {
+        Lang::Zh => Language::Zh,
+        Lang::En => Language::En,
+    }
+}
+
+/// Recognises every clip as a live call does: 20 ms frames through the VAD and
+/// the endpointer (a pause decode at 80 ms of silence, the final at 700 ms) into
+/// a [`StreamingRecognizer`], one clip after another. Each pause decode is
+/// waited for before the audio goes on (as when it comes back while the
+/// candidate is still talking); the result is the utterances' finals joined,
+/// its decode time the last final's.
+pub fn evaluate_streaming(
+    clips: &[Clip],
+    asr: &Arc<AsrEngine>,
+    vad: &Arc<SileroVad>,
+    nlu: &Nlu,
+    prompts: &Prompts,
+) -> Vec<ClipResult> {
+    let decoded = clips
+        .iter()
+        .map(|clip| {
+            let mut pcm = read_clip(clip);
+            pcm.extend(std::iter::repeat_n(0i16, 8 * 1500));
+            let mut vad = VadStream::new(vad.clone(), VadConfig::default());
+            let mut endpointer = Endpointer::new(EndpointConfig {
+                end_silence_ms: 700,
+                max_utterance_ms: 60_000,
+                progress_ms: 60_000,
+                ..EndpointConfig::default()
+            });
+            let mut rec = StreamingRecognizer::new(asr.clone(), language(clip.lang));
+            rec.set_prompt(prompts.for_clip(clip));
+            rec.set_hotwords(prompts.hotwords_for_clip(clip));
+            let mut finals: Vec<Transcript> = Vec::new();
+            let take = |r: Recognition, finals: &mut Vec<Transcript>| {
+                if let Recognition::Final(f) = r {
+                    finals.push(f.transcript);
+                }
+            };
+            for frame in pcm.chunks(160) {
+                for f in vad.push(frame).expect("VAD") {
+                    endpointer.handle_frame(f.is_speech, &f.samples);
+                }
+                while let Some(event) = endpointer.poll_event() {
+                    let paused = matches!(event, EndpointEvent::SpeechPaused { .. });
+                    rec.handle_event(&event).expect("ASR accepts the utterance");
+                    if paused {
+                        if let Some(r) = rec.wait_recognition() {
+                            take(r.expect("decode"), &mut finals);
+                        }
+                    }
+                }
+            }
+            if endpointer.flush() {
+                while let Some(event) = endpointer.poll_event() {
+                    rec.handle_event(&event).expect("ASR accepts the utterance");
+                }
+            }
+            while let Some(r) = rec.wait_recognition() {
+                take(r.expect("decode"), &mut finals);
+            }
+            let mut t = finals
+                .pop()
+                .unwrap_or_else(|| panic!("{}: nothing heard", clip.id));
+            if !finals.is_empty() {
+                let sep = if clip.lang == Lang::Zh { "" } else { " " };
+                let mut text: Vec<String> = finals.iter().map(|f| f.text.clone()).collect();
+                text.push(t.text.clone());
+                t.text = text.join(sep);
+                let mut segments: Vec<_> = finals.into_iter().flat_map(|f| f.segments).collect();
+                segments.append(&mut t.segments);
+                t.segments = segments;
+            }
+            (clip, t)
+        })
+        .collect();
+    score(decoded, nlu)
+}
+
 /// Recognises and understands every clip (keeping every ASR worker busy);
 /// `tail_ms` trims each clip's closing silence to that (see [`trim_tail`]).
 pub fn evaluate(
@@ -185,19 +276,14 @@ pub fn evaluate(
     let mut pending: VecDeque<(&Clip, Ticket)> = VecDeque::new();
     let mut decoded = Vec::new();
     for clip in clips {
-        let path = dir().join(format!("{}.ulaw", clip.id));
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let pcm = voxhire_media::g711::decode_ulaw(&bytes);
+        let pcm = read_clip(clip);
         let pcm = match tail_ms {
             Some(ms) => trim_tail(pcm, ms),
             None => pcm,
         };
         let request = DecodeRequest {
             audio: phone_to_asr(&pcm).expect("resampling"),
-            language: match clip.lang {
-                Lang::Zh => Language::Zh,
-                Lang::En => Language::En,
-            },
+            language: language(clip.lang),
             prompt: prompts.for_clip(clip),
             hotwords: prompts.hotwords_for_clip(clip),
             offset_ms: 0,
@@ -211,6 +297,11 @@ pub fn evaluate(
     for (c, t) in pending {
         decoded.push((c, t.wait().expect("decode")));
     }
+    score(decoded, nlu)
+}
+
+/// Scores and understands what was heard of each clip.
+fn score(decoded: Vec<(&Clip, Transcript)>, nlu: &Nlu) -> Vec<ClipResult> {
     decoded
         .into_iter()
         .enumerate()
