@@ -219,6 +219,18 @@ fn a_long_turn_without_a_final_falls_back_to_no_input() {
     assert_eq!(said(&call.silence()), ["questions.years.reprompt_no_input"]);
 }
 
+/// English utterance turn 9, heard from `start_ms` to `end_ms`.
+fn heard_at(text: &str, start_ms: u64, end_ms: u64) -> voxhire_nlu::Heard {
+    voxhire_nlu::Heard {
+        text: text.into(),
+        lang: Lang::En,
+        turn: 9,
+        start_ms,
+        end_ms,
+        confidence: 0.9,
+    }
+}
+
 /// Walks the English call to the project question.
 fn en_to_project() -> Call {
     let (mut call, _) = en_to_first_question(Some("Alex"));
@@ -257,14 +269,7 @@ fn an_open_answer_that_goes_on_is_added_to_and_the_next_line_said_again() {
     assert_eq!(a, [Action::StopPlayback]);
     let start_ms = call.ms();
     call.advance(2000);
-    let heard = voxhire_nlu::Heard {
-        text: "It cut latency by half.".into(),
-        lang: Lang::En,
-        turn: 9,
-        start_ms,
-        end_ms: call.ms(),
-        confidence: 0.9,
-    };
+    let heard = heard_at("It cut latency by half.", start_ms, call.ms());
     let understanding = voxhire_nlu::Understanding {
         intent: Intent::Answer,
         intent_score: 0.9,
@@ -323,14 +328,7 @@ fn words_that_answer_the_next_question_are_its_answer_not_a_resumption() {
     call.input(Input::SpeechStarted);
     let start_ms = call.ms();
     call.advance(1500);
-    let heard = voxhire_nlu::Heard {
-        text: "About twelve thousand.".into(),
-        lang: Lang::En,
-        turn: 9,
-        start_ms,
-        end_ms: call.ms(),
-        confidence: 0.9,
-    };
+    let heard = heard_at("About twelve thousand.", start_ms, call.ms());
     let salary = call.iv.finish(None).questions[3].status;
     assert_eq!(salary, QuestionStatus::Asked);
     let (kind, value) = money(12_000, "USD");

@@ -366,15 +366,16 @@ mod tests {
         }
     }
 
+    fn expecting(kind: SlotKind) -> NluContextSpec {
+        NluContextSpec {
+            expected: vec![kind],
+            yes_no: false,
+        }
+    }
+
     fn asking(kind: SlotKind) -> TurnTaking {
         let mut tt = TurnTaking::default();
-        tt.handle_listen(
-            NluContextSpec {
-                expected: vec![kind],
-                yes_no: false,
-            },
-            false,
-        );
+        tt.handle_listen(expecting(kind), false);
         tt
     }
 
@@ -486,13 +487,7 @@ mod tests {
 
     fn asking_project(resumable: bool) -> TurnTaking {
         let mut tt = TurnTaking::default();
-        tt.handle_listen(
-            NluContextSpec {
-                expected: vec![SlotKind::Project],
-                yes_no: false,
-            },
-            resumable,
-        );
+        tt.handle_listen(expecting(SlotKind::Project), resumable);
         tt
     }
 
@@ -529,13 +524,7 @@ mod tests {
         assert!(drain(&mut tt).is_empty());
         // Switched off.
         let mut tt = TurnTaking::new(None);
-        tt.handle_listen(
-            NluContextSpec {
-                expected: vec![SlotKind::Project],
-                yes_no: false,
-            },
-            true,
-        );
+        tt.handle_listen(expecting(SlotKind::Project), true);
         tt.handle_final(
             clock.at(5300),
             heard(&clock, STORY, 1000, 5000, 5300, true),
@@ -555,13 +544,7 @@ mod tests {
         );
         assert_eq!(drain(&mut tt).len(), 1);
         // The dialog moves on to the salary question.
-        tt.handle_listen(
-            NluContextSpec {
-                expected: vec![SlotKind::SalaryMonthly],
-                yes_no: false,
-            },
-            false,
-        );
+        tt.handle_listen(expecting(SlotKind::SalaryMonthly), false);
         tt.handle_agent_audio(clock.at(5700), true);
         assert_eq!(drain(&mut tt), ["latency 0 700"]);
         // 1.1 s after the story's end the candidate goes on.
@@ -582,13 +565,7 @@ mod tests {
         );
         assert_eq!(drain(&mut tt), [format!("resumed 1 {more}")]);
         // And it may go on once more; later speech is a new answer.
-        tt.handle_listen(
-            NluContextSpec {
-                expected: vec![SlotKind::SalaryMonthly],
-                yes_no: false,
-            },
-            false,
-        );
+        tt.handle_listen(expecting(SlotKind::SalaryMonthly), false);
         tt.handle_speech_started(clock.at(11_200), Duration::from_millis(11_000));
         assert!(drain(&mut tt).is_empty(), "2.6 s after: the next answer");
         tt.handle_final(
