@@ -297,7 +297,8 @@ impl Session {
                     &serde_json::json!({"event": "speech_started", "audio_ms": at.as_millis() as u64}),
                 );
                 let now = Instant::now();
-                self.turn_taking.handle_speech_started(now, at);
+                self.turn_taking
+                    .handle_speech_started(now, at, self.lines_playing > 0);
                 self.turn_outputs().await;
                 self.dialog.handle_input(now, Input::SpeechStarted);
             }

@@ -18,16 +18,17 @@
 //! decode is a whole sentence ([`end_of_turn::open_answer_ends`]), the turn ends
 //! at the shorter open silence ([`TurnOutput::EndUtterance`]) instead of the
 //! script's 1.2 s. Speech that starts within [`RESUME_WINDOW`] of such an answer's
-//! end is the candidate going on: its final is handed over as resumed, and the
-//! listener listens for the open question again meanwhile
-//! ([`TurnOutput::Resuming`]).
+//! end, while the agent's next line is still to come or playing, is the candidate
+//! going on: its final is handed over as resumed, and the listener listens for
+//! the open question again meanwhile ([`TurnOutput::Resuming`]). Speech after
+//! that line has played is an answer to it, however quick.
 //!
 //! The driver (session.rs), per event:
 //!
 //! ```text
 //! Heard::Final(f) from the listener:
 //!     if tt.wants(&f) { u = nlu(f); tt.handle_final(now, f, u) } else { tt.handle_skipped(&f) }
-//! the listener's SpeechStarted { at }: tt.handle_speech_started(now, at)
+//! the listener's SpeechStarted { at }: tt.handle_speech_started(now, at, agent_speaking)
 //! the dialog's Listen { context }:   tt.handle_listen(context.nlu, context.resumable)
 //! the agent's first audio of a line: tt.handle_agent_audio(now, cached)
 //! then, always:
@@ -193,12 +194,13 @@ impl TurnTaking {
         self.resumable = resumable;
     }
 
-    /// The listener heard speech start at `at` (call's audio clock), `now`.
-    pub fn handle_speech_started(&mut self, now: Instant, at: Duration) {
+    /// The listener heard speech start at `at` (call's audio clock), `now`;
+    /// `agent_speaking`: the agent has lines queued or playing.
+    pub fn handle_speech_started(&mut self, now: Instant, at: Duration, agent_speaking: bool) {
         let Some(open) = self.open_answer.take() else {
             return;
         };
-        if now > open.until {
+        if now > open.until || !agent_speaking {
             return;
         }
         self.resumed_at = Some(at);
@@ -548,7 +550,7 @@ mod tests {
         tt.handle_agent_audio(clock.at(5700), true);
         assert_eq!(drain(&mut tt), ["latency 0 700"]);
         // 1.1 s after the story's end the candidate goes on.
-        tt.handle_speech_started(clock.at(6300), Duration::from_millis(6100));
+        tt.handle_speech_started(clock.at(6300), Duration::from_millis(6100), true);
         assert_eq!(drain(&mut tt), ["resuming"]);
         // Whose pause decode is judged as the open answer again.
         let more = "It cut our latency by half in the first month.";
@@ -566,7 +568,7 @@ mod tests {
         assert_eq!(drain(&mut tt), [format!("resumed 1 {more}")]);
         // And it may go on once more; later speech is a new answer.
         tt.handle_listen(expecting(SlotKind::SalaryMonthly), false);
-        tt.handle_speech_started(clock.at(11_200), Duration::from_millis(11_000));
+        tt.handle_speech_started(clock.at(11_200), Duration::from_millis(11_000), true);
         assert!(drain(&mut tt).is_empty(), "2.6 s after: the next answer");
         tt.handle_final(
             clock.at(12_500),
@@ -574,6 +576,26 @@ mod tests {
             unclear(),
         );
         assert_eq!(drain(&mut tt), ["answer 2 Twelve thousand."]);
+    }
+
+    #[test]
+    fn a_quick_answer_after_the_next_line_has_played_is_no_resumption() {
+        let clock = Clock(Instant::now());
+        let mut tt = asking_project(true);
+        tt.handle_final(
+            clock.at(5610),
+            heard(&clock, STORY, 1000, 5000, 5610, false),
+            project(),
+        );
+        drain(&mut tt);
+        tt.handle_listen(expecting(SlotKind::SalaryMonthly), false);
+        // "您的期望月薪是多少？" played 5.7-7.0 s; the answer starts 200 ms later,
+        // within the resume window but after the line.
+        tt.handle_speech_started(clock.at(7250), Duration::from_millis(7200), false);
+        assert!(drain(&mut tt).is_empty());
+        let f = heard(&clock, "两万五。", 7200, 8000, 8700, false);
+        tt.handle_final(clock.at(8700), f, unclear());
+        assert_eq!(drain(&mut tt), ["answer 1 两万五。"]);
     }
 
     #[test]
@@ -587,7 +609,7 @@ mod tests {
         );
         drain(&mut tt);
         // A cough starts "speech" but makes no utterance.
-        tt.handle_speech_started(clock.at(5900), Duration::from_millis(5800));
+        tt.handle_speech_started(clock.at(5900), Duration::from_millis(5800), true);
         assert_eq!(drain(&mut tt), ["resuming"]);
         // The next utterance, seconds later, is an answer of its own.
         let f = heard(&clock, "Twelve thousand.", 9000, 10_000, 10_500, false);
