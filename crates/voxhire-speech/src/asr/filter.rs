@@ -246,10 +246,11 @@ fn ends_sentence(text: &str) -> bool {
     text.trim_end().ends_with(['.', '?', '!', '。', '？', '！'])
 }
 
-/// A short reply decoded as the same full sentence twice ("Yes, that's fine.
-/// Yes, that's fine."): seen on phone-band clips of 1–2 s, where the candidate
-/// said it once. Only whole sentences ending in a full stop, question or
-/// exclamation mark count, so "I don't know, I don't know." stays.
+/// A short reply decoded as the same full sentence over and over ("Yes, that's
+/// fine. Yes, that's fine.", "Probably in two weeks." three times): seen on
+/// phone-band clips of 1–2 s, where the candidate said it once. Only whole
+/// sentences ending in a full stop, question or exclamation mark count, so "I
+/// don't know, I don't know." stays.
 fn doubled_sentence(text: &str) -> Option<&str> {
     let t = text.trim();
     let ends = |s: &str| s.ends_with(['.', '?', '!', '。', '？', '！']);
@@ -262,8 +263,13 @@ fn doubled_sentence(text: &str) -> Option<&str> {
         .map(|(i, c)| i + c.len_utf8())
         .filter(|&i| i < bytes && ends(&t[..i]))
         .find(|&i| {
-            let (a, b) = (t[..i].trim(), t[i..].trim());
-            a.chars().count() >= 2 && normalise(a) == normalise(b)
+            let a = t[..i].trim();
+            let (once, all) = (normalise(a), normalise(t));
+            a.chars().count() >= 2
+                && !once.is_empty()
+                && all.len() >= 2 * once.len()
+                && all.len() % once.len() == 0
+                && all == once.repeat(all.len() / once.len())
         })
         .map(|i| t[..i].trim())
 }
@@ -436,6 +442,15 @@ mod tests {
         assert!(!changed, "{t}");
         let (t, changed) = collapse_loops("No. No.");
         assert!(changed, "{t}");
+        // Three times over (held-out dev en-dev-042, decoded as a call hears it).
+        let (t, _) =
+            collapse_loops("Probably in two weeks. Probably in two weeks. Probably in two weeks.");
+        assert_eq!(t, "Probably in two weeks.");
+        let (t, _) = collapse_loops("你那个?你那个?你那个?");
+        assert_eq!(t, "你那个?");
+        // A sentence and then more is not a repeat.
+        let (t, changed) = collapse_loops("Two weeks. Two weeks and a day.");
+        assert!(!changed, "{t}");
         // Twice to the end of an unfinished text: a loop on a short clip.
         let (t, _) = collapse_loops("around 25,000 a month, around 25,000 a month,");
         assert_eq!(t, "around 25,000 a month,");
