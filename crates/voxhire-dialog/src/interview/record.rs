@@ -147,3 +147,73 @@ pub struct KnockoutRecord {
     pub reason: String,
     pub evidence: Vec<voxhire_nlu::Evidence>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use voxhire_nlu::{Evidence, Lang, SlotValue};
+
+    fn heard(text: &str, lang: Lang, start_ms: u64, end_ms: u64) -> Heard {
+        Heard {
+            text: text.into(),
+            lang,
+            turn: 0,
+            start_ms,
+            end_ms,
+            confidence: 0.9,
+        }
+    }
+
+    fn project_answer(text: &str) -> QuestionRecord {
+        let mut r = QuestionRecord::new();
+        r.slots.push(Slot {
+            kind: SlotKind::Project,
+            value: SlotValue::Text { text: text.into() },
+            evidence: Evidence {
+                quote: text.into(),
+                turn: 3,
+                start_ms: 1_000,
+                end_ms: 5_000,
+            },
+            confidence: 0.9,
+        });
+        r
+    }
+
+    fn project_text(r: &QuestionRecord) -> String {
+        match &r.table.get(SlotKind::Project).expect("project").value {
+            SlotValue::Text { text } => text.clone(),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn what_goes_on_is_added_to_the_open_answer_in_its_script() {
+        let mut r = project_answer("我负责过公司商城网站的重构。");
+        r.add_to_open_answer(
+            &heard("页面加载时间缩短了一半。", Lang::Zh, 6_000, 8_000),
+            Intent::Answer,
+        );
+        assert_eq!(
+            project_text(&r),
+            "我负责过公司商城网站的重构。页面加载时间缩短了一半。"
+        );
+        let slot = r.table.get(SlotKind::Project).unwrap();
+        assert_eq!(
+            (slot.evidence.start_ms, slot.evidence.end_ms),
+            (1_000, 8_000)
+        );
+        assert_eq!(r.turns.len(), 1);
+        assert_eq!(r.slots.len(), 1, "one answer, not two");
+
+        let mut r = project_answer("I led the migration.");
+        r.add_to_open_answer(
+            &heard("It cut latency by half.", Lang::En, 6_000, 8_000),
+            Intent::Answer,
+        );
+        assert_eq!(
+            project_text(&r),
+            "I led the migration. It cut latency by half."
+        );
+    }
+}
