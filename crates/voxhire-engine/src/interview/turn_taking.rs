@@ -495,6 +495,18 @@ mod tests {
 
     const STORY: &str = "I led the migration of our payment service to microservices.";
 
+    /// The project question, its story's final (speech 1.0-5.0 s) handed over at 5.61 s.
+    fn story_taken() -> (Clock, TurnTaking) {
+        let clock = Clock(Instant::now());
+        let mut tt = asking_project(true);
+        tt.handle_final(
+            clock.at(5610),
+            heard(&clock, STORY, 1000, 5000, 5610, false),
+            project(),
+        );
+        (clock, tt)
+    }
+
     #[test]
     fn an_open_answer_ends_at_the_open_silence_after_a_whole_sentence() {
         let clock = Clock(Instant::now());
@@ -537,13 +549,7 @@ mod tests {
 
     #[test]
     fn speech_going_on_after_an_open_answer_is_handed_over_as_resumed() {
-        let clock = Clock(Instant::now());
-        let mut tt = asking_project(true);
-        tt.handle_final(
-            clock.at(5610),
-            heard(&clock, STORY, 1000, 5000, 5610, false),
-            project(),
-        );
+        let (clock, mut tt) = story_taken();
         assert_eq!(drain(&mut tt).len(), 1);
         // The dialog moves on to the salary question.
         tt.handle_listen(expecting(SlotKind::SalaryMonthly), false);
@@ -580,13 +586,7 @@ mod tests {
 
     #[test]
     fn a_quick_answer_after_the_next_line_has_played_is_no_resumption() {
-        let clock = Clock(Instant::now());
-        let mut tt = asking_project(true);
-        tt.handle_final(
-            clock.at(5610),
-            heard(&clock, STORY, 1000, 5000, 5610, false),
-            project(),
-        );
+        let (clock, mut tt) = story_taken();
         drain(&mut tt);
         tt.handle_listen(expecting(SlotKind::SalaryMonthly), false);
         // "您的期望月薪是多少？" played 5.7-7.0 s; the answer starts 200 ms later,
@@ -600,13 +600,7 @@ mod tests {
 
     #[test]
     fn a_resumption_is_only_the_utterance_that_holds_its_onset() {
-        let clock = Clock(Instant::now());
-        let mut tt = asking_project(true);
-        tt.handle_final(
-            clock.at(5610),
-            heard(&clock, STORY, 1000, 5000, 5610, false),
-            project(),
-        );
+        let (clock, mut tt) = story_taken();
         drain(&mut tt);
         // A cough starts "speech" but makes no utterance.
         tt.handle_speech_started(clock.at(5900), Duration::from_millis(5800), true);
