@@ -262,6 +262,10 @@ fn callback_time() {
             ("monday at 9 am", when(11, 30, 9, 0)),
             ("an hour from now", when(11, 25, 15, 30)),
             ("tomorrow at 7 p.m.", when(11, 26, 19, 0)),
+            // Whisper writes "nine thirty" as figures.
+            ("tomorrow morning at 930.", when(11, 26, 9, 30)),
+            ("call me at 1030 tomorrow", when(11, 26, 10, 30)),
+            ("tomorrow 245 pm", when(11, 26, 14, 45)),
             ("i have five years", None),
         ],
     );

@@ -172,9 +172,15 @@ pub(super) fn en_clock_at(toks: &[Tok], i: usize) -> Option<Clock> {
         return None;
     }
     let v = n.value as u32;
-    // "ten thirty" reads as 1030 in the number grammar (like "nineteen eighty").
+    // "ten thirty" reads as 1030 in the number grammar (like "nineteen eighty"), and
+    // Whisper writes "nine thirty" as "930": as digits only after "at" or before
+    // am/pm, where a three- or four-figure number is a time, not an amount.
+    let clock_digits = t.kind == TokKind::Digits
+        && (3..=4).contains(&t.text.len())
+        && (lead || meridiem_at(toks, n.end).is_some());
     let (hour, mut minute, mut end) =
-        if (100..=2359).contains(&v) && v % 100 < 60 && t.kind != TokKind::Digits {
+        if (100..=2359).contains(&v) && v % 100 < 60 && (t.kind != TokKind::Digits || clock_digits)
+        {
             (v / 100, v % 100, n.end)
         } else {
             (v, 0, n.end)
