@@ -11,8 +11,9 @@
 //! largest N with every interview completed whose agent-side p95 over all turns
 //! stays within 1.2 s. (Until 2026-12-05 the open project question waited out its
 //! 1.2 s silence by design, so the rule took the turns that do not — `p95 closed`,
-//! still printed; an open answer now ends 600 ms after a whole sentence.) Not a
-//! criterion bench: one row takes minutes.
+//! still printed; an open answer now ends 600 ms after a whole sentence.)
+//! `CAPACITY_KEEP=1` keeps each N's calls and prints where. Not a criterion bench:
+//! one row takes minutes.
 
 mod common;
 
@@ -106,6 +107,8 @@ fn main() {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
+    // CAPACITY_KEEP=1 keeps every N's calls (events, transcripts, recordings) to read.
+    let keep = std::env::var("CAPACITY_KEEP").is_ok_and(|v| v == "1");
     let sim = Simulator::start("24000-24999");
     println!(
         "{:>3} {:>9} | {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>6}",
@@ -115,6 +118,9 @@ fn main() {
     let mut capacity_closed = 0;
     for &n in &ns {
         let tmp = tempfile::tempdir().expect("temp dir");
+        if keep {
+            println!("N={n}: calls kept in {}", tmp.path().display());
+        }
         let config = campaign(tmp.path(), n, &users, sim.port);
         let started = Instant::now();
         let log_path = tmp.path().join("campaign.log");
@@ -195,6 +201,9 @@ fn main() {
             agent.v2v.len(),
             agent.early,
         );
+        if keep {
+            let _ = tmp.keep();
+        }
         if completed == n && percentile(&agent.v2v, 95) <= TARGET_P95_MS {
             capacity = capacity.max(n);
         }
