@@ -129,6 +129,13 @@ pub enum EndpointEvent {
         /// End of the voice (the final's `end`, if no speech follows).
         end: Duration,
     },
+    /// Speech again after [`EndpointEvent::SpeechPaused`], in the same utterance:
+    /// the pause's audio is no longer what the final will carry (a decode of it
+    /// can be dropped).
+    SpeechResumed {
+        /// Start of the utterance.
+        start: Duration,
+    },
     UtteranceEnded(Utterance),
 }
 
@@ -344,6 +351,10 @@ impl Endpointer {
                         paused: true,
                     }
                 } else {
+                    if paused && is_speech {
+                        self.events
+                            .push_back(EndpointEvent::SpeechResumed { start: time(start) });
+                    }
                     let progressed = self.maybe_progress(start, last_speech_end, progressed);
                     State::Speaking {
                         start,
@@ -573,6 +584,39 @@ mod tests {
             .position(|e| matches!(e, EndpointEvent::SpeechPaused { end, .. } if *end == u.end))
             .unwrap();
         assert!(matches!(events[at + 1], EndpointEvent::UtteranceEnded(_)));
+    }
+
+    #[test]
+    fn speech_after_a_pause_is_announced_once() {
+        // Speech, a 300 ms pause, speech, a frame too short for a pause, speech, silence.
+        let pattern = format!(
+            "{}{}{}{}.{}{}",
+            ".".repeat(10),
+            "#".repeat(20),
+            ".".repeat(9),
+            "#".repeat(20),
+            "#".repeat(20),
+            ".".repeat(25)
+        );
+        let events = run(no_progress(), &pattern);
+        let kinds: Vec<&str> = events
+            .iter()
+            .map(|e| match e {
+                EndpointEvent::SpeechStarted { .. } => "started",
+                EndpointEvent::UtteranceProgress { .. } => "progress",
+                EndpointEvent::SpeechPaused { .. } => "paused",
+                EndpointEvent::SpeechResumed { .. } => "resumed",
+                EndpointEvent::UtteranceEnded(_) => "ended",
+            })
+            .collect();
+        assert_eq!(kinds, ["started", "paused", "resumed", "paused", "ended"]);
+        let resumed = events
+            .iter()
+            .find(|e| matches!(e, EndpointEvent::SpeechResumed { .. }));
+        assert_eq!(
+            resumed,
+            Some(&EndpointEvent::SpeechResumed { start: ms(10) })
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! streaming recogniser over VAD + endpointer, hallucination suppression.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use voxhire_speech::asr::{
     phone_to_asr, AsrConfig, AsrEngine, AsrError, AsrModel, DecodeRequest, Language, Priority,
@@ -139,6 +139,40 @@ fn a_full_queue_refuses_instead_of_growing() {
     for t in tickets {
         assert!(!t.wait().unwrap().text.is_empty());
     }
+}
+
+#[test]
+fn a_dropped_ticket_stops_its_decode_part_way() {
+    let config = AsrConfig {
+        workers: 1,
+        ..AsrConfig::default()
+    };
+    let engine = AsrEngine::load(&ModelDir::locate(), config).expect("Whisper models");
+    // 25 s of Mandarin: a decode of seconds on this machine.
+    let mut long = Vec::new();
+    for id in [
+        "zh-01", "zh-02", "zh-03", "zh-04", "zh-05", "zh-06", "zh-07",
+    ] {
+        long.extend(clip(id));
+    }
+    long.truncate(25 * 8000);
+    let ticket = engine
+        .submit(request(&long, Language::Zh), Priority::Final)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while engine.stats().running == 0 {
+        assert!(Instant::now() < deadline, "the decode never started");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    drop(ticket);
+    // The worker is free for the next request, and its state decodes as before.
+    let t = engine
+        .transcribe(request(&clip("zh-05"), Language::Zh))
+        .unwrap();
+    assert!(t.text.contains("下周三下午"), "{:?}", t.text);
+    let stats = engine.stats();
+    assert_eq!((stats.stopped, stats.running), (1, 0), "{stats:?}");
+    assert_eq!(stats.decoded, 1, "{stats:?}");
 }
 
 #[test]

@@ -134,7 +134,9 @@ impl Turns {
                     self.endpoints.push_back((self.wall(now, u.end), now));
                     true
                 }
-                EndpointEvent::UtteranceProgress { .. } => false,
+                EndpointEvent::UtteranceProgress { .. } | EndpointEvent::SpeechResumed { .. } => {
+                    false
+                }
             };
             if let Err(e) = self.asr.handle_event(&event) {
                 tracing::warn!(error = %e, "ASR refused an utterance");

@@ -3,8 +3,10 @@
 //! Decoding is CPU-bound and takes 0.1–0.5 s, so it runs on dedicated threads,
 //! never on the async runtime. Requests wait in two bounded queues, finals ahead of
 //! partials (a final is what the candidate waits on; a partial is a nicety). A full
-//! queue refuses the request at once. Dropping a [`Ticket`] cancels its request if
-//! no worker has started it yet.
+//! queue refuses the request at once. Dropping a [`Ticket`] cancels its request:
+//! a queued one is never started, a running one stops between two graph nodes
+//! (on a call, a decode at a pause is dropped the moment the candidate speaks
+//! again, and under load those stale decodes were what finals waited behind).
 //!
 //! A decode that has the machine to itself — no other decode running or waiting,
 //! at most one call [`listening`](AsrEngine::listening), and no other process
@@ -16,7 +18,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
@@ -168,6 +170,19 @@ struct Shared {
     listening: AtomicUsize,
     threads: usize,
     solo_threads: usize,
+    decoded: AtomicU64,
+    stopped: AtomicU64,
+}
+
+/// What the engine has done since it was loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AsrStats {
+    /// Decodes run to the end.
+    pub decoded: u64,
+    /// Decodes stopped part-way because their ticket was dropped.
+    pub stopped: u64,
+    /// Decodes running now.
+    pub running: usize,
 }
 
 impl Shared {
@@ -210,6 +225,8 @@ impl AsrEngine {
             listening: AtomicUsize::new(0),
             threads: config.threads_per_worker.max(1),
             solo_threads: config.solo_threads.max(config.threads_per_worker).max(1),
+            decoded: AtomicU64::new(0),
+            stopped: AtomicU64::new(0),
         });
         let mut workers = Vec::new();
         let mut startup = Vec::new();
@@ -263,6 +280,14 @@ impl AsrEngine {
 
     pub fn config(&self) -> &AsrConfig {
         &self.config
+    }
+
+    pub fn stats(&self) -> AsrStats {
+        AsrStats {
+            decoded: self.shared.decoded.load(Ordering::Relaxed),
+            stopped: self.shared.stopped.load(Ordering::Relaxed),
+            running: self.shared.lock().running,
+        }
     }
 
     /// Counts a call as listening until the guard is dropped. With two or more
@@ -377,10 +402,16 @@ fn worker_loop(shared: &Shared, decoders: &mut HashMap<AsrModel, Decoder>) {
                     r.prompt.as_deref(),
                     r.hotwords.as_ref(),
                     r.offset_ms,
+                    Some(job.cancelled.clone()),
                 )
             }
             None => Err(AsrError::ShutDown),
         };
+        let counter = match result {
+            Err(AsrError::Cancelled) => &shared.stopped,
+            _ => &shared.decoded,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         let _ = job.reply.send(result);
         let mut q = shared.lock();
         q.running -= 1;

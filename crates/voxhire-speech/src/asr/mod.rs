@@ -32,7 +32,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use bias::{BiasWeights, Hotwords};
-pub use engine::{AsrConfig, AsrEngine, DecodeRequest, Listening, Priority, Ticket};
+pub use engine::{AsrConfig, AsrEngine, AsrStats, DecodeRequest, Listening, Priority, Ticket};
 pub use filter::Suppression;
 pub use streaming::{FinalResult, Hypothesis, Recognition, StreamingRecognizer};
 pub use whisper::{
@@ -57,6 +57,9 @@ pub enum AsrError {
     Busy { capacity: usize },
     #[error("the ASR engine has shut down")]
     ShutDown,
+    /// The request was withdrawn (its ticket dropped) while it was decoded.
+    #[error("the decode was cancelled")]
+    Cancelled,
     #[error(
         "audio of {ms} ms is longer than Whisper's 30 s window: split it into utterances first"
     )]

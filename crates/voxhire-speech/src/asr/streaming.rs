@@ -214,6 +214,13 @@ impl StreamingRecognizer {
                     Err(e) => return Err(e),
                 }
             }
+            EndpointEvent::SpeechResumed { start } => {
+                // What the pause's decode covers is no longer the utterance: drop
+                // it (a running decode stops and frees its worker).
+                if self.speculative.as_ref().is_some_and(|s| s.start == *start) {
+                    self.speculative = None;
+                }
+            }
             EndpointEvent::SpeechPaused { audio, start, end } => {
                 // The speculative decode supersedes a partial still waiting.
                 self.partial = None;

@@ -3,7 +3,8 @@
 //! [`Decoder`] (its own `WhisperState`, reused request after request).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::Deserialize;
@@ -144,6 +145,27 @@ impl LoadedModel {
     }
 }
 
+/// The cancel flag of the request being decoded, read by whisper.cpp's abort
+/// callback between the nodes of every encoder and decoder graph: a request whose
+/// ticket is dropped mid-decode (a pause decode the candidate has talked over)
+/// stops within milliseconds and frees its worker for a decode somebody waits on.
+#[derive(Clone, Default)]
+struct AbortSlot(Arc<Mutex<Option<Arc<AtomicBool>>>>);
+
+impl AbortSlot {
+    fn set(&self, flag: Option<Arc<AtomicBool>>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = flag;
+    }
+
+    fn aborted(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+}
+
 /// A worker's decoding state for one model.
 pub(crate) struct Decoder {
     model: Arc<LoadedModel>,
@@ -162,6 +184,7 @@ pub(crate) struct Decoder {
     /// The last hot-word list and its tokens (boxed: whisper.cpp holds a pointer
     /// to it during a decode).
     bias_cache: Option<(Hotwords, Box<TokenBias>)>,
+    abort: AbortSlot,
 }
 
 fn whisper_err(model: AsrModel) -> impl Fn(whisper_rs::WhisperError) -> AsrError {
@@ -175,6 +198,7 @@ fn base_params(
     language: &'static str,
     threads: usize,
     beam_size: u32,
+    abort: &AbortSlot,
 ) -> FullParams<'static, 'static> {
     let strategy = if beam_size > 1 {
         SamplingStrategy::BeamSearch {
@@ -201,6 +225,14 @@ fn base_params(
     p.set_print_progress(false);
     p.set_print_realtime(false);
     p.set_print_timestamps(false);
+    // Set once per decoder (whisper-rs leaks the closure's box on every set).
+    // Passed as a `Box<dyn FnMut>`: whisper-rs 0.16 stores the closure as a
+    // `Box<dyn FnMut() -> bool>` but its trampoline reads the pointer as the
+    // closure's own type `F`, which is only right when `F` is that box (a bare
+    // closure crashes on the first call).
+    let abort = abort.clone();
+    let check: Box<dyn FnMut() -> bool> = Box::new(move || abort.aborted());
+    p.set_abort_callback_safe(check);
     p
 }
 
@@ -215,9 +247,10 @@ impl Decoder {
             Vec::new()
         };
         let threads = settings.threads.max(1);
+        let abort = AbortSlot::default();
         let mut decoder = Decoder {
-            params_en: base_params("en", threads, settings.beam_size),
-            params_zh: base_params("zh", threads, settings.beam_size),
+            params_en: base_params("en", threads, settings.beam_size, &abort),
+            params_zh: base_params("zh", threads, settings.beam_size, &abort),
             model,
             state,
             threads,
@@ -226,12 +259,13 @@ impl Decoder {
             prompt_cache: None,
             bias_weights: settings.bias,
             bias_cache: None,
+            abort,
         };
         // Warm up: the first decode allocates the compute buffers; do it here, not
         // in a candidate's first answer. It also leaves the state's encoder context
         // at a short-utterance size, which language detection relies on (below).
         let silence = vec![0.0f32; ASR_RATE as usize];
-        decoder.decode(&silence, Language::En, None, None, 0)?;
+        decoder.decode(&silence, Language::En, None, None, 0, None)?;
         Ok(decoder)
     }
 
@@ -322,7 +356,8 @@ impl Decoder {
     }
 
     /// Decodes 16 kHz mono audio (at most 30 s). `offset_ms` places the segment on
-    /// the caller's clock.
+    /// the caller's clock. Once `cancel` is set the decode stops
+    /// ([`AsrError::Cancelled`]).
     pub fn decode(
         &mut self,
         audio: &[f32],
@@ -330,6 +365,7 @@ impl Decoder {
         prompt: Option<&str>,
         hotwords: Option<&Hotwords>,
         offset_ms: u64,
+        cancel: Option<Arc<AtomicBool>>,
     ) -> Result<Transcript, AsrError> {
         let started = Instant::now();
         let kind = self.model.kind;
@@ -383,7 +419,14 @@ impl Decoder {
         if let Some(b) = bias {
             voxhire_whisper_bias::attach(&mut params, b);
         }
-        self.state.full(params, audio).map_err(&err)?;
+        self.abort.set(cancel);
+        let full = self.state.full(params, audio);
+        let aborted = self.abort.aborted();
+        self.abort.set(None);
+        if aborted {
+            return Err(AsrError::Cancelled);
+        }
+        full.map_err(&err)?;
 
         let eot = self.model.context.token_eot();
         let mut raw_text = String::new();
