@@ -27,6 +27,7 @@
 mod calendar;
 mod callback;
 mod clock;
+mod cue_words;
 mod money;
 mod project;
 mod start;
@@ -117,9 +118,14 @@ impl Input<'_> {
 
 /// The slots said in `heard`, given what the question expects.
 pub fn extract_slots(heard: &Heard, ctx: &NluContext, hints: &TaggerHints) -> Vec<Slot> {
-    let toks = tokenize(&heard.text);
+    // Same byte offsets as `heard.text`: spans quote what was heard.
+    let text = match heard.lang {
+        Lang::Zh => cue_words::normalise(&heard.text),
+        Lang::En => std::borrow::Cow::Borrowed(heard.text.as_str()),
+    };
+    let toks = tokenize(&text);
     let input = Input {
-        text: &heard.text,
+        text: &text,
         toks: &toks,
         lang: heard.lang,
         ctx,

@@ -220,8 +220,23 @@ fn start_date() {
             ("我下个月中旬就可以入职", on(12, 15)),
             ("下个月下旬", on(12, 21)),
             ("星期天", on(11, 29)),
+            // Homophones Whisper writes for the cue words (约底 for 月底, 夏周 for 下周).
+            ("约底罢要交接以下。", on(11, 30)),
+            ("夏周一可以倒港", on(11, 30)),
         ],
     );
+}
+
+#[test]
+fn evidence_quotes_the_characters_heard() {
+    let s = slots("约底吧", &[SlotKind::StartDate]);
+    assert_eq!(
+        s[0].value,
+        SlotValue::Date {
+            date: date(2026, 11, 30)
+        }
+    );
+    assert_eq!(s[0].evidence.quote, "约底");
 }
 
 #[test]
