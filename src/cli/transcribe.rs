@@ -1,5 +1,5 @@
-//! `voxhire transcribe FILE.wav [--lang auto|en|zh] [--json]`: the call's ASR path
-//! run over a file.
+//! `voxhire transcribe FILE.wav [--lang auto|en|zh] [--json] [--prompt TEXT]
+//! [--hotwords TERMS|skills]`: the call's ASR path run over a file.
 //!
 //! The file is split into utterances by the same Silero VAD and endpointer a call
 //! uses (at 8 kHz), and each utterance is decoded from the file's audio at 16 kHz.
@@ -20,8 +20,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 use voxhire_speech::asr::{
-    AsrConfig, AsrEngine, AsrModel, DecodeRequest, EnglishModel, Language, Segment, Transcript,
-    ASR_RATE, MAX_AUDIO_MS,
+    AsrConfig, AsrEngine, AsrModel, DecodeRequest, EnglishModel, Hotwords, Language, Segment,
+    Transcript, ASR_RATE, MAX_AUDIO_MS,
 };
 use voxhire_speech::endpoint::{EndpointConfig, EndpointEvent, Endpointer};
 use voxhire_speech::models::ModelDir;
@@ -41,6 +41,22 @@ pub struct TranscribeArgs {
     /// Expected vocabulary, given to Whisper as a prompt ("Java, Spring Cloud, Kubernetes").
     #[arg(long)]
     pub prompt: Option<String>,
+    /// Terms made likelier while decoding, comma-separated ("React, Spring Cloud"), or
+    /// `skills` for every name in the skills taxonomy (what a call boosts while the
+    /// candidate answers a skills question).
+    #[arg(long, value_name = "TERMS|skills")]
+    pub hotwords: Option<String>,
+}
+
+/// The `--hotwords` list.
+fn hotwords(arg: Option<&str>) -> Option<Hotwords> {
+    let arg = arg?.trim();
+    let terms = if arg == "skills" {
+        voxhire_engine::interview::skill_hotwords()
+    } else {
+        Hotwords::new(arg.split([',', '，']))
+    };
+    (!terms.is_empty()).then_some(terms)
 }
 
 pub async fn run(args: TranscribeArgs) -> Result<()> {
@@ -106,6 +122,7 @@ fn transcribe(args: &TranscribeArgs) -> Result<FileTranscript> {
     };
     let engine = AsrEngine::load(&models, config).context("loading the Whisper model")?;
 
+    let hotwords = hotwords(args.hotwords.as_deref());
     let to_index = |ms: u64| ((ms * u64::from(ASR_RATE) / 1000) as usize).min(wideband.len());
     let mut transcripts: Vec<(u64, u64, Transcript)> = Vec::new();
     for (start_ms, end_ms) in spans {
@@ -116,7 +133,7 @@ fn transcribe(args: &TranscribeArgs) -> Result<FileTranscript> {
                 audio,
                 language: args.lang,
                 prompt: args.prompt.clone(),
-                hotwords: None,
+                hotwords: hotwords.clone(),
                 offset_ms: start_ms,
             })
             .with_context(|| format!("{}: decoding {start_ms}–{end_ms} ms", path.display()))?;

@@ -229,11 +229,6 @@ pub fn time_zone(flag: &str) -> Result<chrono_tz::Tz> {
 /// An hour: longer than any utterance, so no partial decode is requested.
 const NO_PARTIALS_MS: u32 = 3_600_000;
 
-/// The ASR sizing for this many simultaneous calls (see [`InterviewStack::load`]).
-/// One single-threaded worker per core by default: a decode on two threads is
-/// ~40 % faster on an idle box (voice-to-voice p50 742 vs 1242 ms), but ggml's
-/// threads spin at barriers and, with another process on the cores, one Mandarin
-/// decode took 24 s. [`Tuning::asr_threads`] = 2 opts in for a dedicated machine.
 /// The names of the skills taxonomy (the NLU's skill slot), as Whisper should
 /// write them: "Spring Cloud", "Kubernetes", "WeChat Mini Program".
 pub fn skill_hotwords() -> Hotwords {
@@ -241,6 +236,11 @@ pub fn skill_hotwords() -> Hotwords {
     Hotwords::new(taxonomy.ids().filter_map(|id| taxonomy.display_name(id)))
 }
 
+/// The ASR sizing for this many simultaneous calls (see [`InterviewStack::load`]).
+/// One single-threaded worker per core by default: a decode on two threads is
+/// ~40 % faster on an idle box (voice-to-voice p50 742 vs 1242 ms), but ggml's
+/// threads spin at barriers and, with another process on the cores, one Mandarin
+/// decode took 24 s. [`Tuning::asr_threads`] = 2 opts in for a dedicated machine.
 fn asr_config(concurrent_calls: usize, tuning: &Tuning) -> AsrConfig {
     let mut config = AsrConfig::default();
     if let Some(n) = tuning.asr_threads {
