@@ -14,7 +14,8 @@
 //! `HELDOUT_TAIL_MS=N` (cut each clip N ms after its voice, as a live call's decode
 //! at a pause sees it), `ASR_PAD=N` (encoder frames of context beyond the audio),
 //! `HELDOUT_STREAM=1` (each clip through the VAD, the endpointer and the streaming
-//! recogniser as a call hears it; decode time is then the last decode's).
+//! recogniser as a call hears it; decode time is then the last decode's),
+//! `ASR_EN_MODEL=base` (English through multilingual base instead of tiny.en).
 
 #[path = "../tests/heldout/mod.rs"]
 mod heldout;
@@ -76,6 +77,9 @@ fn main() {
     {
         config.threads_per_worker = t;
         config.workers = 1;
+    }
+    if std::env::var("ASR_EN_MODEL").as_deref() == Ok("base") {
+        config.english_model = voxhire_speech::asr::EnglishModel::Base;
     }
     if let Some(p) = std::env::var("ASR_PAD").ok().and_then(|v| v.parse().ok()) {
         config.audio_ctx_pad = p;
