@@ -39,7 +39,7 @@ impl Default for BiasWeights {
     fn default() -> Self {
         // Chosen on the held-out dev split (`ASR_BIAS=entry,next cargo bench --bench
         // heldout_accuracy`, 2026-12-05): 0 / 1.5,4 / 2,6 / 3,6 / 3,8; 3,6 was
-        // the best for both languages (README: Accuracy).
+        // the best for both languages (docs/benchmarks.md).
         BiasWeights {
             entry: 3.0,
             next: 6.0,

@@ -22,7 +22,7 @@ use crate::script::confirm::{CONFIRMABLE, KEYABLE};
 /// in the words (mean token probability). The extractor's own confidence (a
 /// vague "four or five years" is less sure) was tried as a factor: on the
 /// held-out dev split it read back 7 of 30 right values to catch the same 2
-/// wrong ones that the ASR's alone catches reading back 4 (README, accuracy).
+/// wrong ones that the ASR's alone catches reading back 4 (docs/benchmarks.md, the read-back threshold).
 pub fn value_confidence(_slot: &Slot, asr_confidence: f32) -> f32 {
     asr_confidence.clamp(0.0, 1.0)
 }

@@ -12,7 +12,7 @@ use voxhire_nlu::{Lang, SlotKind};
 /// A scored value heard with less confidence than this is read back (the
 /// script's `[dialog] confirm_below`). Chosen on the held-out dev split
 /// (`HELDOUT_CONFIDENCE=1 cargo bench --bench heldout_accuracy`): see the
-/// README's accuracy section.
+/// read-back threshold in docs/benchmarks.md.
 pub const DEFAULT_CONFIRM_BELOW: f32 = 0.65;
 
 /// Values that are read back when heard with low confidence: the numbers and

@@ -57,7 +57,7 @@ impl fmt::Display for AsrModel {
 #[serde(rename_all = "snake_case")]
 pub enum Weights {
     /// 8-bit blocks (ggml q8_0): half the memory, faster decodes, accuracy within
-    /// noise of f16 on the held-out set (see README: ASR figures).
+    /// noise of f16 on the held-out set (see docs/benchmarks.md).
     #[default]
     Q8_0,
     F16,
