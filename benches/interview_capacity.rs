@@ -12,7 +12,8 @@
 //! stays within 1.2 s. (Until 2026-12-05 the open project question waited out its
 //! 1.2 s silence by design, so the rule took the turns that do not — `p95 closed`,
 //! still printed; an open answer now ends 600 ms after a whole sentence.)
-//! `CAPACITY_KEEP=1` keeps each N's calls and prints where. Not a criterion bench:
+//! `CAPACITY_KEEP=1` keeps each N's calls and prints where; `CAPACITY_GAP_MS=N`
+//! dials N ms apart instead of 250 (the calls then no longer move in step). Not a criterion bench:
 //! one row takes minutes.
 
 mod common;
@@ -26,7 +27,7 @@ use serde_json::Value;
 
 const TARGET_P95_MS: u64 = 1200;
 
-fn campaign(dir: &Path, n: usize, users: &[String], port: u16) -> PathBuf {
+fn campaign(dir: &Path, n: usize, users: &[String], port: u16, gap_ms: u64) -> PathBuf {
     let mut csv = String::from("id,name,uri,language,timezone\n");
     for i in 0..n {
         let user = &users[i % users.len()];
@@ -56,7 +57,7 @@ en = "{en}"
 zh = "{zh}"
 
 [pacing]
-min_gap_ms = 250
+min_gap_ms = {gap_ms}
 
 [retry]
 max_attempts = 1
@@ -109,6 +110,13 @@ fn main() {
         .collect();
     // CAPACITY_KEEP=1 keeps every N's calls (events, transcripts, recordings) to read.
     let keep = std::env::var("CAPACITY_KEEP").is_ok_and(|v| v == "1");
+    // CAPACITY_GAP_MS: time between two dials (default 250 ms: every candidate
+    // answers at once and the N calls reach their long answers together, the worst
+    // case). A few seconds spreads the calls as a campaign running for a while does.
+    let gap_ms: u64 = std::env::var("CAPACITY_GAP_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(250);
     let sim = Simulator::start("24000-24999");
     println!(
         "{:>3} {:>9} | {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>6}",
@@ -121,7 +129,7 @@ fn main() {
         if keep {
             println!("N={n}: calls kept in {}", tmp.path().display());
         }
-        let config = campaign(tmp.path(), n, &users, sim.port);
+        let config = campaign(tmp.path(), n, &users, sim.port, gap_ms);
         let started = Instant::now();
         let log_path = tmp.path().join("campaign.log");
         let log = std::fs::File::create(&log_path).expect("campaign log");
