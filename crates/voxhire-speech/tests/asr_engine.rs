@@ -284,3 +284,59 @@ fn streaming_gives_partials_then_the_final() {
     assert!(f.speculative, "the final reuses the speculative decode");
     assert!(f.start < Duration::from_millis(800) && f.end > Duration::from_millis(4000));
 }
+
+#[test]
+fn a_pause_decode_the_candidate_talks_over_is_stopped() {
+    use voxhire_speech::endpoint::{EndReason, EndpointEvent, Utterance};
+    let config = AsrConfig {
+        workers: 1,
+        ..AsrConfig::default()
+    };
+    let engine = AsrEngine::load(&ModelDir::locate(), config).expect("Whisper models");
+    let mut asr = StreamingRecognizer::new(engine.clone(), Language::Zh);
+    // A long pause decode (25 s of Mandarin), then the candidate speaks again.
+    let mut long = Vec::new();
+    for id in [
+        "zh-01", "zh-02", "zh-03", "zh-04", "zh-05", "zh-06", "zh-07",
+    ] {
+        long.extend(clip(id));
+    }
+    long.truncate(25 * 8000);
+    let start = Duration::ZERO;
+    asr.handle_event(&EndpointEvent::SpeechPaused {
+        audio: long,
+        start,
+        end: Duration::from_secs(25),
+    })
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while engine.stats().running == 0 {
+        assert!(Instant::now() < deadline, "the pause decode never started");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    asr.handle_event(&EndpointEvent::SpeechResumed { start })
+        .unwrap();
+    // The utterance then ends elsewhere: its final is a decode of its own.
+    let audio = clip("zh-05"); // 我下周三下午两点有空。
+    let end = Duration::from_millis(audio.len() as u64 / 8);
+    asr.handle_event(&EndpointEvent::UtteranceEnded(Utterance {
+        audio,
+        audio_start: start,
+        start,
+        end,
+        detected_at: end + Duration::from_millis(700),
+        reason: EndReason::Silence,
+    }))
+    .unwrap();
+    let Some(Ok(Recognition::Final(f))) = asr.wait_recognition() else {
+        panic!("no final");
+    };
+    assert!(!f.speculative);
+    assert!(
+        f.transcript.text.contains("下周三下午"),
+        "{:?}",
+        f.transcript.text
+    );
+    let stats = engine.stats();
+    assert_eq!((stats.stopped, stats.decoded), (1, 1), "{stats:?}");
+}
