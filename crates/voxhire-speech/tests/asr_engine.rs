@@ -141,14 +141,8 @@ fn a_full_queue_refuses_instead_of_growing() {
     }
 }
 
-#[test]
-fn a_dropped_ticket_stops_its_decode_part_way() {
-    let config = AsrConfig {
-        workers: 1,
-        ..AsrConfig::default()
-    };
-    let engine = AsrEngine::load(&ModelDir::locate(), config).expect("Whisper models");
-    // 25 s of Mandarin: a decode of seconds on this machine.
+/// 25 s of Mandarin: a decode of seconds on this machine.
+fn long_mandarin() -> Vec<i16> {
     let mut long = Vec::new();
     for id in [
         "zh-01", "zh-02", "zh-03", "zh-04", "zh-05", "zh-06", "zh-07",
@@ -156,14 +150,29 @@ fn a_dropped_ticket_stops_its_decode_part_way() {
         long.extend(clip(id));
     }
     long.truncate(25 * 8000);
-    let ticket = engine
-        .submit(request(&long, Language::Zh), Priority::Final)
-        .unwrap();
+    long
+}
+
+/// Returns once a decode is running (its ticket can then be dropped mid-way).
+fn wait_until_decoding(engine: &AsrEngine) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while engine.stats().running == 0 {
         assert!(Instant::now() < deadline, "the decode never started");
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+#[test]
+fn a_dropped_ticket_stops_its_decode_part_way() {
+    let config = AsrConfig {
+        workers: 1,
+        ..AsrConfig::default()
+    };
+    let engine = AsrEngine::load(&ModelDir::locate(), config).expect("Whisper models");
+    let ticket = engine
+        .submit(request(&long_mandarin(), Language::Zh), Priority::Final)
+        .unwrap();
+    wait_until_decoding(&engine);
     drop(ticket);
     // The worker is free for the next request, and its state decodes as before.
     let t = engine
@@ -294,26 +303,15 @@ fn a_pause_decode_the_candidate_talks_over_is_stopped() {
     };
     let engine = AsrEngine::load(&ModelDir::locate(), config).expect("Whisper models");
     let mut asr = StreamingRecognizer::new(engine.clone(), Language::Zh);
-    // A long pause decode (25 s of Mandarin), then the candidate speaks again.
-    let mut long = Vec::new();
-    for id in [
-        "zh-01", "zh-02", "zh-03", "zh-04", "zh-05", "zh-06", "zh-07",
-    ] {
-        long.extend(clip(id));
-    }
-    long.truncate(25 * 8000);
+    // A long pause decode, then the candidate speaks again.
     let start = Duration::ZERO;
     asr.handle_event(&EndpointEvent::SpeechPaused {
-        audio: long,
+        audio: long_mandarin(),
         start,
         end: Duration::from_secs(25),
     })
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while engine.stats().running == 0 {
-        assert!(Instant::now() < deadline, "the pause decode never started");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_until_decoding(&engine);
     asr.handle_event(&EndpointEvent::SpeechResumed { start })
         .unwrap();
     // The utterance then ends elsewhere: its final is a decode of its own.
