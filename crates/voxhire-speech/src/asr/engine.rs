@@ -181,7 +181,8 @@ pub struct AsrStats {
     pub decoded: u64,
     /// Decodes stopped part-way because their ticket was dropped.
     pub stopped: u64,
-    /// Decodes running now.
+    /// Decodes running now (a decode is counted in `decoded` or `stopped` just
+    /// before its result is sent, and leaves `running` just after).
     pub running: usize,
 }
 
