@@ -17,6 +17,7 @@
 //!             EndpointEvent::SpeechStarted { at } => println!("barge-in at {at:?}"),
 //!             EndpointEvent::UtteranceProgress { audio, .. } => println!("partial over {} samples", audio.len()),
 //!             EndpointEvent::SpeechPaused { audio, .. } => println!("speculative final over {} samples", audio.len()),
+//!             EndpointEvent::SpeechResumed { .. } => println!("the speculative final is stale"),
 //!             EndpointEvent::UtteranceEnded(u) => println!("final: {:?}..{:?} {:?}", u.start, u.end, u.reason),
 //!         }
 //!     }
