@@ -421,7 +421,9 @@ impl Decoder {
         }
         self.abort.set(cancel);
         let full = self.state.full(params, audio);
-        let aborted = self.abort.aborted();
+        // Cancelled only if whisper.cpp stopped for it: a decode that finished
+        // before its ticket was dropped is a decode like any other.
+        let aborted = full.is_err() && self.abort.aborted();
         self.abort.set(None);
         if aborted {
             return Err(AsrError::Cancelled);
