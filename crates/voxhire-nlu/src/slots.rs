@@ -33,6 +33,7 @@ mod project;
 mod start;
 mod years;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::numbers::lex::{tokenize, Tok};
@@ -121,7 +122,7 @@ pub fn extract_slots(heard: &Heard, ctx: &NluContext, hints: &TaggerHints) -> Ve
     // Same byte offsets as `heard.text`: spans quote what was heard.
     let text = match heard.lang {
         Lang::Zh => cue_words::normalise(&heard.text),
-        Lang::En => std::borrow::Cow::Borrowed(heard.text.as_str()),
+        Lang::En => Cow::Borrowed(heard.text.as_str()),
     };
     let toks = tokenize(&text);
     let input = Input {

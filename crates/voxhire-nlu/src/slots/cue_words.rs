@@ -12,8 +12,9 @@
 //! characters that were heard.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
-use crate::skills::sounds::Reading;
+use crate::skills::sounds::{Reading, Unit};
 
 /// The words the Mandarin extractors key on that a homophone can hide.
 const CUE_WORDS: [&str; 18] = [
@@ -29,7 +30,8 @@ const CUE_WORDS: [&str; 18] = [
     "下周",
     "下个月",
     "随时",
-    "马上", // Salary.
+    "马上",
+    // Salary.
     "薪资",
     "月薪",
     "年薪",
@@ -38,6 +40,14 @@ const CUE_WORDS: [&str; 18] = [
     "左右",
 ];
 
+/// Each cue word with its sound, read once.
+static CUE_SOUNDS: LazyLock<Vec<(&str, Vec<Unit>)>> = LazyLock::new(|| {
+    CUE_WORDS
+        .iter()
+        .map(|&w| (w, Reading::of(w).units()))
+        .collect()
+});
+
 /// `text` with every homophone of a cue word replaced by the word.
 pub(crate) fn normalise(text: &str) -> Cow<'_, str> {
     if text.is_ascii() {
@@ -45,14 +55,13 @@ pub(crate) fn normalise(text: &str) -> Cow<'_, str> {
     }
     let reading = Reading::of(text);
     let mut out: Option<String> = None;
-    for word in CUE_WORDS {
-        let units = Reading::of(word).units();
-        for m in reading.find(&units) {
+    for (word, units) in CUE_SOUNDS.iter() {
+        for m in reading.find(units) {
             let heard = &text[m.span.clone()];
-            let same_shape = heard.len() == word.len()
-                && heard.chars().count() == word.chars().count()
-                && heard.chars().all(|c| !c.is_ascii());
-            if m.cost > 0.0 || !same_shape || heard == word {
+            // A window of as many syllables as the word: the same length in bytes
+            // and no Latin word in it keeps every offset where it was.
+            let same_shape = heard.len() == word.len() && heard.chars().all(|c| !c.is_ascii());
+            if m.cost > 0.0 || !same_shape || heard == *word {
                 continue;
             }
             out.get_or_insert_with(|| text.to_owned())
