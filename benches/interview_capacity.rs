@@ -13,8 +13,8 @@
 //! 1.2 s silence by design, so the rule took the turns that do not — `p95 closed`,
 //! still printed; an open answer now ends 600 ms after a whole sentence.)
 //! `CAPACITY_KEEP=1` keeps each N's calls and prints where; `CAPACITY_GAP_MS=N`
-//! dials N ms apart instead of 250 (the calls then no longer move in step). Not a criterion bench:
-//! one row takes minutes.
+//! dials N ms apart instead of 250 (the calls then no longer move in step).
+//! Not a criterion bench: one row takes minutes.
 
 mod common;
 

@@ -30,48 +30,17 @@ impl Dnsmasq {
         );
         // dnsmasq binds the port for UDP and TCP: a port free for UDP may be taken
         // for TCP (or by a parallel test before dnsmasq gets it): then another.
-        let log_path = scratch.join("dnsmasq.log");
-        let mut attempt = 0;
+        let log = scratch.join("dnsmasq.log");
+        let mut attempt = 1;
         let (guard, port) = loop {
-            attempt += 1;
             let port = free_udp_port();
-            let log = std::fs::File::create(&log_path).unwrap();
-            let mut cmd = Command::new("dnsmasq");
-            cmd.args([
-                "--keep-in-foreground",
-                "--no-resolv",
-                "--no-hosts",
-                "--no-poll",
-                "--bind-interfaces",
-                "--listen-address=127.0.0.1",
-                "--log-queries",
-                "--log-facility=-",
-                "--pid-file=",
-                "--conf-file=/dev/null",
-                "--user=root",
-            ])
-            .arg(format!("--port={port}"))
-            .args(records)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log);
-            let guard = ChildGuard::spawn("dnsmasq", &mut cmd);
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
-            let mut taken = false;
-            while !udp_port_is_bound(port) {
-                let log = super::tail(&log_path, 20);
-                if log.contains("Address already in use") && attempt < 5 {
-                    taken = true;
-                    break;
-                }
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "dnsmasq did not bind 127.0.0.1:{port}:\n{log}"
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if !taken {
-                break (guard, port);
+            match spawn_on(port, records, &log) {
+                Some(guard) => break (guard, port),
+                None if attempt < 5 => attempt += 1,
+                None => panic!(
+                    "dnsmasq found no free port in {attempt} tries:\n{}",
+                    super::tail(&log, 20)
+                ),
             }
         };
         Dnsmasq {
@@ -91,4 +60,42 @@ impl Dnsmasq {
     pub fn stop(&mut self) {
         self.guard.kill();
     }
+}
+
+/// dnsmasq answering `records` on 127.0.0.1:`port`, once it has bound it; `None`
+/// if the port turned out to be in use.
+fn spawn_on(port: u16, records: &[String], log: &Path) -> Option<ChildGuard> {
+    let mut cmd = Command::new("dnsmasq");
+    cmd.args([
+        "--keep-in-foreground",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-poll",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        "--log-queries",
+        "--log-facility=-",
+        "--pid-file=",
+        "--conf-file=/dev/null",
+        "--user=root",
+    ])
+    .arg(format!("--port={port}"))
+    .args(records)
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(std::fs::File::create(log).unwrap());
+    let guard = ChildGuard::spawn("dnsmasq", &mut cmd);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !udp_port_is_bound(port) {
+        let tail = super::tail(log, 20);
+        if tail.contains("Address already in use") {
+            return None;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dnsmasq did not bind 127.0.0.1:{port}:\n{tail}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(guard)
 }
